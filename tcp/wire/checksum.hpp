@@ -1,0 +1,41 @@
+// The Internet checksum (RFC 1071) and its incremental update (RFC 1624).
+//
+// Sums are accumulated in native byte order over 8-byte words: the one's-
+// complement sum is byte-order independent (RFC 1071 §2(B)), so a single swap
+// at the end yields the network-order value. Results are returned as host
+// integers whose big-endian encoding is the on-wire checksum: write them with
+// store_be16().
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "tcp/wire/addr.hpp"
+
+namespace tcpfp::wire::checksum {
+
+// Running one's-complement sum, in native order. Chain pieces by passing the
+// previous result as `sum`; every piece but the last must have even length.
+std::uint64_t accumulate(std::span<const std::uint8_t> data, std::uint64_t sum = 0);
+
+// Folds a running sum to 16 bits, converted to network-order value.
+std::uint16_t fold(std::uint64_t sum);
+
+// The checksum field value for data whose running sum is `sum`.
+inline std::uint16_t finish(std::uint64_t sum) { return static_cast<std::uint16_t>(~fold(sum)); }
+
+// True when a sum taken over data that includes its checksum field verifies.
+inline bool verifies(std::uint64_t sum) { return fold(sum) == 0xffff; }
+
+// Running sum of the TCP/UDP IPv4 pseudo-header (RFC 9293 §3.1: source,
+// destination, zero, protocol, TCP length).
+std::uint64_t pseudo_header(Ipv4Addr src, Ipv4Addr dst, std::uint8_t protocol,
+                            std::uint16_t length);
+
+// RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'). Updates checksum `hc` after one
+// 16-bit field changes from `old_word` to `new_word`, without -0 pitfalls.
+std::uint16_t update16(std::uint16_t hc, std::uint16_t old_word, std::uint16_t new_word);
+// The same for a 32-bit field (two 16-bit words).
+std::uint16_t update32(std::uint16_t hc, std::uint32_t old_value, std::uint32_t new_value);
+
+}  // namespace tcpfp::wire::checksum

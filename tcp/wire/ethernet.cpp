@@ -1,0 +1,40 @@
+#include "tcp/wire/ethernet.hpp"
+
+#include <algorithm>
+
+#include "tcp/wire/bytes.hpp"
+
+namespace tcpfp::wire {
+
+Result<EthernetFrame> parse_ethernet(std::span<const std::uint8_t> frame, VlanPolicy policy) {
+    if (frame.size() < kEthHeaderLen) return WireError::eth_truncated;
+    EthernetFrame f;
+    std::copy_n(frame.data(), 6, f.dst.bytes.begin());
+    std::copy_n(frame.data() + 6, 6, f.src.bytes.begin());
+    std::size_t off = 12;
+    std::uint16_t type = load_be16(frame.data() + off);
+    while (type == ethertype::vlan || type == ethertype::qinq) {
+        if (policy == VlanPolicy::drop) return WireError::eth_vlan_dropped;
+        if (f.vlan_tags == 2) return WireError::eth_vlan_too_deep;
+        // Tag: TPID (already read), TCI, then the next EtherType.
+        if (frame.size() < off + 2 + kVlanTagLen) return WireError::eth_truncated;
+        f.vlan_tci = load_be16(frame.data() + off + 2);
+        ++f.vlan_tags;
+        off += kVlanTagLen;
+        type = load_be16(frame.data() + off);
+    }
+    f.ethertype = type;
+    f.header_len = static_cast<std::uint16_t>(off + 2);
+    f.payload = frame.subspan(f.header_len);
+    return f;
+}
+
+Result<std::size_t> emit_ethernet(const EthernetRepr& repr, std::span<std::uint8_t> out) {
+    if (out.size() < kEthHeaderLen) return WireError::buffer_too_small;
+    std::copy(repr.dst.bytes.begin(), repr.dst.bytes.end(), out.data());
+    std::copy(repr.src.bytes.begin(), repr.src.bytes.end(), out.data() + 6);
+    store_be16(out.data() + 12, repr.ethertype);
+    return kEthHeaderLen;
+}
+
+}  // namespace tcpfp::wire

@@ -1,0 +1,81 @@
+// IPv4 headers (RFC 791). The view checks structure only; checksum
+// verification is separate so a NIC's RX offload can stand in for it.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "tcp/wire/addr.hpp"
+#include "tcp/wire/errors.hpp"
+
+namespace tcpfp::wire {
+
+inline constexpr std::size_t kIpv4MinHeaderLen = 20;
+
+namespace ipproto {
+inline constexpr std::uint8_t icmp = 1;
+inline constexpr std::uint8_t tcp = 6;
+inline constexpr std::uint8_t udp = 17;
+}  // namespace ipproto
+
+// A validated IPv4 header over borrowed bytes. Valid only while they live.
+class Ipv4View {
+public:
+    // Checks version 4, IHL 5..15 within the buffer, and total length between
+    // the header length and the buffer size. Bytes past the total length
+    // (Ethernet padding) are excluded from payload().
+    static Result<Ipv4View> parse(std::span<const std::uint8_t> packet);
+
+    Ipv4View() = default;
+
+    std::uint8_t header_len() const { return static_cast<std::uint8_t>((p_[0] & 0x0f) * 4); }
+    std::uint8_t tos() const { return p_[1]; }
+    std::uint16_t total_len() const;
+    std::uint16_t id() const;
+    bool dont_fragment() const { return (p_[6] & 0x40) != 0; }
+    bool more_fragments() const { return (p_[6] & 0x20) != 0; }
+    std::uint16_t fragment_offset() const;  // in 8-byte units
+    // Any fragment (first, middle or last): the stack refuses these.
+    bool is_fragment() const { return more_fragments() || fragment_offset() != 0; }
+    std::uint8_t ttl() const { return p_[8]; }
+    std::uint8_t protocol() const { return p_[9]; }
+    std::uint16_t checksum() const;
+    Ipv4Addr src() const;
+    Ipv4Addr dst() const;
+    std::span<const std::uint8_t> options() const { return {p_ + 20, header_len() - 20u}; }
+    std::span<const std::uint8_t> header() const { return {p_, header_len()}; }
+    std::span<const std::uint8_t> payload() const {
+        return {p_ + header_len(), static_cast<std::size_t>(total_len() - header_len())};
+    }
+
+    bool checksum_ok() const;
+
+private:
+    explicit Ipv4View(const std::uint8_t* p) : p_(p) {}
+    const std::uint8_t* p_ = nullptr;
+};
+
+// Structure check plus header checksum: the usual software receive path.
+Result<Ipv4View> parse_ipv4_checked(std::span<const std::uint8_t> packet);
+
+enum class ChecksumMode : std::uint8_t {
+    full,     // compute in software
+    offload,  // leave for the NIC: IPv4 gets 0, L4 gets the pseudo-header sum
+};
+
+struct Ipv4Repr {
+    Ipv4Addr src;
+    Ipv4Addr dst;
+    std::uint8_t protocol = 0;
+    std::uint8_t ttl = 64;
+    std::uint8_t tos = 0;
+    std::uint16_t id = 0;
+    bool dont_fragment = true;
+    std::uint16_t payload_len = 0;
+};
+
+// Writes a 20-byte header (no options) with the checksum per `mode`.
+Result<std::size_t> emit_ipv4(const Ipv4Repr& repr, std::span<std::uint8_t> out,
+                              ChecksumMode mode = ChecksumMode::full);
+
+}  // namespace tcpfp::wire

@@ -1,0 +1,212 @@
+#include "tcp/wire/tcp_options.hpp"
+
+#include <algorithm>
+
+#include "tcp/wire/bytes.hpp"
+
+namespace tcpfp::wire {
+
+namespace {
+
+// The fixed or patterned length a known kind must carry, checked before its
+// body is read. Unknown kinds accept any length >= 2.
+WireError check_known_length(std::uint8_t kind, std::size_t len) {
+    switch (kind) {
+        case tcp_opt::mss:
+            return len == 4 ? WireError::none : WireError::tcp_opt_mss_length;
+        case tcp_opt::wscale:
+            return len == 3 ? WireError::none : WireError::tcp_opt_wscale_length;
+        case tcp_opt::sack_permitted:
+            return len == 2 ? WireError::none : WireError::tcp_opt_sack_permitted_length;
+        case tcp_opt::sack: {
+            const bool ok = len >= 10 && (len - 2) % 8 == 0 && (len - 2) / 8 <= kMaxSackBlocks;
+            return ok ? WireError::none : WireError::tcp_opt_sack_length;
+        }
+        case tcp_opt::timestamps:
+            return len == 10 ? WireError::none : WireError::tcp_opt_timestamps_length;
+        default:
+            return WireError::none;
+    }
+}
+
+}  // namespace
+
+Result<RawOption> TcpOptionReader::next() {
+    if (done()) return WireError::tcp_opt_overrun;  // caller walked past the end
+    const std::uint8_t kind = bytes_[pos_];
+    if (kind == tcp_opt::eol) {
+        pos_ = bytes_.size();  // the rest is padding (RFC 9293 §3.2)
+        return RawOption{tcp_opt::eol, {}};
+    }
+    if (kind == tcp_opt::nop) {
+        ++pos_;
+        return RawOption{tcp_opt::nop, {}};
+    }
+    if (pos_ + 1 >= bytes_.size()) {
+        pos_ = bytes_.size();
+        return WireError::tcp_opt_truncated;
+    }
+    const std::size_t len = bytes_[pos_ + 1];
+    WireError err = WireError::none;
+    if (len < 2) {
+        err = WireError::tcp_opt_bad_length;
+    } else if (pos_ + len > bytes_.size()) {
+        err = WireError::tcp_opt_overrun;
+    } else {
+        err = check_known_length(kind, len);
+    }
+    if (err != WireError::none) {
+        pos_ = bytes_.size();
+        return err;
+    }
+    RawOption opt{kind, bytes_.subspan(pos_ + 2, len - 2)};
+    pos_ += len;
+    return opt;
+}
+
+Result<TcpOptions> parse_tcp_options(std::span<const std::uint8_t> bytes) {
+    TcpOptions o;
+    TcpOptionReader reader(bytes);
+    while (!reader.done()) {
+        auto opt = reader.next();
+        if (!opt) return opt.error();
+        const std::uint8_t* b = opt->body.data();
+        switch (opt->kind) {
+            case tcp_opt::mss:
+                o.has_mss = true;
+                o.mss = load_be16(b);
+                break;
+            case tcp_opt::wscale:
+                o.has_wscale = true;
+                o.wscale = b[0];
+                break;
+            case tcp_opt::sack_permitted:
+                o.sack_permitted = true;
+                break;
+            case tcp_opt::timestamps:
+                o.has_timestamps = true;
+                o.ts_val = load_be32(b);
+                o.ts_ecr = load_be32(b + 4);
+                break;
+            case tcp_opt::sack:
+                o.sack_count = static_cast<std::uint8_t>(opt->body.size() / 8);
+                for (std::size_t i = 0; i < o.sack_count; ++i) {
+                    o.sack[i] = {SeqNum(load_be32(b + 8 * i)), SeqNum(load_be32(b + 8 * i + 4))};
+                }
+                break;
+            default:  // EOL, NOP and unknown kinds carry nothing for us
+                break;
+        }
+    }
+    return o;
+}
+
+bool TcpOptionWriter::reserve(std::size_t n) {
+    if (overflow_ || len_ + n > buf_.size()) {
+        overflow_ = true;
+        return false;
+    }
+    return true;
+}
+
+TcpOptionWriter& TcpOptionWriter::nop() {
+    if (reserve(1)) buf_[len_++] = tcp_opt::nop;
+    return *this;
+}
+
+TcpOptionWriter& TcpOptionWriter::eol() {
+    if (reserve(1)) buf_[len_++] = tcp_opt::eol;
+    return *this;
+}
+
+TcpOptionWriter& TcpOptionWriter::mss(std::uint16_t value) {
+    if (!reserve(4)) return *this;
+    buf_[len_] = tcp_opt::mss;
+    buf_[len_ + 1] = 4;
+    store_be16(&buf_[len_ + 2], value);
+    len_ += 4;
+    return *this;
+}
+
+TcpOptionWriter& TcpOptionWriter::wscale(std::uint8_t shift) {
+    if (!reserve(3)) return *this;
+    buf_[len_] = tcp_opt::wscale;
+    buf_[len_ + 1] = 3;
+    buf_[len_ + 2] = shift;
+    len_ += 3;
+    return *this;
+}
+
+TcpOptionWriter& TcpOptionWriter::sack_permitted() {
+    if (!reserve(2)) return *this;
+    buf_[len_] = tcp_opt::sack_permitted;
+    buf_[len_ + 1] = 2;
+    len_ += 2;
+    return *this;
+}
+
+TcpOptionWriter& TcpOptionWriter::timestamps(std::uint32_t ts_val, std::uint32_t ts_ecr) {
+    if (!reserve(10)) return *this;
+    buf_[len_] = tcp_opt::timestamps;
+    buf_[len_ + 1] = 10;
+    store_be32(&buf_[len_ + 2], ts_val);
+    store_be32(&buf_[len_ + 6], ts_ecr);
+    len_ += 10;
+    return *this;
+}
+
+TcpOptionWriter& TcpOptionWriter::sack(std::span<const SackBlock> blocks) {
+    if (blocks.empty() || blocks.size() > kMaxSackBlocks) {
+        overflow_ = true;
+        return *this;
+    }
+    const std::size_t n = 2 + 8 * blocks.size();
+    if (!reserve(n)) return *this;
+    buf_[len_] = tcp_opt::sack;
+    buf_[len_ + 1] = static_cast<std::uint8_t>(n);
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+        store_be32(&buf_[len_ + 2 + 8 * i], blocks[i].left.raw());
+        store_be32(&buf_[len_ + 6 + 8 * i], blocks[i].right.raw());
+    }
+    len_ += n;
+    return *this;
+}
+
+TcpOptionWriter& TcpOptionWriter::raw(std::uint8_t kind, std::span<const std::uint8_t> body) {
+    if (body.size() > 253 || !reserve(2 + body.size())) {
+        overflow_ = true;
+        return *this;
+    }
+    buf_[len_] = kind;
+    buf_[len_ + 1] = static_cast<std::uint8_t>(2 + body.size());
+    std::copy(body.begin(), body.end(), buf_.begin() + static_cast<std::ptrdiff_t>(len_ + 2));
+    len_ += 2 + body.size();
+    return *this;
+}
+
+Result<std::span<const std::uint8_t>> TcpOptionWriter::finish() {
+    if (overflow_) return WireError::tcp_opt_no_space;
+    while (len_ % 4 != 0) buf_[len_++] = tcp_opt::eol;
+    return std::span<const std::uint8_t>(buf_.data(), len_);
+}
+
+Result<std::span<const std::uint8_t>> write_tcp_options(const TcpOptions& o, bool syn,
+                                                        TcpOptionWriter& w) {
+    if (syn) {
+        if (o.has_mss) w.mss(o.mss);
+        if (o.sack_permitted && o.has_timestamps) {
+            w.sack_permitted().timestamps(o.ts_val, o.ts_ecr);
+        } else if (o.has_timestamps) {
+            w.nop().nop().timestamps(o.ts_val, o.ts_ecr);
+        } else if (o.sack_permitted) {
+            w.nop().nop().sack_permitted();
+        }
+        if (o.has_wscale) w.nop().wscale(o.wscale);
+    } else if (o.has_timestamps) {
+        w.nop().nop().timestamps(o.ts_val, o.ts_ecr);
+    }
+    if (o.sack_count > 0) w.nop().nop().sack(o.sack_blocks());
+    return w.finish();
+}
+
+}  // namespace tcpfp::wire

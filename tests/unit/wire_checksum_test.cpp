@@ -1,0 +1,111 @@
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "tcp/wire/bytes.hpp"
+#include "tcp/wire/checksum.hpp"
+
+namespace tcpfp::wire {
+namespace {
+
+// Straightforward RFC 1071 reference: 16-bit big-endian words, 32-bit sum.
+std::uint16_t reference_sum(const std::vector<std::uint8_t>& d) {
+    std::uint32_t sum = 0;
+    for (std::size_t i = 0; i + 1 < d.size(); i += 2) sum += (d[i] << 8) | d[i + 1];
+    if (d.size() % 2) sum += d.back() << 8;
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return static_cast<std::uint16_t>(sum);
+}
+
+// RFC 1071 §3 numerical example: bytes 00 01 f2 03 f4 f5 f6 f7 sum to ddf2.
+TEST(Checksum, Rfc1071Example) {
+    const std::vector<std::uint8_t> d = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
+    EXPECT_EQ(checksum::fold(checksum::accumulate(d)), 0xddf2);
+    EXPECT_EQ(checksum::finish(checksum::accumulate(d)), 0x220d);
+}
+
+TEST(Checksum, EmptyIsZeroSum) {
+    EXPECT_EQ(checksum::fold(checksum::accumulate({})), 0x0000);
+    EXPECT_EQ(checksum::finish(0), 0xffff);
+}
+
+// Every length 0..300 (odd lengths, each tail of the 32/8/4/2/1 ladder) and
+// random contents: the fast path agrees with the bytewise reference.
+TEST(Checksum, MatchesReferenceForEveryLength) {
+    std::mt19937 rng(1071);
+    for (std::size_t len = 0; len <= 300; ++len) {
+        std::vector<std::uint8_t> d(len);
+        for (auto& b : d) b = static_cast<std::uint8_t>(rng());
+        ASSERT_EQ(checksum::fold(checksum::accumulate(d)), reference_sum(d)) << "len " << len;
+    }
+}
+
+TEST(Checksum, AllOnesDataDoesNotLoseCarries) {
+    const std::vector<std::uint8_t> d(4096, 0xff);
+    EXPECT_EQ(checksum::fold(checksum::accumulate(d)), reference_sum(d));
+}
+
+TEST(Checksum, ChainedPiecesEqualWhole) {
+    std::vector<std::uint8_t> d(101);
+    for (std::size_t i = 0; i < d.size(); ++i) d[i] = static_cast<std::uint8_t>(i * 7 + 3);
+    const auto whole = checksum::fold(checksum::accumulate(d));
+    const std::span<const std::uint8_t> s(d);
+    auto sum = checksum::accumulate(s.first(12));
+    sum = checksum::accumulate(s.subspan(12, 40), sum);
+    sum = checksum::accumulate(s.subspan(52), sum);
+    EXPECT_EQ(checksum::fold(sum), whole);
+}
+
+TEST(Checksum, VerifiesWhenChecksumFieldIncluded) {
+    std::vector<std::uint8_t> d = {0x45, 0x00, 0x00, 0x1c, 0x12, 0x34, 0x40, 0x00,
+                                   0x40, 0x06, 0x00, 0x00, 0xac, 0x10, 0x30, 0x0d};
+    store_be16(&d[10], checksum::finish(checksum::accumulate(d)));
+    EXPECT_TRUE(checksum::verifies(checksum::accumulate(d)));
+    d[4] ^= 0x01;
+    EXPECT_FALSE(checksum::verifies(checksum::accumulate(d)));
+}
+
+// RFC 1624: the incremental update equals a full recomputation, including
+// the cases that made RFC 1141's formula produce -0 (0xffff vs 0x0000).
+TEST(Checksum, IncrementalUpdateMatchesRecompute) {
+    std::mt19937 rng(1624);
+    for (int iter = 0; iter < 20000; ++iter) {
+        std::vector<std::uint8_t> d(20);
+        for (auto& b : d) b = static_cast<std::uint8_t>(rng());
+        if (iter % 97 == 0) std::fill(d.begin(), d.end(), 0);  // sums near zero
+        store_be16(&d[10], 0);
+        const auto hc = checksum::finish(checksum::accumulate(d));
+        const std::size_t word = (rng() % 9) * 2;  // any word except the checksum's
+        const std::size_t at = word >= 10 ? word + 2 : word;
+        const auto old_word = load_be16(&d[at]);
+        const auto new_word = static_cast<std::uint16_t>(rng());
+        store_be16(&d[at], new_word);
+        const auto recomputed = checksum::finish(checksum::accumulate(d));
+        const auto updated = checksum::update16(hc, old_word, new_word);
+        // Both encodings of zero verify; RFC 1624 §3 gives the recomputed one
+        // except when the data is all zero (where ~0 == 0xffff is required).
+        store_be16(&d[10], updated);
+        ASSERT_TRUE(checksum::verifies(checksum::accumulate(d)))
+            << "iter " << iter << " hc " << hc << " recomputed " << recomputed;
+    }
+}
+
+TEST(Checksum, Update32IsTwoUpdate16) {
+    std::vector<std::uint8_t> d = {0, 0, 0, 0, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc};
+    const auto hc = checksum::finish(checksum::accumulate(d));
+    store_be32(&d[4], 0xdeadbeef);
+    const auto updated = checksum::update32(hc, 0x12345678, 0xdeadbeef);
+    EXPECT_EQ(updated, checksum::finish(checksum::accumulate(d)));
+}
+
+TEST(Checksum, PseudoHeaderMatchesExplicitBytes) {
+    const std::vector<std::uint8_t> ph = {0xac, 0x10, 0x30, 0x0d, 0xac, 0x10,
+                                          0x30, 0x01, 0x00, 0x06, 0x00, 0x20};
+    EXPECT_EQ(checksum::fold(checksum::pseudo_header(Ipv4Addr::from_octets(172, 16, 48, 13),
+                                                     Ipv4Addr::from_octets(172, 16, 48, 1), 6, 32)),
+              reference_sum(ph));
+}
+
+}  // namespace
+}  // namespace tcpfp::wire

@@ -1,0 +1,180 @@
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "fixtures/linux_frames.hpp"
+#include "tcp/wire/bytes.hpp"
+#include "tcp/wire/checksum.hpp"
+#include "tcp/wire/ethernet.hpp"
+#include "tcp/wire/icmp.hpp"
+#include "tcp/wire/ipv4.hpp"
+
+namespace tcpfp::wire {
+namespace {
+
+namespace lc = fixtures::linux_capture;
+
+std::vector<std::uint8_t> ip_of(const std::vector<std::uint8_t>& frame) {
+    return {frame.begin() + 14, frame.end()};
+}
+
+TEST(Ipv4, ParsesLinuxEchoRequest) {
+    const auto pkt = ip_of(lc::icmp_echo_request);
+    auto ip = parse_ipv4_checked(pkt);
+    ASSERT_TRUE(ip) << name(ip.error());
+    EXPECT_EQ(ip->header_len(), 20);
+    EXPECT_EQ(ip->total_len(), 44);
+    EXPECT_EQ(ip->id(), 0xce43);
+    EXPECT_TRUE(ip->dont_fragment());
+    EXPECT_FALSE(ip->more_fragments());
+    EXPECT_EQ(ip->fragment_offset(), 0);
+    EXPECT_FALSE(ip->is_fragment());
+    EXPECT_EQ(ip->ttl(), 64);
+    EXPECT_EQ(ip->protocol(), ipproto::icmp);
+    EXPECT_EQ(ip->checksum(), 0xb45e);
+    EXPECT_EQ(ip->src(), Ipv4Addr::from_octets(172, 16, 48, 13));
+    EXPECT_EQ(ip->dst(), Ipv4Addr::from_octets(172, 16, 48, 1));
+    EXPECT_TRUE(ip->options().empty());
+    EXPECT_EQ(ip->payload().size(), 24u);
+}
+
+TEST(Ipv4, EmitReproducesLinuxHeader) {
+    const auto pkt = ip_of(lc::icmp_echo_reply);
+    Ipv4Repr r;
+    r.src = Ipv4Addr::from_octets(172, 16, 48, 1);
+    r.dst = Ipv4Addr::from_octets(172, 16, 48, 13);
+    r.protocol = ipproto::icmp;
+    r.id = 0x7adb;
+    r.dont_fragment = false;  // Linux's echo reply leaves DF clear
+    r.payload_len = 24;
+    std::vector<std::uint8_t> out(20);
+    ASSERT_TRUE(emit_ipv4(r, out));
+    EXPECT_TRUE(std::equal(out.begin(), out.end(), pkt.begin()));
+}
+
+TEST(Ipv4, OffloadModeLeavesChecksumZero) {
+    Ipv4Repr r;
+    r.payload_len = 10;
+    std::vector<std::uint8_t> out(20);
+    ASSERT_TRUE(emit_ipv4(r, out, ChecksumMode::offload));
+    EXPECT_EQ(load_be16(&out[10]), 0);
+}
+
+TEST(Ipv4, TrimsEthernetPadding) {
+    auto pkt = ip_of(lc::icmp_echo_request);
+    pkt.resize(pkt.size() + 6, 0xee);
+    auto ip = Ipv4View::parse(pkt);
+    ASSERT_TRUE(ip);
+    EXPECT_EQ(ip->payload().size(), 24u);
+}
+
+TEST(Ipv4, SkipsOptions) {
+    // Insert a 4-byte option block (NOP NOP NOP EOL) and fix IHL, length, sum.
+    auto pkt = ip_of(lc::icmp_echo_request);
+    pkt.insert(pkt.begin() + 20, {0x01, 0x01, 0x01, 0x00});
+    pkt[0] = 0x46;
+    store_be16(&pkt[2], static_cast<std::uint16_t>(pkt.size()));
+    store_be16(&pkt[10], 0);
+    store_be16(&pkt[10], checksum::finish(checksum::accumulate({pkt.data(), 24})));
+    auto ip = parse_ipv4_checked(pkt);
+    ASSERT_TRUE(ip) << name(ip.error());
+    EXPECT_EQ(ip->header_len(), 24);
+    EXPECT_EQ(ip->options().size(), 4u);
+    EXPECT_TRUE(parse_icmp_echo(ip->payload()));
+}
+
+TEST(Ipv4, ExposesFragments) {
+    auto pkt = ip_of(lc::icmp_echo_request);
+    store_be16(&pkt[6], 0x2000);  // MF, offset 0: first fragment
+    EXPECT_TRUE(Ipv4View::parse(pkt)->is_fragment());
+    EXPECT_TRUE(Ipv4View::parse(pkt)->more_fragments());
+    store_be16(&pkt[6], 0x00b9);  // last fragment at offset 185*8
+    EXPECT_TRUE(Ipv4View::parse(pkt)->is_fragment());
+    EXPECT_EQ(Ipv4View::parse(pkt)->fragment_offset(), 0xb9);
+}
+
+struct IpBadCase {
+    const char* what;
+    std::size_t offset;
+    std::uint8_t value;
+    WireError expected;
+};
+
+class Ipv4Rejects : public ::testing::TestWithParam<IpBadCase> {};
+
+TEST_P(Ipv4Rejects, FieldMutation) {
+    const auto& c = GetParam();
+    auto pkt = ip_of(lc::icmp_echo_request);
+    pkt[c.offset] = c.value;
+    EXPECT_EQ(parse_ipv4_checked(pkt).error(), c.expected) << c.what;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, Ipv4Rejects,
+    ::testing::Values(IpBadCase{"version 6", 0, 0x65, WireError::ip_bad_version},
+                      IpBadCase{"version 0", 0, 0x05, WireError::ip_bad_version},
+                      IpBadCase{"IHL 4", 0, 0x44, WireError::ip_bad_ihl},
+                      IpBadCase{"IHL 0", 0, 0x40, WireError::ip_bad_ihl},
+                      IpBadCase{"IHL 15 past a 44-byte buffer", 0, 0x4f,
+                                WireError::ip_header_truncated},
+                      IpBadCase{"total length 19", 3, 19, WireError::ip_bad_total_length},
+                      IpBadCase{"total length 45 > buffer", 3, 45,
+                                WireError::ip_length_exceeds_buffer},
+                      IpBadCase{"TTL flipped, checksum stale", 8, 0x3f,
+                                WireError::ip_bad_checksum},
+                      IpBadCase{"checksum byte flipped", 10, 0x00,
+                                WireError::ip_bad_checksum}));
+
+TEST(Icmp, ParsesLinuxEcho) {
+    const auto pkt = ip_of(lc::icmp_echo_request);
+    auto e = parse_icmp_echo(Ipv4View::parse(pkt)->payload());
+    ASSERT_TRUE(e) << name(e.error());
+    EXPECT_EQ(e->type, icmp_type::echo_request);
+    EXPECT_EQ(e->code, 0);
+    EXPECT_EQ(e->id, 0x1755);
+    EXPECT_EQ(e->seq, 1);
+    EXPECT_EQ(e->data.size(), 16u);
+}
+
+// Linux's reply to Linux's request: our in-place conversion must produce
+// the identical ICMP message (same id, seq and data; type 0; checksum by
+// RFC 1624), and a full emit must agree.
+TEST(Icmp, RequestToReplyMatchesLinuxReply) {
+    auto req = ip_of(lc::icmp_echo_request);
+    const auto rep = ip_of(lc::icmp_echo_reply);
+    std::span<std::uint8_t> msg(req.data() + 20, req.size() - 20);
+    ASSERT_EQ(icmp_echo_request_to_reply_in_place(msg), WireError::none);
+    EXPECT_TRUE(std::equal(msg.begin(), msg.end(), rep.begin() + 20));
+
+    auto parsed = parse_icmp_echo(std::span(rep).subspan(20));
+    ASSERT_TRUE(parsed);
+    std::vector<std::uint8_t> out(24);
+    IcmpEcho e = *parsed;
+    ASSERT_TRUE(emit_icmp_echo(e, out));
+    EXPECT_TRUE(std::equal(out.begin(), out.end(), rep.begin() + 20));
+}
+
+TEST(Icmp, RequestToReplyRefusesOthers) {
+    auto rep = ip_of(lc::icmp_echo_reply);
+    std::span<std::uint8_t> msg(rep.data() + 20, rep.size() - 20);
+    EXPECT_EQ(icmp_echo_request_to_reply_in_place(msg), WireError::icmp_not_echo);
+    EXPECT_EQ(icmp_echo_request_to_reply_in_place(msg.first(7)), WireError::icmp_truncated);
+}
+
+TEST(Icmp, Rejects) {
+    auto pkt = ip_of(lc::icmp_echo_request);
+    std::vector<std::uint8_t> msg(pkt.begin() + 20, pkt.end());
+    auto bad = msg;
+    bad[10] ^= 0xff;
+    EXPECT_EQ(parse_icmp_echo(bad).error(), WireError::icmp_bad_checksum);
+    // A destination-unreachable with a valid checksum is not an echo.
+    auto unreach = msg;
+    unreach[0] = 3;
+    store_be16(&unreach[2], 0);
+    store_be16(&unreach[2], checksum::finish(checksum::accumulate(unreach)));
+    EXPECT_EQ(parse_icmp_echo(unreach).error(), WireError::icmp_not_echo);
+    EXPECT_EQ(parse_icmp_echo(std::span(msg).first(7)).error(), WireError::icmp_truncated);
+}
+
+}  // namespace
+}  // namespace tcpfp::wire
