@@ -7,7 +7,7 @@ scripts/install-deps.sh
 [ -f build/build.ninja ] || meson setup build
 ninja -C build
 mkdir -p build/bench
-for b in build/tests/bench/bench_*; do
+for b in $(find build/tests -maxdepth 2 -type f -name "bench_*" -perm -u+x | sort); do
   [ -x "$b" ] || continue
   name=$(basename "$b")
   echo "== $name"
