@@ -1,0 +1,86 @@
+#include "tcp/engine/buffer.hpp"
+
+#include <algorithm>
+
+namespace tcpfp::tcp {
+
+BufferPool::BufferPool(std::uint32_t count, std::uint32_t size, std::pmr::memory_resource* mr)
+    : mr_(mr), count_(count), size_(size) {
+    base_ = static_cast<std::uint8_t*>(mr_->allocate(static_cast<std::size_t>(count) * size, 64));
+    free_ = static_cast<std::uint32_t*>(mr_->allocate(sizeof(std::uint32_t) * count, 64));
+    for (std::uint32_t i = 0; i < count; ++i) free_[i] = count - 1 - i;
+    free_top_ = count;
+}
+
+BufferPool::~BufferPool() {
+    mr_->deallocate(base_, static_cast<std::size_t>(count_) * size_, 64);
+    mr_->deallocate(free_, sizeof(std::uint32_t) * count_, 64);
+}
+
+std::uint32_t BufferPool::acquire() { return free_top_ == 0 ? kNone : free_[--free_top_]; }
+
+void BufferPool::release(std::uint32_t id) { free_[free_top_++] = id; }
+
+std::uint32_t ByteRing::write(BufferPool& pool, std::span<const std::uint8_t> data,
+                              std::uint32_t limit, bool& no_buffer) {
+    no_buffer = false;
+    limit = std::min(limit, pool.size());
+    if (len >= limit || data.empty()) return 0;
+    if (!has_buffer()) {
+        id = pool.acquire();
+        if (!has_buffer()) {
+            no_buffer = true;
+            return 0;
+        }
+        head = 0;
+    }
+    const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(data.size(), limit - len));
+    const std::uint32_t cap = pool.size();
+    const std::uint32_t tail = (head + len) % cap;
+    const std::uint32_t first = std::min(n, cap - tail);
+    std::uint8_t* base = pool.data(id);
+    std::memcpy(base + tail, data.data(), first);
+    if (n > first) std::memcpy(base, data.data() + first, n - first);
+    len += n;
+    return n;
+}
+
+void ByteRing::view(BufferPool& pool, std::uint32_t offset, std::uint32_t n,
+                    std::span<const std::uint8_t>& first_part,
+                    std::span<const std::uint8_t>& second_part) const {
+    first_part = {};
+    second_part = {};
+    if (n == 0 || !has_buffer()) return;
+    const std::uint32_t cap = pool.size();
+    const std::uint32_t start = (head + offset) % cap;
+    const std::uint32_t first = std::min(n, cap - start);
+    const std::uint8_t* base = pool.data(id);
+    first_part = {base + start, first};
+    if (n > first) second_part = {base, n - first};
+}
+
+void ByteRing::peek(BufferPool& pool, std::uint32_t offset, std::span<std::uint8_t> out) const {
+    std::span<const std::uint8_t> a, b;
+    view(pool, offset, static_cast<std::uint32_t>(out.size()), a, b);
+    if (!a.empty()) std::memcpy(out.data(), a.data(), a.size());
+    if (!b.empty()) std::memcpy(out.data() + a.size(), b.data(), b.size());
+}
+
+void ByteRing::consume(BufferPool& pool, std::uint32_t n) {
+    n = std::min(n, len);
+    len -= n;
+    if (len == 0) {
+        reset(pool);
+        return;
+    }
+    head = (head + n) % pool.size();
+}
+
+void ByteRing::reset(BufferPool& pool) {
+    if (has_buffer()) pool.release(id);
+    id = BufferPool::kNone;
+    head = 0;
+    len = 0;
+}
+
+}  // namespace tcpfp::tcp

@@ -1,0 +1,56 @@
+// Everything an engine is sized and tuned by. All memory is allocated from
+// these numbers at construction; nothing grows afterwards.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "tcp/base/time.hpp"
+
+namespace tcpfp::tcp {
+
+struct EngineConfig {
+    // --- capacities (preallocated) ---
+    std::uint32_t max_connections = 65536;    // full control blocks
+    std::uint32_t max_time_wait = 65536;      // compact TIME_WAIT records
+    std::uint32_t max_listeners = 1024;
+    std::uint32_t buffer_count = 4096;        // send/receive buffers (one per direction in use)
+    std::uint32_t buffer_size = 256 * 1024;   // bytes per buffer: the largest SO_SNDBUF/SO_RCVBUF
+    std::uint32_t output_queue = 4096;        // segments between two drains
+    std::uint32_t event_queue = 8192;         // application events between two drains
+    std::uint32_t default_backlog = 128;      // accept queue, and SYN queue, per listener
+
+    // --- per-connection defaults (set_option overrides) ---
+    std::uint32_t send_buffer = 128 * 1024;
+    std::uint32_t recv_buffer = 128 * 1024;
+    std::uint16_t mtu = 1500;                 // MSS advertised = mtu - 40 (RFC 9293 §3.7.1)
+    std::uint8_t wscale = 7;                  // our window shift (RFC 7323 §2), <= 14
+    bool timestamps = true;                   // offer RFC 7323 timestamps
+    bool sack = true;                         // offer SACK-permitted (RFC 2018)
+
+    // --- timers ---
+    Duration msl = Duration::seconds(30);                 // TIME_WAIT = 2*MSL; 0 deletes at once
+    Duration fin_wait_2_timeout = Duration::seconds(60);  // orphaned FIN_WAIT_2
+    Duration ts_tick = Duration::millis(1);               // TSval clock (RFC 7323 §5.4: 1 ms..1 s)
+    Duration initial_rto = Duration::seconds(1);          // RFC 6298 §2.1
+    Duration min_rto = Duration::millis(200);             // RFC 6298 §2.4 says 1 s; see README
+    Duration max_rto = Duration::seconds(120);
+    Duration delayed_ack = Duration::millis(40);          // < 500 ms (MUST-40)
+    Duration keepalive_idle = Duration::seconds(7200);    // RFC 9293 §3.8.4: >= 2 h (MUST-26)
+    Duration keepalive_interval = Duration::seconds(75);
+    std::uint8_t keepalive_count = 9;
+    std::uint8_t syn_retries = 6;             // SYN: R2 for SYN as a count (~127 s with backoff)
+    std::uint8_t synack_retries = 5;
+    std::uint8_t r1_retries = 3;              // RFC 9293 §3.8.3 R1: advise (counted)
+    std::uint8_t r2_retries = 15;             // R2: give up (ETIMEDOUT), >= 100 s (MUST-23)
+    std::uint32_t challenge_ack_per_second = 1000;  // RFC 5961 §7 rate limit
+    std::uint32_t timer_budget = 65536;       // expirations per advance() before carrying over
+    bool rst_on_table_full = false;           // answer SYNs with RST instead of dropping
+
+    std::uint64_t seed = 0x7463706670ull;     // keys the hash table, ISN and port secrets
+    // Tests only: every connection starts at this ISN instead of RFC 6528's
+    // (used to put a transfer across the 2^32 wrap on purpose).
+    std::optional<std::uint32_t> isn_override;
+};
+
+}  // namespace tcpfp::tcp

@@ -1,0 +1,120 @@
+// Per-engine counters: the RFC 4022 TCP-MIB set, one counter per drop
+// reason (declared once, below), and connections by state. Plain integers:
+// each engine is owned by one lcore, so no atomics.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "tcp/engine/state.hpp"
+#include "tcp/wire/errors.hpp"
+
+namespace tcpfp::tcp {
+
+// RFC 4022 §3 (tcpActiveOpens ... tcpOutRsts) plus our own totals.
+#define TCPFP_MIB_COUNTERS(X)                                                           \
+    X(active_opens, "tcpActiveOpens: CLOSED -> SYN_SENT")                               \
+    X(passive_opens, "tcpPassiveOpens: LISTEN -> SYN_RECEIVED")                         \
+    X(attempt_fails, "tcpAttemptFails: SYN_SENT/SYN_RECEIVED -> CLOSED or LISTEN")      \
+    X(estab_resets, "tcpEstabResets: ESTABLISHED/CLOSE_WAIT -> CLOSED by RST")          \
+    X(in_segs, "tcpInSegs: segments received, including errors")                        \
+    X(out_segs, "tcpOutSegs: segments sent, excluding pure retransmissions")            \
+    X(retrans_segs, "tcpRetransSegs: segments retransmitted")                           \
+    X(in_errs, "tcpInErrs: segments received in error (checksum, header, options)")     \
+    X(out_rsts, "tcpOutRsts: segments sent with RST")                                   \
+    X(in_rsts, "RST segments accepted")                                                 \
+    X(challenge_acks_sent, "RFC 5961 challenge ACKs sent")                              \
+    X(challenge_acks_limited, "RFC 5961 challenge ACKs suppressed by the rate limit")   \
+    X(dup_acks_sent, "ACKs sent for unacceptable segments (RFC 9293 §3.10.7.4)")        \
+    X(rtt_samples, "RTT measurements taken (RFC 7323 RTTM or Karn-safe timing)")        \
+    X(timewait_entered, "connections that entered TIME_WAIT")                           \
+    X(timewait_expired, "TIME_WAIT records deleted at 2*MSL")                           \
+    X(timewait_overflow, "TIME_WAIT records unavailable: connection deleted at once")   \
+    X(timewait_reused, "TIME_WAIT 4-tuples reopened by a new SYN (RFC 6191)")           \
+    X(timewait_fin_reacked, "retransmitted FINs re-ACKed in TIME_WAIT")                 \
+    X(orphan_fin_wait_2_timeouts, "orphaned FIN_WAIT_2 connections timed out")          \
+    X(orphan_data_rst, "data for a closed socket answered with RST")                    \
+    X(rto_expirations, "retransmission timeouts")                                       \
+    X(conn_timeouts, "connections dropped after R2 / SYN retries (ETIMEDOUT)")          \
+    X(linger_timeouts, "SO_LINGER timeouts")                                            \
+    X(timer_budget_carryover, "timer expirations carried over to the next advance")     \
+    X(events_dropped, "application events lost to a full event queue")                  \
+    X(output_dropped, "segments lost to a full output queue")
+
+// Why a received segment was not (fully) processed. Wire errors come first
+// so a WireError maps to a drop reason by value.
+#define TCPFP_DROP_REASONS(X)                                                          \
+    X(not_tcp, "IPv4 protocol is not TCP")                                             \
+    X(ip_fragment, "IPv4 fragment (reassembly is not supported)")                      \
+    X(not_local, "destination is not one of the engine's addresses")                  \
+    X(bad_source, "source is broadcast, multicast, unspecified or local")              \
+    X(no_listener, "no connection and no listener (RST sent unless RST)")             \
+    X(rst_no_connection, "RST for no connection")                                      \
+    X(listen_ack, "ACK to a listener (RST sent)")                                      \
+    X(listen_no_syn, "non-SYN segment to a listener")                                  \
+    X(syn_queue_full, "SYN dropped: listener SYN queue full")                          \
+    X(accept_queue_full, "handshake ACK dropped: accept queue full")                   \
+    X(table_full, "SYN dropped: connection table full")                                \
+    X(no_buffers, "segment dropped: buffer pool exhausted")                            \
+    X(syn_sent_bad_ack, "SYN_SENT: unacceptable ACK (RST sent)")                       \
+    X(syn_sent_rst_ignored, "SYN_SENT: RST without an acceptable ACK")                 \
+    X(syn_sent_no_syn, "SYN_SENT: segment without SYN or RST")                         \
+    X(paws, "PAWS: timestamp older than TS.Recent (RFC 7323 §5)")                      \
+    X(ts_missing, "timestamps negotiated but segment carries none (RFC 7323 §3.2)")    \
+    X(out_of_window, "sequence number outside the receive window")                     \
+    X(rst_out_of_window, "RST outside the receive window")                             \
+    X(rst_challenged, "RST in window but not at RCV.NXT (RFC 5961 §3.2)")              \
+    X(rst_time_wait, "RST in TIME_WAIT ignored (RFC 1337)")                            \
+    X(syn_challenged, "SYN in a synchronized state (RFC 5961 §4)")                     \
+    X(no_ack_flag, "segment without ACK in a synchronized state")                      \
+    X(ack_too_old, "ACK below SND.UNA - MAX.SND.WND (RFC 5961 §5)")                    \
+    X(ack_unsent, "ACK for data not yet sent")                                         \
+    X(syn_received_bad_ack, "SYN_RECEIVED: unacceptable ACK (RST sent)")               \
+    X(data_after_fin, "data after the peer's FIN")                                     \
+    X(data_after_shutdown_rd, "data after SHUT_RD discarded")                          \
+    X(out_of_order, "out-of-order data not buffered")                                  \
+    X(rcv_buffer_full, "data beyond the receive buffer")                               \
+    X(time_wait_segment, "segment for a TIME_WAIT record that needs no answer")        \
+    X(orphan_data, "data for a socket the application closed (RST sent)")
+
+enum class Mib : std::uint8_t {
+#define TCPFP_X(name, desc) name,
+    TCPFP_MIB_COUNTERS(TCPFP_X)
+#undef TCPFP_X
+        count_
+};
+
+enum class Drop : std::uint8_t {
+#define TCPFP_X(name, desc) wire_##name,
+    TCPFP_WIRE_ERRORS(TCPFP_X)
+#undef TCPFP_X
+#define TCPFP_X(name, desc) name,
+        TCPFP_DROP_REASONS(TCPFP_X)
+#undef TCPFP_X
+            count_
+};
+
+constexpr Drop drop_for(wire::WireError e) { return static_cast<Drop>(e); }
+
+const char* name(Mib m);
+const char* describe(Mib m);
+const char* name(Drop d);
+const char* describe(Drop d);
+
+struct Counters {
+    std::array<std::uint64_t, static_cast<std::size_t>(Mib::count_)> mib{};
+    std::array<std::uint64_t, static_cast<std::size_t>(Drop::count_)> drops{};
+    std::array<std::uint64_t, kStateCount> by_state{};  // current connections per state
+
+    void inc(Mib m, std::uint64_t n = 1) { mib[static_cast<std::size_t>(m)] += n; }
+    void drop(Drop d) { drops[static_cast<std::size_t>(d)] += 1; }
+    std::uint64_t get(Mib m) const { return mib[static_cast<std::size_t>(m)]; }
+    std::uint64_t get(Drop d) const { return drops[static_cast<std::size_t>(d)]; }
+    std::uint64_t in_state(State s) const { return by_state[static_cast<std::size_t>(s)]; }
+    // tcpCurrEstab (RFC 4022): ESTABLISHED plus CLOSE_WAIT.
+    std::uint64_t curr_estab() const {
+        return in_state(State::established) + in_state(State::close_wait);
+    }
+};
+
+}  // namespace tcpfp::tcp

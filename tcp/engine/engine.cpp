@@ -1,0 +1,584 @@
+// Engine construction, bookkeeping and the socket API (RFC 9293 §3.10.1-6:
+// OPEN, SEND, RECEIVE, CLOSE, ABORT as user calls).
+#include "tcp/engine/engine.hpp"
+
+#include <algorithm>
+#include <cerrno>
+
+namespace tcpfp::tcp {
+
+namespace {
+constexpr const char* kEventNames[] = {"accepted", "connected",   "readable", "writable",
+                                       "peer_closed", "reset",    "timed_out", "closed",
+                                       "linger_done", "linger_timeout"};
+
+template <class T>
+T* allocate_array(std::pmr::memory_resource* mr, std::size_t n) {
+    auto* p = static_cast<T*>(mr->allocate(sizeof(T) * std::max<std::size_t>(n, 1), alignof(T)));
+    for (std::size_t i = 0; i < n; ++i) new (p + i) T();
+    return p;
+}
+
+SipKey derive_key(std::uint64_t seed, std::uint64_t purpose) {
+    Random r(seed ^ (purpose * 0x9e3779b97f4a7c15ull));
+    return SipKey{r.next_u64(), r.next_u64()};
+}
+}  // namespace
+
+const char* to_string(EventKind k) { return kEventNames[static_cast<std::size_t>(k)]; }
+
+Engine::Engine(const EngineConfig& config, Instant now, std::pmr::memory_resource* mr)
+    : config_(config),
+      mr_(mr),
+      epoch_(now),
+      now_(now),
+      tcbs_(config.max_connections, mr),
+      time_waits_(config.max_time_wait, mr),
+      listeners_(config.max_listeners, mr),
+      table_(std::size_t{config.max_connections} + config.max_time_wait, config.seed, mr),
+      listen_table_(config.max_listeners, mr),
+      wheel_(now, Duration::millis(1), mr),
+      buffers_(config.buffer_count, config.buffer_size, mr),
+      isn_(derive_key(config.seed, 1)),
+      ports_(derive_key(config.seed, 2)),
+      rng_(config.seed ^ 0x5eedull) {
+    config_.wscale = std::min<std::uint8_t>(config_.wscale, 14);  // RFC 7323 §2.3
+    out_ = allocate_array<OutSegment>(mr_, config_.output_queue);
+    events_ = allocate_array<Event>(mr_, config_.event_queue);
+}
+
+Engine::~Engine() {
+    mr_->deallocate(out_, sizeof(OutSegment) * std::max<std::size_t>(config_.output_queue, 1),
+                    alignof(OutSegment));
+    mr_->deallocate(events_, sizeof(Event) * std::max<std::size_t>(config_.event_queue, 1),
+                    alignof(Event));
+}
+
+bool Engine::add_address(wire::Ipv4Addr addr) {
+    if (is_local(addr) || addr_count_ == std::size(addrs_)) return false;
+    addrs_[addr_count_++] = addr;
+    return true;
+}
+
+bool Engine::is_local(wire::Ipv4Addr addr) const {
+    for (std::uint32_t i = 0; i < addr_count_; ++i) {
+        if (addrs_[i] == addr) return true;
+    }
+    return false;
+}
+
+TickMs Engine::tick(Instant t) const { return static_cast<TickMs>((t - epoch_).as_millis()); }
+
+Instant Engine::instant(TickMs t) const { return epoch_ + Duration::millis(t); }
+
+std::uint32_t Engine::ts_now(std::uint32_t ts_offset) const {
+    // RFC 7323 §5.4: a clock between 1 ms and 1 s per tick, plus a random
+    // per-connection offset (RFC 7323 §7.1).
+    const auto ticks = (now_ - epoch_).as_micros() / std::max<std::int64_t>(1, config_.ts_tick.as_micros());
+    return ts_offset + static_cast<std::uint32_t>(ticks);
+}
+
+void Engine::set_state(Tcb& tcb, State s) {
+    --counters_.by_state[static_cast<std::size_t>(tcb.state)];
+    ++counters_.by_state[static_cast<std::size_t>(s)];
+    tcb.state = s;
+}
+
+ConnId Engine::id_of(std::uint32_t index) const { return tcbs_.handle_of(index); }
+
+std::uint32_t Engine::index_of(const Tcb& tcb) const { return tcb.timer.owner; }
+
+void Engine::post(std::uint32_t index, EventKind kind) {
+    const Tcb& tcb = tcbs_.at(index);
+    if (!tcb.accepted || tcb.orphan) return;  // nobody to tell
+    if (events_len_ == config_.event_queue) {
+        counters_.inc(Mib::events_dropped);
+        return;
+    }
+    events_[events_len_++] = Event{id_of(index), kind};
+}
+
+Tcb* Engine::tcb(ConnId id) { return tcbs_.get(id); }
+const Tcb* Engine::tcb(ConnId id) const { return const_cast<Pool<Tcb>&>(tcbs_).get(id); }
+
+Tcb* Engine::app_tcb(ConnId id, int& err) {
+    Tcb* t = tcbs_.get(id);
+    if (t == nullptr || t->orphan || !t->accepted) {
+        err = -EBADF;
+        return nullptr;
+    }
+    err = 0;
+    return t;
+}
+
+std::uint32_t Engine::new_tcb(const FourTuple& tuple, Instant now, int& err) {
+    const PoolHandle h = tcbs_.acquire();
+    if (h == PoolHandle::invalid()) {
+        err = -ENOBUFS;
+        return kNoIndex;
+    }
+    Tcb& t = tcbs_.at(h.index);
+    t.tuple = tuple;
+    ++counters_.by_state[static_cast<std::size_t>(State::closed)];
+    t.snd_limit = std::min(config_.send_buffer, config_.buffer_size);
+    t.rcv_limit = std::min(config_.recv_buffer, config_.buffer_size);
+    t.rto_ms = static_cast<std::uint32_t>(config_.initial_rto.as_millis());
+    t.rcv_wscale = 0;
+    t.ts_offset = rng_.next_u32();
+    t.rcv_mss = static_cast<std::uint16_t>(config_.mtu - 40);
+    t.timer.owner = h.index;
+    t.timer.kind = kTimerKindTcb;
+    t.ts_recent_age = tick(now);
+    err = 0;
+    return h.index;
+}
+
+void Engine::init_sequence(Tcb& tcb, Instant now) {
+    // RFC 9293 §3.4.1 (MUST-8) with RFC 6528: clock plus keyed hash.
+    tcb.iss = config_.isn_override ? SeqNum(*config_.isn_override) : isn_.isn(tcb.tuple, now);
+    tcb.snd_una = tcb.iss;
+    tcb.snd_nxt = tcb.iss;
+    tcb.snd_max = tcb.iss;
+}
+
+void Engine::release(Tcb& tcb) {
+    const std::uint32_t index = index_of(tcb);
+    if (tcb.in_table) {
+        (void)table_.erase(tcb.tuple);
+        tcb.in_table = false;
+    }
+    wheel_.cancel(tcb.timer);
+    tcb.rtx_deadline = tcb.delack_deadline = tcb.keepalive_deadline = tcb.conn_deadline =
+        kNoDeadline;
+    tcb.snd_buf.reset(buffers_);
+    if (tcb.listener != kNoIndex) {
+        // Not yet accepted: unlink from the listener's SYN count or accept queue.
+        Listener* l = &listeners_.at(tcb.listener);
+        if (tcb.state == State::syn_received || !tcb.accepted) {
+            std::uint32_t* link = &l->accept_head;
+            std::uint32_t prev = kNoIndex;
+            bool queued = false;
+            while (*link != kNoIndex) {
+                if (*link == index) {
+                    *link = tcb.accept_next;
+                    if (l->accept_tail == index) l->accept_tail = prev;
+                    --l->accept_count;
+                    queued = true;
+                    break;
+                }
+                prev = *link;
+                link = &tcbs_.at(*link).accept_next;
+            }
+            if (!queued && l->syn_count > 0) --l->syn_count;
+        }
+        tcb.listener = kNoIndex;
+    }
+    if (tcb.accepted && !tcb.orphan) {
+        // The application still holds its socket: keep a CLOSED shell with
+        // any unread data until it calls close().
+        if (tcb.state != State::closed) set_state(tcb, State::closed);
+        return;
+    }
+    tcb.rcv_buf.reset(buffers_);
+    --counters_.by_state[static_cast<std::size_t>(tcb.state)];
+    (void)tcbs_.release(id_of(index));
+}
+
+void Engine::finish(Tcb& tcb, EventKind kind, int err) {
+    tcb.so_error = static_cast<std::uint8_t>(err);
+    if (tcb.state != State::closed) set_state(tcb, State::closed);
+    post(index_of(tcb), kind);
+    release(tcb);
+}
+
+// --- socket API ---
+
+void Engine::apply_options(std::uint32_t index, const SocketOptions& o) {
+    const ConnId id = id_of(index);
+    const std::pair<std::int64_t, SockOpt> all[] = {
+        {o.nodelay, SockOpt::nodelay},         {o.keepalive, SockOpt::keepalive},
+        {o.linger, SockOpt::linger},           {o.send_buffer, SockOpt::send_buffer},
+        {o.recv_buffer, SockOpt::recv_buffer}, {o.max_segment, SockOpt::max_segment}};
+    for (const auto& [value, opt] : all) {
+        if (value != -1) (void)set_option(id, opt, value);
+    }
+}
+
+int Engine::listen(wire::Ipv4Addr local, std::uint16_t port, int backlog, ConnId& out,
+                   const SocketOptions& options) {
+    if (port == 0) return -EINVAL;
+    if (!local.is_unspecified() && !is_local(local)) return -EADDRNOTAVAIL;
+    const PoolHandle lh = listeners_.acquire();
+    if (lh == PoolHandle::invalid()) return -ENOBUFS;
+    if (listen_table_.insert(local, port, lh.index) != InsertResult::inserted) {
+        (void)listeners_.release(lh);
+        return -EADDRINUSE;
+    }
+    int err = 0;
+    const std::uint32_t index = new_tcb(FourTuple{local, {}, port, 0}, now_, err);
+    if (index == kNoIndex) {
+        (void)listen_table_.erase(local, port);
+        (void)listeners_.release(lh);
+        return err;
+    }
+    Tcb& t = tcbs_.at(index);
+    t.accepted = true;
+    set_state(t, State::listen);
+    Listener& l = listeners_.at(lh.index);
+    l.tcb = index;
+    l.backlog = backlog > 0 ? static_cast<std::uint32_t>(backlog) : config_.default_backlog;
+    t.listener = kNoIndex;
+    t.accept_next = lh.index;  // a listener's TCB points at its Listener record
+    apply_options(index, options);
+    out = id_of(index);
+    return 0;
+}
+
+int Engine::accept(ConnId listener_id, ConnId& out) {
+    int err = 0;
+    Tcb* lt = app_tcb(listener_id, err);
+    if (lt == nullptr) return err;
+    if (lt->state != State::listen) return -EINVAL;
+    Listener& l = listeners_.at(lt->accept_next);
+    if (l.accept_head == kNoIndex) return -EAGAIN;
+    const std::uint32_t index = l.accept_head;
+    Tcb& t = tcbs_.at(index);
+    l.accept_head = t.accept_next;
+    if (l.accept_head == kNoIndex) l.accept_tail = kNoIndex;
+    --l.accept_count;
+    t.accept_next = kNoIndex;
+    t.listener = kNoIndex;
+    t.accepted = true;
+    out = id_of(index);
+    return 0;
+}
+
+int Engine::connect(const ConnectParams& p, Instant now, ConnId& out) {
+    now_ = now;
+    if (p.remote_port == 0 || p.remote_ip.is_unspecified() || p.remote_ip.is_multicast() ||
+        p.remote_ip.is_broadcast()) {
+        return -EINVAL;
+    }
+    FourTuple tuple{p.local_ip, p.remote_ip, p.local_port, p.remote_port};
+    if (tuple.local_ip.is_unspecified()) {
+        if (addr_count_ == 0) return -EADDRNOTAVAIL;
+        tuple.local_ip = addrs_[0];
+    } else if (!is_local(tuple.local_ip)) {
+        return -EADDRNOTAVAIL;
+    }
+    if (tuple.local_port != 0) {
+        if (table_.find(tuple)) return -EADDRINUSE;
+    } else {
+        // RFC 6056 §3.3.4 double-hash selection; the tuple must be free and,
+        // when the DPDK layer steers flows, hash back to this lcore.
+        auto port = ports_.select(tuple.local_ip, tuple.remote_ip, tuple.remote_port,
+                                  [&](std::uint16_t candidate) {
+                                      FourTuple t = tuple;
+                                      t.local_port = candidate;
+                                      if (table_.find(t)) return false;
+                                      return port_filter_.accept == nullptr ||
+                                             port_filter_.accept(port_filter_.ctx, t);
+                                  });
+        if (!port) return -EADDRNOTAVAIL;
+        tuple.local_port = *port;
+    }
+    int err = 0;
+    const std::uint32_t index = new_tcb(tuple, now, err);
+    if (index == kNoIndex) {
+        counters_.drop(Drop::table_full);
+        return err;
+    }
+    Tcb& t = tcbs_.at(index);
+    if (table_.insert(tuple, index) != InsertResult::inserted) {
+        --counters_.by_state[static_cast<std::size_t>(State::closed)];
+        (void)tcbs_.release(id_of(index));
+        return -EADDRINUSE;
+    }
+    t.in_table = true;
+    t.accepted = true;
+    apply_options(index, p.options);
+    init_sequence(t, now);
+    set_state(t, State::syn_sent);
+    counters_.inc(Mib::active_opens);
+    send_syn(t, now);
+    out = id_of(index);
+    return 0;
+}
+
+std::int64_t Engine::send(ConnId id, std::span<const std::uint8_t> data, Instant now) {
+    now_ = now;
+    int err = 0;
+    Tcb* t = app_tcb(id, err);
+    if (t == nullptr) return err;
+    switch (t->state) {
+        case State::listen:
+            return -ENOTCONN;
+        case State::closed:
+            if (t->so_error != 0) return -take_error(id);
+            return -EPIPE;
+        case State::syn_sent:
+        case State::syn_received:
+        case State::established:
+        case State::close_wait:
+            break;
+        default:
+            return -EPIPE;  // our FIN is queued or sent
+    }
+    if (t->fin_queued) return -EPIPE;
+    if (data.empty()) return 0;
+    bool no_buffer = false;
+    const std::uint32_t n = t->snd_buf.write(buffers_, data, t->snd_limit, no_buffer);
+    if (no_buffer) {
+        counters_.drop(Drop::no_buffers);
+        return -ENOBUFS;
+    }
+    if (n == 0) return -EAGAIN;
+    if (is_synchronized(t->state)) output_data(*t, now);
+    return n;
+}
+
+std::int64_t Engine::recv(ConnId id, std::span<std::uint8_t> out, Instant now) {
+    now_ = now;
+    int err = 0;
+    Tcb* t = app_tcb(id, err);
+    if (t == nullptr) return err;
+    if (t->state == State::listen) return -ENOTCONN;
+    if (t->rcv_buf.len > 0 && !out.empty()) {
+        const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(out.size(), t->rcv_buf.len));
+        t->rcv_buf.peek(buffers_, 0, out.first(n));
+        const std::uint16_t before = window_to_advertise(*t);
+        t->rcv_buf.consume(buffers_, n);
+        // RFC 9293 §3.8.6.2.2: tell the peer about the reopened window once it
+        // has grown by a full segment or half the buffer (receiver-side SWS).
+        if (t->in_table && (t->state == State::established || t->state == State::fin_wait_1 ||
+                            t->state == State::fin_wait_2)) {
+            const std::uint32_t grown = (static_cast<std::uint32_t>(window_to_advertise(*t)) -
+                                         before) << t->rcv_wscale;
+            if (grown >= std::min<std::uint32_t>(t->rcv_mss, t->rcv_limit / 2) &&
+                SeqNum(t->rcv_nxt.raw()) + (static_cast<std::uint32_t>(before) << t->rcv_wscale) <
+                    t->rcv_nxt + t->rcv_mss * 2u) {
+                send_ack(*t, now);
+            }
+        }
+        return n;
+    }
+    if (t->rcv_buf.len > 0) return 0;
+    if (t->peer_fin || t->shut_rd) return 0;  // end of stream
+    if (t->state == State::closed) {
+        if (t->so_error != 0) return -take_error(id);
+        return 0;
+    }
+    if (t->state == State::syn_sent || t->state == State::syn_received) return -EAGAIN;
+    return -EAGAIN;
+}
+
+int Engine::shutdown(ConnId id, Shutdown how, Instant now) {
+    now_ = now;
+    int err = 0;
+    Tcb* t = app_tcb(id, err);
+    if (t == nullptr) return err;
+    if (t->state == State::listen || t->state == State::closed) return -ENOTCONN;
+    if (how == Shutdown::rd || how == Shutdown::rdwr) {
+        t->shut_rd = true;
+        t->rcv_buf.reset(buffers_);
+    }
+    if (how == Shutdown::wr || how == Shutdown::rdwr) {
+        if (t->state == State::syn_sent) {
+            // Nothing was synchronized: there is no FIN to send (RFC 9293 §3.10.4).
+            finish(*t, EventKind::closed, 0);
+            return 0;
+        }
+        if (!t->fin_queued) {
+            t->fin_queued = true;
+            // RFC 9293 §3.10.4: CLOSE queues the FIN after pending sends and
+            // enters FIN-WAIT-1 (or LAST-ACK from CLOSE-WAIT) at once.
+            if (t->state == State::established || t->state == State::syn_received) {
+                set_state(*t, State::fin_wait_1);
+            } else if (t->state == State::close_wait) {
+                set_state(*t, State::last_ack);
+            }
+            output_data(*t, now);
+        }
+    }
+    return 0;
+}
+
+int Engine::close(ConnId id, Instant now) {
+    now_ = now;
+    int err = 0;
+    Tcb* t = app_tcb(id, err);
+    if (t == nullptr) return err;
+    switch (t->state) {
+        case State::listen:
+            close_listener(*t);
+            return 0;
+        case State::closed:
+            t->orphan = true;
+            release(*t);
+            return 0;
+        case State::syn_sent:
+            // RFC 9293 §3.10.4: delete the TCB; nothing was synchronized.
+            t->orphan = true;
+            set_state(*t, State::closed);
+            release(*t);
+            return 0;
+        default:
+            break;
+    }
+    if (t->rcv_buf.len > 0 || (t->linger_on && t->linger_s == 0)) {
+        // Unread data would be lost silently, and SO_LINGER 0 asks for an
+        // abortive close: both reset the connection (RFC 9293 §3.10.5 ABORT;
+        // the unread-data rule is RFC 2525 §2.17, as BSD and Linux do).
+        return abort(id, now);
+    }
+    (void)shutdown(id, Shutdown::rdwr, now);
+    t->shut_rd = true;
+    if (t->linger_on) {
+        t->lingering = true;
+        t->conn_deadline = tick(now) + std::uint32_t{t->linger_s} * 1000u;
+        rearm(*t);
+        return 0;  // the socket stays with the application until linger_done/timeout
+    }
+    t->orphan = true;
+    if (t->state == State::fin_wait_2) {
+        t->conn_deadline = tick(now + config_.fin_wait_2_timeout);
+        rearm(*t);
+    }
+    if (t->state == State::closed) release(*t);
+    return 0;
+}
+
+int Engine::abort(ConnId id, Instant now) {
+    now_ = now;
+    int err = 0;
+    Tcb* t = app_tcb(id, err);
+    if (t == nullptr) return err;
+    if (t->state == State::listen) {
+        close_listener(*t);
+        return 0;
+    }
+    // RFC 9293 §3.10.5: RST in SYN-RECEIVED and the synchronized states.
+    if (t->state != State::closed && t->state != State::syn_sent) send_rst(*t, now);
+    if (t->state == State::established || t->state == State::close_wait) {
+        counters_.inc(Mib::estab_resets);
+    }
+    t->orphan = true;
+    if (t->state != State::closed) set_state(*t, State::closed);
+    release(*t);
+    return 0;
+}
+
+void Engine::close_listener(Tcb& lt) {
+    Listener& l = listeners_.at(lt.accept_next);
+    const FourTuple key = lt.tuple;
+    // Connections never accepted are reset, as a closed socket would be.
+    while (l.accept_head != kNoIndex) {
+        Tcb& c = tcbs_.at(l.accept_head);
+        l.accept_head = c.accept_next;
+        c.listener = kNoIndex;
+        c.accept_next = kNoIndex;
+        send_rst(c, now_);
+        set_state(c, State::closed);
+        release(c);
+    }
+    l.accept_count = 0;
+    l.accept_tail = kNoIndex;
+    // Embryonic ones (SYN_RECEIVED) are found through their listener index.
+    const std::uint32_t li = lt.accept_next;
+    tcbs_.for_each([&](PoolHandle, Tcb& c) {
+        if (c.listener == li && c.state == State::syn_received) {
+            c.listener = kNoIndex;
+            send_rst(c, now_);
+            set_state(c, State::closed);
+            release(c);
+        }
+    });
+    (void)listen_table_.erase(key.local_ip, key.local_port);
+    (void)listeners_.release(listeners_.handle_of(li));
+    lt.accept_next = kNoIndex;
+    lt.orphan = true;
+    set_state(lt, State::closed);
+    release(lt);
+}
+
+int Engine::set_option(ConnId id, SockOpt opt, std::int64_t value) {
+    int err = 0;
+    Tcb* t = app_tcb(id, err);
+    if (t == nullptr) return err;
+    switch (opt) {
+        case SockOpt::nodelay:
+            t->nodelay = value != 0;
+            if (t->nodelay && is_synchronized(t->state)) output_data(*t, now_);
+            return 0;
+        case SockOpt::keepalive:
+            t->keepalive = value != 0;
+            t->keepalive_deadline =
+                t->keepalive ? tick(now_ + config_.keepalive_idle) : kNoDeadline;
+            t->keepalive_probes = 0;
+            rearm(*t);
+            return 0;
+        case SockOpt::linger:
+            if (value < -1 || value > 65535) return -EINVAL;
+            t->linger_on = value >= 0;
+            t->linger_s = static_cast<std::uint16_t>(value < 0 ? 0 : value);
+            return 0;
+        case SockOpt::send_buffer:
+        case SockOpt::recv_buffer: {
+            if (value <= 0) return -EINVAL;
+            const auto v = static_cast<std::uint32_t>(
+                std::min<std::int64_t>(value, config_.buffer_size));
+            (opt == SockOpt::send_buffer ? t->snd_limit : t->rcv_limit) = v;
+            return 0;
+        }
+        case SockOpt::max_segment:
+            if (value < 88 || value > 65495) return -EINVAL;  // Linux's TCP_MAXSEG bounds
+            if (t->state == State::closed || t->state == State::listen) {
+                t->rcv_mss = static_cast<std::uint16_t>(
+                    std::min<std::int64_t>(value, config_.mtu - 40));
+            }
+            t->snd_mss = static_cast<std::uint16_t>(std::min<std::int64_t>(t->snd_mss, value));
+            return 0;
+    }
+    return -ENOPROTOOPT;
+}
+
+int Engine::get_option(ConnId id, SockOpt opt, std::int64_t& value) const {
+    const Tcb* t = tcb(id);
+    if (t == nullptr || t->orphan) return -EBADF;
+    switch (opt) {
+        case SockOpt::nodelay: value = t->nodelay; return 0;
+        case SockOpt::keepalive: value = t->keepalive; return 0;
+        case SockOpt::linger: value = t->linger_on ? t->linger_s : -1; return 0;
+        case SockOpt::send_buffer: value = t->snd_limit; return 0;
+        case SockOpt::recv_buffer: value = t->rcv_limit; return 0;
+        case SockOpt::max_segment:
+            value = is_synchronized(t->state) ? t->snd_mss : t->rcv_mss;
+            return 0;
+    }
+    return -ENOPROTOOPT;
+}
+
+int Engine::take_error(ConnId id) {
+    Tcb* t = tcbs_.get(id);
+    if (t == nullptr) return EBADF;
+    const int e = t->so_error;
+    t->so_error = 0;
+    return e;
+}
+
+int Engine::info(ConnId id, ConnInfo& out) const {
+    const Tcb* t = tcb(id);
+    if (t == nullptr) return -EBADF;
+    out.state = t->state;
+    out.tuple = t->tuple;
+    out.recv_q = t->rcv_buf.len;
+    out.send_q = t->snd_buf.len;
+    out.send_space = t->snd_limit > t->snd_buf.len ? t->snd_limit - t->snd_buf.len : 0;
+    out.accept_q = t->state == State::listen ? listeners_.at(t->accept_next).accept_count : 0;
+    out.error = t->so_error;
+    out.peer_closed = t->peer_fin || t->shut_rd;
+    out.orphan = t->orphan;
+    return 0;
+}
+
+}  // namespace tcpfp::tcp

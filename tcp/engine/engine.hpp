@@ -1,0 +1,288 @@
+// The per-lcore TCP engine: sans-IO. It takes IPv4 packets and a time value,
+// and produces outgoing segments (output()), application events (events())
+// and a deadline (next_deadline()). One engine per worker lcore; engines
+// share nothing, so nothing here locks.
+#pragma once
+
+#include <cstdint>
+#include <memory_resource>
+#include <span>
+
+#include "tcp/base/four_tuple.hpp"
+#include "tcp/base/time.hpp"
+#include "tcp/crypto/ephemeral_ports.hpp"
+#include "tcp/crypto/isn.hpp"
+#include "tcp/crypto/random.hpp"
+#include "tcp/engine/buffer.hpp"
+#include "tcp/engine/config.hpp"
+#include "tcp/engine/counters.hpp"
+#include "tcp/engine/segment.hpp"
+#include "tcp/engine/tcb.hpp"
+#include "tcp/table/conn_table.hpp"
+#include "tcp/table/listener_table.hpp"
+#include "tcp/table/pool.hpp"
+#include "tcp/timer/timer_wheel.hpp"
+
+namespace tcpfp::tcp {
+
+using ConnId = PoolHandle;
+
+enum class EventKind : std::uint8_t {
+    accepted,     // a listener has a connection ready for accept()
+    connected,    // an active open reached ESTABLISHED
+    readable,     // data (or EOF) is ready for recv()
+    writable,     // send buffer space freed
+    peer_closed,  // the peer's FIN arrived: half-close, recv() will return 0 at the end
+    reset,        // the connection was reset (ECONNRESET or ECONNREFUSED in so_error)
+    timed_out,    // retransmissions gave up (ETIMEDOUT)
+    closed,       // the connection is fully closed (our FIN acknowledged and the peer's seen)
+    linger_done,  // close() with SO_LINGER: the FIN was acknowledged in time
+    linger_timeout,  // close() with SO_LINGER: the timeout passed first
+};
+const char* to_string(EventKind k);
+
+struct Event {
+    ConnId conn;
+    EventKind kind;
+};
+
+enum class Shutdown : std::uint8_t { rd, wr, rdwr };
+
+enum class SockOpt : std::uint8_t {
+    nodelay,          // TCP_NODELAY (bool)
+    keepalive,        // SO_KEEPALIVE (bool)
+    linger,           // SO_LINGER: -1 off, 0 abortive close, N seconds
+    send_buffer,      // SO_SNDBUF (bytes, <= buffer_size)
+    recv_buffer,      // SO_RCVBUF
+    max_segment,      // TCP_MAXSEG: clamps the MSS we advertise and use
+};
+
+// Options set on a socket before it has a control block (before connect()
+// or listen()); -1 leaves the engine default.
+struct SocketOptions {
+    std::int64_t nodelay = -1;
+    std::int64_t keepalive = -1;
+    std::int64_t linger = -1;
+    std::int64_t send_buffer = -1;
+    std::int64_t recv_buffer = -1;
+    std::int64_t max_segment = -1;
+};
+
+struct ConnectParams {
+    wire::Ipv4Addr remote_ip;
+    std::uint16_t remote_port = 0;
+    wire::Ipv4Addr local_ip;       // unspecified: the engine's first address
+    std::uint16_t local_port = 0;  // 0: RFC 6056 ephemeral selection
+    SocketOptions options;
+};
+
+// What `ss -tan` shows, for one connection.
+struct ConnInfo {
+    State state = State::closed;
+    FourTuple tuple;
+    std::uint32_t recv_q = 0;      // bytes received, not yet read
+    std::uint32_t send_q = 0;      // bytes written, not yet acknowledged
+    std::uint32_t send_space = 0;  // bytes send() would take now
+    std::uint32_t accept_q = 0;    // listeners: connections ready for accept()
+    std::uint8_t error = 0;        // pending SO_ERROR
+    bool peer_closed = false;      // the peer's FIN arrived (or SHUT_RD)
+    bool orphan = false;
+};
+
+// Caller's hint that the NIC already verified checksums.
+struct RxOffload {
+    bool ip_checksum_ok = false;
+    bool l4_checksum_ok = false;
+};
+
+// Optional flow-steering hook: an active open only takes local ports for
+// which this returns true (replies must hash to this lcore).
+struct PortFilter {
+    bool (*accept)(void* ctx, const FourTuple& tuple) = nullptr;
+    void* ctx = nullptr;
+};
+
+class Engine {
+public:
+    Engine(const EngineConfig& config, Instant now,
+           std::pmr::memory_resource* mr = std::pmr::get_default_resource());
+    ~Engine();
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    // --- addresses ---
+    bool add_address(wire::Ipv4Addr addr);  // false when already present or full (8 max)
+    bool is_local(wire::Ipv4Addr addr) const;
+    void set_port_filter(PortFilter filter) { port_filter_ = filter; }
+
+    // --- packets and time ---
+    // One IPv4 packet (header + TCP segment). Never reads past `packet`.
+    void input(std::span<const std::uint8_t> packet, Instant now, RxOffload rx = {});
+    // Runs due timers (bounded per call; see timer_budget).
+    void advance(Instant now);
+    // When advance() next has work; Instant::max() when idle.
+    Instant next_deadline() const;
+
+    // Segments produced since the last clear_output(); drain after each call.
+    std::span<const OutSegment> output() const { return {out_, out_len_}; }
+    void clear_output() { out_len_ = 0; }
+    std::span<const Event> events() const { return {events_, events_len_}; }
+    void clear_events() { events_len_ = 0; }
+
+    // --- socket API: results are 0 / byte counts, or -errno ---
+    int listen(wire::Ipv4Addr local, std::uint16_t port, int backlog, ConnId& out,
+               const SocketOptions& options = {});
+    int accept(ConnId listener, ConnId& out);
+    int connect(const ConnectParams& params, Instant now, ConnId& out);
+    std::int64_t send(ConnId id, std::span<const std::uint8_t> data, Instant now);
+    std::int64_t recv(ConnId id, std::span<std::uint8_t> out, Instant now);
+    int shutdown(ConnId id, Shutdown how, Instant now);
+    int close(ConnId id, Instant now);
+    int abort(ConnId id, Instant now);
+    int set_option(ConnId id, SockOpt opt, std::int64_t value);
+    int get_option(ConnId id, SockOpt opt, std::int64_t& value) const;
+    int take_error(ConnId id);  // SO_ERROR: returns and clears the pending errno
+    int info(ConnId id, ConnInfo& out) const;
+
+    // --- inspection ---
+    const Counters& counters() const { return counters_; }
+    const EngineConfig& config() const { return config_; }
+    std::size_t connection_count() const { return tcbs_.size(); }
+    std::size_t time_wait_count() const { return time_waits_.size(); }
+    std::size_t armed_timers() const { return wheel_.armed_count(); }
+    std::uint32_t buffers_in_use() const { return buffers_.in_use(); }
+    // Runtime settings (the prompt's "set timewait" / "set finwait2").
+    void set_msl(Duration msl) { config_.msl = msl; }
+    void set_fin_wait_2_timeout(Duration d) { config_.fin_wait_2_timeout = d; }
+    // Direct access for tests and diagnostics; nullptr when stale.
+    Tcb* tcb(ConnId id);
+    const Tcb* tcb(ConnId id) const;
+    // Calls f(const TimeWaitRecord&, Instant expires) for each record.
+    template <class F>
+    void for_each_time_wait(F&& f) const;
+    // Calls f(ConnId, const Tcb&) for each control block (listeners included).
+    template <class F>
+    void for_each_connection(F&& f) const;
+
+    // The TSval this engine would send now on a connection with `ts_offset`.
+    std::uint32_t ts_now(std::uint32_t ts_offset) const;
+
+private:
+    friend struct EngineTestAccess;
+    struct Listener {
+        std::uint32_t tcb = kNoIndex;
+        std::uint32_t backlog = 0;
+        std::uint32_t syn_count = 0;      // embryonic connections (SYN_RECEIVED)
+        std::uint32_t accept_count = 0;
+        std::uint32_t accept_head = kNoIndex;
+        std::uint32_t accept_tail = kNoIndex;
+    };
+
+    // engine.cpp
+    TickMs tick(Instant t) const;
+    Instant instant(TickMs t) const;
+    void set_state(Tcb& tcb, State s);
+    void post(std::uint32_t index, EventKind kind);
+    ConnId id_of(std::uint32_t index) const;
+    std::uint32_t index_of(const Tcb& tcb) const;
+    Tcb* app_tcb(ConnId id, int& err);
+    std::uint32_t new_tcb(const FourTuple& tuple, Instant now, int& err);
+    void apply_options(std::uint32_t index, const SocketOptions& options);
+    void init_sequence(Tcb& tcb, Instant now);
+    void release(Tcb& tcb);
+    void finish(Tcb& tcb, EventKind kind, int err);
+    void close_listener(Tcb& tcb);
+
+    // input.cpp: demultiplexing and the unsynchronized states (§3.10.7.1-3)
+    bool parse(std::span<const std::uint8_t> packet, RxOffload rx, InSegment& seg);
+    void on_closed(const InSegment& seg);
+    void on_listen(Tcb& listener, const InSegment& seg, Instant now);
+    void on_syn_sent(Tcb& tcb, const InSegment& seg, Instant now);
+    void negotiate_options(Tcb& tcb, const InSegment& seg, Instant now);
+    void on_time_wait(std::uint32_t tw_index, const InSegment& seg, Instant now);
+
+    // input_sync.cpp: §3.10.7.4 for the synchronized states, step by step
+    void on_synchronized(Tcb& tcb, const InSegment& seg, Instant now);
+    bool check_paws(Tcb& tcb, const InSegment& seg, Instant now);
+    bool check_sequence(Tcb& tcb, const InSegment& seg, Instant now);
+    bool check_rst(Tcb& tcb, const InSegment& seg, Instant now);
+    bool check_syn(Tcb& tcb, const InSegment& seg, Instant now);
+    bool check_ack(Tcb& tcb, const InSegment& seg, Instant now);
+    void process_urg(Tcb& tcb, const InSegment& seg);
+    bool process_text(Tcb& tcb, const InSegment& seg, Instant now);
+    void process_fin(Tcb& tcb, const InSegment& seg, Instant now);
+    void update_ts_recent(Tcb& tcb, const InSegment& seg, Instant now);
+    void on_data_acked(Tcb& tcb, SeqNum ack, const InSegment& seg, Instant now);
+    void on_our_fin_acked(Tcb& tcb, Instant now);
+    void send_challenge_ack(Tcb& tcb, Instant now);
+    void enter_established(Tcb& tcb, Instant now);
+
+    // output.cpp
+    OutSegment* push_segment();
+    void fill_header(Tcb& tcb, OutSegment& seg, std::uint8_t flags, SeqNum seq, Instant now);
+    void send_syn(Tcb& tcb, Instant now);
+    void send_ack(Tcb& tcb, Instant now);
+    void send_rst(Tcb& tcb, Instant now);
+    void send_rst_reply(const InSegment& seg);
+    void output_data(Tcb& tcb, Instant now);
+    std::uint16_t window_to_advertise(Tcb& tcb);
+
+    // timers.cpp
+    void rearm(Tcb& tcb);
+    void on_timer(Timer& t, Instant now);
+    void on_tcb_timer(Tcb& tcb, Instant now);
+    void on_rto(Tcb& tcb, Instant now);
+    void on_keepalive(Tcb& tcb, Instant now);
+    void arm_rtx(Tcb& tcb, Instant now);
+    void rtt_sample(Tcb& tcb, std::uint32_t rtt_us);
+    void enter_time_wait(Tcb& tcb, Instant now);
+    void restart_time_wait(TimeWaitRecord& tw, Instant now);
+    void delete_time_wait(std::uint32_t tw_index);
+    bool challenge_ack_allowed(Instant now);
+
+    EngineConfig config_;
+    std::pmr::memory_resource* mr_;
+    Instant epoch_;
+    Instant now_;
+    wire::Ipv4Addr addrs_[8];
+    std::uint32_t addr_count_ = 0;
+
+    Pool<Tcb> tcbs_;
+    Pool<TimeWaitRecord> time_waits_;
+    Pool<Listener> listeners_;
+    ConnTable table_;           // value: tcb index, or kTimeWaitBit | record index
+    ListenerTable listen_table_;
+    TimerWheel wheel_;
+    BufferPool buffers_;
+    IsnGenerator isn_;
+    EphemeralPorts ports_;
+    Random rng_;
+    PortFilter port_filter_;
+    Counters counters_;
+
+    OutSegment* out_;
+    std::uint32_t out_len_ = 0;
+    Event* events_;
+    std::uint32_t events_len_ = 0;
+
+    std::uint64_t challenge_window_start_ms_ = 0;  // RFC 5961 §7 rate-limit window
+    std::uint32_t challenge_acks_in_window_ = 0;
+};
+
+inline constexpr std::uint32_t kTimeWaitBit = 0x80000000u;
+inline constexpr std::uint8_t kTimerKindTcb = 1;
+inline constexpr std::uint8_t kTimerKindTimeWait = 2;
+
+template <class F>
+void Engine::for_each_time_wait(F&& f) const {
+    const_cast<Pool<TimeWaitRecord>&>(time_waits_).for_each(
+        [&](PoolHandle, TimeWaitRecord& tw) { f(static_cast<const TimeWaitRecord&>(tw)); });
+}
+
+template <class F>
+void Engine::for_each_connection(F&& f) const {
+    const_cast<Pool<Tcb>&>(tcbs_).for_each(
+        [&](PoolHandle h, Tcb& t) { f(h, static_cast<const Tcb&>(t)); });
+}
+
+}  // namespace tcpfp::tcp

@@ -1,0 +1,314 @@
+// Segment arrival: parsing, demultiplexing, and the states without a
+// synchronized connection (RFC 9293 §3.10.7.1-3), plus TIME_WAIT records.
+#include <algorithm>
+#include <cerrno>
+
+#include "tcp/engine/engine.hpp"
+
+namespace tcpfp::tcp {
+
+using namespace wire;
+
+bool Engine::parse(std::span<const std::uint8_t> packet, RxOffload rx, InSegment& seg) {
+    auto ip = Ipv4View::parse(packet);
+    if (!ip) {
+        counters_.drop(drop_for(ip.error()));
+        return false;
+    }
+    if (!rx.ip_checksum_ok && !ip->checksum_ok()) {
+        counters_.drop(Drop::wire_ip_bad_checksum);
+        return false;
+    }
+    if (ip->protocol() != ipproto::tcp) {
+        counters_.drop(Drop::not_tcp);
+        return false;
+    }
+    if (ip->is_fragment()) {
+        counters_.drop(Drop::ip_fragment);
+        return false;
+    }
+    counters_.inc(Mib::in_segs);
+    const Ipv4Addr src = ip->src();
+    const Ipv4Addr dst = ip->dst();
+    if (!is_local(dst)) {
+        counters_.drop(Drop::not_local);
+        return false;
+    }
+    // RFC 9293 §3.9.2.1 / RFC 1122 §4.2.3.10: no connection from a broadcast
+    // or multicast address; a source of our own is a LAND attack.
+    if (src.is_broadcast() || src.is_multicast() || src.is_unspecified() || is_local(src)) {
+        counters_.drop(Drop::bad_source);
+        return false;
+    }
+    auto tcp = TcpView::parse(ip->payload());
+    if (!tcp) {
+        counters_.inc(Mib::in_errs);
+        counters_.drop(drop_for(tcp.error()));
+        return false;
+    }
+    // MUST-3: verify the checksum of every received segment.
+    if (!rx.l4_checksum_ok && !tcp->checksum_ok(src, dst)) {
+        counters_.inc(Mib::in_errs);
+        counters_.drop(Drop::wire_tcp_bad_checksum);
+        return false;
+    }
+    // MUST-5/6/7/64: options in any segment, unknown ones skipped, illegal
+    // lengths rejected without reading past the header.
+    auto opts = parse_tcp_options(tcp->options());
+    if (!opts) {
+        counters_.inc(Mib::in_errs);
+        counters_.drop(drop_for(opts.error()));
+        return false;
+    }
+    seg.tuple = FourTuple{dst, src, tcp->dst_port(), tcp->src_port()};
+    seg.seq = tcp->seq();
+    seg.ack = tcp->ack();
+    seg.flags = tcp->flags();
+    seg.window = tcp->window();
+    seg.urgent_ptr = tcp->urgent_ptr();
+    seg.options = *opts;
+    seg.payload = tcp->payload();
+    return true;
+}
+
+void Engine::input(std::span<const std::uint8_t> packet, Instant now, RxOffload rx) {
+    now_ = now;
+    InSegment seg;
+    if (!parse(packet, rx, seg)) return;
+    if (auto found = table_.find(seg.tuple)) {
+        if ((*found & kTimeWaitBit) != 0) {
+            on_time_wait(*found & ~kTimeWaitBit, seg, now);
+            return;
+        }
+        Tcb& t = tcbs_.at(*found);
+        if (t.state == State::syn_sent) {
+            on_syn_sent(t, seg, now);
+        } else {
+            on_synchronized(t, seg, now);
+        }
+        return;
+    }
+    if (auto li = listen_table_.lookup(seg.tuple.local_ip, seg.tuple.local_port)) {
+        on_listen(tcbs_.at(listeners_.at(*li).tcb), seg, now);
+        return;
+    }
+    on_closed(seg);
+}
+
+// RFC 9293 §3.10.7.1: CLOSED (no TCB). An RST is dropped; anything else
+// draws an RST that the sender will find acceptable.
+void Engine::on_closed(const InSegment& seg) {
+    if (seg.has(tcp_flag::rst)) {
+        counters_.drop(Drop::rst_no_connection);
+        return;
+    }
+    counters_.drop(Drop::no_listener);
+    send_rst_reply(seg);
+}
+
+// RFC 9293 §3.10.7.2: LISTEN.
+void Engine::on_listen(Tcb& lt, const InSegment& seg, Instant now) {
+    if (seg.has(tcp_flag::rst)) {  // first: an RST is ignored
+        counters_.drop(Drop::rst_no_connection);
+        return;
+    }
+    if (seg.has(tcp_flag::ack)) {  // second: any ACK is bad here
+        counters_.drop(Drop::listen_ack);
+        send_rst_reply(seg);
+        return;
+    }
+    if (!seg.has(tcp_flag::syn)) {  // fourth: neither SYN nor RST
+        counters_.drop(Drop::listen_no_syn);
+        return;
+    }
+    // third: SYN. Bounded SYN and accept queues (RFC 4987 §3.1).
+    const std::uint32_t li = lt.accept_next;
+    Listener& l = listeners_.at(li);
+    if (l.syn_count >= l.backlog) {
+        counters_.drop(Drop::syn_queue_full);
+        return;
+    }
+    if (l.accept_count >= l.backlog) {
+        counters_.drop(Drop::accept_queue_full);
+        return;
+    }
+    int err = 0;
+    const std::uint32_t index = new_tcb(seg.tuple, now, err);
+    if (index == kNoIndex || table_.insert(seg.tuple, index) != InsertResult::inserted) {
+        if (index != kNoIndex) {
+            --counters_.by_state[static_cast<std::size_t>(State::closed)];
+            (void)tcbs_.release(id_of(index));
+        }
+        counters_.drop(Drop::table_full);
+        if (config_.rst_on_table_full) send_rst_reply(seg);
+        return;
+    }
+    Tcb& t = tcbs_.at(index);
+    t.in_table = true;
+    t.passive = true;
+    t.listener = li;
+    ++l.syn_count;
+    // Inherit the listener's socket options.
+    t.nodelay = lt.nodelay;
+    t.keepalive = lt.keepalive;
+    t.linger_on = lt.linger_on;
+    t.linger_s = lt.linger_s;
+    t.snd_limit = lt.snd_limit;
+    t.rcv_limit = lt.rcv_limit;
+    t.rcv_mss = lt.rcv_mss;
+    t.irs = seg.seq;
+    t.rcv_nxt = seg.seq + 1;
+    t.rcv_adv = t.rcv_nxt;
+    init_sequence(t, now);
+    negotiate_options(t, seg, now);
+    // RFC 7323 §2.2: the window in a SYN is never scaled.
+    t.snd_wnd = seg.window;
+    t.max_snd_wnd = t.snd_wnd;
+    t.snd_wl1 = seg.seq;
+    t.snd_wl2 = t.iss;
+    set_state(t, State::syn_received);
+    counters_.inc(Mib::passive_opens);
+    // Data carried on the SYN is not acknowledged; the peer retransmits it
+    // after the handshake (RFC 9293 §3.10.7.2 allows queueing, not requires).
+    send_syn(t, now);
+}
+
+// Options a SYN can negotiate (RFC 9293 §3.7.1, RFC 7323 §2-3, RFC 2018).
+void Engine::negotiate_options(Tcb& t, const InSegment& seg, Instant now) {
+    const TcpOptions& o = seg.options;
+    // MUST-15: assume 536 when the peer sends no MSS option.
+    const std::uint16_t peer_mss = o.has_mss ? o.mss : 536;
+    // RFC 7323 §2.2: scaling only when both SYNs carry the option.
+    t.ws_ok = o.has_wscale;
+    if (t.ws_ok) {
+        // RFC 7323 §2.3: a shift above 14 is used as 14.
+        t.snd_wscale = std::min<std::uint8_t>(o.wscale, 14);
+        t.rcv_wscale = config_.wscale;
+    } else {
+        t.snd_wscale = 0;
+        t.rcv_wscale = 0;
+    }
+    t.sack_ok = config_.sack && o.sack_permitted;
+    t.ts_ok = config_.timestamps && o.has_timestamps;
+    if (t.ts_ok) {
+        t.ts_recent = o.ts_val;
+        t.ts_recent_age = tick(now);
+    }
+    // MUST-15/SHLD-6: the payload per segment is the smaller MSS less the
+    // options every segment will carry (12 bytes of NOP,NOP,TS).
+    std::uint16_t mss = std::min<std::uint16_t>(peer_mss, t.rcv_mss);
+    if (t.ts_ok) mss = static_cast<std::uint16_t>(mss > 12 + 64 ? mss - 12 : 64);
+    t.snd_mss = std::max<std::uint16_t>(mss, 64);
+    // RFC 6928 / RFC 5681 §3.1: initial window.
+    t.cwnd = std::min<std::uint32_t>(10u * t.snd_mss, std::max<std::uint32_t>(2u * t.snd_mss, 14600));
+}
+
+// RFC 9293 §3.10.7.3: SYN-SENT.
+void Engine::on_syn_sent(Tcb& t, const InSegment& seg, Instant now) {
+    // first: the ACK must cover our SYN and nothing more.
+    const bool has_ack = seg.has(tcp_flag::ack);
+    if (has_ack && (seg.ack <= t.iss || seg.ack > t.snd_max)) {
+        counters_.drop(Drop::syn_sent_bad_ack);
+        if (!seg.has(tcp_flag::rst)) send_rst_reply(seg);
+        return;
+    }
+    // second: RST is accepted only with an acceptable ACK (RFC 5961 §3.2 keeps
+    // the same rule for SYN-SENT).
+    if (seg.has(tcp_flag::rst)) {
+        if (!has_ack) {
+            counters_.drop(Drop::syn_sent_rst_ignored);
+            return;
+        }
+        counters_.inc(Mib::in_rsts);
+        counters_.inc(Mib::attempt_fails);
+        finish(t, EventKind::reset, ECONNREFUSED);
+        return;
+    }
+    // fourth: SYN.
+    if (!seg.has(tcp_flag::syn)) {
+        counters_.drop(Drop::syn_sent_no_syn);
+        return;
+    }
+    t.irs = seg.seq;
+    t.rcv_nxt = seg.seq + 1;
+    t.rcv_adv = t.rcv_nxt;
+    negotiate_options(t, seg, now);
+    t.snd_wnd = seg.window;  // RFC 7323 §2.2: unscaled in a SYN
+    t.max_snd_wnd = t.snd_wnd;
+    t.snd_wl1 = seg.seq;
+    if (has_ack) {
+        t.snd_wl2 = seg.ack;
+        on_data_acked(t, seg.ack, seg, now);
+        enter_established(t, now);
+        send_ack(t, now);  // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
+        output_data(t, now);
+        rearm(t);
+        return;
+    }
+    // Simultaneous open (RFC 9293 §3.5, Figure 8): SYN-RECEIVED, and our
+    // SYN goes again with an ACK.
+    t.snd_wl2 = t.iss;
+    set_state(t, State::syn_received);
+    send_syn(t, now);
+}
+
+// TIME_WAIT, held as a compact record (RFC 9293 §3.10.7.4 for the rules,
+// RFC 1337 against assassination, RFC 6191 for reuse by a new SYN).
+void Engine::on_time_wait(std::uint32_t twi, const InSegment& seg, Instant now) {
+    TimeWaitRecord& tw = time_waits_.at(twi);
+    if (seg.has(tcp_flag::rst)) {  // RFC 1337: ignore RST in TIME_WAIT
+        counters_.drop(Drop::rst_time_wait);
+        return;
+    }
+    const bool seg_ts = seg.options.has_timestamps;
+    if (seg.has(tcp_flag::syn) && !seg.has(tcp_flag::ack)) {
+        // RFC 6191 §2: with timestamps on both sides a SYN whose TSval is
+        // newer than TS.Recent may reopen; otherwise (RFC 9293 §3.10.7.4,
+        // RFC 1122 §4.2.2.13) its sequence number must lie beyond RCV.NXT.
+        const bool newer = (tw.ts_ok && seg_ts)
+                               ? static_cast<std::int32_t>(seg.options.ts_val - tw.ts_recent) > 0
+                               : seg.seq > tw.rcv_nxt;
+        auto li = listen_table_.lookup(seg.tuple.local_ip, seg.tuple.local_port);
+        if (newer && li) {
+            counters_.inc(Mib::timewait_reused);
+            delete_time_wait(twi);
+            on_listen(tcbs_.at(listeners_.at(*li).tcb), seg, now);
+            return;
+        }
+        // RFC 5961 §4: a SYN that cannot reopen draws a challenge ACK.
+        counters_.drop(Drop::syn_challenged);
+        if (!challenge_ack_allowed(now)) return;
+        counters_.inc(Mib::challenge_acks_sent);
+    } else if (tw.ts_ok && seg_ts &&
+               static_cast<std::int32_t>(seg.options.ts_val - tw.ts_recent) < 0) {
+        counters_.drop(Drop::paws);  // RFC 7323 §5.3: old duplicate; ACK it
+    } else if (seg.has(tcp_flag::fin) && seg.seq + seg.seg_len() == tw.rcv_nxt) {
+        // The only thing expected here: the peer's FIN again. ACK it and
+        // restart the 2 MSL timeout.
+        counters_.inc(Mib::timewait_fin_reacked);
+        if (seg_ts && tw.ts_ok) tw.ts_recent = seg.options.ts_val;
+        restart_time_wait(tw, now);
+    } else if (seg.seg_len() == 0 && seg.seq == tw.rcv_nxt) {
+        counters_.drop(Drop::time_wait_segment);  // a late ACK needs no answer
+        return;
+    } else {
+        counters_.drop(Drop::out_of_window);  // RFC 9293 §3.10.7.4 first check: ACK it
+        counters_.inc(Mib::dup_acks_sent);
+    }
+    OutSegment* out = push_segment();
+    if (out == nullptr) return;
+    out->tuple = tw.tuple;
+    out->seq = tw.snd_nxt;
+    out->ack = tw.rcv_nxt;
+    out->flags = tcp_flag::ack;
+    out->window = tw.window;
+    out->options = TcpOptions{};
+    if (tw.ts_ok) {
+        out->options.has_timestamps = true;
+        out->options.ts_val = ts_now(tw.ts_offset);
+        out->options.ts_ecr = tw.ts_recent;
+    }
+    counters_.inc(Mib::out_segs);
+}
+
+}  // namespace tcpfp::tcp

@@ -1,0 +1,416 @@
+// Segment arrival in SYN-RECEIVED and the synchronized states: RFC 9293
+// §3.10.7.4, one named step per check, in the RFC's order. Each step returns
+// false when the segment has been fully dealt with (dropped, or the
+// connection is gone).
+#include <algorithm>
+#include <cerrno>
+
+#include "tcp/engine/engine.hpp"
+
+namespace tcpfp::tcp {
+
+using namespace wire;
+
+namespace {
+constexpr std::uint32_t kPawsIdleMs = 24u * 24 * 3600 * 1000;  // RFC 7323 §5.5: 24 days
+
+bool can_receive_text(State s) {
+    return s == State::established || s == State::fin_wait_1 || s == State::fin_wait_2;
+}
+}  // namespace
+
+void Engine::on_synchronized(Tcb& t, const InSegment& seg, Instant now) {
+    // A retransmitted SYN while our SYN-ACK is outstanding: answer it again
+    // (the SYN falls left of the window, so the generic check would only ACK).
+    if (t.state == State::syn_received && seg.has(tcp_flag::syn) && !seg.has(tcp_flag::ack) &&
+        seg.seq == t.irs) {
+        send_syn(t, now);
+        return;
+    }
+    if (t.keepalive) {
+        t.keepalive_deadline = tick(now + config_.keepalive_idle);
+        t.keepalive_probes = 0;
+    }
+    if (!check_paws(t, seg, now)) return;      // RFC 7323 §5.3, before the window test
+    if (!check_sequence(t, seg, now)) return;  // first
+    update_ts_recent(t, seg, now);
+    if (!check_rst(t, seg, now)) return;  // second
+    // third: security/compartment is not used (RFC 9293 §3.10.7.4, MAY-? none)
+    if (!check_syn(t, seg, now)) return;  // fourth
+    if (!check_ack(t, seg, now)) return;  // fifth
+    process_urg(t, seg);                  // sixth
+    if (!process_text(t, seg, now)) return;  // seventh
+    process_fin(t, seg, now);             // eighth
+    if (t.state != State::closed) {
+        output_data(t, now);
+        rearm(t);
+    }
+}
+
+// RFC 7323 §5.3 R1: a non-RST segment whose TSval is older than TS.Recent is
+// an old duplicate: ACK it and drop it. After 24 days of idleness TS.Recent
+// is no longer trusted (§5.5).
+bool Engine::check_paws(Tcb& t, const InSegment& seg, Instant now) {
+    if (!t.ts_ok) return true;
+    if (!seg.options.has_timestamps) {
+        if (seg.has(tcp_flag::rst)) return true;
+        // RFC 7323 §3.2: a non-RST segment without TSopt SHOULD be dropped.
+        counters_.drop(Drop::ts_missing);
+        return false;
+    }
+    if (seg.has(tcp_flag::rst)) return true;
+    if (tick(now) - t.ts_recent_age > kPawsIdleMs) return true;
+    if (static_cast<std::int32_t>(seg.options.ts_val - t.ts_recent) >= 0) return true;
+    counters_.drop(Drop::paws);
+    counters_.inc(Mib::dup_acks_sent);
+    send_ack(t, now);
+    return false;
+}
+
+// First: the four-case acceptability test (RFC 9293 §3.10.7.4, Table 6).
+bool Engine::check_sequence(Tcb& t, const InSegment& seg, Instant now) {
+    const std::uint32_t len = seg.seg_len();
+    const std::int32_t adv = t.rcv_adv - t.rcv_nxt;
+    const std::uint32_t wnd = adv > 0 ? static_cast<std::uint32_t>(adv) : 0;
+    bool ok;
+    if (len == 0) {
+        ok = wnd == 0 ? seg.seq == t.rcv_nxt : seq_in_window(seg.seq, t.rcv_nxt, wnd);
+    } else if (wnd == 0) {
+        // MUST-66: with a zero window, ACK, URG and RST must still be
+        // processed; a segment at RCV.NXT goes on with its text trimmed away.
+        ok = seg.seq == t.rcv_nxt;
+    } else {
+        ok = seq_in_window(seg.seq, t.rcv_nxt, wnd) ||
+             seq_in_window(seg.seq + (len - 1), t.rcv_nxt, wnd);
+    }
+    if (ok) return true;
+    if (seg.has(tcp_flag::rst)) {
+        counters_.drop(Drop::rst_out_of_window);
+        return false;
+    }
+    // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, then drop.
+    counters_.drop(Drop::out_of_window);
+    counters_.inc(Mib::dup_acks_sent);
+    send_ack(t, now);
+    return false;
+}
+
+// RFC 7323 §4.3: TS.Recent follows the segment that Last.ACK.sent covers.
+void Engine::update_ts_recent(Tcb& t, const InSegment& seg, Instant now) {
+    if (!t.ts_ok || !seg.options.has_timestamps) return;
+    if (seg.seq <= t.last_ack_sent &&
+        (static_cast<std::int32_t>(seg.options.ts_val - t.ts_recent) >= 0 ||
+         tick(now) - t.ts_recent_age > kPawsIdleMs)) {
+        t.ts_recent = seg.options.ts_val;
+        t.ts_recent_age = tick(now);
+    }
+}
+
+// Second: RST. RFC 5961 §3.2: only an RST at exactly RCV.NXT resets; one
+// elsewhere in the window draws a challenge ACK.
+bool Engine::check_rst(Tcb& t, const InSegment& seg, Instant now) {
+    if (!seg.has(tcp_flag::rst)) return true;
+    if (seg.seq != t.rcv_nxt) {
+        counters_.drop(Drop::rst_challenged);
+        send_challenge_ack(t, now);
+        return false;
+    }
+    counters_.inc(Mib::in_rsts);
+    switch (t.state) {
+        case State::syn_received:
+            counters_.inc(Mib::attempt_fails);
+            if (t.passive) {
+                // Return to LISTEN: the listener never saw this connection.
+                set_state(t, State::closed);
+                release(t);
+            } else {
+                finish(t, EventKind::reset, ECONNREFUSED);
+            }
+            return false;
+        case State::established:
+        case State::close_wait:
+            counters_.inc(Mib::estab_resets);
+            finish(t, EventKind::reset, ECONNRESET);
+            return false;
+        case State::fin_wait_1:
+        case State::fin_wait_2:
+            finish(t, EventKind::reset, ECONNRESET);
+            return false;
+        default:  // CLOSING, LAST_ACK: the close is complete anyway
+            finish(t, EventKind::closed, 0);
+            return false;
+    }
+}
+
+// Fourth: SYN. RFC 5961 §4.2 (RFC 9293 MUST-? "challenge ACK"): any SYN in a
+// synchronized state, whatever its sequence number, draws a challenge ACK.
+bool Engine::check_syn(Tcb& t, const InSegment& seg, Instant now) {
+    if (!seg.has(tcp_flag::syn)) return true;
+    if (t.state == State::syn_received && t.passive) {
+        // RFC 9293: a passive SYN-RECEIVED connection returns to LISTEN.
+        counters_.inc(Mib::attempt_fails);
+        counters_.drop(Drop::syn_challenged);
+        set_state(t, State::closed);
+        release(t);
+        return false;
+    }
+    counters_.drop(Drop::syn_challenged);
+    send_challenge_ack(t, now);
+    return false;
+}
+
+// Fifth: ACK.
+bool Engine::check_ack(Tcb& t, const InSegment& seg, Instant now) {
+    if (!seg.has(tcp_flag::ack)) {
+        counters_.drop(Drop::no_ack_flag);
+        return false;
+    }
+    if (t.state == State::syn_received) {
+        if (!(t.snd_una < seg.ack && seg.ack <= t.snd_max)) {
+            counters_.drop(Drop::syn_received_bad_ack);
+            send_rst_reply(seg);  // <SEQ=SEG.ACK><CTL=RST>
+            return false;
+        }
+        if (t.passive) {
+            Listener& l = listeners_.at(t.listener);
+            if (l.accept_count >= l.backlog) {
+                // Keep the connection embryonic; the peer's next ACK retries.
+                counters_.drop(Drop::accept_queue_full);
+                return false;
+            }
+        }
+        t.snd_wnd = static_cast<std::uint32_t>(seg.window) << t.snd_wscale;
+        t.max_snd_wnd = std::max(t.max_snd_wnd, t.snd_wnd);
+        t.snd_wl1 = seg.seq;
+        t.snd_wl2 = seg.ack;
+        on_data_acked(t, seg.ack, seg, now);
+        enter_established(t, now);
+    }
+    // RFC 5961 §5.2: acceptable when SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT
+    // (snd_max here: the highest sequence we ever sent).
+    if (seg.ack > t.snd_max) {
+        counters_.drop(Drop::ack_unsent);
+        send_challenge_ack(t, now);
+        return false;
+    }
+    if (seg.ack < t.snd_una - t.max_snd_wnd) {
+        counters_.drop(Drop::ack_too_old);
+        send_challenge_ack(t, now);
+        return false;
+    }
+    if (t.snd_una < seg.ack) on_data_acked(t, seg.ack, seg, now);
+    // Window update (RFC 9293 §3.10.7.4): only from a segment at least as new
+    // as the last one that updated it; MUST-34 tolerates a shrinking window.
+    if (t.snd_wl1 < seg.seq || (t.snd_wl1 == seg.seq && t.snd_wl2 <= seg.ack)) {
+        t.snd_wnd = static_cast<std::uint32_t>(seg.window) << t.snd_wscale;
+        t.max_snd_wnd = std::max(t.max_snd_wnd, t.snd_wnd);
+        t.snd_wl1 = seg.seq;
+        t.snd_wl2 = seg.ack;
+    }
+    if (!t.fin_acked) return true;
+    switch (t.state) {
+        case State::closing:  // our FIN acked after both FINs crossed
+            enter_time_wait(t, now);
+            return false;
+        case State::last_ack:  // passive close complete
+            finish(t, EventKind::closed, 0);
+            return false;
+        default:
+            return true;
+    }
+}
+
+// Called for every ACK that advances SND.UNA (including the handshake's).
+void Engine::on_data_acked(Tcb& t, SeqNum ack, const InSegment& seg, Instant now) {
+    std::uint32_t acked = static_cast<std::uint32_t>(ack - t.snd_una);
+    if (t.snd_una == t.iss) --acked;  // our SYN
+    const bool fin_now_acked = t.fin_sent && !t.fin_acked && ack == t.snd_max;
+    if (fin_now_acked) --acked;
+    const bool was_full = t.snd_buf.len >= t.snd_limit;
+    t.snd_buf.consume(buffers_, acked);
+    t.snd_una = ack;
+    if (t.snd_nxt < t.snd_una) t.snd_nxt = t.snd_una;
+    // RTT measurement: RFC 7323 §4 (RTTM) from the echoed timestamp, else one
+    // timed segment at a time, never a retransmitted one (Karn).
+    if (t.ts_ok && seg.options.has_timestamps && seg.options.ts_ecr != 0) {
+        const std::uint32_t ticks = ts_now(t.ts_offset) - seg.options.ts_ecr;
+        if (ticks < 0x7fffffffu) {
+            rtt_sample(t, static_cast<std::uint32_t>(
+                              std::min<std::int64_t>(ticks * config_.ts_tick.as_micros(), UINT32_MAX)));
+        }
+    } else if (t.rtt_timing && t.rtt_seq < ack) {
+        t.rtt_timing = false;
+        rtt_sample(t, (tick(now) - t.rtt_start) * 1000u);
+    }
+    t.backoff = 0;
+    t.retries = 0;
+    t.rto_ms = std::max<std::uint32_t>(t.rto_ms, 1);
+    // RFC 5681 §3.1: slow start below ssthresh, congestion avoidance above.
+    if (acked > 0) {
+        if (t.cwnd < t.ssthresh) {
+            t.cwnd += std::min<std::uint32_t>(acked, t.snd_mss);
+        } else {
+            t.cwnd += std::max<std::uint32_t>(1, t.snd_mss * t.snd_mss / std::max(t.cwnd, 1u));
+        }
+    }
+    if (fin_now_acked) on_our_fin_acked(t, now);
+    // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, else restart.
+    if (t.snd_una == t.snd_max) {
+        t.rtx_deadline = kNoDeadline;
+    } else {
+        arm_rtx(t, now);
+    }
+    if (was_full && t.snd_buf.len < t.snd_limit) post(index_of(t), EventKind::writable);
+}
+
+void Engine::on_our_fin_acked(Tcb& t, Instant now) {
+    t.fin_acked = true;
+    if (t.lingering) {
+        t.lingering = false;
+        t.conn_deadline = kNoDeadline;
+        post(index_of(t), EventKind::linger_done);
+        t.orphan = true;
+    }
+    if (t.state == State::fin_wait_1) {
+        set_state(t, State::fin_wait_2);
+        // An orphan must not wait for the peer forever (RFC 9293 leaves the
+        // FIN-WAIT-2 timeout to the implementation; Linux uses 60 s).
+        if (t.orphan) t.conn_deadline = tick(now + config_.fin_wait_2_timeout);
+    }
+}
+
+void Engine::enter_established(Tcb& t, Instant now) {
+    const bool queued_fin = t.fin_queued;
+    set_state(t, queued_fin ? State::fin_wait_1 : State::established);
+    if (t.keepalive) t.keepalive_deadline = tick(now + config_.keepalive_idle);
+    if (t.passive) {
+        Listener& l = listeners_.at(t.listener);
+        if (l.syn_count > 0) --l.syn_count;
+        t.accept_next = kNoIndex;
+        if (l.accept_tail == kNoIndex) {
+            l.accept_head = index_of(t);
+        } else {
+            tcbs_.at(l.accept_tail).accept_next = index_of(t);
+        }
+        l.accept_tail = index_of(t);
+        ++l.accept_count;
+        post(l.tcb, EventKind::accepted);
+    } else {
+        post(index_of(t), EventKind::connected);
+    }
+}
+
+// Sixth: URG (MUST-30/31). Urgent data is delivered inline; we track the
+// pointer so it never breaks the stream.
+void Engine::process_urg(Tcb& t, const InSegment& seg) {
+    if (!seg.has(tcp_flag::urg) || !can_receive_text(t.state)) return;
+    const SeqNum up = seg.seq + seg.urgent_ptr;
+    if (t.rcv_up < up || t.rcv_up == SeqNum()) t.rcv_up = up;
+}
+
+// Seventh: segment text.
+bool Engine::process_text(Tcb& t, const InSegment& seg, Instant now) {
+    if (seg.payload.empty()) return true;
+    if (!can_receive_text(t.state)) {
+        // CLOSE-WAIT, CLOSING, LAST-ACK: the peer already sent its FIN.
+        counters_.drop(Drop::data_after_fin);
+        return true;
+    }
+    if (t.orphan) {
+        // Nobody can read this: RST, as BSD and Linux do (RFC 9293 MAY-1 with
+        // SHLD-3, "a TCP MAY ... abort").
+        counters_.inc(Mib::orphan_data_rst);
+        counters_.drop(Drop::orphan_data);
+        send_rst(t, now);
+        set_state(t, State::closed);
+        release(t);
+        return false;
+    }
+    std::uint32_t skip = 0;
+    if (seg.seq < t.rcv_nxt) skip = static_cast<std::uint32_t>(t.rcv_nxt - seg.seq);
+    if (seg.seq > t.rcv_nxt) {
+        // Out of order: no reassembly queue yet; an immediate duplicate ACK
+        // tells the sender where the hole is.
+        counters_.drop(Drop::out_of_order);
+        send_ack(t, now);
+        return false;
+    }
+    if (skip >= seg.payload.size()) return true;  // all old; any FIN comes next
+    auto fresh = seg.payload.subspan(skip);
+    std::uint32_t taken = 0;
+    if (t.shut_rd) {
+        counters_.drop(Drop::data_after_shutdown_rd);
+        taken = static_cast<std::uint32_t>(fresh.size());
+    } else {
+        // Accept what fits in the window we advertised (never less than the
+        // buffer's own room, so a window we promised is honoured).
+        const std::int32_t adv = t.rcv_adv - t.rcv_nxt;
+        const std::uint32_t room =
+            std::max<std::uint32_t>(adv > 0 ? static_cast<std::uint32_t>(adv) : 0,
+                                    t.rcv_limit > t.rcv_buf.len ? t.rcv_limit - t.rcv_buf.len : 0);
+        bool no_buffer = false;
+        taken = t.rcv_buf.write(buffers_, fresh.first(std::min<std::size_t>(fresh.size(), room)),
+                                t.rcv_buf.len + room, no_buffer);
+        if (no_buffer) counters_.drop(Drop::no_buffers);
+        if (taken > 0) post(index_of(t), EventKind::readable);
+    }
+    t.rcv_nxt += taken;
+    if (taken < fresh.size()) {
+        counters_.drop(Drop::rcv_buffer_full);
+        send_ack(t, now);
+        return false;  // the FIN, if any, lies beyond what we took
+    }
+    // Delayed ACK (RFC 9293 §3.8.6.3, RFC 5681 §4.2): ACK at least every
+    // second full-sized segment, and within delayed_ack (< 500 ms, MUST-40).
+    if (seg.has(tcp_flag::fin)) return true;  // process_fin ACKs at once
+    if (fresh.size() >= t.rcv_mss - (t.ts_ok ? 12u : 0u)) ++t.unacked_segs;
+    if (t.unacked_segs >= 2) {
+        send_ack(t, now);
+    } else if (!t.ack_pending) {
+        t.ack_pending = true;
+        t.delack_deadline = tick(now + config_.delayed_ack);
+    }
+    return true;
+}
+
+// Eighth: FIN.
+void Engine::process_fin(Tcb& t, const InSegment& seg, Instant now) {
+    if (!seg.has(tcp_flag::fin)) return;
+    const SeqNum fin_seq = seg.seq + static_cast<std::uint32_t>(seg.payload.size());
+    if (t.peer_fin) {
+        // A retransmitted FIN in CLOSE-WAIT, CLOSING or LAST-ACK: ACK again.
+        if (fin_seq + 1 == t.rcv_nxt) send_ack(t, now);
+        return;
+    }
+    if (fin_seq != t.rcv_nxt) return;  // beyond a hole: handled when it fills
+    t.rcv_nxt += 1;
+    t.peer_fin = true;
+    post(index_of(t), EventKind::peer_closed);
+    send_ack(t, now);  // a FIN is ACKed at once
+    switch (t.state) {
+        case State::syn_received:
+        case State::established:
+            set_state(t, State::close_wait);
+            break;
+        case State::fin_wait_1:
+            if (t.fin_acked) {
+                enter_time_wait(t, now);
+            } else {
+                set_state(t, State::closing);  // simultaneous close
+            }
+            break;
+        case State::fin_wait_2:
+            enter_time_wait(t, now);
+            break;
+        default:
+            break;
+    }
+}
+
+void Engine::send_challenge_ack(Tcb& t, Instant now) {
+    if (!challenge_ack_allowed(now)) return;
+    counters_.inc(Mib::challenge_acks_sent);
+    send_ack(t, now);
+}
+
+}  // namespace tcpfp::tcp

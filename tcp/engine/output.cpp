@@ -1,0 +1,212 @@
+// Segment generation: SYN and SYN-ACK, ACKs, RSTs, and data with our FIN.
+#include <algorithm>
+
+#include "tcp/engine/engine.hpp"
+
+namespace tcpfp::tcp {
+
+using namespace wire;
+
+OutSegment* Engine::push_segment() {
+    if (out_len_ == config_.output_queue) {
+        counters_.inc(Mib::output_dropped);  // TCP recovers by retransmission
+        return nullptr;
+    }
+    OutSegment* s = &out_[out_len_++];
+    *s = OutSegment{};
+    return s;
+}
+
+// The window we offer: free buffer space, scaled (RFC 7323 §2.3), with
+// receiver-side SWS avoidance (RFC 9293 §3.8.6.2.2, MUST-39) and never
+// moving the right edge left (SHLD-14).
+std::uint16_t Engine::window_to_advertise(Tcb& t) {
+    const std::uint32_t space = t.shut_rd ? t.rcv_limit
+                                          : (t.rcv_limit > t.rcv_buf.len ? t.rcv_limit - t.rcv_buf.len : 0);
+    SeqNum right = t.rcv_nxt + space;
+    const std::uint32_t sws = std::min<std::uint32_t>(t.rcv_limit / 2, t.rcv_mss);
+    if (right - t.rcv_adv < static_cast<std::int32_t>(sws)) right = seq_max(t.rcv_adv, t.rcv_nxt);
+    if (right < t.rcv_adv) right = t.rcv_adv;
+    std::uint32_t wnd = static_cast<std::uint32_t>(right - t.rcv_nxt);
+    const std::uint32_t max_wnd = 65535u << t.rcv_wscale;
+    wnd = std::min(wnd, max_wnd);
+    // Round the scaled value up only when rounding down would pull the edge
+    // back behind what we already promised.
+    std::uint32_t field = wnd >> t.rcv_wscale;
+    if ((SeqNum(t.rcv_nxt) + (field << t.rcv_wscale)) < t.rcv_adv) ++field;
+    return static_cast<std::uint16_t>(std::min<std::uint32_t>(field, 65535));
+}
+
+void Engine::fill_header(Tcb& t, OutSegment& s, std::uint8_t flags, SeqNum seq, Instant now) {
+    (void)now;
+    s.tuple = t.tuple;
+    s.seq = seq;
+    s.flags = flags;
+    if ((flags & tcp_flag::ack) != 0) {
+        s.ack = t.rcv_nxt;
+        if ((flags & tcp_flag::syn) != 0) {
+            // RFC 7323 §2.2: the SYN's window is never scaled.
+            const std::uint32_t space = t.rcv_limit;
+            s.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(space, 65535));
+            t.rcv_adv = t.rcv_nxt + s.window;
+        } else {
+            s.window = window_to_advertise(t);
+            const SeqNum edge = t.rcv_nxt + (static_cast<std::uint32_t>(s.window) << t.rcv_wscale);
+            if (t.rcv_adv < edge) t.rcv_adv = edge;
+        }
+        t.last_ack_sent = t.rcv_nxt;
+        // Any segment carrying an ACK satisfies a pending delayed ACK.
+        t.ack_pending = false;
+        t.unacked_segs = 0;
+        t.delack_deadline = kNoDeadline;
+    }
+    // RFC 7323 §3.2: once negotiated, TSopt goes on every segment.
+    if (t.ts_ok) {
+        s.options.has_timestamps = true;
+        s.options.ts_val = ts_now(t.ts_offset);
+        s.options.ts_ecr = t.ts_recent;
+    }
+}
+
+void Engine::send_syn(Tcb& t, Instant now) {
+    OutSegment* s = push_segment();
+    const bool synack = t.state == State::syn_received;
+    if (s != nullptr) {
+        fill_header(t, *s, synack ? (tcp_flag::syn | tcp_flag::ack) : tcp_flag::syn, t.iss, now);
+        TcpOptions& o = s->options;
+        o.has_mss = true;  // RFC 9293 §3.7.1: always send MSS in a SYN (SHLD-5)
+        o.mss = t.rcv_mss;
+        if (synack) {
+            // Answer only what the peer offered.
+            o.has_wscale = t.ws_ok;
+            o.wscale = t.rcv_wscale;
+            o.sack_permitted = t.sack_ok;
+            o.has_timestamps = t.ts_ok;
+        } else {
+            o.has_wscale = true;
+            o.wscale = config_.wscale;
+            o.sack_permitted = config_.sack;
+            o.has_timestamps = config_.timestamps;
+            o.ts_val = ts_now(t.ts_offset);
+            o.ts_ecr = 0;
+        }
+        counters_.inc(t.retries > 0 ? Mib::retrans_segs : Mib::out_segs);
+    }
+    t.snd_nxt = t.iss + 1;
+    t.snd_max = seq_max(t.snd_max, t.snd_nxt);
+    if (t.retries == 0 && !t.rtt_timing) {
+        t.rtt_timing = true;
+        t.rtt_seq = t.iss;
+        t.rtt_start = tick(now);
+    }
+    arm_rtx(t, now);
+    rearm(t);
+}
+
+void Engine::send_ack(Tcb& t, Instant now) {
+    OutSegment* s = push_segment();
+    if (s == nullptr) return;
+    fill_header(t, *s, tcp_flag::ack, t.snd_nxt, now);
+    counters_.inc(Mib::out_segs);
+}
+
+// An RST for a connection we have: <SEQ=SND.NXT><CTL=RST> (RFC 9293 §3.10.5),
+// carrying ACK as BSD and Linux do so the peer can match it either way.
+void Engine::send_rst(Tcb& t, Instant now) {
+    OutSegment* s = push_segment();
+    if (s == nullptr) return;
+    fill_header(t, *s, tcp_flag::rst | tcp_flag::ack, t.snd_max, now);
+    s->window = 0;
+    counters_.inc(Mib::out_segs);
+    counters_.inc(Mib::out_rsts);
+}
+
+// RFC 9293 §3.10.7.1 reset generation for a segment with no connection:
+// if it had an ACK, <SEQ=SEG.ACK><CTL=RST>; otherwise
+// <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+void Engine::send_rst_reply(const InSegment& seg) {
+    OutSegment* s = push_segment();
+    if (s == nullptr) return;
+    s->tuple = seg.tuple;
+    if (seg.has(tcp_flag::ack)) {
+        s->seq = seg.ack;
+        s->flags = tcp_flag::rst;
+    } else {
+        s->seq = SeqNum(0);
+        s->ack = seg.seq + seg.seg_len();
+        s->flags = tcp_flag::rst | tcp_flag::ack;
+    }
+    counters_.inc(Mib::out_segs);
+    counters_.inc(Mib::out_rsts);
+}
+
+// Sends what the windows allow from the send buffer, then our FIN.
+// Retransmission reuses this path: after a timeout snd_nxt goes back to
+// snd_una and everything up to snd_max is sent again.
+void Engine::output_data(Tcb& t, Instant now) {
+    switch (t.state) {
+        case State::established:
+        case State::close_wait:
+        case State::fin_wait_1:
+        case State::closing:
+        case State::last_ack:
+            break;
+        default:
+            return;
+    }
+    if (t.fin_acked) return;
+    const SeqNum data_end = t.snd_una + t.snd_buf.len;  // where our FIN goes
+    for (;;) {
+        const std::uint32_t offset = static_cast<std::uint32_t>(t.snd_nxt - t.snd_una);
+        if (offset >= t.snd_buf.len) break;
+        const std::uint32_t unsent = t.snd_buf.len - offset;
+        const std::uint32_t wnd = std::min(t.snd_wnd, t.cwnd);
+        const std::uint32_t usable = wnd > offset ? wnd - offset : 0;
+        const std::uint32_t n = std::min({unsent, static_cast<std::uint32_t>(t.snd_mss), usable});
+        if (n == 0) break;
+        const bool retransmit = t.snd_nxt < t.snd_max;
+        if (n < t.snd_mss && !retransmit) {
+            // Sender SWS avoidance (RFC 9293 §3.8.6.2.1, MUST-38): a short
+            // segment only when it drains the buffer or fills half the
+            // largest window seen; Nagle (§3.7.4, SHLD-7) holds it back
+            // while data is unacknowledged, unless TCP_NODELAY.
+            const bool drains = n == unsent;
+            if (!drains && n < t.max_snd_wnd / 2) break;
+            if (drains && !t.nodelay && !t.fin_queued && t.snd_una != t.snd_nxt) break;
+        }
+        OutSegment* s = push_segment();
+        if (s == nullptr) break;
+        std::uint8_t flags = tcp_flag::ack;
+        if (n == unsent) flags |= tcp_flag::psh;  // MUST-61: PSH on the last segment
+        const bool fin_here = t.fin_queued && n == unsent && (!t.fin_sent || retransmit);
+        if (fin_here) flags |= tcp_flag::fin;
+        fill_header(t, *s, flags, t.snd_nxt, now);
+        t.snd_buf.view(buffers_, offset, n, s->payload, s->payload2);
+        counters_.inc(retransmit ? Mib::retrans_segs : Mib::out_segs);
+        if (!retransmit && !t.ts_ok && !t.rtt_timing) {
+            t.rtt_timing = true;
+            t.rtt_seq = t.snd_nxt;
+            t.rtt_start = tick(now);
+        }
+        t.snd_nxt += n + (fin_here ? 1u : 0u);
+        if (fin_here) t.fin_sent = true;
+        t.snd_max = seq_max(t.snd_max, t.snd_nxt);
+        if (t.rtx_deadline == kNoDeadline) arm_rtx(t, now);
+    }
+    // A bare FIN once the data is out (first time, or again after a timeout).
+    if (t.fin_queued && t.snd_nxt == data_end && (!t.fin_sent || t.snd_nxt < t.snd_max)) {
+        OutSegment* s = push_segment();
+        if (s == nullptr) return;
+        const bool retransmit = t.fin_sent;
+        fill_header(t, *s, tcp_flag::fin | tcp_flag::ack, data_end, now);
+        counters_.inc(retransmit ? Mib::retrans_segs : Mib::out_segs);
+        t.fin_sent = true;
+        t.snd_nxt = data_end + 1;
+        t.snd_max = seq_max(t.snd_max, t.snd_nxt);
+        if (t.rtx_deadline == kNoDeadline) arm_rtx(t, now);
+    }
+    rearm(t);
+}
+
+
+}  // namespace tcpfp::tcp

@@ -1,0 +1,59 @@
+// Segments as the engine sees them: an arriving segment, parsed and
+// validated, and an outgoing one, described for the caller to serialise.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "tcp/base/four_tuple.hpp"
+#include "tcp/wire/ipv4.hpp"
+#include "tcp/wire/seq.hpp"
+#include "tcp/wire/tcp.hpp"
+#include "tcp/wire/tcp_options.hpp"
+
+namespace tcpfp::tcp {
+
+struct InSegment {
+    FourTuple tuple;  // local = destination of the segment
+    wire::SeqNum seq;
+    wire::SeqNum ack;
+    std::uint8_t flags = 0;
+    std::uint16_t window = 0;  // unscaled, as on the wire
+    std::uint16_t urgent_ptr = 0;
+    wire::TcpOptions options;
+    std::span<const std::uint8_t> payload;
+
+    bool has(std::uint8_t f) const { return (flags & f) != 0; }
+    // SEG.LEN: payload plus one for each of SYN and FIN (RFC 9293 §3.4).
+    std::uint32_t seg_len() const {
+        return static_cast<std::uint32_t>(payload.size()) + (has(wire::tcp_flag::syn) ? 1u : 0u) +
+               (has(wire::tcp_flag::fin) ? 1u : 0u);
+    }
+};
+
+// One segment for the caller to put on the wire (from tuple.local_ip to
+// tuple.remote_ip). The payload points into the connection's send buffer,
+// possibly in two parts where the ring wraps; it stays valid until the next
+// call into the engine.
+struct OutSegment {
+    FourTuple tuple;
+    wire::SeqNum seq;
+    wire::SeqNum ack;
+    std::uint8_t flags = 0;
+    std::uint16_t window = 0;
+    std::uint16_t urgent_ptr = 0;
+    wire::TcpOptions options;
+    std::span<const std::uint8_t> payload;
+    std::span<const std::uint8_t> payload2;
+
+    std::size_t payload_len() const { return payload.size() + payload2.size(); }
+    bool has(std::uint8_t f) const { return (flags & f) != 0; }
+};
+
+// Writes the segment as an IPv4 packet (20-byte header + TCP) into `out`;
+// returns the packet length. `ip_id` fills the IPv4 identification field.
+wire::Result<std::size_t> serialize(const OutSegment& seg, std::span<std::uint8_t> out,
+                                    std::uint16_t ip_id = 0,
+                                    wire::ChecksumMode mode = wire::ChecksumMode::full);
+
+}  // namespace tcpfp::tcp

@@ -1,0 +1,125 @@
+// The transmission control block (RFC 9293 §3.3.1) and the compact
+// TIME_WAIT record. Names follow the RFC: snd_una, snd_nxt, rcv_nxt, ...
+#pragma once
+
+#include <cstdint>
+
+#include "tcp/base/four_tuple.hpp"
+#include "tcp/base/time.hpp"
+#include "tcp/engine/buffer.hpp"
+#include "tcp/engine/state.hpp"
+#include "tcp/timer/timer_wheel.hpp"
+#include "tcp/wire/seq.hpp"
+
+namespace tcpfp::tcp {
+
+using wire::SeqNum;
+
+// Deadlines are kept as milliseconds since the engine's epoch (49 days of
+// range, far past any TCP timer) to keep the control block small.
+using TickMs = std::uint32_t;
+inline constexpr TickMs kNoDeadline = UINT32_MAX;
+
+inline constexpr std::uint32_t kNoIndex = UINT32_MAX;
+
+struct Tcb {
+    // --- identity and state ---
+    FourTuple tuple;
+    State state = State::closed;
+    std::uint8_t snd_wscale = 0;  // shift applied to the peer's window (RFC 7323 §2.3)
+    std::uint8_t rcv_wscale = 0;  // shift applied to ours
+    std::uint8_t so_error = 0;    // pending errno for the application (SO_ERROR)
+
+    // --- flags ---
+    bool ts_ok : 1 = false;          // RFC 7323 timestamps negotiated
+    bool sack_ok : 1 = false;        // RFC 2018 SACK-permitted negotiated
+    bool ws_ok : 1 = false;          // RFC 7323 window scaling negotiated
+    bool fin_acked : 1 = false;      // our FIN was acknowledged
+    bool passive : 1 = false;        // created from a listener
+    bool orphan : 1 = false;         // the application closed its socket
+    bool shut_rd : 1 = false;        // SHUT_RD: discard further data
+    bool fin_queued : 1 = false;     // SHUT_WR or close: FIN after the send buffer
+    bool fin_sent : 1 = false;       // our FIN has a sequence number (snd_max covers it)
+    bool peer_fin : 1 = false;       // the peer's FIN was received
+    bool nodelay : 1 = false;        // TCP_NODELAY
+    bool keepalive : 1 = false;      // SO_KEEPALIVE
+    bool linger_on : 1 = false;      // SO_LINGER with a timeout (0 aborts at close)
+    bool lingering : 1 = false;      // close() waiting for our FIN to be ACKed
+    bool ack_pending : 1 = false;    // an ACK is owed (delayed-ACK timer armed)
+    bool rtt_timing : 1 = false;     // Karn-safe RTT timing of rtt_seq in progress
+    bool accepted : 1 = false;       // handed to the application (or active open)
+    bool in_table : 1 = false;       // tuple present in the connection table
+    std::uint8_t unacked_segs = 0;   // full-sized segments received since our last ACK
+    std::uint8_t backoff = 0;        // RTO doublings (RFC 6298 §5.5)
+    std::uint8_t retries = 0;        // consecutive retransmission timeouts
+    std::uint8_t keepalive_probes = 0;
+    std::uint8_t dupacks = 0;
+
+    // --- send sequence space (RFC 9293 §3.3.1) ---
+    SeqNum iss;
+    SeqNum snd_una;
+    SeqNum snd_nxt;
+    SeqNum snd_max;     // highest sequence number sent + 1 (retransmission goes back to snd_una)
+    SeqNum snd_wl1;
+    SeqNum snd_wl2;
+    std::uint32_t snd_wnd = 0;
+    std::uint32_t max_snd_wnd = 0;  // largest window the peer offered (RFC 5961 §5.2)
+    std::uint16_t snd_mss = 536;    // payload bytes per segment, options excluded
+    std::uint16_t rcv_mss = 536;    // what we advertised
+
+    // --- receive sequence space ---
+    SeqNum irs;
+    SeqNum rcv_nxt;
+    SeqNum rcv_adv;     // right edge of the window we last advertised (SHLD-14: never shrink)
+    SeqNum rcv_up;      // urgent pointer (MUST-30)
+
+    // --- RFC 7323 timestamps ---
+    std::uint32_t ts_recent = 0;
+    TickMs ts_recent_age = 0;  // when ts_recent was set (PAWS 24-day rule)
+    SeqNum last_ack_sent;
+    std::uint32_t ts_offset = 0;  // random per-connection TSval offset
+
+    // --- RFC 6298 retransmission timer state ---
+    std::uint32_t srtt_us = 0;  // 0 until the first sample
+    std::uint32_t rttvar_us = 0;
+    std::uint32_t rto_ms = 1000;
+    SeqNum rtt_seq;        // timed sequence number when not using timestamps
+    TickMs rtt_start = 0;
+
+    // --- congestion control (RFC 5681) ---
+    std::uint32_t cwnd = 0;
+    std::uint32_t ssthresh = UINT32_MAX;
+
+    // --- application and buffers ---
+    std::uint32_t listener = kNoIndex;   // owning listener while not yet accepted
+    std::uint32_t accept_next = kNoIndex;  // accept-queue link
+    std::uint32_t snd_limit = 0;  // SO_SNDBUF
+    std::uint32_t rcv_limit = 0;  // SO_RCVBUF
+    ByteRing snd_buf;  // bytes from the first unacknowledged one
+    ByteRing rcv_buf;  // bytes received in order, not yet read
+
+    // --- timers: one wheel entry at the earliest of these deadlines ---
+    TickMs rtx_deadline = kNoDeadline;    // retransmission, SYN retry or persist probe
+    TickMs delack_deadline = kNoDeadline;
+    TickMs keepalive_deadline = kNoDeadline;
+    TickMs conn_deadline = kNoDeadline;   // FIN_WAIT_2 orphan timeout or linger
+    std::uint16_t linger_s = 0;
+    Timer timer;
+};
+
+// What stays of a connection in TIME_WAIT (RFC 9293 §3.10.7.4 and RFC 6191):
+// enough to re-ACK a retransmitted FIN with a fresh timestamp and to judge a
+// new SYN for the same 4-tuple.
+struct TimeWaitRecord {
+    FourTuple tuple;
+    SeqNum snd_nxt;
+    SeqNum rcv_nxt;
+    std::uint32_t ts_recent = 0;
+    std::uint32_t ts_offset = 0;
+    std::uint16_t window = 0;  // as last advertised, already scaled
+    bool ts_ok = false;
+    std::uint8_t pad_ = 0;
+    Timer timer;
+};
+
+}  // namespace tcpfp::tcp

@@ -1,0 +1,212 @@
+// Timers: one wheel entry per connection at its earliest deadline, the
+// retransmission timer (RFC 6298), keepalive (RFC 9293 §3.8.4), the
+// FIN-WAIT-2 orphan timeout, linger, and TIME_WAIT records on the wheel.
+#include <algorithm>
+#include <cerrno>
+
+#include "tcp/engine/engine.hpp"
+
+namespace tcpfp::tcp {
+
+using namespace wire;
+
+void Engine::rearm(Tcb& t) {
+    const TickMs next =
+        std::min({t.rtx_deadline, t.delack_deadline, t.keepalive_deadline, t.conn_deadline});
+    if (next == kNoDeadline) {
+        wheel_.cancel(t.timer);
+    } else {
+        wheel_.arm(t.timer, instant(next));
+    }
+}
+
+void Engine::advance(Instant now) {
+    now_ = now;
+    const auto carried_before = wheel_.carried_over();
+    (void)wheel_.advance(now, config_.timer_budget, [&](Timer& t) { on_timer(t, now); });
+    counters_.inc(Mib::timer_budget_carryover, wheel_.carried_over() - carried_before);
+}
+
+Instant Engine::next_deadline() const { return wheel_.next_deadline(); }
+
+void Engine::on_timer(Timer& timer, Instant now) {
+    if (timer.kind == kTimerKindTimeWait) {
+        counters_.inc(Mib::timewait_expired);
+        delete_time_wait(timer.owner);
+        return;
+    }
+    on_tcb_timer(tcbs_.at(timer.owner), now);
+}
+
+void Engine::on_tcb_timer(Tcb& t, Instant now) {
+    const TickMs nowt = tick(now);
+    if (t.conn_deadline <= nowt) {
+        t.conn_deadline = kNoDeadline;
+        if (t.lingering) {
+            // SO_LINGER ran out before our FIN was acknowledged: tell the
+            // application, and let the connection finish as an orphan.
+            counters_.inc(Mib::linger_timeouts);
+            t.lingering = false;
+            post(index_of(t), EventKind::linger_timeout);
+            t.orphan = true;
+            if (t.state == State::fin_wait_2) {
+                t.conn_deadline = tick(now + config_.fin_wait_2_timeout);
+            }
+        } else if (t.orphan && t.state == State::fin_wait_2) {
+            counters_.inc(Mib::orphan_fin_wait_2_timeouts);
+            set_state(t, State::closed);
+            release(t);
+            return;
+        }
+    }
+    if (t.delack_deadline <= nowt) {
+        t.delack_deadline = kNoDeadline;
+        if (t.ack_pending) send_ack(t, now);
+    }
+    if (t.rtx_deadline <= nowt) {
+        t.rtx_deadline = kNoDeadline;
+        on_rto(t, now);
+        if (t.state == State::closed) return;
+    }
+    if (t.keepalive_deadline <= nowt) {
+        t.keepalive_deadline = kNoDeadline;
+        on_keepalive(t, now);
+        if (t.state == State::closed) return;
+    }
+    rearm(t);
+}
+
+// RFC 6298 §5.4-5.7 and RFC 9293 §3.8.3 (R1/R2, MUST-20..23).
+void Engine::on_rto(Tcb& t, Instant now) {
+    if (t.snd_una == t.snd_max) return;  // nothing outstanding
+    counters_.inc(Mib::rto_expirations);
+    ++t.retries;
+    const bool syn = t.state == State::syn_sent || t.state == State::syn_received;
+    const std::uint8_t limit = t.state == State::syn_sent       ? config_.syn_retries
+                               : t.state == State::syn_received ? config_.synack_retries
+                                                                : config_.r2_retries;
+    if (t.retries > limit) {
+        counters_.inc(Mib::conn_timeouts);
+        if (syn) counters_.inc(Mib::attempt_fails);
+        if (t.state == State::syn_received && t.passive) {
+            set_state(t, State::closed);
+            release(t);
+            return;
+        }
+        finish(t, EventKind::timed_out, ETIMEDOUT);
+        return;
+    }
+    // §5.5: back off; §5.6: restart with the new value.
+    t.rto_ms = std::min<std::uint32_t>(t.rto_ms * 2,
+                                       static_cast<std::uint32_t>(config_.max_rto.as_millis()));
+    if (t.backoff < 255) ++t.backoff;
+    t.rtt_timing = false;  // Karn: no sample from a retransmitted segment
+    // RFC 5681 §3.1 eq. 4: ssthresh = max(FlightSize / 2, 2*SMSS); loss window 1 segment.
+    const std::uint32_t flight = static_cast<std::uint32_t>(t.snd_max - t.snd_una);
+    t.ssthresh = std::max<std::uint32_t>(flight / 2, 2u * t.snd_mss);
+    t.cwnd = t.snd_mss;
+    t.snd_nxt = t.snd_una;
+    arm_rtx(t, now);
+    if (syn) {
+        send_syn(t, now);
+    } else {
+        output_data(t, now);
+    }
+}
+
+// RFC 9293 §3.8.4: a keep-alive carries SEG.SEQ = SND.NXT-1 and no data, so
+// the peer must answer with an ACK; after keepalive_count unanswered probes
+// the connection is dropped.
+void Engine::on_keepalive(Tcb& t, Instant now) {
+    if (!t.keepalive || !is_synchronized(t.state)) return;
+    if (t.keepalive_probes >= config_.keepalive_count) {
+        counters_.inc(Mib::conn_timeouts);
+        finish(t, EventKind::timed_out, ETIMEDOUT);
+        return;
+    }
+    ++t.keepalive_probes;
+    OutSegment* s = push_segment();
+    if (s != nullptr) {
+        fill_header(t, *s, tcp_flag::ack, t.snd_una - 1, now);
+        counters_.inc(Mib::out_segs);
+    }
+    t.keepalive_deadline = tick(now + config_.keepalive_interval);
+}
+
+void Engine::arm_rtx(Tcb& t, Instant now) {
+    t.rtx_deadline = tick(now) + t.rto_ms;
+}
+
+// RFC 6298 §2.2-2.4 with alpha 1/8, beta 1/4, K 4, G = 1 ms.
+void Engine::rtt_sample(Tcb& t, std::uint32_t r) {
+    counters_.inc(Mib::rtt_samples);
+    if (t.srtt_us == 0) {
+        t.srtt_us = std::max<std::uint32_t>(r, 1);
+        t.rttvar_us = r / 2;
+    } else {
+        const std::uint32_t diff = t.srtt_us > r ? t.srtt_us - r : r - t.srtt_us;
+        t.rttvar_us = (3 * t.rttvar_us + diff) / 4;
+        t.srtt_us = std::max<std::uint32_t>((7 * t.srtt_us + r) / 8, 1);
+    }
+    const std::uint64_t rto_us = std::uint64_t{t.srtt_us} + std::max<std::uint64_t>(1000, 4ull * t.rttvar_us);
+    const auto rto_ms = static_cast<std::int64_t>((rto_us + 999) / 1000);
+    t.rto_ms = static_cast<std::uint32_t>(
+        std::clamp(rto_ms, config_.min_rto.as_millis(), config_.max_rto.as_millis()));
+}
+
+// The full control block gives way to a compact record for 2*MSL
+// (RFC 9293 §3.10.7.4). With MSL 0 the connection is deleted at once.
+void Engine::enter_time_wait(Tcb& t, Instant now) {
+    counters_.inc(Mib::timewait_entered);
+    const PoolHandle h = config_.msl.as_micros() > 0 ? time_waits_.acquire() : PoolHandle::invalid();
+    if (config_.msl.as_micros() > 0 && h == PoolHandle::invalid()) {
+        counters_.inc(Mib::timewait_overflow);
+    }
+    if (h != PoolHandle::invalid()) {
+        TimeWaitRecord& tw = time_waits_.at(h.index);
+        tw.tuple = t.tuple;
+        tw.snd_nxt = t.snd_max;
+        tw.rcv_nxt = t.rcv_nxt;
+        tw.ts_recent = t.ts_recent;
+        tw.ts_offset = t.ts_offset;
+        tw.ts_ok = t.ts_ok;
+        tw.window = window_to_advertise(t);
+        tw.timer.owner = h.index;
+        tw.timer.kind = kTimerKindTimeWait;
+        ++counters_.by_state[static_cast<std::size_t>(State::time_wait)];
+        (void)table_.update(t.tuple, kTimeWaitBit | h.index);
+        t.in_table = false;  // the record owns the 4-tuple now
+        restart_time_wait(tw, now);
+    }
+    finish(t, EventKind::closed, 0);
+}
+
+void Engine::restart_time_wait(TimeWaitRecord& tw, Instant now) {
+    wheel_.arm(tw.timer, now + config_.msl * 2);
+}
+
+void Engine::delete_time_wait(std::uint32_t index) {
+    TimeWaitRecord& tw = time_waits_.at(index);
+    (void)table_.erase(tw.tuple);
+    wheel_.cancel(tw.timer);
+    --counters_.by_state[static_cast<std::size_t>(State::time_wait)];
+    (void)time_waits_.release(time_waits_.handle_of(index));
+}
+
+// RFC 5961 §7: at most challenge_ack_per_second challenge ACKs per engine
+// per second.
+bool Engine::challenge_ack_allowed(Instant now) {
+    const std::uint64_t ms = now.millis();
+    if (ms - challenge_window_start_ms_ >= 1000) {
+        challenge_window_start_ms_ = ms;
+        challenge_acks_in_window_ = 0;
+    }
+    if (challenge_acks_in_window_ >= config_.challenge_ack_per_second) {
+        counters_.inc(Mib::challenge_acks_limited);
+        return false;
+    }
+    ++challenge_acks_in_window_;
+    return true;
+}
+
+}  // namespace tcpfp::tcp
