@@ -122,4 +122,9 @@ struct TimeWaitRecord {
     Timer timer;
 };
 
+// Size budgets (the benchmarks print the real figures): the control block
+// without its buffers, and the TIME_WAIT record (Linux's is 264 bytes).
+static_assert(sizeof(Tcb) <= 256, "control block over budget");
+static_assert(sizeof(TimeWaitRecord) <= 64, "TIME_WAIT record over budget");
+
 }  // namespace tcpfp::tcp
