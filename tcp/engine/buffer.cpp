@@ -66,14 +66,36 @@ void ByteRing::peek(BufferPool& pool, std::uint32_t offset, std::span<std::uint8
     if (!b.empty()) std::memcpy(out.data() + a.size(), b.data(), b.size());
 }
 
-void ByteRing::consume(BufferPool& pool, std::uint32_t n) {
+std::uint32_t ByteRing::write_at(BufferPool& pool, std::uint32_t offset,
+                                 std::span<const std::uint8_t> data, bool& no_buffer) {
+    no_buffer = false;
+    const std::uint32_t cap = pool.size();
+    if (offset >= cap || data.empty()) return 0;
+    if (!has_buffer()) {
+        id = pool.acquire();
+        if (!has_buffer()) {
+            no_buffer = true;
+            return 0;
+        }
+        head = 0;
+    }
+    const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(data.size(), cap - offset));
+    const std::uint32_t at = (head + offset) % cap;
+    const std::uint32_t first = std::min(n, cap - at);
+    std::uint8_t* base = pool.data(id);
+    std::memcpy(base + at, data.data(), first);
+    if (n > first) std::memcpy(base, data.data() + first, n - first);
+    return n;
+}
+
+void ByteRing::consume(BufferPool& pool, std::uint32_t n, bool keep) {
     n = std::min(n, len);
     len -= n;
-    if (len == 0) {
+    if (len == 0 && !keep) {
         reset(pool);
         return;
     }
-    head = (head + n) % pool.size();
+    if (has_buffer()) head = (head + n) % pool.size();
 }
 
 void ByteRing::reset(BufferPool& pool) {

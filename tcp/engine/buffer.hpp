@@ -53,8 +53,16 @@ struct ByteRing {
     // The bytes [offset, offset+n) as up to two contiguous spans.
     void view(BufferPool& pool, std::uint32_t offset, std::uint32_t n,
               std::span<const std::uint8_t>& first, std::span<const std::uint8_t>& second) const;
-    // Drops n bytes from the head; returns the buffer to the pool when empty.
-    void consume(BufferPool& pool, std::uint32_t n);
+    // Writes `data` at `offset` bytes after head, beyond the readable length
+    // (out-of-order data held for reassembly); len is unchanged. Returns the
+    // bytes stored: up to the buffer's end, or 0 with `no_buffer` set.
+    std::uint32_t write_at(BufferPool& pool, std::uint32_t offset, std::span<const std::uint8_t> data,
+                           bool& no_buffer);
+    // Makes n more bytes (already written by write_at) readable.
+    void extend(std::uint32_t n) { len += n; }
+    // Drops n bytes from the head; returns the buffer to the pool when empty
+    // unless `keep` (bytes beyond len are still held).
+    void consume(BufferPool& pool, std::uint32_t n, bool keep = false);
     void reset(BufferPool& pool);
 };
 

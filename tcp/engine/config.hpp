@@ -16,6 +16,7 @@ struct EngineConfig {
     std::uint32_t max_listeners = 1024;
     std::uint32_t buffer_count = 4096;        // send/receive buffers (one per direction in use)
     std::uint32_t buffer_size = 256 * 1024;   // bytes per buffer: the largest SO_SNDBUF/SO_RCVBUF
+    std::uint32_t max_loss_states = 16384;    // connections reassembling or recovering at once
     std::uint32_t output_queue = 4096;        // segments between two drains
     std::uint32_t event_queue = 8192;         // application events between two drains
     std::uint32_t default_backlog = 128;      // accept queue, and SYN queue, per listener

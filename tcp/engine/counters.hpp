@@ -35,6 +35,8 @@ namespace tcpfp::tcp {
     X(orphan_fin_wait_2_timeouts, "orphaned FIN_WAIT_2 connections timed out")          \
     X(orphan_data_rst, "data for a closed socket answered with RST")                    \
     X(rto_expirations, "retransmission timeouts")                                       \
+    X(fast_retransmits, "fast retransmits (RFC 5681 §3.2, RFC 6675)")                   \
+    X(window_probes, "zero-window probes sent (RFC 9293 §3.8.6.1)")                     \
     X(conn_timeouts, "connections dropped after R2 / SYN retries (ETIMEDOUT)")          \
     X(linger_timeouts, "SO_LINGER timeouts")                                            \
     X(timer_budget_carryover, "timer expirations carried over to the next advance")     \

@@ -34,6 +34,7 @@ Engine::Engine(const EngineConfig& config, Instant now, std::pmr::memory_resourc
       now_(now),
       tcbs_(config.max_connections, mr),
       time_waits_(config.max_time_wait, mr),
+      losses_(config.max_loss_states, mr),
       listeners_(config.max_listeners, mr),
       table_(std::size_t{config.max_connections} + config.max_time_wait, config.seed, mr),
       listen_table_(config.max_listeners, mr),
@@ -151,6 +152,10 @@ void Engine::release(Tcb& tcb) {
     tcb.rtx_deadline = tcb.delack_deadline = tcb.keepalive_deadline = tcb.conn_deadline =
         kNoDeadline;
     tcb.snd_buf.reset(buffers_);
+    if (tcb.loss != kNoIndex) {
+        (void)losses_.release(losses_.handle_of(tcb.loss));
+        tcb.loss = kNoIndex;
+    }
     if (tcb.listener != kNoIndex) {
         // Not yet accepted: unlink from the listener's SYN count or accept queue.
         Listener* l = &listeners_.at(tcb.listener);
@@ -347,7 +352,7 @@ std::int64_t Engine::recv(ConnId id, std::span<std::uint8_t> out, Instant now) {
         const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(out.size(), t->rcv_buf.len));
         t->rcv_buf.peek(buffers_, 0, out.first(n));
         const std::uint16_t before = window_to_advertise(*t);
-        t->rcv_buf.consume(buffers_, n);
+        t->rcv_buf.consume(buffers_, n, t->loss != kNoIndex);  // keep out-of-order bytes
         // RFC 9293 §3.8.6.2.2: tell the peer about the reopened window once it
         // has grown by a full segment or half the buffer (receiver-side SWS).
         if (t->in_table && (t->state == State::established || t->state == State::fin_wait_1 ||

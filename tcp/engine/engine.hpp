@@ -16,6 +16,7 @@
 #include "tcp/engine/buffer.hpp"
 #include "tcp/engine/config.hpp"
 #include "tcp/engine/counters.hpp"
+#include "tcp/engine/loss.hpp"
 #include "tcp/engine/segment.hpp"
 #include "tcp/engine/tcb.hpp"
 #include "tcp/table/conn_table.hpp"
@@ -150,6 +151,7 @@ public:
     std::size_t connection_count() const { return tcbs_.size(); }
     std::size_t time_wait_count() const { return time_waits_.size(); }
     std::size_t armed_timers() const { return wheel_.armed_count(); }
+    std::size_t loss_states_in_use() const { return losses_.size(); }
     std::uint32_t buffers_in_use() const { return buffers_.in_use(); }
     // Runtime settings (the prompt's "set timewait" / "set finwait2").
     void set_msl(Duration msl) { config_.msl = msl; }
@@ -210,12 +212,25 @@ private:
     bool check_ack(Tcb& tcb, const InSegment& seg, Instant now);
     void process_urg(Tcb& tcb, const InSegment& seg);
     bool process_text(Tcb& tcb, const InSegment& seg, Instant now);
-    void process_fin(Tcb& tcb, const InSegment& seg, Instant now);
+    bool process_fin(Tcb& tcb, const InSegment& seg, Instant now);
     void update_ts_recent(Tcb& tcb, const InSegment& seg, Instant now);
     void on_data_acked(Tcb& tcb, SeqNum ack, const InSegment& seg, Instant now);
     void on_our_fin_acked(Tcb& tcb, Instant now);
     void send_challenge_ack(Tcb& tcb, Instant now);
     void enter_established(Tcb& tcb, Instant now);
+
+    // loss.cpp (engine side): reassembly and loss recovery
+    LossState* loss_state(Tcb& tcb, bool create);
+    void release_loss_if_idle(Tcb& tcb);
+    bool queue_out_of_order(Tcb& tcb, const InSegment& seg, Instant now);
+    bool drain_reassembly(Tcb& tcb, Instant now);
+    bool accept_fin(Tcb& tcb, Instant now);
+    void on_sack(Tcb& tcb, const InSegment& seg);
+    void on_duplicate_ack(Tcb& tcb, Instant now);
+    void on_recovery_ack(Tcb& tcb, SeqNum ack, std::uint32_t acked, Instant now);
+    void retransmit_holes(Tcb& tcb, Instant now);
+    bool retransmit_at(Tcb& tcb, SeqNum seq, Instant now);
+    void send_window_probe(Tcb& tcb, Instant now);
 
     // output.cpp
     OutSegment* push_segment();
@@ -249,6 +264,7 @@ private:
 
     Pool<Tcb> tcbs_;
     Pool<TimeWaitRecord> time_waits_;
+    Pool<LossState> losses_;
     Pool<Listener> listeners_;
     ConnTable table_;           // value: tcb index, or kTimeWaitBit | record index
     ListenerTable listen_table_;

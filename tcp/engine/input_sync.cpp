@@ -40,11 +40,9 @@ void Engine::on_synchronized(Tcb& t, const InSegment& seg, Instant now) {
     if (!check_ack(t, seg, now)) return;  // fifth
     process_urg(t, seg);                  // sixth
     if (!process_text(t, seg, now)) return;  // seventh
-    process_fin(t, seg, now);             // eighth
-    if (t.state != State::closed) {
-        output_data(t, now);
-        rearm(t);
-    }
+    if (!process_fin(t, seg, now)) return;  // eighth
+    output_data(t, now);
+    rearm(t);
 }
 
 // RFC 7323 §5.3 R1: a non-RST segment whose TSval is older than TS.Recent is
@@ -198,7 +196,18 @@ bool Engine::check_ack(Tcb& t, const InSegment& seg, Instant now) {
         send_challenge_ack(t, now);
         return false;
     }
-    if (t.snd_una < seg.ack) on_data_acked(t, seg.ack, seg, now);
+    // RFC 5681 §2: a duplicate ACK acknowledges nothing new, carries no data
+    // and no SYN/FIN, leaves the window alone, while data is outstanding.
+    const bool duplicate = seg.ack == t.snd_una && t.snd_una != t.snd_max && seg.payload.empty() &&
+                           !seg.has(tcp_flag::syn) && !seg.has(tcp_flag::fin) &&
+                           (static_cast<std::uint32_t>(seg.window) << t.snd_wscale) == t.snd_wnd;
+    on_sack(t, seg);
+    if (t.snd_wnd == 0) t.retries = 0;  // MUST-37: the peer is alive, keep probing
+    if (t.snd_una < seg.ack) {
+        on_data_acked(t, seg.ack, seg, now);
+    } else if (duplicate) {
+        on_duplicate_ack(t, now);
+    }
     // Window update (RFC 9293 §3.10.7.4): only from a segment at least as new
     // as the last one that updated it; MUST-34 tolerates a shrinking window.
     if (t.snd_wl1 < seg.seq || (t.snd_wl1 == seg.seq && t.snd_wl2 <= seg.ack)) {
@@ -231,10 +240,15 @@ void Engine::on_data_acked(Tcb& t, SeqNum ack, const InSegment& seg, Instant now
     t.snd_una = ack;
     if (t.snd_nxt < t.snd_una) t.snd_nxt = t.snd_una;
     // RTT measurement: RFC 7323 §4 (RTTM) from the echoed timestamp, else one
-    // timed segment at a time, never a retransmitted one (Karn).
+    // timed segment at a time, never a retransmitted one (Karn). After a
+    // retransmission the peer may echo the TSval of an older transmission
+    // (a duplicate it rejected refreshes no TS.Recent, RFC 7323 §5.3 R2/R3),
+    // which would fold the timeout itself into SRTT; such ACKs give no sample.
+    const LossState* recovering = t.loss != kNoIndex ? &losses_.at(t.loss) : nullptr;
+    const bool fresh = t.backoff == 0 && (recovering == nullptr || !recovering->in_recovery);
     if (t.ts_ok && seg.options.has_timestamps && seg.options.ts_ecr != 0) {
-        const std::uint32_t ticks = ts_now(t.ts_offset) - seg.options.ts_ecr;
-        if (ticks < 0x7fffffffu) {
+        if (const std::uint32_t ticks = ts_now(t.ts_offset) - seg.options.ts_ecr;
+            fresh && ticks < 0x7fffffffu) {
             rtt_sample(t, static_cast<std::uint32_t>(
                               std::min<std::int64_t>(ticks * config_.ts_tick.as_micros(), UINT32_MAX)));
         }
@@ -244,15 +258,21 @@ void Engine::on_data_acked(Tcb& t, SeqNum ack, const InSegment& seg, Instant now
     }
     t.backoff = 0;
     t.retries = 0;
-    t.rto_ms = std::max<std::uint32_t>(t.rto_ms, 1);
-    // RFC 5681 §3.1: slow start below ssthresh, congestion avoidance above.
-    if (acked > 0) {
+    t.persist = false;
+    LossState* ls = loss_state(t, false);
+    if (ls != nullptr) ls->sacked.trim_below(ack);
+    if (ls != nullptr && ls->in_recovery) {
+        on_recovery_ack(t, ack, acked, now);
+    } else if (acked > 0) {
+        t.dupacks = 0;
+        // RFC 5681 §3.1: slow start below ssthresh, congestion avoidance above.
         if (t.cwnd < t.ssthresh) {
             t.cwnd += std::min<std::uint32_t>(acked, t.snd_mss);
         } else {
             t.cwnd += std::max<std::uint32_t>(1, t.snd_mss * t.snd_mss / std::max(t.cwnd, 1u));
         }
     }
+    if (ls != nullptr) release_loss_if_idle(t);
     if (fin_now_acked) on_our_fin_acked(t, now);
     // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, else restart.
     if (t.snd_una == t.snd_max) {
@@ -308,7 +328,7 @@ void Engine::process_urg(Tcb& t, const InSegment& seg) {
     if (t.rcv_up < up || t.rcv_up == SeqNum()) t.rcv_up = up;
 }
 
-// Seventh: segment text.
+// Seventh: segment text. Returns false only when the connection is gone.
 bool Engine::process_text(Tcb& t, const InSegment& seg, Instant now) {
     if (seg.payload.empty()) return true;
     if (!can_receive_text(t.state)) {
@@ -329,11 +349,10 @@ bool Engine::process_text(Tcb& t, const InSegment& seg, Instant now) {
     std::uint32_t skip = 0;
     if (seg.seq < t.rcv_nxt) skip = static_cast<std::uint32_t>(t.rcv_nxt - seg.seq);
     if (seg.seq > t.rcv_nxt) {
-        // Out of order: no reassembly queue yet; an immediate duplicate ACK
-        // tells the sender where the hole is.
-        counters_.drop(Drop::out_of_order);
-        send_ack(t, now);
-        return false;
+        // Out of order: held for reassembly, and an immediate duplicate ACK
+        // (with SACK blocks) tells the sender where the hole is (RFC 5681 §4.2).
+        (void)queue_out_of_order(t, seg, now);
+        return true;  // a FIN on it is queued too; process_fin sees it is not next
     }
     if (skip >= seg.payload.size()) return true;  // all old; any FIN comes next
     auto fresh = seg.payload.subspan(skip);
@@ -358,7 +377,14 @@ bool Engine::process_text(Tcb& t, const InSegment& seg, Instant now) {
     if (taken < fresh.size()) {
         counters_.drop(Drop::rcv_buffer_full);
         send_ack(t, now);
-        return false;  // the FIN, if any, lies beyond what we took
+        return true;  // the FIN, if any, lies beyond what we took
+    }
+    if (t.loss != kNoIndex && !losses_.at(t.loss).ooo.empty()) {
+        // This segment may have filled a hole: join what was held, and ACK
+        // at once (RFC 5681 §4.2).
+        if (!drain_reassembly(t, now)) return false;
+        if (!t.peer_fin) send_ack(t, now);  // (a queued FIN was ACKed already)
+        return true;
     }
     // Delayed ACK (RFC 9293 §3.8.6.3, RFC 5681 §4.2): ACK at least every
     // second full-sized segment, and within delayed_ack (< 500 ms, MUST-40).
@@ -373,16 +399,22 @@ bool Engine::process_text(Tcb& t, const InSegment& seg, Instant now) {
     return true;
 }
 
-// Eighth: FIN.
-void Engine::process_fin(Tcb& t, const InSegment& seg, Instant now) {
-    if (!seg.has(tcp_flag::fin)) return;
+// Eighth: FIN. Returns false when the connection left for TIME_WAIT.
+bool Engine::process_fin(Tcb& t, const InSegment& seg, Instant now) {
+    if (!seg.has(tcp_flag::fin)) return true;
     const SeqNum fin_seq = seg.seq + static_cast<std::uint32_t>(seg.payload.size());
     if (t.peer_fin) {
         // A retransmitted FIN in CLOSE-WAIT, CLOSING or LAST-ACK: ACK again.
         if (fin_seq + 1 == t.rcv_nxt) send_ack(t, now);
-        return;
+        return true;
     }
-    if (fin_seq != t.rcv_nxt) return;  // beyond a hole: handled when it fills
+    if (fin_seq != t.rcv_nxt) return true;  // beyond a hole: queued with the data
+    return accept_fin(t, now);
+}
+
+// The peer's FIN takes its sequence number: from a segment in order, or from
+// the reassembly queue once the hole before it has filled.
+bool Engine::accept_fin(Tcb& t, Instant now) {
     t.rcv_nxt += 1;
     t.peer_fin = true;
     post(index_of(t), EventKind::peer_closed);
@@ -395,16 +427,17 @@ void Engine::process_fin(Tcb& t, const InSegment& seg, Instant now) {
         case State::fin_wait_1:
             if (t.fin_acked) {
                 enter_time_wait(t, now);
-            } else {
-                set_state(t, State::closing);  // simultaneous close
+                return false;
             }
+            set_state(t, State::closing);  // simultaneous close
             break;
         case State::fin_wait_2:
             enter_time_wait(t, now);
-            break;
+            return false;
         default:
             break;
     }
+    return true;
 }
 
 void Engine::send_challenge_ack(Tcb& t, Instant now) {

@@ -66,6 +66,23 @@ void Engine::fill_header(Tcb& t, OutSegment& s, std::uint8_t flags, SeqNum seq, 
         s.options.ts_val = ts_now(t.ts_offset);
         s.options.ts_ecr = t.ts_recent;
     }
+    // RFC 2018 §4: SACK blocks for held out-of-order data, the block with
+    // the latest arrival first; three fit beside timestamps, four without.
+    if (t.sack_ok && t.loss != kNoIndex && (flags & tcp_flag::ack) != 0) {
+        const LossState& ls = losses_.at(t.loss);
+        if (!ls.ooo.empty()) {
+            const std::uint8_t max_blocks = t.ts_ok ? 3 : 4;
+            auto& o = s.options;
+            std::uint8_t first = ls.ooo.n;  // the range now holding the latest arrival
+            for (std::uint8_t i = 0; i < ls.ooo.n; ++i) {
+                if (ls.ooo.r[i].left <= ls.recent.left && ls.recent.left < ls.ooo.r[i].right) first = i;
+            }
+            if (first < ls.ooo.n) o.sack[o.sack_count++] = ls.ooo.r[first];
+            for (std::uint8_t i = 0; i < ls.ooo.n && o.sack_count < max_blocks; ++i) {
+                if (i != first) o.sack[o.sack_count++] = ls.ooo.r[i];
+            }
+        }
+    }
 }
 
 void Engine::send_syn(Tcb& t, Instant now) {
@@ -103,10 +120,15 @@ void Engine::send_syn(Tcb& t, Instant now) {
     rearm(t);
 }
 
+// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, where SND.NXT is the highest we sent:
+// while a timeout rewinds our sending point, an ACK numbered from there
+// would fall left of the peer's window and be dropped with its ACK field
+// unread; if both ends did that neither could ever advance (BSD and Linux
+// likewise number pure ACKs from the highest sequence sent).
 void Engine::send_ack(Tcb& t, Instant now) {
     OutSegment* s = push_segment();
     if (s == nullptr) return;
-    fill_header(t, *s, tcp_flag::ack, t.snd_nxt, now);
+    fill_header(t, *s, tcp_flag::ack, t.snd_max, now);
     counters_.inc(Mib::out_segs);
 }
 
@@ -192,6 +214,12 @@ void Engine::output_data(Tcb& t, Instant now) {
         if (fin_here) t.fin_sent = true;
         t.snd_max = seq_max(t.snd_max, t.snd_nxt);
         if (t.rtx_deadline == kNoDeadline) arm_rtx(t, now);
+    }
+    // Zero window with data waiting and nothing in flight: the persist timer
+    // (MUST-35/36) takes the place of the retransmission timer.
+    if (t.snd_wnd == 0 && t.snd_una == t.snd_max && t.snd_buf.len > 0 && t.rtx_deadline == kNoDeadline) {
+        t.persist = true;
+        arm_rtx(t, now);
     }
     // A bare FIN once the data is out (first time, or again after a timeout).
     if (t.fin_queued && t.snd_nxt == data_end && (!t.fin_sent || t.snd_nxt < t.snd_max)) {

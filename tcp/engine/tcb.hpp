@@ -49,6 +49,7 @@ struct Tcb {
     bool rtt_timing : 1 = false;     // Karn-safe RTT timing of rtt_seq in progress
     bool accepted : 1 = false;       // handed to the application (or active open)
     bool in_table : 1 = false;       // tuple present in the connection table
+    bool persist : 1 = false;        // rtx_deadline is a zero-window probe (MUST-35/36)
     std::uint8_t unacked_segs = 0;   // full-sized segments received since our last ACK
     std::uint8_t backoff = 0;        // RTO doublings (RFC 6298 §5.5)
     std::uint8_t retries = 0;        // consecutive retransmission timeouts
@@ -91,6 +92,7 @@ struct Tcb {
     std::uint32_t ssthresh = UINT32_MAX;
 
     // --- application and buffers ---
+    std::uint32_t loss = kNoIndex;       // LossState while reassembling or recovering
     std::uint32_t listener = kNoIndex;   // owning listener while not yet accepted
     std::uint32_t accept_next = kNoIndex;  // accept-queue link
     std::uint32_t snd_limit = 0;  // SO_SNDBUF

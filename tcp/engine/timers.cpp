@@ -78,7 +78,17 @@ void Engine::on_tcb_timer(Tcb& t, Instant now) {
 
 // RFC 6298 §5.4-5.7 and RFC 9293 §3.8.3 (R1/R2, MUST-20..23).
 void Engine::on_rto(Tcb& t, Instant now) {
-    if (t.snd_una == t.snd_max) return;  // nothing outstanding
+    if (t.snd_una == t.snd_max) {
+        // The persist timer: nothing in flight, data held back by a zero
+        // window. Probe and back off (RFC 9293 §3.8.6.1, SHLD-29/30).
+        if (t.persist && t.snd_wnd == 0 && t.snd_buf.len > 0) {
+            if (t.backoff < 31) ++t.backoff;
+            send_window_probe(t, now);
+            arm_rtx(t, now);
+        }
+        t.persist = false;
+        return;
+    }
     counters_.inc(Mib::rto_expirations);
     ++t.retries;
     const bool syn = t.state == State::syn_sent || t.state == State::syn_received;
@@ -96,19 +106,30 @@ void Engine::on_rto(Tcb& t, Instant now) {
         finish(t, EventKind::timed_out, ETIMEDOUT);
         return;
     }
-    // §5.5: back off; §5.6: restart with the new value.
-    t.rto_ms = std::min<std::uint32_t>(t.rto_ms * 2,
-                                       static_cast<std::uint32_t>(config_.max_rto.as_millis()));
-    if (t.backoff < 255) ++t.backoff;
+    // §5.5: back off (the base RTO is kept; arm_rtx applies 2^backoff, and
+    // the first new ACK clears it, as Linux does); §5.6: restart the timer.
+    if (t.backoff < 31) ++t.backoff;
     t.rtt_timing = false;  // Karn: no sample from a retransmitted segment
     // RFC 5681 §3.1 eq. 4: ssthresh = max(FlightSize / 2, 2*SMSS); loss window 1 segment.
     const std::uint32_t flight = static_cast<std::uint32_t>(t.snd_max - t.snd_una);
     t.ssthresh = std::max<std::uint32_t>(flight / 2, 2u * t.snd_mss);
     t.cwnd = t.snd_mss;
     t.snd_nxt = t.snd_una;
+    t.dupacks = 0;
+    if (LossState* ls = loss_state(t, false)) {
+        // RFC 2018 §8: after a timeout, forget the SACK scoreboard (the
+        // receiver may have reneged); RFC 6582: recovery ends.
+        ls->sacked.clear();
+        ls->in_recovery = false;
+        ls->recover_valid = true;
+        ls->recover = t.snd_max;
+        release_loss_if_idle(t);
+    }
     arm_rtx(t, now);
     if (syn) {
         send_syn(t, now);
+    } else if (t.snd_wnd == 0 && t.snd_buf.len > 0) {
+        send_window_probe(t, now);  // the probe byte itself was lost
     } else {
         output_data(t, now);
     }
@@ -134,7 +155,9 @@ void Engine::on_keepalive(Tcb& t, Instant now) {
 }
 
 void Engine::arm_rtx(Tcb& t, Instant now) {
-    t.rtx_deadline = tick(now) + t.rto_ms;
+    const std::uint64_t max_ms = static_cast<std::uint64_t>(config_.max_rto.as_millis());
+    const std::uint64_t rto = std::min<std::uint64_t>(std::uint64_t{t.rto_ms} << t.backoff, max_ms);
+    t.rtx_deadline = tick(now) + static_cast<TickMs>(rto);
 }
 
 // RFC 6298 §2.2-2.4 with alpha 1/8, beta 1/4, K 4, G = 1 ms.

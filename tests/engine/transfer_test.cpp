@@ -1,0 +1,127 @@
+// Data transfer under impairment: loss, reordering and duplication in both
+// directions at once, with and without SACK and timestamps. Each cell moves
+// data both ways and compares it byte for byte, within a bound on virtual
+// time. The CI matrix moves 1 MB per direction; TCPFP_SLOW=1 (scripts/bench.sh
+// or the `slow` suite) runs the full 10 MB.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <tuple>
+
+#include "util.hpp"
+
+namespace tcpfp::tcp::test {
+namespace {
+
+std::string pattern(std::size_t n, std::uint32_t seed) {
+    std::string s(n, '\0');
+    std::uint32_t x = seed;
+    for (auto& c : s) {
+        x = x * 1664525u + 1013904223u;
+        c = static_cast<char>(x >> 24);
+    }
+    return s;
+}
+
+struct Cell {
+    double loss;
+    bool sack;
+    bool timestamps;
+};
+
+std::string cell_name(const ::testing::TestParamInfo<Cell>& info) {
+    const Cell& c = info.param;
+    return "loss" + std::to_string(static_cast<int>(c.loss * 100)) + (c.sack ? "_sack" : "_nosack") +
+           (c.timestamps ? "_ts" : "_nots");
+}
+
+std::string describe(Engine& e, ConnId id) {
+    const Tcb* t = e.tcb(id);
+    if (t == nullptr) return "gone";
+    char buf[400];
+    std::snprintf(buf, sizeof buf,
+                  "%s una+%u nxt+%u max+%u wnd %u cwnd %u ssthresh %u rto %u backoff %u retries %u "
+                  "dupacks %u sndbuf %u | rcv_nxt+%u rcvbuf %u adv %d loss %d",
+                  to_string(t->state), t->snd_una - t->iss, t->snd_nxt - t->iss, t->snd_max - t->iss,
+                  t->snd_wnd, t->cwnd, t->ssthresh, t->rto_ms, t->backoff, t->retries, t->dupacks,
+                  t->snd_buf.len, t->rcv_nxt - t->irs, t->rcv_buf.len, t->rcv_adv - t->rcv_nxt,
+                  t->loss == kNoIndex ? -1 : static_cast<int>(t->loss));
+    return buf;
+}
+
+class Impaired : public ::testing::TestWithParam<Cell> {};
+
+TEST_P(Impaired, BothDirectionsByteExact) {
+    const Cell& cell = GetParam();
+    const bool slow = std::getenv("TCPFP_SLOW") != nullptr;
+    const std::size_t size = slow ? (10u << 20) : (1u << 20);
+    EngineConfig c = test_config();
+    c.sack = cell.sack;
+    c.timestamps = cell.timestamps;
+    Net net(c, c, /*seed=*/static_cast<std::uint64_t>(cell.loss * 1000) + cell.sack * 7 + cell.timestamps * 13);
+    Pair p = open_pair(net);
+    net.impair().drop = cell.loss;
+    net.impair().reorder = 0.05;
+    net.impair().duplicate = 0.02;
+    net.impair().delay = Duration::millis(1);
+    const std::string up = pattern(size, 1), down = pattern(size, 2);
+    std::size_t sent_up = 0, sent_down = 0;
+    std::string got_up, got_down;
+    const Instant start = net.now();
+    const Duration bound = Duration::seconds(slow ? 3600 : 600);
+    while (got_up.size() < size || got_down.size() < size) {
+        if (sent_up < size) {
+            const auto n = net.a().send(p.a, bytes_of(std::string_view(up).substr(sent_up)), net.now());
+            if (n > 0) sent_up += static_cast<std::size_t>(n);
+        }
+        if (sent_down < size) {
+            const auto n = net.b().send(p.b, bytes_of(std::string_view(down).substr(sent_down)), net.now());
+            if (n > 0) sent_down += static_cast<std::size_t>(n);
+        }
+        net.run_for(Duration::millis(5));
+        got_up += recv_all(net.b(), p.b, net.now());
+        got_down += recv_all(net.a(), p.a, net.now());
+        ASSERT_LT(net.now() - start, bound) << "transfer stalled: " << got_up.size() << " up, "
+                                            << got_down.size() << " down\n  A: " << describe(net.a(), p.a)
+                                            << "\n  B: " << describe(net.b(), p.b);
+        ASSERT_EQ(state_of(net.a(), p.a), State::established)
+            << "A error " << net.a().take_error(p.a) << ", B: " << describe(net.b(), p.b) << " rsts A/B "
+            << net.a().counters().get(Mib::out_rsts) << "/" << net.b().counters().get(Mib::out_rsts)
+            << " timeouts " << net.a().counters().get(Mib::conn_timeouts);
+    }
+    std::printf("[ cell ] %s: %.1f s virtual, rtx %llu\n", cell_name({cell, 0}).c_str(), static_cast<double>((net.now() - start).as_millis()) / 1000.0, static_cast<unsigned long long>(net.a().counters().get(Mib::retrans_segs)));
+    EXPECT_TRUE(got_up == up);
+    EXPECT_TRUE(got_down == down);
+    // Retransmissions stay in a sane range: some when there is loss, never
+    // more than a few times the segments lost.
+    const auto segs = net.a().counters().get(Mib::out_segs);
+    const auto rtx = net.a().counters().get(Mib::retrans_segs);
+    if (cell.loss == 0) {
+        // Reordering (5%) makes some fast retransmits spurious; no more than that.
+        EXPECT_LE(rtx, segs / 8) << "too many retransmissions without loss";
+    } else {
+        EXPECT_GT(rtx, 0u);
+        EXPECT_LT(static_cast<double>(rtx), static_cast<double>(segs) * cell.loss * 6 + 50);
+    }
+    // Clean close afterwards, nothing leaks.
+    ASSERT_EQ(net.a().close(p.a, net.now()), 0);
+    ASSERT_EQ(net.b().close(p.b, net.now()), 0);
+    net.impair() = Impairment{};
+    net.run_for(Duration::seconds(70));
+    EXPECT_EQ(net.a().connection_count(), 0u);
+    EXPECT_EQ(net.a().time_wait_count() + net.b().time_wait_count(), 0u);
+    EXPECT_EQ(net.a().buffers_in_use() + net.b().buffers_in_use(), 0u);
+    EXPECT_EQ(net.a().loss_states_in_use() + net.b().loss_states_in_use(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Matrix, Impaired,
+    ::testing::Values(Cell{0.0, true, true}, Cell{0.01, true, true}, Cell{0.05, true, true},
+                      Cell{0.20, true, true}, Cell{0.0, false, false}, Cell{0.01, false, false},
+                      Cell{0.05, false, false}, Cell{0.20, false, false}, Cell{0.05, true, false},
+                      Cell{0.05, false, true}),
+    cell_name);
+
+}  // namespace
+}  // namespace tcpfp::tcp::test
