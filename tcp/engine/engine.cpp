@@ -70,7 +70,7 @@ bool Engine::is_local(wire::Ipv4Addr addr) const {
 
 TickMs Engine::tick(Instant t) const { return static_cast<TickMs>((t - epoch_).as_millis()); }
 
-Instant Engine::instant(TickMs t) const { return epoch_ + Duration::millis(t); }
+Instant Engine::instant(TickMs t) const { return epoch_ + Duration::millis(static_cast<std::int64_t>(t)); }
 
 std::uint32_t Engine::ts_now(std::uint32_t ts_offset) const {
     // RFC 7323 §5.4: a clock between 1 ms and 1 s per tick, plus a random

@@ -254,7 +254,7 @@ void Engine::on_data_acked(Tcb& t, SeqNum ack, const InSegment& seg, Instant now
         }
     } else if (t.rtt_timing && t.rtt_seq < ack) {
         t.rtt_timing = false;
-        rtt_sample(t, (tick(now) - t.rtt_start) * 1000u);
+        rtt_sample(t, static_cast<std::uint32_t>(std::min<TickMs>((tick(now) - t.rtt_start) * 1000u, UINT32_MAX)));
     }
     t.backoff = 0;
     t.retries = 0;

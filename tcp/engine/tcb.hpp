@@ -15,10 +15,10 @@ namespace tcpfp::tcp {
 
 using wire::SeqNum;
 
-// Deadlines are kept as milliseconds since the engine's epoch (49 days of
-// range, far past any TCP timer) to keep the control block small.
-using TickMs = std::uint32_t;
-inline constexpr TickMs kNoDeadline = UINT32_MAX;
+// Deadlines are milliseconds since the engine's epoch: 64 bits, so an
+// engine that runs for years never sees them wrap.
+using TickMs = std::uint64_t;
+inline constexpr TickMs kNoDeadline = UINT64_MAX;
 
 inline constexpr std::uint32_t kNoIndex = UINT32_MAX;
 

@@ -117,3 +117,74 @@ TEST(Resources, EverythingIsReturnedAfterManyConnections) {
 
 }  // namespace
 }  // namespace tcpfp::tcp::test
+
+namespace tcpfp::tcp::test {
+namespace {
+
+// The DPDK layer's flow-steering hook: an active open only takes local
+// ports the filter accepts (RFC 6056 selection walks on to the next).
+TEST(Ports, ActiveOpenHonoursThePortFilter) {
+    Net net(test_config(), test_config());
+    ConnId l;
+    ASSERT_EQ(net.b().listen(kHostB, 80, 128, l), 0);
+    net.a().set_port_filter({[](void*, const FourTuple& t) { return t.local_port % 4 == 1; }, nullptr});
+    for (int i = 0; i < 20; ++i) {
+        ConnId c;
+        ASSERT_EQ(net.a().connect({kHostB, 80, kHostA, 0, {}}, net.now(), c), 0);
+        const Tcb* t = net.a().tcb(c);
+        ASSERT_NE(t, nullptr);
+        EXPECT_EQ(t->tuple.local_port % 4, 1);
+        EXPECT_GE(t->tuple.local_port, 49152);
+    }
+    net.a().set_port_filter({[](void*, const FourTuple&) { return false; }, nullptr});
+    ConnId none;
+    EXPECT_EQ(net.a().connect({kHostB, 80, kHostA, 0, {}}, net.now(), none), -EADDRNOTAVAIL);
+}
+
+// RFC 7323 §5.5: after 24 days without a segment, TS.Recent is stale and a
+// segment with an "older" timestamp is accepted (the peer's clock wrapped
+// or restarted), instead of being dropped by PAWS forever.
+TEST(Paws, TsRecentExpiresAfter24IdleDays) {
+    Net net(test_config(), test_config());
+    Pair p = open_pair(net);
+    net.run_for(Duration::seconds(25 * 24 * 3600));
+    Craft d;
+    const Tcb* t = net.a().tcb(p.a);
+    d.tuple = t->tuple;
+    d.seq = t->rcv_nxt.raw();
+    d.ack = t->snd_nxt.raw();
+    d.flags = wire::tcp_flag::ack | wire::tcp_flag::psh;
+    d.options.has_timestamps = true;
+    d.options.ts_val = t->ts_recent - 1000;
+    d.payload = {'h', 'i'};
+    net.inject(Side::a, craft(d));
+    EXPECT_EQ(net.a().counters().get(Drop::paws), 0u);
+    EXPECT_EQ(recv_all(net.a(), p.a, net.now()), "hi");
+    EXPECT_EQ(net.a().tcb(p.a)->ts_recent, d.options.ts_val);
+}
+
+}  // namespace
+}  // namespace tcpfp::tcp::test
+
+namespace tcpfp::tcp::test {
+namespace {
+
+// Millisecond deadlines are 64-bit: an engine that has run for longer than
+// 2^32 ms (49.7 days) still times everything right.
+TEST(Timers, StillExactAfterFiftyDays) {
+    Net net(test_config(), test_config());
+    net.run_for(Duration::seconds(50 * 24 * 3600));
+    Pair p = open_pair(net);
+    ASSERT_EQ(net.a().close(p.a, net.now()), 0);
+    net.run_for(Duration::millis(10));
+    ASSERT_EQ(net.b().close(p.b, net.now()), 0);
+    ASSERT_TRUE(net.run_until([&] { return net.a().time_wait_count() == 1; }, Duration::seconds(1)));
+    const Instant due = ceil_to_tick(net.now() + test_config().msl * 2);
+    net.run_for(due - Duration::millis(1) - net.now());
+    EXPECT_EQ(net.a().time_wait_count(), 1u);
+    net.run_for(Duration::millis(1));
+    EXPECT_EQ(net.a().time_wait_count(), 0u);
+}
+
+}  // namespace
+}  // namespace tcpfp::tcp::test
