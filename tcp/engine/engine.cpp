@@ -70,6 +70,10 @@ bool Engine::is_local(wire::Ipv4Addr addr) const {
 
 TickMs Engine::tick(Instant t) const { return static_cast<TickMs>((t - epoch_).as_millis()); }
 
+TickMs Engine::deadline(Instant now, Duration d) const {
+    return static_cast<TickMs>(((now + d) - epoch_).as_micros() + 999) / 1000;
+}
+
 Instant Engine::instant(TickMs t) const { return epoch_ + Duration::millis(static_cast<std::int64_t>(t)); }
 
 std::uint32_t Engine::ts_now(std::uint32_t ts_offset) const {
@@ -440,13 +444,13 @@ int Engine::close(ConnId id, Instant now) {
     t->shut_rd = true;
     if (t->linger_on) {
         t->lingering = true;
-        t->conn_deadline = tick(now) + std::uint32_t{t->linger_s} * 1000u;
+        t->conn_deadline = deadline(now, Duration::seconds(t->linger_s));
         rearm(*t);
         return 0;  // the socket stays with the application until linger_done/timeout
     }
     t->orphan = true;
     if (t->state == State::fin_wait_2) {
-        t->conn_deadline = tick(now + config_.fin_wait_2_timeout);
+        t->conn_deadline = deadline(now, config_.fin_wait_2_timeout);
         rearm(*t);
     }
     if (t->state == State::closed) release(*t);
@@ -518,7 +522,7 @@ int Engine::set_option(ConnId id, SockOpt opt, std::int64_t value) {
         case SockOpt::keepalive:
             t->keepalive = value != 0;
             t->keepalive_deadline =
-                t->keepalive ? tick(now_ + config_.keepalive_idle) : kNoDeadline;
+                t->keepalive ? deadline(now_, config_.keepalive_idle) : kNoDeadline;
             t->keepalive_probes = 0;
             rearm(*t);
             return 0;

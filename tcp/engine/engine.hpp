@@ -182,6 +182,8 @@ private:
 
     // engine.cpp
     TickMs tick(Instant t) const;
+    // The first millisecond tick at or after now + d: timers never fire early.
+    TickMs deadline(Instant now, Duration d) const;
     Instant instant(TickMs t) const;
     void set_state(Tcb& tcb, State s);
     void post(std::uint32_t index, EventKind kind);

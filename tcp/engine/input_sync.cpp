@@ -28,7 +28,7 @@ void Engine::on_synchronized(Tcb& t, const InSegment& seg, Instant now) {
         return;
     }
     if (t.keepalive) {
-        t.keepalive_deadline = tick(now + config_.keepalive_idle);
+        t.keepalive_deadline = deadline(now, config_.keepalive_idle);
         t.keepalive_probes = 0;
     }
     if (!check_paws(t, seg, now)) return;      // RFC 7323 §5.3, before the window test
@@ -295,14 +295,14 @@ void Engine::on_our_fin_acked(Tcb& t, Instant now) {
         set_state(t, State::fin_wait_2);
         // An orphan must not wait for the peer forever (RFC 9293 leaves the
         // FIN-WAIT-2 timeout to the implementation; Linux uses 60 s).
-        if (t.orphan) t.conn_deadline = tick(now + config_.fin_wait_2_timeout);
+        if (t.orphan) t.conn_deadline = deadline(now, config_.fin_wait_2_timeout);
     }
 }
 
 void Engine::enter_established(Tcb& t, Instant now) {
     const bool queued_fin = t.fin_queued;
     set_state(t, queued_fin ? State::fin_wait_1 : State::established);
-    if (t.keepalive) t.keepalive_deadline = tick(now + config_.keepalive_idle);
+    if (t.keepalive) t.keepalive_deadline = deadline(now, config_.keepalive_idle);
     if (t.passive) {
         Listener& l = listeners_.at(t.listener);
         if (l.syn_count > 0) --l.syn_count;
@@ -394,7 +394,7 @@ bool Engine::process_text(Tcb& t, const InSegment& seg, Instant now) {
         send_ack(t, now);
     } else if (!t.ack_pending) {
         t.ack_pending = true;
-        t.delack_deadline = tick(now + config_.delayed_ack);
+        t.delack_deadline = deadline(now, config_.delayed_ack);
     }
     return true;
 }

@@ -215,9 +215,11 @@ void Engine::output_data(Tcb& t, Instant now) {
         t.snd_max = seq_max(t.snd_max, t.snd_nxt);
         if (t.rtx_deadline == kNoDeadline) arm_rtx(t, now);
     }
-    // Zero window with data waiting and nothing in flight: the persist timer
-    // (MUST-35/36) takes the place of the retransmission timer.
-    if (t.snd_wnd == 0 && t.snd_una == t.snd_max && t.snd_buf.len > 0 && t.rtx_deadline == kNoDeadline) {
+    // Data waiting, nothing in flight, and the window (zero, or too small
+    // for sender SWS avoidance) holds it back: the persist timer (MUST-35/36)
+    // doubles as RFC 1122 §4.2.3.4's SWS override timer.
+    if (t.snd_una == t.snd_max && t.snd_buf.len > 0 && t.rtx_deadline == kNoDeadline &&
+        !t.fin_sent) {
         t.persist = true;
         arm_rtx(t, now);
     }

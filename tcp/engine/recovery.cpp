@@ -153,7 +153,8 @@ void Engine::on_recovery_ack(Tcb& t, SeqNum ack, std::uint32_t acked, Instant no
     }
     // Partial acknowledgement: the next hole is lost too; retransmit it and
     // deflate by the amount acknowledged (keep one SMSS of the inflation).
-    if (!t.sack_ok || !ls.sacked.contains(ack)) {
+    // Only if that hole has not been resent already during this recovery.
+    if (!(ack < ls.high_rxt) && (!t.sack_ok || !ls.sacked.contains(ack))) {
         if (retransmit_at(t, ack, now)) ls.high_rxt = seq_max(ls.high_rxt, ack + t.snd_mss);
     }
     if (t.sack_ok) retransmit_holes(t, now);
@@ -222,17 +223,19 @@ bool Engine::retransmit_at(Tcb& t, SeqNum seq, Instant now) {
 // one byte beyond the window each time the persist timer fires; the timer
 // backs off like the RTO (SHLD-29/30) and the connection is kept while the
 // peer answers (MUST-37).
+// With a small nonzero window the same timer sends what the window allows
+// (RFC 1122 §4.2.3.4 SWS override).
 void Engine::send_window_probe(Tcb& t, Instant now) {
     if (t.snd_buf.len == 0) return;
+    const std::uint32_t n = std::min({std::max<std::uint32_t>(t.snd_wnd, 1),
+                                      static_cast<std::uint32_t>(t.snd_mss), t.snd_buf.len});
     OutSegment* s = push_segment();
     if (s == nullptr) return;
-    fill_header(t, *s, tcp_flag::ack, t.snd_una, now);
-    t.snd_buf.view(buffers_, 0, 1, s->payload, s->payload2);
+    fill_header(t, *s, tcp_flag::ack | tcp_flag::psh, t.snd_una, now);
+    t.snd_buf.view(buffers_, 0, n, s->payload, s->payload2);
     counters_.inc(Mib::window_probes);
-    if (t.snd_max == t.snd_una) {
-        t.snd_nxt = t.snd_una + 1;
-        t.snd_max = t.snd_nxt;
-    }
+    if (t.snd_max - t.snd_una < static_cast<std::int32_t>(n)) t.snd_max = t.snd_una + n;
+    t.snd_nxt = t.snd_max;
 }
 
 }  // namespace tcpfp::tcp

@@ -50,7 +50,7 @@ void Engine::on_tcb_timer(Tcb& t, Instant now) {
             post(index_of(t), EventKind::linger_timeout);
             t.orphan = true;
             if (t.state == State::fin_wait_2) {
-                t.conn_deadline = tick(now + config_.fin_wait_2_timeout);
+                t.conn_deadline = deadline(now, config_.fin_wait_2_timeout);
             }
         } else if (t.orphan && t.state == State::fin_wait_2) {
             counters_.inc(Mib::orphan_fin_wait_2_timeouts);
@@ -81,7 +81,7 @@ void Engine::on_rto(Tcb& t, Instant now) {
     if (t.snd_una == t.snd_max) {
         // The persist timer: nothing in flight, data held back by a zero
         // window. Probe and back off (RFC 9293 §3.8.6.1, SHLD-29/30).
-        if (t.persist && t.snd_wnd == 0 && t.snd_buf.len > 0) {
+        if (t.persist && t.snd_buf.len > 0) {
             if (t.backoff < 31) ++t.backoff;
             send_window_probe(t, now);
             arm_rtx(t, now);
@@ -151,13 +151,13 @@ void Engine::on_keepalive(Tcb& t, Instant now) {
         fill_header(t, *s, tcp_flag::ack, t.snd_una - 1, now);
         counters_.inc(Mib::out_segs);
     }
-    t.keepalive_deadline = tick(now + config_.keepalive_interval);
+    t.keepalive_deadline = deadline(now, config_.keepalive_interval);
 }
 
 void Engine::arm_rtx(Tcb& t, Instant now) {
     const std::uint64_t max_ms = static_cast<std::uint64_t>(config_.max_rto.as_millis());
     const std::uint64_t rto = std::min<std::uint64_t>(std::uint64_t{t.rto_ms} << t.backoff, max_ms);
-    t.rtx_deadline = tick(now) + static_cast<TickMs>(rto);
+    t.rtx_deadline = deadline(now, Duration::millis(static_cast<std::int64_t>(rto)));
 }
 
 // RFC 6298 §2.2-2.4 with alpha 1/8, beta 1/4, K 4, G = 1 ms.

@@ -559,7 +559,8 @@ TEST(Linger, TimesOutWhenPeerIsSilent) {
     net.impair().drop_rule = [](const Captured&) { return true; };
     ASSERT_EQ(net.a().set_option(p.a, SockOpt::linger, 2), 0);
     ASSERT_EQ(net.a().close(p.a, net.now()), 0);
-    net.run_for(Duration::millis(1999));
+    const Instant due = ceil_to_tick(net.now() + Duration::seconds(2));
+    net.run_for(due - Duration::millis(1) - net.now());
     EXPECT_FALSE(net.saw_event(Side::a, p.a, EventKind::linger_timeout));
     net.run_for(Duration::millis(1));
     EXPECT_TRUE(net.saw_event(Side::a, p.a, EventKind::linger_timeout));

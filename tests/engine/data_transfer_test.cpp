@@ -1,0 +1,189 @@
+// Sending behaviour: zero-window persist, fast retransmit, SACK recovery,
+// RTO backoff and R2, delayed ACK, Nagle and TCP_NODELAY.
+#include <gtest/gtest.h>
+
+#include "util.hpp"
+
+namespace tcpfp::tcp::test {
+namespace {
+
+using namespace wire::tcp_flag;
+
+std::string filler(std::size_t n) {
+    std::string s(n, '\0');
+    for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + i % 26);
+    return s;
+}
+
+// Sends all of `data` from A, running the link, until B has read it all.
+std::string push_through(Net& net, Pair& p, const std::string& data, Duration limit) {
+    std::size_t sent = 0;
+    std::string got;
+    const Instant end = net.now() + limit;
+    while (got.size() < data.size() && net.now() < end) {
+        if (sent < data.size()) {
+            const auto n = net.a().send(p.a, bytes_of(std::string_view(data).substr(sent)), net.now());
+            if (n > 0) sent += static_cast<std::size_t>(n);
+        }
+        net.run_for(Duration::millis(1));
+        got += recv_all(net.b(), p.b, net.now());
+    }
+    return got;
+}
+
+TEST(ZeroWindow, SenderProbesWithBackoffAndResumesWithoutLoss) {
+    EngineConfig cb = test_config();
+    cb.recv_buffer = 16 * 1024;
+    Net net(test_config(), cb);
+    Pair p = open_pair(net);
+    const std::string data = filler(200 * 1024);
+    std::size_t sent = 0;
+    // B's application does not read: the window closes.
+    for (int i = 0; i < 200 && sent < data.size(); ++i) {
+        const auto n = net.a().send(p.a, bytes_of(std::string_view(data).substr(sent)), net.now());
+        if (n > 0) sent += static_cast<std::size_t>(n);
+        net.run_for(Duration::millis(5));
+    }
+    ASSERT_EQ(net.a().tcb(p.a)->snd_wnd, 0u);
+    net.clear_trace();
+    net.run_for(Duration::seconds(300));  // five minutes of closed window
+    EXPECT_EQ(state_of(net.a(), p.a), State::established) << "MUST-37: never give up on a zero window";
+    const auto probes = net.sent_by(Side::a);
+    ASSERT_GE(probes.size(), 4u);
+    EXPECT_GT(net.a().counters().get(Mib::window_probes), 3u);
+    for (const auto& c : probes) EXPECT_LE(c.payload_len, 1u);  // a probe carries one byte
+    // SHLD-30: the probe interval backs off.
+    EXPECT_GT(probes[3].at - probes[2].at, probes[1].at - probes[0].at);
+    // Reading reopens the window; every byte arrives, in order, once.
+    std::string got = recv_all(net.b(), p.b, net.now());
+    const Instant end = net.now() + Duration::seconds(600);
+    while (got.size() < data.size() && net.now() < end) {
+        if (sent < data.size()) {
+            const auto n = net.a().send(p.a, bytes_of(std::string_view(data).substr(sent)), net.now());
+            if (n > 0) sent += static_cast<std::size_t>(n);
+        }
+        net.run_for(Duration::millis(5));
+        got += recv_all(net.b(), p.b, net.now());
+    }
+    EXPECT_TRUE(got == data);
+}
+
+TEST(FastRetransmit, ThreeDuplicateAcksRetransmitOnceWithoutTimeout) {
+    for (bool sack : {false, true}) {
+        SCOPED_TRACE(sack ? "SACK" : "NewReno");
+        EngineConfig c = test_config();
+        c.sack = sack;
+        Net net(c, c);
+        Pair p = open_pair(net);
+        const wire::SeqNum lost = net.a().tcb(p.a)->snd_nxt + 1448 * 2;  // the third segment
+        bool dropped = false;
+        net.impair().drop_rule = [&](const Captured& cap) {
+            if (cap.from == Side::a && cap.seq == lost && cap.payload_len > 0 && !dropped) {
+                dropped = true;
+                return true;
+            }
+            return false;
+        };
+        const std::string data = filler(40 * 1448);
+        EXPECT_TRUE(push_through(net, p, data, Duration::seconds(5)) == data);
+        EXPECT_TRUE(dropped);
+        EXPECT_EQ(net.a().counters().get(Mib::fast_retransmits), 1u);
+        EXPECT_EQ(net.a().counters().get(Mib::retrans_segs), 1u);
+        EXPECT_EQ(net.a().counters().get(Mib::rto_expirations), 0u);
+    }
+}
+
+TEST(SackRecovery, HolesAreFilledWithoutResendingSackedData) {
+    Net net(test_config(), test_config());
+    Pair p = open_pair(net);
+    const wire::SeqNum base = net.a().tcb(p.a)->snd_nxt;
+    int dropped = 0;
+    net.impair().drop_rule = [&](const Captured& cap) {
+        if (cap.from != Side::a || cap.payload_len == 0 || dropped >= 3) return false;
+        const auto off = static_cast<std::uint32_t>(cap.seq - base) / 1448;
+        if ((off == 2 || off == 4 || off == 6) && cap.seq - base == static_cast<std::int32_t>(off * 1448)) {
+            ++dropped;
+            return true;
+        }
+        return false;
+    };
+    const std::string data = filler(30 * 1448);
+    EXPECT_TRUE(push_through(net, p, data, Duration::seconds(5)) == data);
+    EXPECT_EQ(dropped, 3);
+    EXPECT_EQ(net.a().counters().get(Mib::retrans_segs), 3u) << "only the three holes are resent";
+    EXPECT_EQ(net.a().counters().get(Mib::rto_expirations), 0u);
+}
+
+TEST(Timeouts, RtoBacksOffToTheMaximumAndR2GivesEtimedout) {
+    EngineConfig c = test_config();
+    c.r2_retries = 10;
+    c.max_rto = Duration::seconds(30);
+    Net net(c, c);
+    Pair p = open_pair(net);
+    net.impair().drop_rule = [](const Captured&) { return true; };  // the peer is gone
+    net.clear_trace();
+    ASSERT_EQ(net.a().send(p.a, bytes_of("are you there?"), net.now()), 14);
+    net.run_for(Duration::seconds(600));
+    const auto sent = net.sent_by(Side::a);
+    ASSERT_EQ(sent.size(), 11u);  // the original and r2_retries retransmissions
+    std::int64_t prev = 0;
+    for (std::size_t i = 1; i < sent.size(); ++i) {
+        const std::int64_t gap = (sent[i].at - sent[i - 1].at).as_millis();
+        if (i > 1) {
+            EXPECT_TRUE(gap == std::min<std::int64_t>(prev * 2, 30000)) << i << ": " << gap;
+        }
+        prev = gap;
+    }
+    EXPECT_EQ(prev, 30000);  // capped at max_rto
+    EXPECT_EQ(state_of(net.a(), p.a), State::closed);
+    EXPECT_EQ(net.a().take_error(p.a), ETIMEDOUT);
+    EXPECT_TRUE(net.saw_event(Side::a, p.a, EventKind::timed_out));
+}
+
+TEST(DelayedAck, OneSegmentWaitsTwoFullSegmentsDoNot) {
+    Net net(test_config(), test_config());
+    Pair p = open_pair(net);
+    net.clear_trace();
+    ASSERT_EQ(net.a().send(p.a, bytes_of("small"), net.now()), 5);
+    net.run_for(Duration::millis(100));
+    auto b = net.sent_by(Side::b);
+    ASSERT_EQ(b.size(), 1u);
+    const auto a = net.sent_by(Side::a);
+    // MUST-40: the delay stays well under 500 ms (ours: 40 ms).
+    EXPECT_EQ((b[0].at - a[0].at).as_millis(), 40);
+    net.clear_trace();
+    ASSERT_EQ(net.a().send(p.a, bytes_of(filler(2 * 1448)), net.now()), 2 * 1448);
+    net.run_for(Duration::millis(100));
+    b = net.sent_by(Side::b);
+    ASSERT_GE(b.size(), 1u);
+    EXPECT_LT((b[0].at - net.sent_by(Side::a)[1].at).as_micros(), 1000) << "every second full segment is ACKed at once";
+    recv_all(net.b(), p.b, net.now());
+}
+
+TEST(Nagle, HoldsSmallWritesWhileUnacknowledgedUnlessNodelay) {
+    for (bool nodelay : {false, true}) {
+        SCOPED_TRACE(nodelay ? "TCP_NODELAY" : "Nagle");
+        Net net(test_config(), test_config());
+        net.impair().delay = Duration::millis(10);
+        Pair p = open_pair(net);
+        ASSERT_EQ(net.a().set_option(p.a, SockOpt::nodelay, nodelay), 0);
+        net.clear_trace();
+        ASSERT_EQ(net.a().send(p.a, bytes_of("one"), net.now()), 3);
+        ASSERT_EQ(net.a().send(p.a, bytes_of("two"), net.now()), 3);
+        ASSERT_EQ(net.a().send(p.a, bytes_of("three"), net.now()), 5);
+        net.flush();
+        const auto immediate = net.sent_by(Side::a);
+        EXPECT_EQ(immediate.size(), nodelay ? 3u : 1u);
+        net.run_for(Duration::millis(200));
+        EXPECT_EQ(recv_all(net.b(), p.b, net.now()), "onetwothree");
+        // PSH on the last segment of a write (MUST-61).
+        for (const auto& c : net.sent_by(Side::a)) {
+            if (c.payload_len > 0) {
+                EXPECT_TRUE(c.has(psh));
+            }
+        }
+    }
+}
+
+}  // namespace
+}  // namespace tcpfp::tcp::test
