@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "tcp/base/time.hpp"
+#include "tcp/engine/congestion_state.hpp"
 
 namespace tcpfp::tcp {
 
@@ -28,6 +29,7 @@ struct EngineConfig {
     std::uint8_t wscale = 7;                  // our window shift (RFC 7323 §2), <= 14
     bool timestamps = true;                   // offer RFC 7323 timestamps
     bool sack = true;                         // offer SACK-permitted (RFC 2018)
+    CongestionControl congestion = CongestionControl::cubic;  // as Linux; or newreno
 
     // --- timers ---
     Duration msl = Duration::seconds(30);                 // TIME_WAIT = 2*MSL; 0 deletes at once

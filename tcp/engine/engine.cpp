@@ -128,12 +128,13 @@ std::uint32_t Engine::new_tcb(const FourTuple& tuple, Instant now, int& err) {
     t.snd_limit = std::min(config_.send_buffer, config_.buffer_size);
     t.rcv_limit = std::min(config_.recv_buffer, config_.buffer_size);
     t.rto_ms = static_cast<std::uint32_t>(config_.initial_rto.as_millis());
+    t.cc = config_.congestion;
     t.rcv_wscale = 0;
     t.ts_offset = rng_.next_u32();
     t.rcv_mss = static_cast<std::uint16_t>(config_.mtu - 40);
     t.timer.owner = h.index;
     t.timer.kind = kTimerKindTcb;
-    t.ts_recent_age = tick(now);
+    t.ts_recent_age_s = static_cast<std::uint32_t>(tick(now) / 1000);
     err = 0;
     return h.index;
 }
@@ -207,7 +208,8 @@ void Engine::apply_options(std::uint32_t index, const SocketOptions& o) {
     const std::pair<std::int64_t, SockOpt> all[] = {
         {o.nodelay, SockOpt::nodelay},         {o.keepalive, SockOpt::keepalive},
         {o.linger, SockOpt::linger},           {o.send_buffer, SockOpt::send_buffer},
-        {o.recv_buffer, SockOpt::recv_buffer}, {o.max_segment, SockOpt::max_segment}};
+        {o.recv_buffer, SockOpt::recv_buffer}, {o.max_segment, SockOpt::max_segment},
+        {o.congestion, SockOpt::congestion}};
     for (const auto& [value, opt] : all) {
         if (value != -1) (void)set_option(id, opt, value);
     }
@@ -539,6 +541,10 @@ int Engine::set_option(ConnId id, SockOpt opt, std::int64_t value) {
             (opt == SockOpt::send_buffer ? t->snd_limit : t->rcv_limit) = v;
             return 0;
         }
+        case SockOpt::congestion:
+            if (value != 0 && value != 1) return -EINVAL;
+            t->cc = value == 0 ? CongestionControl::newreno : CongestionControl::cubic;
+            return 0;
         case SockOpt::max_segment:
             if (value < 88 || value > 65495) return -EINVAL;  // Linux's TCP_MAXSEG bounds
             if (t->state == State::closed || t->state == State::listen) {
@@ -560,6 +566,7 @@ int Engine::get_option(ConnId id, SockOpt opt, std::int64_t& value) const {
         case SockOpt::linger: value = t->linger_on ? t->linger_s : -1; return 0;
         case SockOpt::send_buffer: value = t->snd_limit; return 0;
         case SockOpt::recv_buffer: value = t->rcv_limit; return 0;
+        case SockOpt::congestion: value = t->cc == CongestionControl::cubic; return 0;
         case SockOpt::max_segment:
             value = is_synchronized(t->state) ? t->snd_mss : t->rcv_mss;
             return 0;

@@ -56,6 +56,7 @@ enum class SockOpt : std::uint8_t {
     send_buffer,      // SO_SNDBUF (bytes, <= buffer_size)
     recv_buffer,      // SO_RCVBUF
     max_segment,      // TCP_MAXSEG: clamps the MSS we advertise and use
+    congestion,       // TCP_CONGESTION: 0 newreno, 1 cubic
 };
 
 // Options set on a socket before it has a control block (before connect()
@@ -67,6 +68,7 @@ struct SocketOptions {
     std::int64_t send_buffer = -1;
     std::int64_t recv_buffer = -1;
     std::int64_t max_segment = -1;
+    std::int64_t congestion = -1;
 };
 
 struct ConnectParams {

@@ -192,7 +192,7 @@ void Engine::negotiate_options(Tcb& t, const InSegment& seg, Instant now) {
     t.ts_ok = config_.timestamps && o.has_timestamps;
     if (t.ts_ok) {
         t.ts_recent = o.ts_val;
-        t.ts_recent_age = tick(now);
+        t.ts_recent_age_s = static_cast<std::uint32_t>(tick(now) / 1000);
     }
     // MUST-15/SHLD-6: the payload per segment is the smaller MSS less the
     // options every segment will carry (12 bytes of NOP,NOP,TS).

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "tcp/engine/congestion.hpp"
 #include "tcp/engine/engine.hpp"
 
 namespace tcpfp::tcp {
@@ -57,7 +58,7 @@ bool Engine::check_paws(Tcb& t, const InSegment& seg, Instant now) {
         return false;
     }
     if (seg.has(tcp_flag::rst)) return true;
-    if (tick(now) - t.ts_recent_age > kPawsIdleMs) return true;
+    if (tick(now) / 1000 - t.ts_recent_age_s > kPawsIdleMs / 1000) return true;
     if (static_cast<std::int32_t>(seg.options.ts_val - t.ts_recent) >= 0) return true;
     counters_.drop(Drop::paws);
     counters_.inc(Mib::dup_acks_sent);
@@ -98,9 +99,9 @@ void Engine::update_ts_recent(Tcb& t, const InSegment& seg, Instant now) {
     if (!t.ts_ok || !seg.options.has_timestamps) return;
     if (seg.seq <= t.last_ack_sent &&
         (static_cast<std::int32_t>(seg.options.ts_val - t.ts_recent) >= 0 ||
-         tick(now) - t.ts_recent_age > kPawsIdleMs)) {
+         tick(now) / 1000 - t.ts_recent_age_s > kPawsIdleMs / 1000)) {
         t.ts_recent = seg.options.ts_val;
-        t.ts_recent_age = tick(now);
+        t.ts_recent_age_s = static_cast<std::uint32_t>(tick(now) / 1000);
     }
 }
 
@@ -254,7 +255,7 @@ void Engine::on_data_acked(Tcb& t, SeqNum ack, const InSegment& seg, Instant now
         }
     } else if (t.rtt_timing && t.rtt_seq < ack) {
         t.rtt_timing = false;
-        rtt_sample(t, static_cast<std::uint32_t>(std::min<TickMs>((tick(now) - t.rtt_start) * 1000u, UINT32_MAX)));
+        rtt_sample(t, (static_cast<std::uint32_t>(tick(now)) - t.rtt_start) * 1000u);
     }
     t.backoff = 0;
     t.retries = 0;
@@ -265,12 +266,7 @@ void Engine::on_data_acked(Tcb& t, SeqNum ack, const InSegment& seg, Instant now
         on_recovery_ack(t, ack, acked, now);
     } else if (acked > 0) {
         t.dupacks = 0;
-        // RFC 5681 §3.1: slow start below ssthresh, congestion avoidance above.
-        if (t.cwnd < t.ssthresh) {
-            t.cwnd += std::min<std::uint32_t>(acked, t.snd_mss);
-        } else {
-            t.cwnd += std::max<std::uint32_t>(1, t.snd_mss * t.snd_mss / std::max(t.cwnd, 1u));
-        }
+        cc::on_ack(t, acked, tick(now));
     }
     if (ls != nullptr) release_loss_if_idle(t);
     if (fin_now_acked) on_our_fin_acked(t, now);

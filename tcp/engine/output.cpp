@@ -114,7 +114,7 @@ void Engine::send_syn(Tcb& t, Instant now) {
     if (t.retries == 0 && !t.rtt_timing) {
         t.rtt_timing = true;
         t.rtt_seq = t.iss;
-        t.rtt_start = tick(now);
+        t.rtt_start = static_cast<std::uint32_t>(tick(now));
     }
     arm_rtx(t, now);
     rearm(t);
@@ -208,7 +208,7 @@ void Engine::output_data(Tcb& t, Instant now) {
         if (!retransmit && !t.ts_ok && !t.rtt_timing) {
             t.rtt_timing = true;
             t.rtt_seq = t.snd_nxt;
-            t.rtt_start = tick(now);
+            t.rtt_start = static_cast<std::uint32_t>(tick(now));
         }
         t.snd_nxt += n + (fin_here ? 1u : 0u);
         if (fin_here) t.fin_sent = true;

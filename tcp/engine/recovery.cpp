@@ -4,6 +4,7 @@
 // (RFC 9293 §3.8.6.1).
 #include <algorithm>
 
+#include "tcp/engine/congestion.hpp"
 #include "tcp/engine/engine.hpp"
 
 namespace tcpfp::tcp {
@@ -128,7 +129,7 @@ void Engine::on_duplicate_ack(Tcb& t, Instant now) {
     ls->recover = t.snd_max;
     ls->high_rxt = t.snd_una;
     const std::uint32_t flight = static_cast<std::uint32_t>(t.snd_max - t.snd_una);
-    t.ssthresh = std::max<std::uint32_t>(flight / 2, 2u * t.snd_mss);  // RFC 5681 eq. 4
+    t.ssthresh = cc::on_congestion(t, flight);
     counters_.inc(Mib::fast_retransmits);
     if (retransmit_at(t, t.snd_una, now)) ls->high_rxt = t.snd_una + t.snd_mss;
     // RFC 6675 §5 step 4 sets cwnd = ssthresh; RFC 6582 adds 3*SMSS for the

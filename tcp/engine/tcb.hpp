@@ -7,6 +7,7 @@
 #include "tcp/base/four_tuple.hpp"
 #include "tcp/base/time.hpp"
 #include "tcp/engine/buffer.hpp"
+#include "tcp/engine/congestion_state.hpp"
 #include "tcp/engine/state.hpp"
 #include "tcp/timer/timer_wheel.hpp"
 #include "tcp/wire/seq.hpp"
@@ -76,7 +77,7 @@ struct Tcb {
 
     // --- RFC 7323 timestamps ---
     std::uint32_t ts_recent = 0;
-    TickMs ts_recent_age = 0;  // when ts_recent was set (PAWS 24-day rule)
+    std::uint32_t ts_recent_age_s = 0;  // when ts_recent was set, in seconds (PAWS 24-day rule)
     SeqNum last_ack_sent;
     std::uint32_t ts_offset = 0;  // random per-connection TSval offset
 
@@ -85,11 +86,12 @@ struct Tcb {
     std::uint32_t rttvar_us = 0;
     std::uint32_t rto_ms = 1000;
     SeqNum rtt_seq;        // timed sequence number when not using timestamps
-    TickMs rtt_start = 0;
+    std::uint32_t rtt_start = 0;  // low 32 bits of the send tick (an RTT is far below 2^32 ms)
 
-    // --- congestion control (RFC 5681) ---
+    // --- congestion control (RFC 5681; CUBIC per RFC 9438) ---
     std::uint32_t cwnd = 0;
     std::uint32_t ssthresh = UINT32_MAX;
+    CubicState cubic;
 
     // --- application and buffers ---
     std::uint32_t loss = kNoIndex;       // LossState while reassembling or recovering
@@ -106,6 +108,7 @@ struct Tcb {
     TickMs keepalive_deadline = kNoDeadline;
     TickMs conn_deadline = kNoDeadline;   // FIN_WAIT_2 orphan timeout or linger
     std::uint16_t linger_s = 0;
+    CongestionControl cc = CongestionControl::cubic;
     Timer timer;
 };
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "tcp/engine/congestion.hpp"
 #include "tcp/engine/engine.hpp"
 
 namespace tcpfp::tcp {
@@ -110,9 +111,11 @@ void Engine::on_rto(Tcb& t, Instant now) {
     // the first new ACK clears it, as Linux does); §5.6: restart the timer.
     if (t.backoff < 31) ++t.backoff;
     t.rtt_timing = false;  // Karn: no sample from a retransmitted segment
-    // RFC 5681 §3.1 eq. 4: ssthresh = max(FlightSize / 2, 2*SMSS); loss window 1 segment.
+    // RFC 5681 §3.1: ssthresh per the algorithm (eq. 4 for NewReno), and a
+    // loss window of one segment. Only the first timeout of a series counts
+    // as a new congestion event.
     const std::uint32_t flight = static_cast<std::uint32_t>(t.snd_max - t.snd_una);
-    t.ssthresh = std::max<std::uint32_t>(flight / 2, 2u * t.snd_mss);
+    if (t.backoff == 1) t.ssthresh = cc::on_congestion(t, flight);
     t.cwnd = t.snd_mss;
     t.snd_nxt = t.snd_una;
     t.dupacks = 0;

@@ -235,6 +235,7 @@ std::int64_t& pending_slot(SocketOptions& o, SockOpt opt) {
         case SockOpt::linger: return o.linger;
         case SockOpt::send_buffer: return o.send_buffer;
         case SockOpt::recv_buffer: return o.recv_buffer;
+        case SockOpt::congestion: return o.congestion;
         case SockOpt::max_segment: break;
     }
     return o.max_segment;
