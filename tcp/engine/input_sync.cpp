@@ -34,11 +34,14 @@ void Engine::on_synchronized(Tcb& t, const InSegment& seg, Instant now) {
     }
     if (!check_paws(t, seg, now)) return;      // RFC 7323 §5.3, before the window test
     if (!check_sequence(t, seg, now)) return;  // first
-    update_ts_recent(t, seg, now);
     if (!check_rst(t, seg, now)) return;  // second
     // third: security/compartment is not used (RFC 9293 §3.10.7.4, MAY-? none)
     if (!check_syn(t, seg, now)) return;  // fourth
     if (!check_ack(t, seg, now)) return;  // fifth
+    // RFC 7323 §4.3 records TS.Recent once a segment is acceptable; doing it
+    // only after the ACK check too (as Linux does) keeps a blind segment with
+    // a forged TSval and a bad ACK from poisoning PAWS (RFC 5961 spirit).
+    update_ts_recent(t, seg, now);
     process_urg(t, seg);                  // sixth
     if (!process_text(t, seg, now)) return;  // seventh
     if (!process_fin(t, seg, now)) return;  // eighth

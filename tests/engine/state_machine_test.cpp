@@ -647,3 +647,33 @@ TEST(Transfer, AcrossSequenceWrap) {
 
 }  // namespace
 }  // namespace tcpfp::tcp::test
+
+namespace tcpfp::tcp::test {
+namespace {
+
+// A blind segment with a far-future TSval and an ACK for data never sent is
+// answered with a challenge ACK and must not move TS.Recent: otherwise PAWS
+// would then drop every genuine segment.
+TEST(Paws, ForgedTimestampWithBadAckDoesNotPoisonTsRecent) {
+    Net net(test_config(), test_config());
+    Pair p = open_pair(net);
+    const Tcb* t = net.a().tcb(p.a);
+    Craft forged;
+    forged.tuple = t->tuple;
+    forged.seq = t->rcv_nxt.raw();
+    forged.ack = t->snd_max.raw() + 100000;  // acknowledges the future
+    forged.flags = wire::tcp_flag::ack;
+    forged.options.has_timestamps = true;
+    forged.options.ts_val = t->ts_recent + 0x40000000u;
+    const std::uint32_t before = t->ts_recent;
+    net.inject(Side::a, craft(forged));
+    EXPECT_EQ(net.a().counters().get(Drop::ack_unsent), 1u);
+    EXPECT_EQ(net.a().tcb(p.a)->ts_recent, before);
+    ASSERT_EQ(net.b().send(p.b, bytes_of("genuine"), net.now()), 7);
+    net.run_for(Duration::millis(10));
+    EXPECT_EQ(recv_all(net.a(), p.a, net.now()), "genuine");
+    EXPECT_EQ(net.a().counters().get(Drop::paws), 0u);
+}
+
+}  // namespace
+}  // namespace tcpfp::tcp::test
