@@ -42,14 +42,15 @@ void Engine::fill_header(Tcb& t, OutSegment& s, std::uint8_t flags, SeqNum seq, 
     s.tuple = t.tuple;
     s.seq = seq;
     s.flags = flags;
+    if ((flags & tcp_flag::syn) != 0) {
+        // Every SYN offers a window (with or without ACK); RFC 7323 §2.2:
+        // it is never scaled.
+        s.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(t.rcv_limit, 65535));
+        t.rcv_adv = t.rcv_nxt + s.window;
+    }
     if ((flags & tcp_flag::ack) != 0) {
         s.ack = t.rcv_nxt;
-        if ((flags & tcp_flag::syn) != 0) {
-            // RFC 7323 §2.2: the SYN's window is never scaled.
-            const std::uint32_t space = t.rcv_limit;
-            s.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(space, 65535));
-            t.rcv_adv = t.rcv_nxt + s.window;
-        } else {
+        if ((flags & tcp_flag::syn) == 0) {
             s.window = window_to_advertise(t);
             const SeqNum edge = t.rcv_nxt + (static_cast<std::uint32_t>(s.window) << t.rcv_wscale);
             if (t.rcv_adv < edge) t.rcv_adv = edge;

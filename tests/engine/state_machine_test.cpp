@@ -47,6 +47,8 @@ TEST(Handshake, NegotiatesMssWindowScaleSackTimestamps) {
     ASSERT_GE(b.size(), 1u);
     EXPECT_EQ(flag_string(a[0].flags), "S");
     EXPECT_EQ(flag_string(b[0].flags), "S.");
+    EXPECT_EQ(a[0].window, 65535);  // both SYNs offer an unscaled window
+    EXPECT_EQ(b[0].window, 65535);
     EXPECT_EQ(flag_string(a[1].flags), ".");
     EXPECT_EQ(b[0].ack, a[0].seq + 1);
     EXPECT_EQ(a[1].ack, b[0].seq + 1);

@@ -1,0 +1,308 @@
+// INI parsing with rte_cfgfile (usable before rte_eal_init: it only reads a
+// file). Every key is a row in a table, so unknown keys are caught and the
+// documentation in config/README.md has one place to mirror.
+#include "dpdk_app/app_config.hpp"
+
+#include <rte_cfgfile.h>
+
+#include <charconv>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string_view>
+
+namespace tcpfp::app {
+namespace {
+
+using Setter = std::function<std::string(std::string_view, AppConfig&)>;  // "" = ok
+
+struct Key {
+    const char* name;
+    Setter set;
+};
+
+struct Section {
+    const char* name;
+    bool required;
+    std::vector<Key> keys;
+};
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+template <class T>
+std::string parse_uint(std::string_view v, std::uint64_t lo, std::uint64_t hi, T& out) {
+    std::uint64_t n = 0;
+    const auto* end = v.data() + v.size();
+    auto [p, ec] = std::from_chars(v.data(), end, n);
+    if (v.empty() || ec != std::errc{} || p != end) return "not a number: '" + std::string(v) + "'";
+    if (n < lo || n > hi) {
+        return "out of range: " + std::string(v) + " (allowed " + std::to_string(lo) + ".." +
+               std::to_string(hi) + ")";
+    }
+    out = static_cast<T>(n);
+    return {};
+}
+
+std::string parse_bool(std::string_view v, bool& out) {
+    if (v == "on" || v == "yes" || v == "true" || v == "1") {
+        out = true;
+    } else if (v == "off" || v == "no" || v == "false" || v == "0") {
+        out = false;
+    } else {
+        return "not a boolean: '" + std::string(v) + "' (on/off)";
+    }
+    return {};
+}
+
+std::string parse_ip(std::string_view v, wire::Ipv4Addr& out) {
+    auto a = wire::Ipv4Addr::parse(v);
+    if (!a) return "bad IPv4 address: '" + std::string(v) + "'";
+    out = *a;
+    return {};
+}
+
+// "a.b.c.d/len" (len defaults to 24 when absent).
+std::string parse_if_address(std::string_view v, IfAddress& out) {
+    const auto slash = v.find('/');
+    if (auto e = parse_ip(v.substr(0, slash), out.addr); !e.empty()) return e;
+    if (slash != std::string_view::npos) {
+        if (auto e = parse_uint(v.substr(slash + 1), 1, 32, out.prefix); !e.empty()) {
+            return "bad prefix length in '" + std::string(v) + "': " + e;
+        }
+    }
+    const auto& a = out.addr;
+    if (a.is_unspecified() || a.is_broadcast() || a.is_multicast() || a.is_loopback()) {
+        return "not a usable host address: '" + std::string(v) + "'";
+    }
+    return {};
+}
+
+std::string parse_addresses(std::string_view v, std::vector<IfAddress>& out) {
+    out.clear();
+    while (!v.empty()) {
+        const auto comma = v.find(',');
+        const auto item = trim(v.substr(0, comma));
+        IfAddress a;
+        if (auto e = parse_if_address(item, a); !e.empty()) return e;
+        for (const auto& b : out) {
+            if (b.addr == a.addr) return "duplicate address " + a.addr.to_string();
+        }
+        out.push_back(a);
+        v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+    }
+    if (out.empty()) return "at least one address is required";
+    if (out.size() > 8) return "at most 8 addresses (the engine's limit)";
+    return {};
+}
+
+template <class T>
+Key uint_key(const char* name, std::uint64_t lo, std::uint64_t hi, T AppConfig::*section,
+             auto field) {
+    return {name, [=](std::string_view v, AppConfig& c) {
+                return parse_uint(v, lo, hi, (c.*section).*field);
+            }};
+}
+
+Key ms_key(const char* name, std::uint64_t lo, std::uint64_t hi, tcp::Duration tcp::EngineConfig::*f) {
+    return {name, [=](std::string_view v, AppConfig& c) {
+                std::uint64_t ms = 0;
+                auto e = parse_uint(v, lo, hi, ms);
+                if (e.empty()) c.engine.*f = tcp::Duration::millis(static_cast<std::int64_t>(ms));
+                return e;
+            }};
+}
+
+Key bool_key(const char* name, bool ServicesConfig::*f) {
+    return {name, [=](std::string_view v, AppConfig& c) { return parse_bool(v, c.services.*f); }};
+}
+
+std::vector<Section> schema() {
+    using E = tcp::EngineConfig;
+    constexpr std::uint64_t k1M = 1u << 20;
+    return {
+        {"port0", true,
+         {{"addresses", [](auto v, AppConfig& c) { return parse_addresses(v, c.port.addresses); }},
+          {"gateway",
+           [](auto v, AppConfig& c) {
+               wire::Ipv4Addr a;
+               auto e = parse_ip(v, a);
+               if (e.empty()) c.port.gateway = a;
+               return e;
+           }},
+          uint_key("mtu", 576, 9000, &AppConfig::port, &PortConfig::mtu),
+          {"mac",
+           [](auto v, AppConfig& c) -> std::string {
+               auto m = wire::MacAddr::parse(v);
+               if (!m || m->is_multicast() || m->is_zero()) {
+                   return "bad unicast MAC address: '" + std::string(v) + "'";
+               }
+               c.port.mac = *m;
+               return {};
+           }},
+          uint_key("rx_desc", 64, 4096, &AppConfig::port, &PortConfig::rx_desc),
+          uint_key("tx_desc", 64, 4096, &AppConfig::port, &PortConfig::tx_desc),
+          {"checksum_offload",
+           [](auto v, AppConfig& c) { return parse_bool(v, c.port.checksum_offload); }}}},
+        {"lcores", false,
+         {{"workers", [](auto v, AppConfig& c) { return parse_uint(v, 1, 1, c.workers); }},
+          {"burst", [](auto v, AppConfig& c) { return parse_uint(v, 1, 256, c.burst); }}}},
+        {"mempool", false,
+         {{"mbufs", [](auto v, AppConfig& c) { return parse_uint(v, 1024, k1M, c.mbufs); }},
+          {"cache", [](auto v, AppConfig& c) { return parse_uint(v, 0, 512, c.mbuf_cache); }}}},
+        {"arp", false,
+         {uint_key("entry_ttl_ms", 1000, 3600000, &AppConfig::arp, &ArpConfig::entry_ttl_ms),
+          uint_key("retry_ms", 10, 60000, &AppConfig::arp, &ArpConfig::retry_ms),
+          uint_key("give_up_ms", 100, 600000, &AppConfig::arp, &ArpConfig::give_up_ms),
+          uint_key("queue", 1, 4096, &AppConfig::arp, &ArpConfig::queue)}},
+        {"engine", false,
+         {uint_key("max_connections", 16, 16 * k1M, &AppConfig::engine, &E::max_connections),
+          uint_key("max_time_wait", 16, 16 * k1M, &AppConfig::engine, &E::max_time_wait),
+          uint_key("max_listeners", 4, 65536, &AppConfig::engine, &E::max_listeners),
+          uint_key("buffer_count", 2, 16 * k1M, &AppConfig::engine, &E::buffer_count),
+          uint_key("buffer_size", 4096, 64 * k1M, &AppConfig::engine, &E::buffer_size),
+          uint_key("send_buffer", 1024, 64 * k1M, &AppConfig::engine, &E::send_buffer),
+          uint_key("recv_buffer", 1024, 64 * k1M, &AppConfig::engine, &E::recv_buffer),
+          uint_key("syn_backlog", 1, 65535, &AppConfig::engine, &E::default_backlog),
+          uint_key("output_queue", 64, k1M, &AppConfig::engine, &E::output_queue),
+          uint_key("event_queue", 64, k1M, &AppConfig::engine, &E::event_queue),
+          uint_key("wscale", 0, 14, &AppConfig::engine, &E::wscale),
+          {"timestamps", [](auto v, AppConfig& c) { return parse_bool(v, c.engine.timestamps); }},
+          {"sack", [](auto v, AppConfig& c) { return parse_bool(v, c.engine.sack); }},
+          {"secret",
+           [](auto v, AppConfig& c) {
+               c.secret_set = true;
+               return parse_uint(v, 0, UINT64_MAX, c.engine.seed);
+           }}}},
+        {"timers", false,
+         {ms_key("msl_ms", 0, 600000, &E::msl),
+          ms_key("fin_wait_2_ms", 0, 3600000, &E::fin_wait_2_timeout),
+          ms_key("initial_rto_ms", 10, 60000, &E::initial_rto),
+          ms_key("min_rto_ms", 1, 60000, &E::min_rto),
+          ms_key("max_rto_ms", 100, 600000, &E::max_rto),
+          ms_key("delayed_ack_ms", 0, 499, &E::delayed_ack),
+          ms_key("keepalive_ms", 1000, 86400000, &E::keepalive_idle),
+          ms_key("keepalive_interval_ms", 1000, 3600000, &E::keepalive_interval),
+          uint_key("keepalive_count", 1, 255, &AppConfig::engine, &E::keepalive_count),
+          uint_key("syn_retries", 1, 255, &AppConfig::engine, &E::syn_retries),
+          uint_key("synack_retries", 1, 255, &AppConfig::engine, &E::synack_retries)}},
+        {"services", false,
+         {bool_key("echo", &ServicesConfig::echo), bool_key("discard", &ServicesConfig::discard),
+          bool_key("http", &ServicesConfig::http),
+          {"http_body",
+           [](auto v, AppConfig& c) {
+               c.services.http_body = std::string(v) + "\n";
+               return std::string{};
+           }},
+          bool_key("seed_client", &ServicesConfig::seed_client),
+          {"seed_source", [](auto v, AppConfig& c) { return parse_ip(v, c.services.seed_source); }},
+          {"seed_target",
+           [](auto v, AppConfig& c) -> std::string {
+               const auto colon = v.find(':');
+               if (colon == std::string_view::npos) return "expected ADDRESS:PORT";
+               if (auto e = parse_ip(v.substr(0, colon), c.services.seed_target); !e.empty()) return e;
+               return parse_uint(v.substr(colon + 1), 1, 65535, c.services.seed_port);
+           }},
+          {"seed_message",
+           [](auto v, AppConfig& c) {
+               c.services.seed_message = std::string(v);
+               return std::string{};
+           }}}},
+    };
+}
+
+// Checks that involve more than one key.
+std::string cross_check(AppConfig& c) {
+    if (c.port.addresses.empty()) return "[port0] addresses: missing (required)";
+    if (c.port.gateway) {
+        bool on_link = false;
+        for (const auto& a : c.port.addresses) on_link |= a.same_subnet(*c.port.gateway);
+        if (!on_link) return "[port0] gateway: " + c.port.gateway->to_string() + " is on no local subnet";
+    }
+    auto& e = c.engine;
+    if (e.send_buffer > e.buffer_size) return "[engine] send_buffer: larger than buffer_size";
+    if (e.recv_buffer > e.buffer_size) return "[engine] recv_buffer: larger than buffer_size";
+    if (e.min_rto > e.max_rto) return "[timers] min_rto_ms: larger than max_rto_ms";
+    if (c.mbuf_cache > c.mbufs / 4) return "[mempool] cache: at most mbufs/4";
+    e.mtu = c.port.mtu;
+    if (c.services.seed_client) {
+        bool local = false;
+        for (const auto& a : c.port.addresses) local |= a.addr == c.services.seed_source;
+        if (!local) {
+            return "[services] seed_source: " + c.services.seed_source.to_string() +
+                   " is not one of [port0] addresses";
+        }
+    }
+    return {};
+}
+
+struct CfgDeleter {
+    void operator()(rte_cfgfile* f) const { rte_cfgfile_close(f); }
+};
+
+}  // namespace
+
+std::optional<AppConfig> load_config(const std::string& path, std::string& error) {
+    rte_cfgfile_parameters params{};
+    params.comment_character = '#';
+    std::unique_ptr<rte_cfgfile, CfgDeleter> file(
+        rte_cfgfile_load_with_params(path.c_str(), 0, &params));
+    if (!file) {
+        error = path + ": cannot read or parse the file (missing, or not INI syntax)";
+        return std::nullopt;
+    }
+    AppConfig cfg;
+    cfg.path = path;
+    const auto sections = schema();
+    const int count = rte_cfgfile_num_sections(file.get(), nullptr, 0);
+    std::vector<std::array<char, CFG_NAME_LEN>> names(static_cast<std::size_t>(std::max(count, 0)));
+    std::vector<char*> name_ptrs;
+    for (auto& n : names) name_ptrs.push_back(n.data());
+    rte_cfgfile_sections(file.get(), name_ptrs.data(), count);
+
+    auto fail = [&](const std::string& what) {
+        error = path + ": " + what;
+        return std::nullopt;
+    };
+    for (char* sname : name_ptrs) {
+        const Section* sec = nullptr;
+        for (const auto& s : sections) {
+            if (std::strcmp(s.name, sname) == 0) sec = &s;
+        }
+        if (sec == nullptr) {
+            if (std::strncmp(sname, "port", 4) == 0) {
+                return fail(std::string("[") + sname + "]: only [port0] is supported so far");
+            }
+            return fail(std::string("[") + sname + "]: unknown section");
+        }
+        const int n = rte_cfgfile_section_num_entries(file.get(), sname);
+        std::vector<rte_cfgfile_entry> entries(static_cast<std::size_t>(std::max(n, 0)));
+        rte_cfgfile_section_entries(file.get(), sname, entries.data(), n);
+        for (const auto& ent : entries) {
+            const Key* key = nullptr;
+            for (const auto& k : sec->keys) {
+                if (std::strcmp(k.name, ent.name) == 0) key = &k;
+            }
+            const std::string where = std::string("[") + sname + "] " + ent.name + ": ";
+            if (key == nullptr) return fail(where + "unknown key");
+            const auto value = trim(ent.value);
+            if (value.empty() && std::strcmp(ent.name, "http_body") != 0) {
+                return fail(where + "empty value");
+            }
+            if (auto e = key->set(value, cfg); !e.empty()) return fail(where + e);
+        }
+    }
+    for (const auto& s : sections) {
+        if (!s.required) continue;
+        if (rte_cfgfile_has_section(file.get(), s.name) == 0) {
+            return fail(std::string("[") + s.name + "]: missing section (required)");
+        }
+    }
+    if (auto e = cross_check(cfg); !e.empty()) return fail(e);
+    return cfg;
+}
+
+}  // namespace tcpfp::app

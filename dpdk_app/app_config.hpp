@@ -1,0 +1,71 @@
+// The program's configuration: an INI file (rte_cfgfile) turned into typed
+// values, validated in full before EAL or any port is touched.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tcp/engine/config.hpp"
+#include "tcp/wire/addr.hpp"
+
+namespace tcpfp::app {
+
+struct IfAddress {
+    wire::Ipv4Addr addr;
+    std::uint8_t prefix = 24;
+
+    bool same_subnet(wire::Ipv4Addr other) const {
+        const std::uint32_t mask = prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - prefix);
+        return (addr.value & mask) == (other.value & mask);
+    }
+};
+
+struct PortConfig {
+    std::vector<IfAddress> addresses;  // the first is the primary
+    std::optional<wire::Ipv4Addr> gateway;
+    std::uint16_t mtu = 1500;
+    std::optional<wire::MacAddr> mac;
+    std::uint16_t rx_desc = 1024;
+    std::uint16_t tx_desc = 1024;
+    bool checksum_offload = true;  // used only when the port reports it
+};
+
+struct ArpConfig {
+    std::uint32_t entry_ttl_ms = 60000;
+    std::uint32_t retry_ms = 500;
+    std::uint32_t give_up_ms = 3000;  // queued packets are dropped after this
+    std::uint32_t queue = 64;         // packets waiting for resolution
+};
+
+struct ServicesConfig {
+    bool echo = true;
+    bool discard = true;
+    bool http = true;
+    std::string http_body = "hello from tcpfp\n";
+    bool seed_client = true;
+    wire::Ipv4Addr seed_source = wire::Ipv4Addr::from_octets(172, 16, 48, 13);
+    wire::Ipv4Addr seed_target = wire::Ipv4Addr::from_octets(172, 16, 48, 1);
+    std::uint16_t seed_port = 5002;
+    std::string seed_message = "my first tcp packet!";
+};
+
+struct AppConfig {
+    std::string path;
+    PortConfig port;
+    unsigned workers = 1;
+    std::uint32_t burst = 32;
+    std::uint32_t mbufs = 8192;
+    std::uint32_t mbuf_cache = 256;
+    ArpConfig arp;
+    tcp::EngineConfig engine;
+    bool secret_set = false;  // [engine] secret given: otherwise random per run
+    ServicesConfig services;
+};
+
+// Loads and validates `path`. On failure returns nullopt and sets `error`
+// to "FILE: [section] key: problem".
+std::optional<AppConfig> load_config(const std::string& path, std::string& error);
+
+}  // namespace tcpfp::app

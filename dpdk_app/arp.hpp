@@ -1,0 +1,76 @@
+// ARP (RFC 826) for the port: answers requests for every local address,
+// resolves next hops into a small cache with expiry, and holds a bounded
+// queue of packets waiting for a reply.
+#pragma once
+
+#include <rte_mbuf.h>
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "dpdk_app/app_config.hpp"
+#include "dpdk_app/drops.hpp"
+#include "dpdk_app/tx.hpp"
+#include "tcp/wire/arp.hpp"
+#include "tcp/wire/ethernet.hpp"
+
+namespace tcpfp::app {
+
+class Arp {
+public:
+    Arp(const ArpConfig& cfg, const PortConfig& port, wire::MacAddr own, Tx& tx,
+        AppCounters& counters);
+
+    // An ARP frame; consumes `m` (replies are built in place).
+    void input(rte_mbuf* m, const wire::EthernetFrame& eth, std::uint64_t now_ms);
+    // An IPv4 packet in `m` after 14 bytes left for the Ethernet header:
+    // routes it, fills the header and sends it, or queues it. Consumes `m`.
+    void output(rte_mbuf* m, wire::Ipv4Addr dst, std::uint64_t now_ms);
+    // Retries outstanding requests and expires queued packets and entries.
+    void tick(std::uint64_t now_ms);
+    // Gratuitous ARP for every local address.
+    void announce();
+    // True when `dst`'s next hop is resolved; otherwise starts resolving it.
+    bool probe(wire::Ipv4Addr dst, std::uint64_t now_ms);
+    // Frees every queued packet (at shutdown).
+    void release_all();
+    std::size_t queued() const { return queue_.size(); }
+
+private:
+    struct Entry {
+        wire::Ipv4Addr ip;
+        wire::MacAddr mac;
+        bool resolved = false;
+        std::uint64_t expires_ms = 0;      // resolved entries
+        std::uint64_t last_request_ms = 0;  // unresolved entries
+        std::uint64_t first_request_ms = 0;
+    };
+    struct Waiting {
+        rte_mbuf* m;
+        wire::Ipv4Addr next_hop;
+        std::uint64_t since_ms;
+    };
+
+    std::optional<wire::Ipv4Addr> next_hop(wire::Ipv4Addr dst) const;
+    wire::Ipv4Addr source_for(wire::Ipv4Addr next_hop) const;
+    bool is_local(wire::Ipv4Addr a) const;
+    Entry* find(wire::Ipv4Addr ip);
+    Entry& insert(wire::Ipv4Addr ip);
+    void learn(wire::Ipv4Addr ip, const wire::MacAddr& mac, std::uint64_t now_ms, bool create);
+    void send_arp(wire::ArpOp op, wire::Ipv4Addr sender_ip, const wire::MacAddr& dst_mac,
+                  const wire::MacAddr& target_mac, wire::Ipv4Addr target_ip);
+    void request(Entry& e, std::uint64_t now_ms);
+    void start_resolving(Entry& e, std::uint64_t now_ms);
+    void put_header(rte_mbuf* m, const wire::MacAddr& dst);
+
+    ArpConfig cfg_;
+    const PortConfig& port_;
+    wire::MacAddr own_;
+    Tx& tx_;
+    AppCounters& counters_;
+    std::vector<Entry> cache_;
+    std::vector<Waiting> queue_;
+};
+
+}  // namespace tcpfp::app

@@ -1,0 +1,31 @@
+// Port bring-up and tear-down: mempool, one RX and one TX queue per worker,
+// checksum offloads when (and only when) the device reports them.
+#pragma once
+
+#include <rte_mempool.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "dpdk_app/app_config.hpp"
+#include "tcp/wire/addr.hpp"
+
+namespace tcpfp::app {
+
+struct Port {
+    std::uint16_t id = 0;
+    std::string driver;
+    rte_mempool* pool = nullptr;
+    wire::MacAddr mac;
+    bool rx_checksum = false;  // RX flags say GOOD/BAD for IPv4 and TCP
+    bool tx_checksum = false;  // the NIC fills IPv4 and TCP checksums
+    int socket = 0;
+};
+
+// Configures and starts port 0. On failure returns nullopt with `error`.
+std::optional<Port> open_port(const AppConfig& cfg, std::string& error);
+void print_port_stats(const Port& port);
+void close_port(Port& port);
+
+}  // namespace tcpfp::app

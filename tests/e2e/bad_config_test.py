@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Bad configuration files and bad arguments: a clear one-line error naming
+FILE, [section] and key, and a non-zero exit, before EAL touches anything
+(so this test needs neither root nor a namespace).
+
+    bad_config_test.py TCPFP_EXE SOURCE_ROOT
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import harness as h  # noqa: E402
+
+CASES = [
+    # (overrides or raw text, expected fragment of the error)
+    ({("port0", "addresses"): "172.16.48.300/24"}, "[port0] addresses: bad IPv4 address"),
+    ({("port0", "addresses"): "172.16.48.2/40"}, "[port0] addresses: bad prefix length"),
+    ({("port0", "mtu"): "jumbo"}, "[port0] mtu: not a number"),
+    ({("port0", "mtu"): "100"}, "[port0] mtu: out of range"),
+    ({("engine", "max_connections"): "-5"}, "[engine] max_connections: not a number"),
+    ({("services", "echo"): "maybe"}, "[services] echo: not a boolean"),
+    ({("services", "seed_target"): "172.16.48.1"}, "[services] seed_target: expected ADDRESS:PORT"),
+    ({("services", "seed_source"): "172.16.48.77"}, "[services] seed_source: 172.16.48.77 is not one"),
+    ("[port0]\naddresses = 10.0.0.1/24\ncolour = blue\n", "[port0] colour: unknown key"),
+    ("[port0]\naddresses = 10.0.0.1/24\n[bogus]\nx = 1\n", "[bogus]: unknown section"),
+    ("[port0]\naddresses = 10.0.0.1/24\n[port1]\n", "[port1]: only [port0] is supported"),
+    ("[engine]\nmax_connections = 100\n", "[port0]: missing section"),
+    ("[services]\nseed_client = off\n[port0]\ngateway = 10.0.0.1\n", "[port0] addresses: missing"),
+]
+
+
+def run(exe, *args):
+    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=10)
+
+
+def main():
+    exe, root = sys.argv[1], sys.argv[2]
+    tap = os.path.join(root, "config", "tap.ini")
+    d = tempfile.mkdtemp(prefix="tcpfp-badcfg-")
+    for i, (case, expected) in enumerate(CASES):
+        path = os.path.join(d, "bad%d.ini" % i)
+        if isinstance(case, dict):
+            h.write_config(tap, case, path)
+        else:
+            open(path, "w").write(case)
+        r = run(exe, "--", "--config", path)
+        line = r.stderr.strip()
+        h.check(r.returncode != 0 and line.startswith(path + ": ") and expected in line
+                and "EAL" not in r.stdout + r.stderr,
+                "%s -> exit %d, %r" % (expected, r.returncode, line))
+    r = run(exe, "--", "--config", os.path.join(d, "missing.ini"))
+    h.check(r.returncode != 0 and "cannot read" in r.stderr, "missing file: %r" % r.stderr.strip())
+    for args, expected in ((["--", "--bogus"], "unknown option '--bogus'"),
+                           (["--", "--config"], "--config needs a value"),
+                           (["--", "-i"], "-i: not yet implemented"),
+                           (["--", "--cmdline-file", "x"], "--cmdline-file: not yet implemented")):
+        r = run(exe, *args)
+        h.check(r.returncode != 0 and expected in r.stderr, "%s -> %r" % (" ".join(args), r.stderr.strip()))
+    r = run(exe, "--help")
+    h.check(r.returncode == 0 and "--config FILE" in r.stdout, "--help prints usage and exits 0")
+    for name in ("tap.ini", "nic.ini", "bench-ring.ini"):
+        r = run(exe, "--", "--config", os.path.join(root, "config", name), "--check-config")
+        h.check(r.returncode == 0 and r.stdout.strip().endswith(": ok"),
+                "config/%s validates (%r)" % (name, r.stdout.strip() + r.stderr.strip()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""Shared pieces of the end-to-end tests: a private network namespace, tcpfp
+on net_tap inside it, the Linux peer at 172.16.48.1/24 on the tap, and
+captures. Traffic never leaves the namespace the test creates.
+
+Exit codes follow Meson: 0 pass, 1 fail, 77 skip. Without root, unshare or
+/dev/net/tun a test skips, except under CI=true, where it fails.
+"""
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+PEER = "172.16.48.1"
+KERNEL_MAC = "02:00:00:00:00:01"  # the tap's kernel side must not share tcpfp's MAC
+IFACE = "tcpfp0"
+
+
+def fail(msg):
+    print("FAIL: " + msg, flush=True)
+    sys.exit(1)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+    print("ok: " + msg, flush=True)
+
+
+def _environment_problem():
+    if os.geteuid() != 0:
+        return "not root"
+    if not os.path.exists("/dev/net/tun"):
+        return "/dev/net/tun missing"
+    if subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode != 0:
+        return "unshare -n not permitted"
+    return None
+
+
+def enter_namespace():
+    """Re-runs this script inside a fresh network namespace (once)."""
+    if os.environ.get("TCPFP_E2E_NETNS") == "1":
+        subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+        return
+    problem = _environment_problem()
+    if problem:
+        print("cannot set up a private namespace with a tap: " + problem, flush=True)
+        sys.exit(1 if os.environ.get("CI") == "true" else 77)
+    env = dict(os.environ, TCPFP_E2E_NETNS="1")
+    os.execvpe("unshare", ["unshare", "-n", sys.executable] + sys.argv, env)
+
+
+def wait_until(pred, timeout, what):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return
+        time.sleep(0.05)
+    fail("timed out waiting for " + what)
+
+
+def sh(*args, **kw):
+    return subprocess.run(list(args), capture_output=True, text=True, **kw)
+
+
+def write_config(src, overrides, path):
+    """Copies an INI file, replacing `key = value` lines: {(section, key): value}."""
+    section = None
+    out = []
+    for line in open(src):
+        m = re.match(r"\s*\[(\w+)\]", line)
+        if m:
+            section = m.group(1)
+        m = re.match(r"\s*(\w+)\s*=", line)
+        if m and (section, m.group(1)) in overrides:
+            line = "%s = %s\n" % (m.group(1), overrides[(section, m.group(1))])
+        out.append(line)
+    open(path, "w").write("".join(out))
+    return path
+
+
+class Tcpfp:
+    """tcpfp on net_tap in the current (private) namespace."""
+
+    def __init__(self, exe, config):
+        self.exe = exe
+        self.config = config
+        self.dir = tempfile.mkdtemp(prefix="tcpfp-e2e-")
+        self.log_path = os.path.join(self.dir, "tcpfp.log")
+        self.proc = None
+
+    def start(self):
+        log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [self.exe, "-l", "0-1", "--no-huge", "-m", "1024", "--no-pci",
+             "--vdev=net_tap0,iface=" + IFACE, "--file-prefix=e2e-%d" % os.getpid(),
+             "--", "--config", self.config],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_until(lambda: "worker on lcore" in self.log() or self.proc.poll() is not None, 20,
+                   "tcpfp's worker to start")
+        if self.proc.poll() is not None:
+            print(self.log())
+            fail("tcpfp exited at start")
+        sh("ip", "link", "set", IFACE, "address", KERNEL_MAC, check=True)
+
+    def peer_up(self):
+        sh("ip", "addr", "add", PEER + "/24", "dev", IFACE, check=True)
+        sh("ip", "link", "set", IFACE, "up", check=True)
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def wait_log(self, text, timeout):
+        wait_until(lambda: text in self.log(), timeout, repr(text) + " in tcpfp's log")
+
+    def stop(self):
+        """SIGINT, then the final statistics; checks the exit status and mbufs."""
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            rc = self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            fail("tcpfp did not stop within 15 s of SIGINT")
+        log = self.log()
+        print("---- tcpfp log ----\n" + log + "-------------------", flush=True)
+        check(rc == 0, "tcpfp exited 0 after SIGINT (got %d)" % rc)
+        m = re.search(r"mbufs held (-?\d+)", log)
+        check(m is not None and m.group(1) == "0", "every mbuf freed or sent (held 0)")
+        return log
+
+
+class Capture:
+    def __init__(self, path, bpf):
+        self.path = path
+        self.err = path + ".log"
+        self.proc = subprocess.Popen(["tshark", "-i", IFACE, "-w", path, "-f", bpf],
+                                     stdout=subprocess.DEVNULL, stderr=open(self.err, "w"))
+        wait_until(lambda: "Capturing on" in open(self.err).read(), 20, "tshark to capture")
+
+    def stop(self):
+        time.sleep(0.3)  # let the last frames reach the ring
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.wait(timeout=10)
+
+
+def count_matching(pcap, display_filter):
+    out = sh("tshark", "-r", pcap, "-o", "tcp.check_checksum:TRUE", "-o",
+             "ip.check_checksum:TRUE", "-Y", display_filter, "-T", "fields", "-e", "frame.number")
+    if out.returncode != 0:
+        fail("tshark -Y %r: %s" % (display_filter, out.stderr))
+    return len([l for l in out.stdout.splitlines() if l.strip()])
