@@ -129,6 +129,9 @@ std::uint32_t Engine::new_tcb(const FourTuple& tuple, Instant now, int& err) {
     t.rcv_limit = std::min(config_.recv_buffer, config_.buffer_size);
     t.rto_ms = static_cast<std::uint32_t>(config_.initial_rto.as_millis());
     t.cc = config_.congestion;
+    t.ka_idle_s = static_cast<std::uint16_t>(std::clamp<std::int64_t>(config_.keepalive_idle.as_millis() / 1000, 1, 32767));
+    t.ka_intvl_s = static_cast<std::uint16_t>(std::clamp<std::int64_t>(config_.keepalive_interval.as_millis() / 1000, 1, 32767));
+    t.ka_cnt = config_.keepalive_count;
     t.rcv_wscale = 0;
     t.ts_offset = rng_.next_u32();
     t.rcv_mss = static_cast<std::uint16_t>(config_.mtu - 40);
@@ -209,7 +212,9 @@ void Engine::apply_options(std::uint32_t index, const SocketOptions& o) {
         {o.nodelay, SockOpt::nodelay},         {o.keepalive, SockOpt::keepalive},
         {o.linger, SockOpt::linger},           {o.send_buffer, SockOpt::send_buffer},
         {o.recv_buffer, SockOpt::recv_buffer}, {o.max_segment, SockOpt::max_segment},
-        {o.congestion, SockOpt::congestion}};
+        {o.congestion, SockOpt::congestion},   {o.keepalive_idle, SockOpt::keepalive_idle},
+        {o.keepalive_interval, SockOpt::keepalive_interval},
+        {o.keepalive_count, SockOpt::keepalive_count}};
     for (const auto& [value, opt] : all) {
         if (value != -1) (void)set_option(id, opt, value);
     }
@@ -524,7 +529,7 @@ int Engine::set_option(ConnId id, SockOpt opt, std::int64_t value) {
         case SockOpt::keepalive:
             t->keepalive = value != 0;
             t->keepalive_deadline =
-                t->keepalive ? deadline(now_, config_.keepalive_idle) : kNoDeadline;
+                t->keepalive ? deadline(now_, Duration::seconds(t->ka_idle_s)) : kNoDeadline;
             t->keepalive_probes = 0;
             rearm(*t);
             return 0;
@@ -541,6 +546,19 @@ int Engine::set_option(ConnId id, SockOpt opt, std::int64_t value) {
             (opt == SockOpt::send_buffer ? t->snd_limit : t->rcv_limit) = v;
             return 0;
         }
+        case SockOpt::keepalive_idle:
+        case SockOpt::keepalive_interval:
+            if (value < 1 || value > 32767) return -EINVAL;  // Linux's MAX_TCP_KEEPIDLE/INTVL
+            (opt == SockOpt::keepalive_idle ? t->ka_idle_s : t->ka_intvl_s) = static_cast<std::uint16_t>(value);
+            if (t->keepalive && opt == SockOpt::keepalive_idle) {
+                t->keepalive_deadline = deadline(now_, Duration::seconds(value));
+                rearm(*t);
+            }
+            return 0;
+        case SockOpt::keepalive_count:
+            if (value < 1 || value > 127) return -EINVAL;  // Linux's MAX_TCP_KEEPCNT
+            t->ka_cnt = static_cast<std::uint8_t>(value);
+            return 0;
         case SockOpt::congestion:
             if (value != 0 && value != 1) return -EINVAL;
             t->cc = value == 0 ? CongestionControl::newreno : CongestionControl::cubic;
@@ -567,6 +585,9 @@ int Engine::get_option(ConnId id, SockOpt opt, std::int64_t& value) const {
         case SockOpt::send_buffer: value = t->snd_limit; return 0;
         case SockOpt::recv_buffer: value = t->rcv_limit; return 0;
         case SockOpt::congestion: value = t->cc == CongestionControl::cubic; return 0;
+        case SockOpt::keepalive_idle: value = t->ka_idle_s; return 0;
+        case SockOpt::keepalive_interval: value = t->ka_intvl_s; return 0;
+        case SockOpt::keepalive_count: value = t->ka_cnt; return 0;
         case SockOpt::max_segment:
             value = is_synchronized(t->state) ? t->snd_mss : t->rcv_mss;
             return 0;

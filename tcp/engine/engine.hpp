@@ -57,6 +57,9 @@ enum class SockOpt : std::uint8_t {
     recv_buffer,      // SO_RCVBUF
     max_segment,      // TCP_MAXSEG: clamps the MSS we advertise and use
     congestion,       // TCP_CONGESTION: 0 newreno, 1 cubic
+    keepalive_idle,   // TCP_KEEPIDLE: seconds of idleness before the first probe (1..32767)
+    keepalive_interval,  // TCP_KEEPINTVL: seconds between probes (1..32767)
+    keepalive_count,  // TCP_KEEPCNT: unanswered probes before ETIMEDOUT (1..127)
 };
 
 // Options set on a socket before it has a control block (before connect()
@@ -69,6 +72,9 @@ struct SocketOptions {
     std::int64_t recv_buffer = -1;
     std::int64_t max_segment = -1;
     std::int64_t congestion = -1;
+    std::int64_t keepalive_idle = -1;
+    std::int64_t keepalive_interval = -1;
+    std::int64_t keepalive_count = -1;
 };
 
 struct ConnectParams {

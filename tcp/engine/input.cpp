@@ -156,6 +156,10 @@ void Engine::on_listen(Tcb& lt, const InSegment& seg, Instant now) {
     t.snd_limit = lt.snd_limit;
     t.rcv_limit = lt.rcv_limit;
     t.rcv_mss = lt.rcv_mss;
+    t.cc = lt.cc;
+    t.ka_idle_s = lt.ka_idle_s;
+    t.ka_intvl_s = lt.ka_intvl_s;
+    t.ka_cnt = lt.ka_cnt;
     t.irs = seg.seq;
     t.rcv_nxt = seg.seq + 1;
     t.rcv_adv = t.rcv_nxt;

@@ -29,7 +29,7 @@ void Engine::on_synchronized(Tcb& t, const InSegment& seg, Instant now) {
         return;
     }
     if (t.keepalive) {
-        t.keepalive_deadline = deadline(now, config_.keepalive_idle);
+        t.keepalive_deadline = deadline(now, Duration::seconds(t.ka_idle_s));
         t.keepalive_probes = 0;
     }
     if (!check_paws(t, seg, now)) return;      // RFC 7323 §5.3, before the window test
@@ -301,7 +301,7 @@ void Engine::on_our_fin_acked(Tcb& t, Instant now) {
 void Engine::enter_established(Tcb& t, Instant now) {
     const bool queued_fin = t.fin_queued;
     set_state(t, queued_fin ? State::fin_wait_1 : State::established);
-    if (t.keepalive) t.keepalive_deadline = deadline(now, config_.keepalive_idle);
+    if (t.keepalive) t.keepalive_deadline = deadline(now, Duration::seconds(t.ka_idle_s));
     if (t.passive) {
         Listener& l = listeners_.at(t.listener);
         if (l.syn_count > 0) --l.syn_count;

@@ -101,14 +101,20 @@ struct Tcb {
     std::uint32_t rcv_limit = 0;  // SO_RCVBUF
     ByteRing snd_buf;  // bytes from the first unacknowledged one
     ByteRing rcv_buf;  // bytes received in order, not yet read
+    // (small fields here fill the gap before the 8-byte deadlines)
+    std::uint16_t linger_s = 0;
+    CongestionControl cc = CongestionControl::cubic;
+    std::uint8_t ka_cnt = 9;
 
     // --- timers: one wheel entry at the earliest of these deadlines ---
     TickMs rtx_deadline = kNoDeadline;    // retransmission, SYN retry or persist probe
     TickMs delack_deadline = kNoDeadline;
     TickMs keepalive_deadline = kNoDeadline;
     TickMs conn_deadline = kNoDeadline;   // FIN_WAIT_2 orphan timeout or linger
-    std::uint16_t linger_s = 0;
-    CongestionControl cc = CongestionControl::cubic;
+    // Keepalive times (RFC 9293 §3.8.4), per connection: TCP_KEEPIDLE and
+    // TCP_KEEPINTVL in seconds (<= 32767, as on Linux); TCP_KEEPCNT below.
+    std::uint16_t ka_idle_s = 7200;
+    std::uint16_t ka_intvl_s = 75;
     Timer timer;
 };
 

@@ -143,7 +143,7 @@ void Engine::on_rto(Tcb& t, Instant now) {
 // the connection is dropped.
 void Engine::on_keepalive(Tcb& t, Instant now) {
     if (!t.keepalive || !is_synchronized(t.state)) return;
-    if (t.keepalive_probes >= config_.keepalive_count) {
+    if (t.keepalive_probes >= t.ka_cnt) {
         counters_.inc(Mib::conn_timeouts);
         finish(t, EventKind::timed_out, ETIMEDOUT);
         return;
@@ -154,7 +154,7 @@ void Engine::on_keepalive(Tcb& t, Instant now) {
         fill_header(t, *s, tcp_flag::ack, t.snd_una - 1, now);
         counters_.inc(Mib::out_segs);
     }
-    t.keepalive_deadline = deadline(now, config_.keepalive_interval);
+    t.keepalive_deadline = deadline(now, Duration::seconds(t.ka_intvl_s));
 }
 
 void Engine::arm_rtx(Tcb& t, Instant now) {

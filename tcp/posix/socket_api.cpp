@@ -222,6 +222,9 @@ bool map_option(int level, int name, SockOpt& opt) {
         switch (name) {
             case tcpopt::nodelay: opt = SockOpt::nodelay; return true;
             case tcpopt::maxseg: opt = SockOpt::max_segment; return true;
+            case tcpopt::keepidle: opt = SockOpt::keepalive_idle; return true;
+            case tcpopt::keepintvl: opt = SockOpt::keepalive_interval; return true;
+            case tcpopt::keepcnt: opt = SockOpt::keepalive_count; return true;
             default: return false;
         }
     }
@@ -236,6 +239,9 @@ std::int64_t& pending_slot(SocketOptions& o, SockOpt opt) {
         case SockOpt::send_buffer: return o.send_buffer;
         case SockOpt::recv_buffer: return o.recv_buffer;
         case SockOpt::congestion: return o.congestion;
+        case SockOpt::keepalive_idle: return o.keepalive_idle;
+        case SockOpt::keepalive_interval: return o.keepalive_interval;
+        case SockOpt::keepalive_count: return o.keepalive_count;
         case SockOpt::max_segment: break;
     }
     return o.max_segment;

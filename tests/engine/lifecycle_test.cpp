@@ -188,3 +188,35 @@ TEST(Timers, StillExactAfterFiftyDays) {
 
 }  // namespace
 }  // namespace tcpfp::tcp::test
+
+namespace tcpfp::tcp::test {
+namespace {
+
+// TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT per connection, through the
+// POSIX facade's option names.
+TEST(Keepalive, TimesArePerConnection) {
+    Net net(test_config(), test_config());
+    Pair p = open_pair(net);
+    ASSERT_EQ(net.a().set_option(p.a, SockOpt::keepalive_idle, 30), 0);
+    ASSERT_EQ(net.a().set_option(p.a, SockOpt::keepalive_interval, 5), 0);
+    ASSERT_EQ(net.a().set_option(p.a, SockOpt::keepalive_count, 2), 0);
+    EXPECT_EQ(net.a().set_option(p.a, SockOpt::keepalive_count, 0), -EINVAL);
+    EXPECT_EQ(net.a().set_option(p.a, SockOpt::keepalive_idle, 40000), -EINVAL);
+    ASSERT_EQ(net.a().set_option(p.a, SockOpt::keepalive, 1), 0);
+    net.impair().drop_rule = [](const Captured&) { return true; };
+    net.clear_trace();
+    net.run_for(Duration::seconds(30) + Duration::millis(5));
+    EXPECT_EQ(net.sent_by(Side::a).size(), 1u);  // first probe at 30 s, not the default 2 h
+    net.run_for(Duration::seconds(5));
+    EXPECT_EQ(net.sent_by(Side::a).size(), 2u);
+    net.run_for(Duration::seconds(5));
+    EXPECT_EQ(state_of(net.a(), p.a), State::closed);  // two unanswered probes
+    EXPECT_EQ(net.a().take_error(p.a), ETIMEDOUT);
+    std::int64_t v = 0;
+    // The other connection-less defaults are untouched.
+    EXPECT_EQ(net.b().get_option(p.b, SockOpt::keepalive_idle, v), 0);
+    EXPECT_EQ(v, 7200);
+}
+
+}  // namespace
+}  // namespace tcpfp::tcp::test

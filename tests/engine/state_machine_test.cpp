@@ -295,6 +295,20 @@ TEST(Syn, ChallengedInEverySynchronizedState) {
              n.impair().drop_rule = [](const Captured&) { return true; };
              ASSERT_EQ(n.a().shutdown(p.a, Shutdown::wr, n.now()), 0);
          }, State::fin_wait_1},
+        {"LAST_ACK", [](Net& n, Pair& p) {
+             ASSERT_EQ(n.b().shutdown(p.b, Shutdown::wr, n.now()), 0);
+             n.run_for(Duration::millis(5));
+             n.impair().drop_rule = [](const Captured&) { return true; };
+             ASSERT_EQ(n.a().shutdown(p.a, Shutdown::wr, n.now()), 0);
+         }, State::last_ack},
+        {"CLOSING", [](Net& n, Pair& p) {
+             // Both FINs cross and neither ACK arrives.
+             n.impair().drop_rule = [](const Captured& c) { return !c.has(fin); };
+             ASSERT_EQ(n.a().shutdown(p.a, Shutdown::wr, n.now()), 0);
+             ASSERT_EQ(n.b().shutdown(p.b, Shutdown::wr, n.now()), 0);
+             n.run_for(Duration::millis(1));
+             n.impair().drop_rule = [](const Captured&) { return true; };
+         }, State::closing},
     };
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
