@@ -27,6 +27,8 @@ namespace tcpfp::tcp {
     X(challenge_acks_limited, "RFC 5961 challenge ACKs suppressed by the rate limit")   \
     X(dup_acks_sent, "ACKs sent for unacceptable segments (RFC 9293 §3.10.7.4)")        \
     X(rtt_samples, "RTT measurements taken (RFC 7323 RTTM or Karn-safe timing)")        \
+    X(predicted_acks, "pure ACKs handled by header prediction")                         \
+    X(predicted_data, "in-order data segments handled by header prediction")            \
     X(timewait_entered, "connections that entered TIME_WAIT")                           \
     X(timewait_expired, "TIME_WAIT records deleted at 2*MSL")                           \
     X(timewait_overflow, "TIME_WAIT records unavailable: connection deleted at once")   \

@@ -32,6 +32,7 @@ void Engine::on_synchronized(Tcb& t, const InSegment& seg, Instant now) {
         t.keepalive_deadline = deadline(now, Duration::seconds(t.ka_idle_s));
         t.keepalive_probes = 0;
     }
+    if (header_prediction(t, seg, now)) return;
     if (!check_paws(t, seg, now)) return;      // RFC 7323 §5.3, before the window test
     if (!check_sequence(t, seg, now)) return;  // first
     if (!check_rst(t, seg, now)) return;  // second
@@ -47,6 +48,76 @@ void Engine::on_synchronized(Tcb& t, const InSegment& seg, Instant now) {
     if (!process_fin(t, seg, now)) return;  // eighth
     output_data(t, now);
     rearm(t);
+}
+
+// Header prediction (Jacobson, RFC 1323 Appendix / RFC 7323 §4.4's note):
+// in ESTABLISHED, the next expected segment carrying only ACK (and maybe
+// PSH), a fresh timestamp and nothing to reassemble is either a pure ACK for
+// new data or in-order data acknowledging nothing new. Unlike BSD we also
+// take window changes here: with SEG.SEQ = RCV.NXT and SND.WL1 <= SEG.SEQ the
+// §3.10.7.4 window-update rule always applies, so it is one assignment.
+// Both are handled here without the general steps; the result is what those
+// steps would do. Anything else returns false and takes the general path.
+bool Engine::header_prediction(Tcb& t, const InSegment& seg, Instant now) {
+    constexpr std::uint8_t kMask = tcp_flag::syn | tcp_flag::fin | tcp_flag::rst | tcp_flag::urg |
+                                   tcp_flag::ack;
+    if (t.state != State::established || (seg.flags & kMask) != tcp_flag::ack ||
+        seg.seq != t.rcv_nxt || t.loss != kNoIndex || t.orphan || t.shut_rd ||
+        t.snd_wl1 > seg.seq || t.snd_wl2 > seg.ack) {
+        return false;
+    }
+    if (t.ts_ok) {
+        if (!seg.options.has_timestamps ||
+            static_cast<std::int32_t>(seg.options.ts_val - t.ts_recent) < 0) {
+            return false;
+        }
+    } else if (seg.options.has_timestamps) {
+        return false;
+    }
+    if (seg.payload.empty()) {
+        // A pure ACK for new data (a duplicate ACK goes the general way).
+        if (!(t.snd_una < seg.ack && seg.ack <= t.snd_max)) return false;
+        counters_.inc(Mib::predicted_acks);
+        update_ts_recent(t, seg, now);
+        on_data_acked(t, seg.ack, seg, now);
+        t.snd_wnd = static_cast<std::uint32_t>(seg.window) << t.snd_wscale;
+        t.max_snd_wnd = std::max(t.max_snd_wnd, t.snd_wnd);
+        t.snd_wl1 = seg.seq;
+        t.snd_wl2 = seg.ack;
+        output_data(t, now);  // rearms the timer
+        return true;
+    }
+    // In-order data that acknowledges nothing new and fits the buffer.
+    if (seg.ack != t.snd_una) return false;
+    const std::uint32_t room = t.rcv_limit > t.rcv_buf.len ? t.rcv_limit - t.rcv_buf.len : 0;
+    if (seg.payload.size() > room) return false;
+    // It fits (room was checked), so the ring takes all of it, or nothing
+    // when the pool has no buffer: then the general path counts the drop.
+    bool no_buffer = false;
+    const std::uint32_t taken = t.rcv_buf.write(buffers_, seg.payload, t.rcv_limit, no_buffer);
+    if (no_buffer) return false;
+    counters_.inc(Mib::predicted_data);
+    update_ts_recent(t, seg, now);
+    t.snd_wnd = static_cast<std::uint32_t>(seg.window) << t.snd_wscale;
+    t.max_snd_wnd = std::max(t.max_snd_wnd, t.snd_wnd);
+    t.snd_wl1 = seg.seq;
+    t.snd_wl2 = seg.ack;
+    t.rcv_nxt += taken;
+    post(index_of(t), EventKind::readable);
+    if (taken >= t.rcv_mss - (t.ts_ok ? 12u : 0u)) ++t.unacked_segs;
+    if (t.unacked_segs >= 2) {
+        send_ack(t, now);
+    } else if (!t.ack_pending) {
+        t.ack_pending = true;
+        t.delack_deadline = deadline(now, config_.delayed_ack);
+    }
+    // A window that opened may release data we hold (output_data rearms).
+    if (t.snd_buf.len > static_cast<std::uint32_t>(t.snd_max - t.snd_una)) {
+        output_data(t, now);
+    } else {
+        rearm(t);
+    }
+    return true;
 }
 
 // RFC 7323 §5.3 R1: a non-RST segment whose TSval is older than TS.Recent is

@@ -187,3 +187,21 @@ TEST(Nagle, HoldsSmallWritesWhileUnacknowledgedUnlessNodelay) {
 
 }  // namespace
 }  // namespace tcpfp::tcp::test
+
+namespace tcpfp::tcp::test {
+namespace {
+
+// Header prediction: a clean bulk transfer takes the fast path for almost
+// every data segment and ACK; a hole sends segments the general way.
+TEST(HeaderPrediction, CarriesTheCommonCase) {
+    Net net(test_config(), test_config());
+    Pair p = open_pair(net);
+    const std::string data = filler(2 << 20);
+    EXPECT_TRUE(push_through(net, p, data, Duration::seconds(30)) == data);
+    const auto data_segs = net.a().counters().get(Mib::out_segs);
+    EXPECT_GT(net.b().counters().get(Mib::predicted_data), data_segs * 9 / 10);
+    EXPECT_GT(net.a().counters().get(Mib::predicted_acks), 0u);
+}
+
+}  // namespace
+}  // namespace tcpfp::tcp::test
