@@ -49,6 +49,7 @@ struct EngineConfig {
     std::uint32_t challenge_ack_per_second = 1000;  // RFC 5961 §7 rate limit
     std::uint32_t timer_budget = 65536;       // expirations per advance() before carrying over
     bool rst_on_table_full = false;           // answer SYNs with RST instead of dropping
+    bool syn_cookies = true;                  // RFC 4987 SYN cookies once a SYN queue is full
 
     std::uint64_t seed = 0x7463706670ull;     // keys the hash table, ISN and port secrets
     // Tests only: every connection starts at this ISN instead of RFC 6528's

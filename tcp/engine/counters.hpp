@@ -29,6 +29,9 @@ namespace tcpfp::tcp {
     X(rtt_samples, "RTT measurements taken (RFC 7323 RTTM or Karn-safe timing)")        \
     X(predicted_acks, "pure ACKs handled by header prediction")                         \
     X(predicted_data, "in-order data segments handled by header prediction")            \
+    X(syncookies_sent, "SYN-ACKs carrying a SYN cookie (SYN queue full, RFC 4987)")     \
+    X(syncookies_ok, "connections opened from a valid SYN cookie")                      \
+    X(syncookies_failed, "ACKs to a listener with no valid cookie (RST sent)")          \
     X(timewait_entered, "connections that entered TIME_WAIT")                           \
     X(timewait_expired, "TIME_WAIT records deleted at 2*MSL")                           \
     X(timewait_overflow, "TIME_WAIT records unavailable: connection deleted at once")   \

@@ -18,6 +18,7 @@
 #include "tcp/engine/counters.hpp"
 #include "tcp/engine/loss.hpp"
 #include "tcp/engine/segment.hpp"
+#include "tcp/engine/syncookie.hpp"
 #include "tcp/engine/tcb.hpp"
 #include "tcp/table/conn_table.hpp"
 #include "tcp/table/listener_table.hpp"
@@ -211,6 +212,9 @@ private:
     void on_listen(Tcb& listener, const InSegment& seg, Instant now);
     void on_syn_sent(Tcb& tcb, const InSegment& seg, Instant now);
     void negotiate_options(Tcb& tcb, const InSegment& seg, Instant now);
+    void send_cookie_syn_ack(Tcb& listener, const InSegment& seg, Instant now);
+    bool open_from_cookie(Tcb& listener, const InSegment& seg, Instant now);
+    void enqueue_accept(Tcb& tcb);
     void on_time_wait(std::uint32_t tw_index, const InSegment& seg, Instant now);
 
     // input_sync.cpp: §3.10.7.4 for the synchronized states, step by step
@@ -282,6 +286,7 @@ private:
     TimerWheel wheel_;
     BufferPool buffers_;
     IsnGenerator isn_;
+    SynCookies cookies_;
     EphemeralPorts ports_;
     Random rng_;
     PortFilter port_filter_;

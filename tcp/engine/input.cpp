@@ -112,7 +112,10 @@ void Engine::on_listen(Tcb& lt, const InSegment& seg, Instant now) {
         counters_.drop(Drop::rst_no_connection);
         return;
     }
-    if (seg.has(tcp_flag::ack)) {  // second: any ACK is bad here
+    if (seg.has(tcp_flag::ack)) {  // second: any ACK is bad here...
+        // ...unless it completes a handshake we answered with a SYN cookie.
+        if (config_.syn_cookies && !seg.has(tcp_flag::syn) && open_from_cookie(lt, seg, now)) return;
+        if (config_.syn_cookies && !seg.has(tcp_flag::syn)) counters_.inc(Mib::syncookies_failed);
         counters_.drop(Drop::listen_ack);
         send_rst_reply(seg);
         return;
@@ -125,6 +128,10 @@ void Engine::on_listen(Tcb& lt, const InSegment& seg, Instant now) {
     const std::uint32_t li = lt.accept_next;
     Listener& l = listeners_.at(li);
     if (l.syn_count >= l.backlog) {
+        if (config_.syn_cookies && l.accept_count < l.backlog) {
+            send_cookie_syn_ack(lt, seg, now);  // no state kept (RFC 4987 §3.6)
+            return;
+        }
         counters_.drop(Drop::syn_queue_full);
         return;
     }
@@ -313,6 +320,112 @@ void Engine::on_time_wait(std::uint32_t twi, const InSegment& seg, Instant now) 
         out->options.ts_ecr = tw.ts_recent;
     }
     counters_.inc(Mib::out_segs);
+}
+
+}  // namespace tcpfp::tcp
+
+namespace tcpfp::tcp {
+
+using namespace wire;
+
+// RFC 4987 §3.6: answer a SYN with a cookie ISN and keep nothing. Window
+// scale and SACK survive only inside the timestamp, so they are offered only
+// when the peer offered timestamps.
+void Engine::send_cookie_syn_ack(Tcb& lt, const InSegment& seg, Instant now) {
+    OutSegment* s = push_segment();
+    if (s == nullptr) return;
+    const TcpOptions& in = seg.options;
+    s->tuple = seg.tuple;
+    s->seq = cookies_.make(seg.tuple, seg.seq, in.has_mss ? in.mss : 536, now);
+    s->ack = seg.seq + 1;
+    s->flags = tcp_flag::syn | tcp_flag::ack;
+    s->window = static_cast<std::uint16_t>(std::min<std::uint32_t>(lt.rcv_limit, 65535));
+    s->options.has_mss = true;
+    s->options.mss = lt.rcv_mss;
+    if (config_.timestamps && in.has_timestamps) {
+        CookieOptions co;
+        co.has_wscale = in.has_wscale;
+        co.wscale = std::min<std::uint8_t>(in.wscale, 14);
+        co.sack = config_.sack && in.sack_permitted;
+        s->options.has_timestamps = true;
+        s->options.ts_val = SynCookies::encode_ts(ts_now(cookies_.ts_offset(seg.tuple)), co);
+        s->options.ts_ecr = in.ts_val;
+        s->options.has_wscale = in.has_wscale;
+        s->options.wscale = config_.wscale;
+        s->options.sack_permitted = co.sack;
+    }
+    counters_.inc(Mib::syncookies_sent);
+    counters_.inc(Mib::out_segs);
+}
+
+// The final ACK of a cookie handshake: rebuild the connection in
+// ESTABLISHED from the cookie (RFC 4987 §3.6) and queue it for accept().
+bool Engine::open_from_cookie(Tcb& lt, const InSegment& seg, Instant now) {
+    if (seg.has(tcp_flag::rst)) return false;
+    const SeqNum irs = seg.seq - 1;
+    const SeqNum iss = seg.ack - 1;
+    const auto mss = cookies_.check(seg.tuple, irs, iss, now);
+    if (!mss) return false;
+    const std::uint32_t li = lt.accept_next;
+    if (listeners_.at(li).accept_count >= listeners_.at(li).backlog) {
+        counters_.drop(Drop::accept_queue_full);
+        return true;  // valid but no room: the peer will retransmit its ACK
+    }
+    int err = 0;
+    const std::uint32_t index = new_tcb(seg.tuple, now, err);
+    if (index == kNoIndex || table_.insert(seg.tuple, index) != InsertResult::inserted) {
+        if (index != kNoIndex) {
+            --counters_.by_state[static_cast<std::size_t>(State::closed)];
+            (void)tcbs_.release(id_of(index));
+        }
+        counters_.drop(Drop::table_full);
+        return true;
+    }
+    Tcb& t = tcbs_.at(index);
+    t.in_table = true;
+    t.passive = true;
+    t.listener = li;
+    t.nodelay = lt.nodelay;
+    t.keepalive = lt.keepalive;
+    t.linger_on = lt.linger_on;
+    t.linger_s = lt.linger_s;
+    t.snd_limit = lt.snd_limit;
+    t.rcv_limit = lt.rcv_limit;
+    t.rcv_mss = lt.rcv_mss;
+    t.cc = lt.cc;
+    t.irs = irs;
+    t.rcv_nxt = seg.seq;
+    t.rcv_adv = t.rcv_nxt + std::min<std::uint32_t>(lt.rcv_limit, 65535);
+    t.iss = iss;
+    t.snd_una = t.snd_nxt = t.snd_max = seg.ack;
+    if (config_.timestamps && seg.options.has_timestamps) {
+        CookieOptions co;
+        SynCookies::decode_ts(seg.options.ts_ecr, co);
+        t.ts_ok = true;
+        t.ts_recent = seg.options.ts_val;
+        t.ts_recent_age_s = static_cast<std::uint32_t>(tick(now) / 1000);
+        t.ts_offset = cookies_.ts_offset(seg.tuple);
+        t.ws_ok = co.has_wscale;
+        t.snd_wscale = co.has_wscale ? co.wscale : 0;
+        t.rcv_wscale = co.has_wscale ? config_.wscale : 0;
+        t.sack_ok = co.sack;
+    }
+    std::uint16_t m = std::min<std::uint16_t>(*mss, t.rcv_mss);
+    if (t.ts_ok) m = static_cast<std::uint16_t>(m > 12 + 64 ? m - 12 : 64);
+    t.snd_mss = m;
+    t.cwnd = std::min<std::uint32_t>(10u * t.snd_mss, std::max<std::uint32_t>(2u * t.snd_mss, 14600));
+    t.snd_wnd = static_cast<std::uint32_t>(seg.window) << t.snd_wscale;
+    t.max_snd_wnd = t.snd_wnd;
+    t.snd_wl1 = seg.seq;
+    t.snd_wl2 = seg.ack;
+    t.last_ack_sent = t.rcv_nxt;
+    set_state(t, State::established);
+    counters_.inc(Mib::passive_opens);
+    counters_.inc(Mib::syncookies_ok);
+    enqueue_accept(t);
+    // Data (or a FIN) riding on the ACK goes through the normal steps.
+    if (!seg.payload.empty() || seg.has(tcp_flag::fin)) on_synchronized(t, seg, now);
+    return true;
 }
 
 }  // namespace tcpfp::tcp

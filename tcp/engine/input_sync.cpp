@@ -376,18 +376,23 @@ void Engine::enter_established(Tcb& t, Instant now) {
     if (t.passive) {
         Listener& l = listeners_.at(t.listener);
         if (l.syn_count > 0) --l.syn_count;
-        t.accept_next = kNoIndex;
-        if (l.accept_tail == kNoIndex) {
-            l.accept_head = index_of(t);
-        } else {
-            tcbs_.at(l.accept_tail).accept_next = index_of(t);
-        }
-        l.accept_tail = index_of(t);
-        ++l.accept_count;
-        post(l.tcb, EventKind::accepted);
+        enqueue_accept(t);
     } else {
         post(index_of(t), EventKind::connected);
     }
+}
+
+void Engine::enqueue_accept(Tcb& t) {
+    Listener& l = listeners_.at(t.listener);
+    t.accept_next = kNoIndex;
+    if (l.accept_tail == kNoIndex) {
+        l.accept_head = index_of(t);
+    } else {
+        tcbs_.at(l.accept_tail).accept_next = index_of(t);
+    }
+    l.accept_tail = index_of(t);
+    ++l.accept_count;
+    post(l.tcb, EventKind::accepted);
 }
 
 // Sixth: URG (MUST-30/31). Urgent data is delivered inline; we track the
