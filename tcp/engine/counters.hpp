@@ -55,6 +55,8 @@ namespace tcpfp::tcp {
     X(ip_fragment, "IPv4 fragment (reassembly is not supported)")                      \
     X(not_local, "destination is not one of the engine's addresses")                  \
     X(bad_source, "source is broadcast, multicast, unspecified or local")              \
+    X(syn_fin, "SYN and FIN together (a scan, never valid)")                          \
+    X(no_control_flags, "none of SYN, ACK or RST (null or FIN/PSH/URG-only scan)")     \
     X(no_listener, "no connection and no listener (RST sent unless RST)")             \
     X(rst_no_connection, "RST for no connection")                                      \
     X(listen_ack, "ACK to a listener (RST sent)")                                      \

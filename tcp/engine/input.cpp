@@ -60,6 +60,17 @@ bool Engine::parse(std::span<const std::uint8_t> packet, RxOffload rx, InSegment
         counters_.drop(drop_for(opts.error()));
         return false;
     }
+    // Flag combinations no TCP sends (RFC 9293 §3.10.7: every segment but
+    // the first SYN carries ACK; SYN+FIN and flagless segments are scans).
+    const std::uint8_t f = tcp->flags();
+    if ((f & tcp_flag::syn) != 0 && (f & tcp_flag::fin) != 0) {
+        counters_.drop(Drop::syn_fin);
+        return false;
+    }
+    if ((f & (tcp_flag::syn | tcp_flag::ack | tcp_flag::rst)) == 0) {
+        counters_.drop(Drop::no_control_flags);
+        return false;
+    }
     seg.tuple = FourTuple{dst, src, tcp->dst_port(), tcp->src_port()};
     seg.seq = tcp->seq();
     seg.ack = tcp->ack();
