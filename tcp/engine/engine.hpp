@@ -244,6 +244,7 @@ private:
     void on_duplicate_ack(Tcb& tcb, Instant now);
     void on_recovery_ack(Tcb& tcb, SeqNum ack, std::uint32_t acked, Instant now);
     void retransmit_holes(Tcb& tcb, Instant now);
+    std::uint32_t pipe(const Tcb& tcb) const;
     bool retransmit_at(Tcb& tcb, SeqNum seq, Instant now);
     void send_window_probe(Tcb& tcb, Instant now);
 

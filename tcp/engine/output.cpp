@@ -183,8 +183,13 @@ void Engine::output_data(Tcb& t, Instant now) {
         const std::uint32_t offset = static_cast<std::uint32_t>(t.snd_nxt - t.snd_una);
         if (offset >= t.snd_buf.len) break;
         const std::uint32_t unsent = t.snd_buf.len - offset;
-        const std::uint32_t wnd = std::min(t.snd_wnd, t.cwnd);
-        const std::uint32_t usable = wnd > offset ? wnd - offset : 0;
+        // The peer's window limits what lies beyond SND.UNA; the congestion
+        // window limits what is in the network, which during SACK recovery
+        // is RFC 6675's pipe rather than everything beyond SND.UNA.
+        const std::uint32_t in_flight = t.loss != kNoIndex ? pipe(t) : offset;
+        const std::uint32_t by_peer = t.snd_wnd > offset ? t.snd_wnd - offset : 0;
+        const std::uint32_t by_cwnd = t.cwnd > in_flight ? t.cwnd - in_flight : 0;
+        const std::uint32_t usable = std::min(by_peer, by_cwnd);
         const std::uint32_t n = std::min({unsent, static_cast<std::uint32_t>(t.snd_mss), usable});
         if (n == 0) break;
         const bool retransmit = t.snd_nxt < t.snd_max;

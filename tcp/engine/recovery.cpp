@@ -164,6 +164,29 @@ void Engine::on_recovery_ack(Tcb& t, SeqNum ack, std::uint32_t acked, Instant no
     arm_rtx(t, now);
 }
 
+// RFC 6675 §4 "pipe", estimated from the scoreboard: unSACKed bytes beyond
+// the highest SACKed one are in flight; below it, holes count only once
+// retransmitted (below HighRxt), since the ones not yet resent are lost.
+// Without a scoreboard or outside recovery it is what was sent from SND.UNA
+// up to SND.NXT (which a timeout rewinds for go-back-N).
+std::uint32_t Engine::pipe(const Tcb& t) const {
+    const std::uint32_t outstanding = static_cast<std::uint32_t>(t.snd_nxt - t.snd_una);
+    if (t.loss == kNoIndex) return outstanding;
+    const LossState& ls = losses_.at(t.loss);
+    if (!ls.in_recovery || ls.sacked.empty()) return outstanding;
+    const SeqNum highest = ls.sacked.r[ls.sacked.n - 1].right;
+    std::uint32_t p = highest < t.snd_nxt ? static_cast<std::uint32_t>(t.snd_nxt - highest) : 0;
+    const SeqNum rxt_end = seq_min(seq_max(ls.high_rxt, t.snd_una), highest);
+    // Unsacked bytes in [snd_una, rxt_end): the retransmitted holes.
+    SeqNum at = t.snd_una;
+    for (std::uint8_t i = 0; i < ls.sacked.n && at < rxt_end; ++i) {
+        const SeqNum hole_end = seq_min(ls.sacked.r[i].left, rxt_end);
+        if (at < hole_end) p += static_cast<std::uint32_t>(hole_end - at);
+        at = seq_max(at, ls.sacked.r[i].right);
+    }
+    return p;
+}
+
 // RFC 6675 §5 NextSeg() rule 1, simplified: retransmit unSACKed ranges below
 // the highest SACKed byte, from HighRxt on, while the pipe has room.
 void Engine::retransmit_holes(Tcb& t, Instant now) {
@@ -184,9 +207,7 @@ void Engine::retransmit_holes(Tcb& t, Instant now) {
             }
         }
         if (!(seq < highest)) break;
-        const std::uint32_t pipe =
-            static_cast<std::uint32_t>(t.snd_max - t.snd_una) - ls.sacked.bytes();
-        if (pipe >= t.cwnd + t.snd_mss) break;
+        if (pipe(t) >= t.cwnd) break;
         if (!retransmit_at(t, seq, now)) break;
         seq += t.snd_mss;
         ls.high_rxt = seq;
