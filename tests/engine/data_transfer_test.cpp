@@ -205,3 +205,64 @@ TEST(HeaderPrediction, CarriesTheCommonCase) {
 
 }  // namespace
 }  // namespace tcpfp::tcp::test
+
+namespace tcpfp::tcp::test {
+namespace {
+
+// RFC 6582 §3.2 step 5: without SACK, two losses in one window are both
+// repaired inside one recovery — the partial ACK after the first
+// retransmission triggers the second — with no timeout.
+TEST(FastRetransmit, NewRenoPartialAckRepairsTheNextHole) {
+    EngineConfig c = test_config();
+    c.sack = false;
+    Net net(c, c);
+    Pair p = open_pair(net);
+    const wire::SeqNum base = net.a().tcb(p.a)->snd_nxt;
+    int dropped = 0;
+    net.impair().drop_rule = [&](const Captured& cap) {
+        if (cap.from != Side::a || cap.payload_len == 0 || dropped >= 2) return false;
+        const std::int32_t off = cap.seq - base;
+        if (off == 2 * 1448 || off == 6 * 1448) {
+            ++dropped;
+            return true;
+        }
+        return false;
+    };
+    const std::string data = filler(40 * 1448);
+    EXPECT_TRUE(push_through(net, p, data, Duration::seconds(5)) == data);
+    EXPECT_EQ(dropped, 2);
+    EXPECT_EQ(net.a().counters().get(Mib::fast_retransmits), 1u) << "one recovery episode";
+    EXPECT_EQ(net.a().counters().get(Mib::retrans_segs), 2u);
+    EXPECT_EQ(net.a().counters().get(Mib::rto_expirations), 0u);
+}
+
+// MUST-34: the peer may shrink its window (move the right edge left); the
+// sender copes, sends nothing beyond the new edge, and carries on.
+TEST(Window, SenderSurvivesAShrinkingWindow) {
+    Net net(test_config(), test_config());
+    Pair p = open_pair(net);
+    const Tcb* t = net.a().tcb(p.a);
+    Craft shrink;
+    shrink.tuple = t->tuple;
+    shrink.seq = t->rcv_nxt.raw();
+    shrink.ack = t->snd_una.raw();
+    shrink.flags = wire::tcp_flag::ack;
+    shrink.window = 1;  // 1 << 7 = 128 bytes
+    shrink.options.has_timestamps = true;
+    shrink.options.ts_val = t->ts_recent + 1;
+    net.inject(Side::a, craft(shrink));
+    ASSERT_EQ(net.a().tcb(p.a)->snd_wnd, 128u);
+    net.impair().drop_rule = [](const Captured& c) { return c.from == Side::b; };  // B says nothing
+    net.clear_trace();
+    ASSERT_GT(net.a().send(p.a, bytes_of(filler(10000)), net.now()), 0);
+    net.run_for(Duration::millis(1));
+    std::size_t bytes = 0;
+    for (const auto& c : net.sent_by(Side::a)) bytes += c.payload_len;
+    EXPECT_LE(bytes, 128u) << "nothing beyond the shrunken right edge";
+    net.impair().drop_rule = nullptr;
+    net.run_for(Duration::seconds(5));  // B's real window reopens things
+    EXPECT_EQ(recv_all(net.b(), p.b, net.now()).size(), 10000u);
+}
+
+}  // namespace
+}  // namespace tcpfp::tcp::test
