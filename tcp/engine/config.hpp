@@ -42,6 +42,7 @@ struct EngineConfig {
     Duration keepalive_idle = Duration::seconds(7200);    // RFC 9293 §3.8.4: >= 2 h (MUST-26)
     Duration keepalive_interval = Duration::seconds(75);
     std::uint8_t keepalive_count = 9;
+    std::uint8_t initial_window = 10;         // segments (RFC 6928 IW10; RFC 5681 says 2-4)
     std::uint8_t syn_retries = 6;             // SYN: R2 for SYN as a count (~127 s with backoff)
     std::uint8_t synack_retries = 5;
     std::uint8_t r1_retries = 3;              // RFC 9293 §3.8.3 R1: advise (counted)

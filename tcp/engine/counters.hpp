@@ -43,6 +43,7 @@ namespace tcpfp::tcp {
     X(fast_retransmits, "fast retransmits (RFC 5681 §3.2, RFC 6675)")                   \
     X(window_probes, "zero-window probes sent (RFC 9293 §3.8.6.1)")                     \
     X(conn_timeouts, "connections dropped after R2 / SYN retries (ETIMEDOUT)")          \
+    X(r1_reached, "retransmissions reached R1 (RFC 9293 §3.8.3 MUST-20: path in doubt)") \
     X(linger_timeouts, "SO_LINGER timeouts")                                            \
     X(timer_budget_carryover, "timer expirations carried over to the next advance")     \
     X(events_dropped, "application events lost to a full event queue")                  \

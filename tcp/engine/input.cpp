@@ -222,7 +222,15 @@ void Engine::negotiate_options(Tcb& t, const InSegment& seg, Instant now) {
     if (t.ts_ok) mss = static_cast<std::uint16_t>(mss > 12 + 64 ? mss - 12 : 64);
     t.snd_mss = std::max<std::uint16_t>(mss, 64);
     // RFC 6928 / RFC 5681 §3.1: initial window.
-    t.cwnd = std::min<std::uint32_t>(10u * t.snd_mss, std::max<std::uint32_t>(2u * t.snd_mss, 14600));
+    t.cwnd = initial_window(t.snd_mss);
+}
+
+// RFC 6928 §2: IW = min(N*MSS, max(2*MSS, 14600)) with N = 10 by default;
+// a configured N below 10 is used as given (N*MSS).
+std::uint32_t Engine::initial_window(std::uint16_t mss) const {
+    const std::uint32_t n = std::max<std::uint32_t>(config_.initial_window, 1);
+    if (n < 10) return n * mss;
+    return std::min<std::uint32_t>(n * mss, std::max<std::uint32_t>(2u * mss, 14600u * n / 10));
 }
 
 // RFC 9293 §3.10.7.3: SYN-SENT.
@@ -424,7 +432,7 @@ bool Engine::open_from_cookie(Tcb& lt, const InSegment& seg, Instant now) {
     std::uint16_t m = std::min<std::uint16_t>(*mss, t.rcv_mss);
     if (t.ts_ok) m = static_cast<std::uint16_t>(m > 12 + 64 ? m - 12 : 64);
     t.snd_mss = m;
-    t.cwnd = std::min<std::uint32_t>(10u * t.snd_mss, std::max<std::uint32_t>(2u * t.snd_mss, 14600));
+    t.cwnd = initial_window(t.snd_mss);
     t.snd_wnd = static_cast<std::uint32_t>(seg.window) << t.snd_wscale;
     t.max_snd_wnd = t.snd_wnd;
     t.snd_wl1 = seg.seq;

@@ -96,6 +96,9 @@ void Engine::on_rto(Tcb& t, Instant now) {
     const std::uint8_t limit = t.state == State::syn_sent       ? config_.syn_retries
                                : t.state == State::syn_received ? config_.synack_retries
                                                                 : config_.r2_retries;
+    // MUST-20: at R1 the path is in doubt; there is no IP routing to advise
+    // here, so it is counted (the DPDK layer may re-resolve ARP on it).
+    if (t.retries == config_.r1_retries && !syn) counters_.inc(Mib::r1_reached);
     if (t.retries > limit) {
         counters_.inc(Mib::conn_timeouts);
         if (syn) counters_.inc(Mib::attempt_fails);

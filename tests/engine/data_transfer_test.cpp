@@ -266,3 +266,65 @@ TEST(Window, SenderSurvivesAShrinkingWindow) {
 
 }  // namespace
 }  // namespace tcpfp::tcp::test
+
+namespace tcpfp::tcp::test {
+namespace {
+
+TEST(Transfer, AcrossSequenceWrapUnderLoss) {
+    EngineConfig c = test_config();
+    c.isn_override = 0xffff0000u;  // 64 KiB below 2^32 on both sides
+    Net net(c, c, 77);
+    Pair p = open_pair(net);
+    net.impair().drop = 0.03;
+    net.impair().reorder = 0.03;
+    const std::string data = filler(1 << 20);
+    EXPECT_TRUE(push_through(net, p, data, Duration::seconds(300)) == data);
+    EXPECT_GT(net.a().counters().get(Mib::retrans_segs), 0u);
+    EXPECT_LT(net.a().tcb(p.a)->snd_una.raw(), 0x00200000u) << "the transfer wrapped";
+}
+
+// The seed's half-close carrying real data: after our SHUT_WR FIN, the
+// passive side sends a megabyte, which arrives byte-exact.
+TEST(HalfClose, BulkFromThePassiveSideAfterOurFin) {
+    Net net(test_config(), test_config());
+    net.impair().drop = 0.01;
+    Pair p = open_pair(net);
+    ASSERT_EQ(net.a().shutdown(p.a, Shutdown::wr, net.now()), 0);
+    net.run_for(Duration::millis(50));
+    ASSERT_EQ(state_of(net.a(), p.a), State::fin_wait_2);
+    const std::string data = filler(1 << 20);
+    std::size_t sent = 0;
+    std::string got;
+    const Instant end = net.now() + Duration::seconds(120);
+    while (got.size() < data.size() && net.now() < end) {
+        if (sent < data.size()) {
+            const auto n = net.b().send(p.b, bytes_of(std::string_view(data).substr(sent)), net.now());
+            if (n > 0) sent += static_cast<std::size_t>(n);
+        }
+        net.run_for(Duration::millis(5));
+        got += recv_all(net.a(), p.a, net.now());
+    }
+    EXPECT_TRUE(got == data);
+    ASSERT_EQ(net.b().close(p.b, net.now()), 0);
+    net.run_for(Duration::seconds(2));
+    std::uint8_t b[1];
+    EXPECT_EQ(net.a().recv(p.a, b, net.now()), 0);
+    EXPECT_EQ(net.a().time_wait_count(), 1u);
+}
+
+TEST(Timeouts, InitialWindowIsConfigurable) {
+    for (std::uint8_t iw : {std::uint8_t{4}, std::uint8_t{10}}) {
+        EngineConfig c = test_config();
+        c.initial_window = iw;
+        Net net(c, c);
+        net.impair().delay = Duration::millis(10);
+        Pair p = open_pair(net);
+        net.clear_trace();
+        ASSERT_GT(net.a().send(p.a, bytes_of(filler(64 * 1448)), net.now()), 0);
+        net.run_for(Duration::millis(5));  // less than one RTT: only the initial window left
+        EXPECT_EQ(net.sent_by(Side::a).size(), iw) << "IW" << int{iw};
+    }
+}
+
+}  // namespace
+}  // namespace tcpfp::tcp::test
