@@ -148,7 +148,15 @@ std::vector<Section> schema() {
           {"checksum_offload",
            [](auto v, AppConfig& c) { return parse_bool(v, c.port.checksum_offload); }}}},
         {"lcores", false,
-         {{"workers", [](auto v, AppConfig& c) { return parse_uint(v, 1, 1, c.workers); }},
+         {{"workers", [](auto v, AppConfig& c) { return parse_uint(v, 1, kMaxWorkers, c.workers); }},
+          {"steering",
+           [](auto v, AppConfig& c) -> std::string {
+               if (v == "auto") c.steering = SteerChoice::automatic;
+               else if (v == "rss") c.steering = SteerChoice::rss;
+               else if (v == "software") c.steering = SteerChoice::software;
+               else return "expected auto, rss or software, got '" + std::string(v) + "'";
+               return {};
+           }},
           {"burst", [](auto v, AppConfig& c) { return parse_uint(v, 1, 256, c.burst); }}}},
         {"mempool", false,
          {{"mbufs", [](auto v, AppConfig& c) { return parse_uint(v, 1024, k1M, c.mbufs); }},
@@ -189,9 +197,14 @@ std::vector<Section> schema() {
           uint_key("keepalive_count", 1, 255, &AppConfig::engine, &E::keepalive_count),
           uint_key("syn_retries", 1, 255, &AppConfig::engine, &E::syn_retries),
           uint_key("synack_retries", 1, 255, &AppConfig::engine, &E::synack_retries)}},
+        {"impair", false,
+         {uint_key("loss_permille", 0, 500, &AppConfig::impair, &ImpairConfig::loss_permille),
+          uint_key("reorder_permille", 0, 1000, &AppConfig::impair, &ImpairConfig::reorder_permille),
+          uint_key("delay_us", 0, 1000000, &AppConfig::impair, &ImpairConfig::delay_us)}},
         {"services", false,
          {bool_key("echo", &ServicesConfig::echo), bool_key("discard", &ServicesConfig::discard),
           bool_key("http", &ServicesConfig::http),
+          bool_key("chargen", &ServicesConfig::chargen),
           {"http_body",
            [](auto v, AppConfig& c) {
                c.services.http_body = std::string(v) + "\n";

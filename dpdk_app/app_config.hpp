@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "dpdk_app/impair.hpp"
 #include "tcp/engine/config.hpp"
 #include "tcp/wire/addr.hpp"
 
@@ -43,6 +44,7 @@ struct ServicesConfig {
     bool echo = true;
     bool discard = true;
     bool http = true;
+    bool chargen = true;  // TCP 19: sends until the peer closes (RFC 864)
     std::string http_body = "hello from tcpfp\n";
     bool seed_client = true;
     wire::Ipv4Addr seed_source = wire::Ipv4Addr::from_octets(172, 16, 48, 13);
@@ -51,10 +53,16 @@ struct ServicesConfig {
     std::string seed_message = "my first tcp packet!";
 };
 
+inline constexpr unsigned kMaxWorkers = 16;
+// How flows reach their worker (dpdk_app/steering.hpp); auto: RSS when the
+// port honours it, software otherwise.
+enum class SteerChoice : std::uint8_t { automatic, rss, software };
+
 struct AppConfig {
     std::string path;
     PortConfig port;
     unsigned workers = 1;
+    SteerChoice steering = SteerChoice::automatic;
     std::uint32_t burst = 32;
     std::uint32_t mbufs = 8192;
     std::uint32_t mbuf_cache = 256;
@@ -62,6 +70,7 @@ struct AppConfig {
     tcp::EngineConfig engine;
     bool secret_set = false;  // [engine] secret given: otherwise random per run
     ServicesConfig services;
+    ImpairConfig impair;  // test-only loss/delay/reorder on RX and TX
 };
 
 // Loads and validates `path`. On failure returns nullopt and sets `error`

@@ -90,7 +90,7 @@ void Arp::learn(wire::Ipv4Addr ip, const wire::MacAddr& mac, std::uint64_t now_m
     }
 }
 
-void Arp::input(rte_mbuf* m, const wire::EthernetFrame& eth, std::uint64_t now_ms) {
+void Arp::input(rte_mbuf* m, const wire::EthernetFrame& eth, std::uint64_t now_ms, bool answer) {
     auto parsed = wire::parse_arp(eth.payload);
     if (!parsed) return tx_.drop(m, AppDrop::arp_malformed);
     const wire::ArpRepr& a = *parsed;
@@ -101,7 +101,7 @@ void Arp::input(rte_mbuf* m, const wire::EthernetFrame& eth, std::uint64_t now_m
     }
     const bool for_us = is_local(a.target_ip);
     learn(a.sender_ip, a.sender_mac, now_ms, for_us);
-    if (a.op != wire::ArpOp::request) return tx_.free(m);
+    if (a.op != wire::ArpOp::request || !answer) return tx_.free(m);
     if (!for_us) return tx_.drop(m, AppDrop::arp_not_for_us);
 
     // Reply in place: the request's buffer already has the right size.

@@ -22,8 +22,10 @@ public:
     Arp(const ArpConfig& cfg, const PortConfig& port, wire::MacAddr own, Tx& tx,
         AppCounters& counters);
 
-    // An ARP frame; consumes `m` (replies are built in place).
-    void input(rte_mbuf* m, const wire::EthernetFrame& eth, std::uint64_t now_ms);
+    // An ARP frame; consumes `m` (replies are built in place). With
+    // `answer` false (a copy from the worker that answers) it only learns.
+    void input(rte_mbuf* m, const wire::EthernetFrame& eth, std::uint64_t now_ms,
+               bool answer = true);
     // An IPv4 packet in `m` after 14 bytes left for the Ethernet header:
     // routes it, fills the header and sends it, or queues it. Consumes `m`.
     void output(rte_mbuf* m, wire::Ipv4Addr dst, std::uint64_t now_ms);

@@ -29,6 +29,8 @@ namespace tcpfp::app {
     X(tx_no_mbuf, "mempool empty when building a packet")                             \
     X(tx_serialize, "segment did not fit an mbuf")                                    \
     X(tx_ring_full, "TX queue full: packet freed unsent")                             \
+    X(handoff_ring_full, "owning worker's hand-off ring full: frame freed")            \
+    X(impair_loss, "lost on purpose by the [impair] test stage")                       \
     X(arp_queue_full, "packet waiting for ARP dropped: queue full")                   \
     X(arp_unresolved, "packet waiting for ARP dropped: no reply in time")
 

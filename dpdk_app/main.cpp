@@ -2,6 +2,7 @@
 // Order matters: arguments and configuration are validated completely
 // before rte_eal_init, so a mistake never touches a port.
 #include <rte_eal.h>
+#include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_version.h>
 
@@ -10,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string>
 #include <sys/random.h>
@@ -18,7 +20,9 @@
 
 #include "dpdk_app/app_config.hpp"
 #include "dpdk_app/log.hpp"
+#include "dpdk_app/observe.hpp"
 #include "dpdk_app/port.hpp"
+#include "dpdk_app/shared.hpp"
 #include "dpdk_app/worker.hpp"
 
 namespace {
@@ -90,6 +94,33 @@ int parse_app_args(int argc, char** argv, const char* prog, AppArgs& out) {
 
 int worker_main(void* arg) { return static_cast<Worker*>(arg)->run(); }
 
+// One single-producer/single-consumer ring per ordered pair of workers.
+bool make_rings(Shared& shared, std::string& error) {
+    constexpr unsigned kRingSize = 4096;  // a few bursts of a busy peer
+    for (unsigned from = 0; from < shared.workers; ++from) {
+        for (unsigned to = 0; to < shared.workers; ++to) {
+            if (from == to) continue;
+            const std::string name = "tcpfp_ho_" + std::to_string(from) + "_" + std::to_string(to);
+            shared.rings[from][to] = rte_ring_create(name.c_str(), kRingSize, SOCKET_ID_ANY,
+                                                     RING_F_SP_ENQ | RING_F_SC_DEQ);
+            if (shared.rings[from][to] == nullptr) {
+                error = "hand-off ring " + name + ": " + rte_strerror(rte_errno);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+void free_rings(Shared& shared) {
+    for (auto& row : shared.rings) {
+        for (auto*& r : row) {
+            rte_ring_free(r);
+            r = nullptr;
+        }
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -139,39 +170,77 @@ int main(int argc, char** argv) {
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
 
-    auto port = open_port(*cfg, error);
+    auto shared = std::make_unique<Shared>();
+    shared->workers = cfg->workers;
+    auto port = open_port(*cfg, shared->steering, error);
     if (!port) {
         std::fprintf(stderr, "tcpfp: port 0: %s\n", error.c_str());
         rte_eal_cleanup();
         return 1;
     }
-    const unsigned lcore = rte_get_next_lcore(static_cast<unsigned>(-1), 1, 0);
-    const bool own_lcore = lcore < RTE_MAX_LCORE;
-    auto worker = std::make_unique<Worker>(*cfg, *port);
+    // Worker i runs on the i-th worker lcore; with one worker and a single
+    // lcore it runs on the main lcore instead.
+    std::vector<unsigned> lcores;
+    for (unsigned l = rte_get_next_lcore(static_cast<unsigned>(-1), 1, 0);
+         l < RTE_MAX_LCORE && lcores.size() < cfg->workers; l = rte_get_next_lcore(l, 1, 0)) {
+        lcores.push_back(l);
+    }
+    const bool own_lcore = !lcores.empty();
+    if (lcores.size() < cfg->workers && (cfg->workers > 1 || own_lcore)) {
+        std::fprintf(stderr, "tcpfp: [lcores] workers = %u needs %u lcores (EAL -l 0-%u)\n",
+                     cfg->workers, cfg->workers + 1, cfg->workers);
+        close_port(*port);
+        rte_eal_cleanup();
+        return 1;
+    }
+    if (!make_rings(*shared, error)) {
+        std::fprintf(stderr, "tcpfp: %s\n", error.c_str());
+        close_port(*port);
+        rte_eal_cleanup();
+        return 1;
+    }
+    std::vector<std::unique_ptr<Worker>> workers;
     try {
-        worker->init(static_cast<int>(rte_lcore_to_socket_id(own_lcore ? lcore : rte_lcore_id())));
+        for (unsigned i = 0; i < cfg->workers; ++i) {
+            workers.push_back(std::make_unique<Worker>(*cfg, *port, *shared, i));
+            const unsigned l = own_lcore ? lcores[i] : rte_lcore_id();
+            workers.back()->init(static_cast<int>(rte_lcore_to_socket_id(l)));
+        }
     } catch (const std::bad_alloc&) {
         std::fprintf(stderr,
-                     "tcpfp: engine: out of DPDK memory ([engine] buffer_count x buffer_size = "
-                     "%llu MiB); raise EAL -m or lower the [engine] sizes\n",
+                     "tcpfp: engine: out of DPDK memory (%u worker(s) x [engine] buffer_count x "
+                     "buffer_size = %llu MiB each); raise EAL -m or lower the [engine] sizes\n",
+                     cfg->workers,
                      static_cast<unsigned long long>(cfg->engine.buffer_count) *
                          cfg->engine.buffer_size / (1u << 20));
+        workers.clear();
         close_port(*port);
         rte_eal_cleanup();
         return 1;
     }
     TLOG(INFO, app, "config %s: %zu address(es), %u worker(s)", cfg->path.c_str(),
          cfg->port.addresses.size(), cfg->workers);
+    start_observability(*shared, workers);
 
+    auto all_finished = [&] {
+        for (const auto& w : workers) {
+            if (!w->finished()) return false;
+        }
+        return true;
+    };
     int rc = 0;
     if (own_lcore) {
-        rte_eal_remote_launch(worker_main, worker.get(), lcore);
+        for (unsigned i = 0; i < workers.size(); ++i) {
+            rte_eal_remote_launch(worker_main, workers[i].get(), lcores[i]);
+        }
         // The main lcore does control: here, waiting for a signal.
-        while (!worker->finished()) {
-            if (g_signals.load() > 0) worker->stop();
+        while (!all_finished()) {
+            if (g_signals.load() > 0) {
+                for (auto& w : workers) w->stop();
+            }
             usleep(10000);
         }
-        rc = rte_eal_wait_lcore(lcore);
+        for (unsigned l : lcores) rc |= rte_eal_wait_lcore(l);
     } else {
         TLOG(NOTICE, app, "only one lcore: the worker runs on the main lcore (-l 0-1 gives it its own)");
         // Signals reach this thread directly; a watcher is not needed.
@@ -185,14 +254,20 @@ int main(int argc, char** argv) {
             }
         };
         pthread_t t;
-        pthread_create(&t, nullptr, Watch::run, worker.get());
-        rc = worker->run();
+        pthread_create(&t, nullptr, Watch::run, workers[0].get());
+        rc = workers[0]->run();
         pthread_join(t, nullptr);
     }
+    stop_observability();
+    unsigned stranded = 0;
+    for (auto& w : workers) stranded += w->drain_rings();
     std::printf("=== tcpfp final statistics ===\n");
-    worker->print_stats();
+    std::printf("steering: %s, %u worker(s); %u frame(s) left in hand-off rings at exit\n",
+                to_string(shared->steering.mode()), cfg->workers, stranded);
+    for (const auto& w : workers) w->print_stats();
     print_port_stats(*port);
-    worker.reset();  // the engine's memory goes back before EAL cleanup
+    workers.clear();  // the engines' memory goes back before EAL cleanup
+    free_rings(*shared);
     close_port(*port);
     rte_eal_cleanup();
     return rc;

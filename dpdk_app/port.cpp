@@ -7,6 +7,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 #include "dpdk_app/log.hpp"
 
@@ -19,9 +20,41 @@ constexpr std::uint64_t kTxCsum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFF
 std::string errstr(const std::string& what, int rc) {
     return what + ": " + std::strerror(rc < 0 ? -rc : rc);
 }
+
+
+// RSS is used only when asked for (or auto) and the port can hash IPv4/TCP
+// into enough queues with our key and table. net_tap advertises RSS but
+// implements it through rte_flow and a kernel multiq qdisc that sandboxes
+// refuse (FIELD-NOTES), and its queues are chosen by the kernel otherwise:
+// under auto it gets software steering.
+SteerMode choose_steering(const AppConfig& cfg, const rte_eth_dev_info& info, std::string& error) {
+    if (cfg.workers == 1) return SteerMode::single;
+    const bool capable = (info.flow_type_rss_offloads & RTE_ETH_RSS_NONFRAG_IPV4_TCP) != 0 &&
+                         info.hash_key_size == Steering::kKeyLen &&
+                         info.reta_size >= Steering::kRetaSize &&
+                         info.reta_size % Steering::kRetaSize == 0;
+    const bool tap = std::strcmp(info.driver_name, "net_tap") == 0;
+    if (cfg.steering == SteerChoice::software) return SteerMode::software;
+    if (cfg.steering == SteerChoice::rss) {
+        if (!capable) error = "[lcores] steering = rss: the port cannot hash IPv4/TCP with a 40-byte key";
+        return SteerMode::rss;
+    }
+    return capable && !tap ? SteerMode::rss : SteerMode::software;
+}
+
+// Programs the redirection table so hardware and Steering::owner agree.
+int program_reta(std::uint16_t port_id, const rte_eth_dev_info& info, const Steering& steering) {
+    std::vector<rte_eth_rss_reta_entry64> reta(info.reta_size / RTE_ETH_RETA_GROUP_SIZE);
+    for (std::size_t i = 0; i < info.reta_size; ++i) {
+        auto& group = reta[i / RTE_ETH_RETA_GROUP_SIZE];
+        group.mask |= 1ull << (i % RTE_ETH_RETA_GROUP_SIZE);
+        group.reta[i % RTE_ETH_RETA_GROUP_SIZE] = steering.reta(i % Steering::kRetaSize);
+    }
+    return rte_eth_dev_rss_reta_update(port_id, reta.data(), info.reta_size);
+}
 }  // namespace
 
-std::optional<Port> open_port(const AppConfig& cfg, std::string& error) {
+std::optional<Port> open_port(const AppConfig& cfg, Steering& steering, std::string& error) {
     Port port;
     if (rte_eth_dev_count_avail() == 0) {
         error = "no DPDK port: pass one to EAL, e.g. --vdev=net_tap0,iface=tcpfp0 or a PCI "
@@ -60,7 +93,22 @@ std::optional<Port> open_port(const AppConfig& cfg, std::string& error) {
     }
     if (port.rx_checksum) conf.rxmode.offloads |= kRxCsum;
     if (port.tx_checksum) conf.txmode.offloads |= kTxCsum;
-    if (int rc = rte_eth_dev_configure(port.id, 1, 1, &conf); rc != 0) {
+    port.queues = static_cast<std::uint16_t>(cfg.workers);
+    if (info.max_rx_queues < port.queues || info.max_tx_queues < port.queues) {
+        error = "[lcores] workers = " + std::to_string(cfg.workers) + ": the port has only " +
+                std::to_string(std::min(info.max_rx_queues, info.max_tx_queues)) + " queue pair(s)";
+        return std::nullopt;
+    }
+    const SteerMode mode = choose_steering(cfg, info, error);
+    if (!error.empty()) return std::nullopt;
+    steering.configure(mode, cfg.workers);
+    if (mode == SteerMode::rss) {
+        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+        conf.rx_adv_conf.rss_conf.rss_key = const_cast<std::uint8_t*>(steering.key().data());
+        conf.rx_adv_conf.rss_conf.rss_key_len = Steering::kKeyLen;
+        conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_TCP & info.flow_type_rss_offloads;
+    }
+    if (int rc = rte_eth_dev_configure(port.id, port.queues, port.queues, &conf); rc != 0) {
         error = errstr("rte_eth_dev_configure", rc);
         return std::nullopt;
     }
@@ -77,16 +125,19 @@ std::optional<Port> open_port(const AppConfig& cfg, std::string& error) {
     rxq.offloads = conf.rxmode.offloads;
     rte_eth_txconf txq = info.default_txconf;
     txq.offloads = conf.txmode.offloads;
-    if (int rc = rte_eth_rx_queue_setup(port.id, 0, rxd, static_cast<unsigned>(port.socket), &rxq,
-                                        port.pool);
-        rc != 0) {
-        error = errstr("rte_eth_rx_queue_setup", rc);
-        return std::nullopt;
-    }
-    if (int rc = rte_eth_tx_queue_setup(port.id, 0, txd, static_cast<unsigned>(port.socket), &txq);
-        rc != 0) {
-        error = errstr("rte_eth_tx_queue_setup", rc);
-        return std::nullopt;
+    for (std::uint16_t q = 0; q < port.queues; ++q) {
+        if (int rc = rte_eth_rx_queue_setup(port.id, q, rxd, static_cast<unsigned>(port.socket),
+                                            &rxq, port.pool);
+            rc != 0) {
+            error = errstr("rte_eth_rx_queue_setup", rc);
+            return std::nullopt;
+        }
+        if (int rc = rte_eth_tx_queue_setup(port.id, q, txd, static_cast<unsigned>(port.socket),
+                                            &txq);
+            rc != 0) {
+            error = errstr("rte_eth_tx_queue_setup", rc);
+            return std::nullopt;
+        }
     }
     if (cfg.port.mac) {
         rte_ether_addr a{};
@@ -100,6 +151,12 @@ std::optional<Port> open_port(const AppConfig& cfg, std::string& error) {
         error = errstr("rte_eth_dev_start", rc);
         return std::nullopt;
     }
+    if (mode == SteerMode::rss) {
+        if (int rc = program_reta(port.id, info, steering); rc != 0) {
+            error = errstr("RSS redirection table", rc);
+            return std::nullopt;
+        }
+    }
     rte_ether_addr a{};
     (void)rte_eth_macaddr_get(port.id, &a);
     std::copy(a.addr_bytes, a.addr_bytes + 6, port.mac.bytes.begin());
@@ -107,6 +164,8 @@ std::optional<Port> open_port(const AppConfig& cfg, std::string& error) {
          port.id, port.driver.c_str(), port.mac.to_string().c_str(), cfg.port.mtu, rxd, txd,
          port.rx_checksum ? "RX offload" : "RX software",
          port.tx_checksum ? "TX offload" : "TX software");
+    TLOG(INFO, port, "port %u: %u queue pair(s), steering: %s", port.id, port.queues,
+         to_string(mode));
     return port;
 }
 

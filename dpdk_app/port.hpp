@@ -1,4 +1,5 @@
 // Port bring-up and tear-down: mempool, one RX and one TX queue per worker,
+// RSS with a symmetric key when the port honours it,
 // checksum offloads when (and only when) the device reports them.
 #pragma once
 
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "dpdk_app/app_config.hpp"
+#include "dpdk_app/steering.hpp"
 #include "tcp/wire/addr.hpp"
 
 namespace tcpfp::app {
@@ -21,10 +23,13 @@ struct Port {
     bool rx_checksum = false;  // RX flags say GOOD/BAD for IPv4 and TCP
     bool tx_checksum = false;  // the NIC fills IPv4 and TCP checksums
     int socket = 0;
+    std::uint16_t queues = 1;  // RX and TX queue pairs: one per worker
 };
 
-// Configures and starts port 0. On failure returns nullopt with `error`.
-std::optional<Port> open_port(const AppConfig& cfg, std::string& error);
+// Configures and starts port 0 with one queue pair per worker, and decides
+// how flows are steered (`steering` is configured here). On failure returns
+// nullopt with `error`.
+std::optional<Port> open_port(const AppConfig& cfg, Steering& steering, std::string& error);
 void print_port_stats(const Port& port);
 void close_port(Port& port);
 

@@ -29,6 +29,21 @@ bool contains_token(std::string_view value, std::string_view token) {
     return lower.find(token) != std::string::npos;
 }
 
+// RFC 864's pattern: line n is 72 printable characters (of the 95 from
+// ' ' to '~') starting at the n-th, then CRLF; it repeats after 95 lines.
+constexpr std::size_t kChargenLine = 74, kChargenPeriod = 95 * kChargenLine;
+constexpr std::size_t kChargenChunk = 16384;  // bytes per send() at most
+
+std::string chargen_pattern() {
+    std::string p;
+    const std::size_t periods = (kChargenChunk + kChargenPeriod - 1) / kChargenPeriod + 1;
+    for (std::size_t n = 0; n < 95 * periods; ++n) {
+        for (std::size_t i = 0; i < 72; ++i) p += static_cast<char>(' ' + (n + i) % 95);
+        p += "\r\n";
+    }
+    return p;
+}
+
 double ms_since(tcp::Instant now, tcp::Instant start) {
     return static_cast<double>((now - start).as_micros()) / 1000.0;
 }
@@ -42,7 +57,8 @@ Services::Services(const ServicesConfig& cfg, tcp::Engine& engine, Arp& arp,
       arp_(arp),
       slots_(engine.config().max_connections, mr),
       requests_(cfg.http ? std::size_t{engine.config().max_connections} * kRequestMax : 0, mr),
-      scratch_(16384) {
+      scratch_(16384),
+      chargen_(cfg.chargen ? chargen_pattern() : std::string()) {
     events_.reserve(engine.config().event_queue);
 }
 
@@ -68,6 +84,7 @@ void Services::start(tcp::Instant now) {
     started_ = now;
     if (cfg_.echo) listen(7, Kind::echo);
     if (cfg_.discard) listen(9, Kind::discard);
+    if (cfg_.chargen) listen(19, Kind::chargen);
     if (cfg_.http) listen(80, Kind::http);
     if (cfg_.seed_client) {
         seed_ = Seed::waiting_arp;
@@ -129,6 +146,8 @@ void Services::serve(tcp::ConnId id, Slot& s, tcp::Instant now) {
             return serve_echo(id, s, now);
         case Kind::discard:
             return serve_discard(id, s, now);
+        case Kind::chargen:
+            return serve_chargen(id, s, now);
         case Kind::http:
             return serve_http(id, s, now);
         case Kind::none:
@@ -137,7 +156,12 @@ void Services::serve(tcp::ConnId id, Slot& s, tcp::Instant now) {
 }
 
 void Services::finish(tcp::ConnId id, Slot& s, tcp::Instant now) {
+    tcp::ConnInfo before, after;
+    const bool was_close_wait = engine_.info(id, before) == 0 && before.state == tcp::State::close_wait;
     (void)engine_.close(id, now);  // after reset/timeout this only frees the socket
+    if (was_close_wait && engine_.info(id, after) == 0 && after.state == tcp::State::last_ack) {
+        passive_closes_++;
+    }
     s = Slot{};
 }
 
@@ -163,6 +187,27 @@ void Services::serve_discard(tcp::ConnId id, Slot& s, tcp::Instant now) {
         const std::int64_t n = engine_.recv(id, scratch_, now);
         if (n == 0 || (n < 0 && n != -EAGAIN)) return finish(id, s, now);
         if (n < 0) return;
+    }
+}
+
+// Sends the pattern while there is room; whatever the peer sends is read and
+// dropped. Ends when the peer closes or resets.
+void Services::serve_chargen(tcp::ConnId id, Slot& s, tcp::Instant now) {
+    for (;;) {
+        const std::int64_t n = engine_.recv(id, scratch_, now);
+        if (n == 0 || (n < 0 && n != -EAGAIN)) return finish(id, s, now);
+        if (n < 0) break;
+    }
+    for (;;) {
+        tcp::ConnInfo ci;
+        if (engine_.info(id, ci) != 0) return finish(id, s, now);
+        const std::size_t len = std::min<std::size_t>(ci.send_space, kChargenChunk);
+        if (len == 0) return;  // resumed by the writable event
+        const auto* p = reinterpret_cast<const std::uint8_t*>(chargen_.data()) + s.sent % kChargenPeriod;
+        const std::int64_t n = engine_.send(id, {p, len}, now);
+        if (n <= 0) return;
+        s.sent += static_cast<std::uint64_t>(n);
+        chargen_bytes_ += static_cast<std::uint64_t>(n);
     }
 }
 

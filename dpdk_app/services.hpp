@@ -1,6 +1,6 @@
 // Built-in applications over the engine's event API: echo (TCP 7), discard
-// (TCP 9), a minimal HTTP/1.1 responder (TCP 80) and the seed experiment's
-// client (connect, send one line, close).
+// (TCP 9), chargen (TCP 19), a minimal HTTP/1.1 responder (TCP 80) and the
+// seed experiment's client (connect, send one line, close).
 #pragma once
 
 #include <cstdint>
@@ -26,9 +26,13 @@ public:
     void poll(tcp::Instant now);
     // Stops listening and closes every connection the services own.
     void stop(tcp::Instant now);
+    // Connections the peer closed first that went CLOSE_WAIT -> LAST_ACK
+    // when we closed (the passive close, RFC 9293 §3.6 case 2).
+    std::uint64_t passive_closes() const { return passive_closes_; }
+    std::uint64_t chargen_bytes() const { return chargen_bytes_; }
 
 private:
-    enum class Kind : std::uint8_t { none, echo, discard, http };
+    enum class Kind : std::uint8_t { none, echo, discard, chargen, http };
     static constexpr std::size_t kRequestMax = 1024;
     struct Slot {
         std::uint32_t generation = 0;
@@ -37,6 +41,7 @@ private:
         bool reply_pending = false;  // HTTP: a response waits for send space
         bool close_after = false;
         bool head = false;          // HTTP: HEAD request, no body
+        std::uint64_t sent = 0;     // chargen: position in the pattern
     };
     struct Listener {
         tcp::ConnId id;
@@ -50,6 +55,7 @@ private:
     void serve(tcp::ConnId id, Slot& s, tcp::Instant now);
     void serve_echo(tcp::ConnId id, Slot& s, tcp::Instant now);
     void serve_discard(tcp::ConnId id, Slot& s, tcp::Instant now);
+    void serve_chargen(tcp::ConnId id, Slot& s, tcp::Instant now);
     void serve_http(tcp::ConnId id, Slot& s, tcp::Instant now);
     bool http_respond(tcp::ConnId id, Slot& s, tcp::Instant now);
     void finish(tcp::ConnId id, Slot& s, tcp::Instant now);
@@ -65,6 +71,9 @@ private:
     std::vector<tcp::Event> events_;
     std::vector<std::uint8_t> scratch_;
     std::string response_;
+    std::string chargen_;  // RFC 864 lines, a few periods long
+    std::uint64_t passive_closes_ = 0;
+    std::uint64_t chargen_bytes_ = 0;
 
     Seed seed_ = Seed::off;
     tcp::ConnId seed_id_;

@@ -20,11 +20,24 @@ constexpr std::uint32_t kMaxBurst = 256;
 constexpr auto kDrainTime = tcp::Duration::seconds(2);  // for connections to close at stop
 }  // namespace
 
-Worker::Worker(const AppConfig& cfg, const Port& port)
+Worker::Worker(const AppConfig& cfg, const Port& port, Shared& shared, unsigned index)
     : cfg_(cfg),
       port_(port),
-      tx_(port.id, 0, port.pool, cfg.burst, counters_),
-      arp_(cfg.arp, cfg.port, port.mac, tx_, counters_) {}
+      shared_(shared),
+      index_(index),
+      services_cfg_(cfg.services),
+      port_filter_{&shared.steering, index},
+      rx_impair_(cfg.impair, 0x9e3779b9u + index),
+      tx_(port.id, static_cast<std::uint16_t>(index), port.pool, cfg.burst, counters_, cfg.impair),
+      arp_(cfg.arp, cfg.port, port.mac, tx_, counters_) {
+    if (cfg.impair.enabled() && index == 0) {
+        TLOG(WARNING, app, "[impair] is on: losing %u/1000, delaying %u us, reordering %u/1000 "
+             "of frames in each direction", cfg.impair.loss_permille, cfg.impair.delay_us,
+             cfg.impair.reorder_permille);
+    }
+    if (index != 0) services_cfg_.seed_client = false;
+    for (auto& o : outbox_) o.reserve(kMaxBurst);
+}
 
 Worker::~Worker() = default;
 
@@ -32,31 +45,42 @@ void Worker::init(int socket) {
     mr_ = std::make_unique<RteMemoryResource>(socket);
     engine_ = std::make_unique<tcp::Engine>(cfg_.engine, clock_.now(), mr_.get());
     for (const auto& a : cfg_.port.addresses) (void)engine_->add_address(a.addr);
-    services_ = std::make_unique<Services>(cfg_.services, *engine_, arp_, mr_.get());
+    if (shared_.workers > 1) engine_->set_port_filter({&PortFilterCtx::accept, &port_filter_});
+    services_ = std::make_unique<Services>(services_cfg_, *engine_, arp_, mr_.get());
 }
 
 bool Worker::is_local(wire::Ipv4Addr a) const { return engine_->is_local(a); }
 
 int Worker::run() {
     tcp::Instant now = clock_.now();
-    arp_.announce();
+    shared_.stats[index_].lcore.store(rte_lcore_id(), std::memory_order_relaxed);
+    if (index_ == 0) arp_.announce();  // one gratuitous ARP per address is enough
     services_->start(now);
     drain_output(now);
     tx_.flush();
     idle_baseline_ = tx_.held();
-    TLOG(INFO, app, "worker on lcore %u running", rte_lcore_id());
+    TLOG(INFO, app, "worker %u on lcore %u running (RX/TX queue %u)", index_, rte_lcore_id(),
+         index_);
 
     rte_mbuf* pkts[kMaxBurst];
     const auto burst = static_cast<std::uint16_t>(std::min(cfg_.burst, kMaxBurst));
     std::uint64_t last_tick_ms = 0;
     tcp::Instant deadline = tcp::Instant::max();
     bool stopping = false;
+    bool quiet = false;
     for (;;) {
-        const std::uint16_t n = rte_eth_rx_burst(port_.id, 0, pkts, burst);
+        const std::uint16_t n =
+            rte_eth_rx_burst(port_.id, static_cast<std::uint16_t>(index_), pkts, burst);
         tx_.received(n);
         counters_.rx_packets += n;
         now = clock_.now();  // once per burst: one time value for every packet in it
-        for (std::uint16_t i = 0; i < n; ++i) rx_frame(pkts[i], now);
+        if (rx_impair_.enabled()) {
+            impaired_rx(pkts, n, now);
+        } else {
+            for (std::uint16_t i = 0; i < n; ++i) rx_frame(pkts[i], now, false);
+        }
+        flush_handoffs();
+        poll_rings(now);
         engine_->advance(now);
         drain_output(now);
         services_->on_events(now);
@@ -65,6 +89,7 @@ int Worker::run() {
         if (now.millis() != last_tick_ms) {
             last_tick_ms = now.millis();
             arp_.tick(last_tick_ms);
+            publish();
         }
         tx_.flush();
 
@@ -76,15 +101,26 @@ int Worker::run() {
             tx_.flush();
             deadline = now + kDrainTime;
         }
-        if (stopping && (engine_->connection_count() == 0 || now >= deadline)) break;
+        // A quiet worker keeps forwarding: its queue may carry the others' flows.
+        if (stopping && !quiet && (engine_->connection_count() == 0 || now >= deadline)) {
+            quiet = true;
+            shared_.quiet.fetch_add(1, std::memory_order_acq_rel);
+        }
+        if (quiet && (shared_.quiet.load(std::memory_order_acquire) == shared_.workers ||
+                      now >= deadline + kDrainTime)) {
+            break;
+        }
     }
     arp_.release_all();
+    rx_impair_.release(UINT64_MAX, [&](rte_mbuf* m) { tx_.free(m); });
     tx_.flush();
+    tx_.release_impaired();
+    publish();
     finished_.store(true, std::memory_order_release);
     return 0;
 }
 
-void Worker::rx_frame(rte_mbuf* m, tcp::Instant now) {
+void Worker::rx_frame(rte_mbuf* m, tcp::Instant now, bool from_peer) {
     // A frame always fits one segment: the pool's data room covers the MTU.
     const std::span<const std::uint8_t> frame(rte_pktmbuf_mtod(m, const std::uint8_t*),
                                               rte_pktmbuf_data_len(m));
@@ -104,12 +140,113 @@ void Worker::rx_frame(rte_mbuf* m, tcp::Instant now) {
     }
     switch (eth->ethertype) {
         case wire::ethertype::arp:
-            return arp_.input(m, *eth, now.millis());
+            // Every worker resolves next hops for its own TX, so each learns
+            // from every ARP frame; only the receiving worker answers.
+            if (!from_peer) copy_to_peers(m);
+            return arp_.input(m, *eth, now.millis(), !from_peer);
         case wire::ethertype::ipv4:
+            if (!from_peer) {
+                const unsigned owner = shared_.steering.owner_of_packet(eth->payload, index_);
+                if (owner != index_) return hand_off(m, owner);
+            }
             return rx_ipv4(m, eth->header_len, eth->payload, now);
         default:
             return tx_.drop(m, AppDrop::eth_unknown_type);
     }
+}
+
+void Worker::impaired_rx(rte_mbuf** pkts, std::uint16_t n, tcp::Instant now) {
+    const std::uint64_t tsc = rte_rdtsc();
+    for (std::uint16_t i = 0; i < n; ++i) {
+        if (!rx_impair_.admit(pkts[i], tsc)) tx_.drop(pkts[i], AppDrop::impair_loss);
+    }
+    rx_due_.clear();
+    rx_impair_.release(tsc, [&](rte_mbuf* m) { rx_due_.push_back(m); });
+    for (rte_mbuf* m : rx_due_) rx_frame(m, now, false);
+}
+
+void Worker::hand_off(rte_mbuf* m, unsigned owner) {
+    outbox_[owner].push_back(m);
+    if (outbox_[owner].size() >= kMaxBurst) flush_handoffs();
+}
+
+void Worker::copy_to_peers(rte_mbuf* m) {
+    for (unsigned w = 0; w < shared_.workers; ++w) {
+        if (w == index_) continue;
+        rte_mbuf* c = rte_pktmbuf_copy(m, port_.pool, 0, UINT32_MAX);
+        if (c == nullptr) {
+            counters_.drop(AppDrop::tx_no_mbuf);
+            continue;
+        }
+        tx_.adopt();
+        arp_copies_++;
+        hand_off(c, w);
+    }
+}
+
+void Worker::flush_handoffs() {
+    for (unsigned w = 0; w < shared_.workers; ++w) {
+        auto& box = outbox_[w];
+        if (box.empty()) continue;
+        const unsigned sent = rte_ring_sp_enqueue_burst(
+            shared_.rings[index_][w], reinterpret_cast<void* const*>(box.data()),
+            static_cast<unsigned>(box.size()), nullptr);
+        tx_.handed_off(sent);
+        handed_off_ += sent;
+        for (std::size_t i = sent; i < box.size(); ++i) {
+            handoff_ring_full_++;
+            tx_.drop(box[i], AppDrop::handoff_ring_full);
+        }
+        box.clear();
+    }
+}
+
+void Worker::poll_rings(tcp::Instant now) {
+    rte_mbuf* pkts[kMaxBurst];
+    for (unsigned w = 0; w < shared_.workers; ++w) {
+        if (w == index_) continue;
+        const unsigned n = rte_ring_sc_dequeue_burst(
+            shared_.rings[w][index_], reinterpret_cast<void**>(pkts), kMaxBurst, nullptr);
+        tx_.received(static_cast<std::uint16_t>(n));
+        handoff_in_ += n;
+        for (unsigned i = 0; i < n; ++i) rx_frame(pkts[i], now, true);
+    }
+}
+
+unsigned Worker::drain_rings() {
+    unsigned total = 0;
+    rte_mbuf* m = nullptr;
+    for (unsigned w = 0; w < shared_.workers; ++w) {
+        if (w == index_ || shared_.rings[w][index_] == nullptr) continue;
+        while (rte_ring_sc_dequeue(shared_.rings[w][index_], reinterpret_cast<void**>(&m)) == 0) {
+            tx_.received(1);
+            tx_.free(m);
+            ++total;
+        }
+    }
+    return total;
+}
+
+void Worker::publish() {
+    auto& s = shared_.stats[index_];
+    const auto& mib = engine_->counters().mib;
+    auto put = [](std::atomic<std::uint64_t>& a, std::uint64_t v) {
+        a.store(v, std::memory_order_relaxed);
+    };
+    put(s.rx_packets, counters_.rx_packets);
+    put(s.tx_packets, counters_.tx_packets);
+    put(s.tcp_in, counters_.tcp_in);
+    put(s.tcp_out, counters_.tcp_out);
+    put(s.handed_off, handed_off_);
+    put(s.handoff_in, handoff_in_);
+    put(s.handoff_ring_full, handoff_ring_full_);
+    put(s.arp_copies, arp_copies_);
+    put(s.connections, engine_->connection_count());
+    put(s.time_wait, engine_->time_wait_count());
+    put(s.passive_opens, mib[static_cast<std::size_t>(tcp::Mib::passive_opens)]);
+    put(s.active_opens, mib[static_cast<std::size_t>(tcp::Mib::active_opens)]);
+    put(s.retrans_segs, mib[static_cast<std::size_t>(tcp::Mib::retrans_segs)]);
+    put(s.mbufs_held, static_cast<std::uint64_t>(tx_.held()));
 }
 
 void Worker::rx_ipv4(rte_mbuf* m, std::size_t l2_len, std::span<const std::uint8_t> packet,
@@ -209,13 +346,17 @@ void Worker::drain_output(tcp::Instant now) {
 }
 
 void Worker::print_stats() const {
-    std::printf("worker: rx %" PRIu64 " frames, tx %" PRIu64 " frames, tcp in %" PRIu64
+    const unsigned w = index_;
+    std::printf("worker %u: rx %" PRIu64 " frames, tx %" PRIu64 " frames, tcp in %" PRIu64
                 " out %" PRIu64 ", icmp echo replies %" PRIu64 ", arp requests %" PRIu64
                 " replies %" PRIu64 "\n",
-                counters_.rx_packets, counters_.tx_packets, counters_.tcp_in, counters_.tcp_out,
+                w, counters_.rx_packets, counters_.tx_packets, counters_.tcp_in, counters_.tcp_out,
                 counters_.icmp_echo_replies, counters_.arp_requests_sent,
                 counters_.arp_replies_sent);
-    std::printf("worker: mbufs held %" PRId64 " (idle baseline %" PRId64 ")\n", tx_.held(),
+    std::printf("worker %u: handoff out %" PRIu64 " in %" PRIu64 " ring_full %" PRIu64
+                " arp_copies %" PRIu64 "\n",
+                w, handed_off_, handoff_in_, handoff_ring_full_, arp_copies_);
+    std::printf("worker %u: mbufs held %" PRId64 " (idle baseline %" PRId64 ")\n", w, tx_.held(),
                 idle_baseline_);
     for (std::size_t i = 0; i < counters_.drops.size(); ++i) {
         if (counters_.drops[i] == 0) continue;
@@ -223,8 +364,11 @@ void Worker::print_stats() const {
         std::printf("  drop %-22s %10" PRIu64 "  %s\n", name(d), counters_.drops[i], describe(d));
     }
     if (!engine_) return;
+    std::printf("services %u: passive closes (CLOSE_WAIT -> LAST_ACK) %" PRIu64
+                ", chargen bytes sent %" PRIu64 "\n",
+                w, services_->passive_closes(), services_->chargen_bytes());
     const auto& c = engine_->counters();
-    std::printf("engine: %zu connection(s), %zu TIME_WAIT record(s)\n",
+    std::printf("engine %u: %zu connection(s), %zu TIME_WAIT record(s)\n", w,
                 engine_->connection_count(), engine_->time_wait_count());
     for (std::size_t i = 0; i < c.mib.size(); ++i) {
         if (c.mib[i] == 0) continue;

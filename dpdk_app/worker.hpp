@@ -1,11 +1,14 @@
-// One worker lcore: owns RX/TX queue 0 of the port, an Engine, ARP and the
-// services. Runs until told to stop, then closes connections and drains.
+// One worker lcore: owns RX/TX queue `index` of the port, an Engine, an ARP
+// cache and the services. Frames whose flow another worker owns go to it
+// through a ring (dpdk_app/steering.hpp). Runs until told to stop, then
+// closes connections and keeps forwarding until every worker is quiet.
 #pragma once
 
 #include <rte_mbuf.h>
 
 #include <atomic>
 #include <memory>
+#include <vector>
 
 #include "dpdk_app/app_config.hpp"
 #include "dpdk_app/arp.hpp"
@@ -14,6 +17,7 @@
 #include "dpdk_app/port.hpp"
 #include "dpdk_app/rte_memory_resource.hpp"
 #include "dpdk_app/services.hpp"
+#include "dpdk_app/shared.hpp"
 #include "dpdk_app/tx.hpp"
 #include "tcp/engine/engine.hpp"
 
@@ -21,7 +25,7 @@ namespace tcpfp::app {
 
 class Worker {
 public:
-    Worker(const AppConfig& cfg, const Port& port);
+    Worker(const AppConfig& cfg, const Port& port, Shared& shared, unsigned index);
     ~Worker();
 
     // Allocates the engine (may throw std::bad_alloc) on `socket`.
@@ -32,9 +36,19 @@ public:
     bool finished() const { return finished_.load(std::memory_order_acquire); }
 
     void print_stats() const;
+    // After every worker has returned: frees what is left in the rings
+    // addressed to this worker; returns how many.
+    unsigned drain_rings();
+    unsigned index() const { return index_; }
 
 private:
-    void rx_frame(rte_mbuf* m, tcp::Instant now);
+    void rx_frame(rte_mbuf* m, tcp::Instant now, bool from_peer);
+    void impaired_rx(rte_mbuf** pkts, std::uint16_t n, tcp::Instant now);
+    void hand_off(rte_mbuf* m, unsigned owner);
+    void copy_to_peers(rte_mbuf* m);
+    void flush_handoffs();
+    void poll_rings(tcp::Instant now);
+    void publish();
     void rx_ipv4(rte_mbuf* m, std::size_t l2_len, std::span<const std::uint8_t> packet,
                  tcp::Instant now);
     void icmp_echo(rte_mbuf* m, std::size_t l2_len, tcp::Instant now);
@@ -43,6 +57,14 @@ private:
 
     const AppConfig& cfg_;
     const Port& port_;
+    Shared& shared_;
+    const unsigned index_;
+    ServicesConfig services_cfg_;  // the seed client runs on worker 0 only
+    PortFilterCtx port_filter_;
+    std::vector<rte_mbuf*> outbox_[kMaxWorkers];  // frames for other workers, per burst
+    Impair rx_impair_;
+    std::vector<rte_mbuf*> rx_due_;
+    std::uint64_t handed_off_ = 0, handoff_in_ = 0, handoff_ring_full_ = 0, arp_copies_ = 0;
     AppCounters counters_;
     Tx tx_;
     Arp arp_;

@@ -10,6 +10,8 @@ packages=(
   libdpdk-dev dpdk-dev dpdk libnuma-dev libpcap-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # fuzzing (build-fuzz/): clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev llvm
   # end-to-end harness: namespaces, capture, Linux peers
   iproute2 tshark netcat-openbsd socat curl iputils-ping python3
 )

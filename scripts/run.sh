@@ -62,7 +62,7 @@ setsid ip netns exec "$NS" build/dpdk_app/tcpfp -l 0-1 --no-huge -m 1024 --no-pc
   --vdev=net_tap0,iface=$IFACE --file-prefix="tcpfp-run-$$" -- --config config/tap.ini \
   >"$LOG" 2>&1 &
 tcpfp_pid=$!
-wait_for 20 "tcpfp's worker" grep -q "worker on lcore" "$LOG"
+wait_for 20 "tcpfp's worker" grep -q "worker 0 on lcore" "$LOG"
 in_ns ip link set "$IFACE" address "$KERNEL_MAC"
 
 ip netns exec "$NS" tshark -i "$IFACE" -w "$PCAP" -f "tcp port 5002" >"$WORK/tshark.log" 2>&1 &

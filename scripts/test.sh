@@ -27,6 +27,13 @@ ninja -C build-asan
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
   meson test -C build-asan --print-errorlogs --num-processes 2 --no-suite e2e
 
+# The fuzz build (clang, libFuzzer, ASan+UBSan): replays each target's corpus,
+# then fuzzes each for TCPFP_FUZZ_SECONDS (60 on CI, 10 otherwise).
+CC=clang CXX=clang++ configure build-fuzz -Dfuzz=true -Dbuildtype=debugoptimized \
+  -Db_sanitize=address,undefined -Db_lundef=false
+ninja -C build-fuzz tests/fuzz/fuzz_wire tests/fuzz/fuzz_engine tests/fuzz/fuzz_two_engine
+meson test -C build-fuzz --no-rebuild --suite fuzz --print-errorlogs
+
 # One closing line for CI, counted from both builds' Meson test logs.
 python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
 import json, sys

@@ -213,6 +213,7 @@ private:
     void on_syn_sent(Tcb& tcb, const InSegment& seg, Instant now);
     void negotiate_options(Tcb& tcb, const InSegment& seg, Instant now);
     std::uint32_t initial_window(std::uint16_t mss) const;
+    std::uint8_t our_wscale(std::uint32_t rcv_limit) const;
     void send_cookie_syn_ack(Tcb& listener, const InSegment& seg, Instant now);
     bool open_from_cookie(Tcb& listener, const InSegment& seg, Instant now);
     void enqueue_accept(Tcb& tcb);

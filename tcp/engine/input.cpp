@@ -205,7 +205,8 @@ void Engine::negotiate_options(Tcb& t, const InSegment& seg, Instant now) {
     if (t.ws_ok) {
         // RFC 7323 §2.3: a shift above 14 is used as 14.
         t.snd_wscale = std::min<std::uint8_t>(o.wscale, 14);
-        t.rcv_wscale = config_.wscale;
+        // Active opens already offered their shift in the SYN.
+        t.rcv_wscale = t.state == State::syn_sent ? t.rcv_wscale : our_wscale(t.rcv_limit);
     } else {
         t.snd_wscale = 0;
         t.rcv_wscale = 0;
@@ -223,6 +224,16 @@ void Engine::negotiate_options(Tcb& t, const InSegment& seg, Instant now) {
     t.snd_mss = std::max<std::uint16_t>(mss, 64);
     // RFC 6928 / RFC 5681 §3.1: initial window.
     t.cwnd = initial_window(t.snd_mss);
+}
+
+// The shift we offer: the configured one, but never so coarse that a
+// quarter of the receive buffer is less than one unit — otherwise a small
+// buffer could only ever advertise a zero window (RFC 7323 §2.3 leaves the
+// choice to the receiver; Linux derives it from the buffer size too).
+std::uint8_t Engine::our_wscale(std::uint32_t rcv_limit) const {
+    std::uint8_t shift = config_.wscale;
+    while (shift > 0 && (rcv_limit >> 2) < (1u << shift)) --shift;
+    return shift;
 }
 
 // RFC 6928 §2: IW = min(N*MSS, max(2*MSS, 14600)) with N = 10 by default;
@@ -370,7 +381,7 @@ void Engine::send_cookie_syn_ack(Tcb& lt, const InSegment& seg, Instant now) {
         s->options.ts_val = SynCookies::encode_ts(ts_now(cookies_.ts_offset(seg.tuple)), co);
         s->options.ts_ecr = in.ts_val;
         s->options.has_wscale = in.has_wscale;
-        s->options.wscale = config_.wscale;
+        s->options.wscale = our_wscale(lt.rcv_limit);
         s->options.sack_permitted = co.sack;
     }
     counters_.inc(Mib::syncookies_sent);
@@ -426,7 +437,7 @@ bool Engine::open_from_cookie(Tcb& lt, const InSegment& seg, Instant now) {
         t.ts_offset = cookies_.ts_offset(seg.tuple);
         t.ws_ok = co.has_wscale;
         t.snd_wscale = co.has_wscale ? co.wscale : 0;
-        t.rcv_wscale = co.has_wscale ? config_.wscale : 0;
+        t.rcv_wscale = co.has_wscale ? our_wscale(lt.rcv_limit) : 0;
         t.sack_ok = co.sack;
     }
     std::uint16_t m = std::min<std::uint16_t>(*mss, t.rcv_mss);

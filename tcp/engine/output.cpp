@@ -30,11 +30,11 @@ std::uint16_t Engine::window_to_advertise(Tcb& t) {
     std::uint32_t wnd = static_cast<std::uint32_t>(right - t.rcv_nxt);
     const std::uint32_t max_wnd = 65535u << t.rcv_wscale;
     wnd = std::min(wnd, max_wnd);
-    // Round the scaled value up only when rounding down would pull the edge
-    // back behind what we already promised.
-    std::uint32_t field = wnd >> t.rcv_wscale;
-    if ((SeqNum(t.rcv_nxt) + (field << t.rcv_wscale)) < t.rcv_adv) ++field;
-    return static_cast<std::uint16_t>(std::min<std::uint32_t>(field, 65535));
+    // Scaling rounds down: the edge the peer sees may fall back by less than
+    // one unit (2^shift), which RFC 7323 §2.4 tells senders to tolerate.
+    // Rounding up instead would promise space we do not have, and repeated
+    // round-ups would ratchet the promise further past the buffer.
+    return static_cast<std::uint16_t>(std::min<std::uint32_t>(wnd >> t.rcv_wscale, 65535));
 }
 
 void Engine::fill_header(Tcb& t, OutSegment& s, std::uint8_t flags, SeqNum seq, Instant now) {
@@ -102,7 +102,8 @@ void Engine::send_syn(Tcb& t, Instant now) {
             o.has_timestamps = t.ts_ok;
         } else {
             o.has_wscale = true;
-            o.wscale = config_.wscale;
+            t.rcv_wscale = our_wscale(t.rcv_limit);  // used once the SYN-ACK confirms scaling
+            o.wscale = t.rcv_wscale;
             o.sack_permitted = config_.sack;
             o.has_timestamps = config_.timestamps;
             o.ts_val = ts_now(t.ts_offset);

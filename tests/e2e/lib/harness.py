@@ -84,9 +84,11 @@ def write_config(src, overrides, path):
 class Tcpfp:
     """tcpfp on net_tap in the current (private) namespace."""
 
-    def __init__(self, exe, config):
+    def __init__(self, exe, config, lcores="0-1", workers=1):
         self.exe = exe
         self.config = config
+        self.lcores = lcores
+        self.workers = workers
         self.dir = tempfile.mkdtemp(prefix="tcpfp-e2e-")
         self.log_path = os.path.join(self.dir, "tcpfp.log")
         self.proc = None
@@ -94,12 +96,12 @@ class Tcpfp:
     def start(self):
         log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            [self.exe, "-l", "0-1", "--no-huge", "-m", "1024", "--no-pci",
+            [self.exe, "--lcores" if "@" in self.lcores else "-l", self.lcores, "--no-huge", "-m", "1024", "--no-pci",
              "--vdev=net_tap0,iface=" + IFACE, "--file-prefix=e2e-%d" % os.getpid(),
              "--", "--config", self.config],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_until(lambda: "worker on lcore" in self.log() or self.proc.poll() is not None, 20,
-                   "tcpfp's worker to start")
+        wait_until(lambda: len(re.findall(r"worker \d+ on lcore \d+ running", self.log())) >=
+                   self.workers or self.proc.poll() is not None, 20, "tcpfp's workers to start")
         if self.proc.poll() is not None:
             print(self.log())
             fail("tcpfp exited at start")
@@ -127,8 +129,9 @@ class Tcpfp:
         log = self.log()
         print("---- tcpfp log ----\n" + log + "-------------------", flush=True)
         check(rc == 0, "tcpfp exited 0 after SIGINT (got %d)" % rc)
-        m = re.search(r"mbufs held (-?\d+)", log)
-        check(m is not None and m.group(1) == "0", "every mbuf freed or sent (held 0)")
+        held = re.findall(r"mbufs held (-?\d+)", log)
+        check(len(held) == self.workers and all(h == "0" for h in held),
+              "every mbuf freed or sent (held 0 on each worker: %s)" % held)
         return log
 
 

@@ -1,0 +1,196 @@
+// Two engines back to back on a virtual clock, for the fuzz targets. Unlike
+// tests/engine/harness.hpp this has no GoogleTest dependency, every packet's
+// fate is decided by a callback (the fuzz input), and each direction of the
+// link can be switched to deliver, drop or hold (queue until released).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "common.hpp"
+#include "tcp/engine/engine.hpp"
+#include "tcp/wire/ipv4.hpp"
+#include "tcp/wire/tcp.hpp"
+#include "tcp/wire/tcp_options.hpp"
+
+namespace tcpfp::fuzz {
+
+inline constexpr wire::Ipv4Addr kAddrA = wire::Ipv4Addr::from_octets(10, 77, 0, 1);
+inline constexpr wire::Ipv4Addr kAddrB = wire::Ipv4Addr::from_octets(10, 77, 0, 2);
+
+enum class LinkMode : std::uint8_t { deliver, drop, hold };
+
+// What happens to one packet on the link.
+struct Verdict {
+    bool drop = false;
+    bool duplicate = false;
+    tcp::Duration extra_delay;  // on top of the base latency (reordering)
+};
+
+class FuzzNet {
+public:
+    using Impair = std::function<void(int from, std::vector<std::uint8_t>& bytes, Verdict& v)>;
+
+    FuzzNet(const tcp::EngineConfig& ca, const tcp::EngineConfig& cb)
+        : now_(tcp::Instant::from_micros(1'000'000)),
+          a_(ca, now_),
+          b_(cb, now_) {
+        a_.add_address(kAddrA);
+        b_.add_address(kAddrB);
+    }
+
+    tcp::Engine& engine(int side) { return side == 0 ? a_ : b_; }
+    tcp::Engine& a() { return a_; }
+    tcp::Engine& b() { return b_; }
+    tcp::Instant now() const { return now_; }
+    void set_impair(Impair f) { impair_ = std::move(f); }
+    void set_mode(int from, LinkMode m) { mode_[from] = m; }
+    LinkMode mode(int from) const { return mode_[from]; }
+    tcp::Duration delay = tcp::Duration::micros(100);
+    std::size_t in_flight() const { return in_flight_.size(); }
+
+    // Events since the last call, per side.
+    std::vector<tcp::Event>& events(int side) { return events_[side]; }
+
+    // Held packets of one direction go onto the link now (reversed: last first).
+    void release(int from, bool reversed) {
+        auto& h = held_[from];
+        if (reversed) std::reverse(h.begin(), h.end());
+        for (auto& p : h) {
+            p.at = now_ + delay;
+            p.order = order_++;
+            in_flight_.push_back(std::move(p));
+        }
+        h.clear();
+    }
+    std::size_t held(int from) const { return held_[from].size(); }
+
+    void flush() {
+        collect(0);
+        collect(1);
+    }
+
+    void inject(int to, std::span<const std::uint8_t> packet, tcp::RxOffload rx = {}) {
+        engine(to).input(packet, now_, rx);
+        flush();
+    }
+
+    tcp::Instant next_event() const {
+        tcp::Instant next = std::min(a_.next_deadline(), b_.next_deadline());
+        for (const auto& p : in_flight_) next = std::min(next, p.at);
+        return next;
+    }
+
+    // Processes everything due now.
+    void step_now() {
+        flush();
+        deliver_due();
+        a_.advance(now_);
+        b_.advance(now_);
+        flush();
+        deliver_due();
+    }
+
+    // Moves the clock to the next event, or to `limit` if that comes first,
+    // and processes it. Returns false once the clock is at `limit`.
+    bool step(tcp::Instant limit) {
+        step_now();
+        const tcp::Instant next = next_event();
+        if (next > limit) {
+            now_ = std::max(now_, limit);
+            step_now();
+            return false;
+        }
+        now_ = next > now_ ? next : now_ + tcp::Duration::micros(1);
+        step_now();
+        return now_ < limit;
+    }
+
+    void run_for(tcp::Duration d) {
+        const tcp::Instant end = now_ + d;
+        while (step(end)) {
+        }
+    }
+
+private:
+    struct Packet {
+        tcp::Instant at;
+        std::uint64_t order = 0;
+        int to = 0;
+        std::vector<std::uint8_t> bytes;
+    };
+
+    // Every segment an engine emits must be well formed.
+    static void validate(const std::vector<std::uint8_t>& bytes, int from) {
+        auto ip = wire::parse_ipv4_checked(bytes);
+        FUZZ_CHECK(ip.ok(), "engine %c emitted a bad IPv4 header: %s", "AB"[from],
+                   wire::name(ip.error()));
+        auto t = wire::parse_tcp_checked(ip->payload(), ip->src(), ip->dst());
+        FUZZ_CHECK(t.ok(), "engine %c emitted a bad TCP segment: %s", "AB"[from],
+                   wire::name(t.error()));
+        auto o = wire::parse_tcp_options(t->options());
+        FUZZ_CHECK(o.ok(), "engine %c emitted bad TCP options: %s", "AB"[from],
+                   wire::name(o.error()));
+    }
+
+    void collect(int from) {
+        tcp::Engine& e = engine(from);
+        for (const tcp::OutSegment& seg : e.output()) {
+            std::vector<std::uint8_t> bytes(20 + 60 + seg.payload_len());
+            auto n = tcp::serialize(seg, bytes);
+            FUZZ_CHECK(n.ok(), "engine %c: serialize failed: %s", "AB"[from], wire::name(n.error()));
+            bytes.resize(*n);
+            validate(bytes, from);
+            if (mode_[from] == LinkMode::drop) continue;
+            Verdict v;
+            if (impair_) impair_(from, bytes, v);
+            if (v.drop) continue;
+            Packet p{now_ + delay + v.extra_delay, order_++, 1 - from, bytes};
+            if (mode_[from] == LinkMode::hold) {
+                held_[from].push_back(p);
+                if (v.duplicate) held_[from].push_back(std::move(p));
+                continue;
+            }
+            if (v.duplicate) {
+                Packet d = p;
+                d.at = d.at + tcp::Duration::micros(10);
+                d.order = order_++;
+                in_flight_.push_back(std::move(d));
+            }
+            in_flight_.push_back(std::move(p));
+        }
+        e.clear_output();
+        for (const tcp::Event& ev : e.events()) events_[from].push_back(ev);
+        e.clear_events();
+    }
+
+    void deliver_due() {
+        for (;;) {
+            auto it = std::min_element(in_flight_.begin(), in_flight_.end(),
+                                       [](const Packet& x, const Packet& y) {
+                                           return x.at < y.at || (x.at == y.at && x.order < y.order);
+                                       });
+            if (it == in_flight_.end() || it->at > now_) return;
+            Packet p = std::move(*it);
+            in_flight_.erase(it);
+            engine(p.to).input(p.bytes, now_);
+            flush();
+        }
+    }
+
+    tcp::Instant now_;
+    tcp::Engine a_;
+    tcp::Engine b_;
+    Impair impair_;
+    LinkMode mode_[2] = {LinkMode::deliver, LinkMode::deliver};
+    std::uint64_t order_ = 0;
+    std::vector<Packet> in_flight_;
+    std::vector<Packet> held_[2];
+    std::vector<tcp::Event> events_[2];
+};
+
+}  // namespace tcpfp::fuzz

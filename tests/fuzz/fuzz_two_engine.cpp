@@ -1,0 +1,235 @@
+// Fuzz target "two_engine": a bidirectional transfer between two engines
+// while the input decides, packet by packet, whether the link drops,
+// duplicates, delays (reorders) or corrupts a byte. Once the input is used
+// up the link is perfect. The data must arrive byte-exact, or the
+// connection must fail cleanly (reset or ETIMEDOUT); it must never stall
+// without progress for longer than the retransmission give-up time, and
+// both engines must be empty at the end.
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "common.hpp"
+#include "fuzz_net.hpp"
+
+namespace {
+
+using namespace tcpfp;
+using namespace tcpfp::tcp;
+using tcpfp::fuzz::ByteReader;
+using tcpfp::fuzz::FuzzNet;
+
+// Input layout (see README.md):
+//   byte 0: config bits (timestamps A/B, SACK A/B, newreno, ISN near 2^32,
+//           nodelay, small receive buffer); byte 1: transfer size and wscale
+//   then one byte per packet on the link: 0-1 drop, 2 duplicate,
+//   3 delay by (1 + next byte) * 100 us, 4 corrupt (next 3 bytes: offset, xor),
+//   anything else passes.
+constexpr std::uint16_t kPort = 5002;
+
+std::uint8_t pattern(int dir, std::uint64_t i) {
+    return static_cast<std::uint8_t>(i * 131u + (i >> 9) * 7u + static_cast<std::uint64_t>(dir) * 91u);
+}
+
+EngineConfig make_config(std::uint8_t bits, std::uint8_t sizes, bool side_b) {
+    EngineConfig c;
+    c.max_connections = 8;
+    c.max_time_wait = 8;
+    c.max_listeners = 2;
+    c.buffer_count = 8;
+    c.buffer_size = 128 * 1024;
+    c.send_buffer = 64 * 1024;
+    c.recv_buffer = (bits & 128) != 0 ? 8 * 1024 : 64 * 1024;
+    c.max_loss_states = 4;
+    c.timestamps = (bits & (side_b ? 2 : 1)) != 0;
+    c.sack = (bits & (side_b ? 8 : 4)) != 0;
+    c.congestion = (bits & 16) != 0 ? CongestionControl::newreno : CongestionControl::cubic;
+    if ((bits & 32) != 0) c.isn_override = 0xfffff000u + (side_b ? 0x800u : 0u);
+    c.wscale = static_cast<std::uint8_t>((sizes >> 2) % 15);
+    c.seed = side_b ? 99 : 7;
+    return c;
+}
+
+struct Direction {
+    std::uint64_t total = 0;
+    std::uint64_t sent = 0;
+    std::uint64_t received = 0;
+    bool eof = false;
+};
+
+class Transfer {
+public:
+    Transfer(std::uint8_t bits, std::uint8_t sizes, ByteReader& in)
+        : net_(make_config(bits, sizes, false), make_config(bits, sizes, true)), in_(in) {
+        const std::uint64_t size = 64 * 1024 * (1 + (sizes & 3u));
+        dir_[0].total = size;                 // A -> B
+        dir_[1].total = size / 2 + 1000;      // B -> A
+        nodelay_ = (bits & 64) != 0;
+        net_.set_impair([this](int, std::vector<std::uint8_t>& bytes, fuzz::Verdict& v) {
+            if (in_.empty()) return;
+            switch (in_.u8() % 16) {
+                case 0:
+                case 1:
+                    v.drop = true;
+                    break;
+                case 2:
+                    v.duplicate = true;
+                    break;
+                case 3:
+                    v.extra_delay = Duration::micros(100 * (1 + in_.u8()));
+                    break;
+                case 4:
+                    bytes[in_.u16() % bytes.size()] ^= static_cast<std::uint8_t>(1 + in_.u8() % 255);
+                    break;
+                default:
+                    break;
+            }
+        });
+    }
+
+    void run() {
+        Engine& a = net_.a();
+        Engine& b = net_.b();
+        FUZZ_CHECK(b.listen(fuzz::kAddrB, kPort, 4, listener_) == 0, "listen failed");
+        FUZZ_CHECK(a.connect({fuzz::kAddrB, kPort, fuzz::kAddrA, 0, {}}, net_.now(), conn_[0]) == 0,
+                   "connect failed");
+        if (nodelay_) (void)a.set_option(conn_[0], SockOpt::nodelay, 1);
+        Instant last_progress = net_.now();
+        bool accepted = false, closing = false, failed = false;
+        std::vector<std::uint8_t> buf(16384);
+        // Longest stall allowed: R2 (15 retries, RTO capped at 120 s) plus slack.
+        const Duration stall = Duration::seconds(45 * 60);
+        // A few hundred KB on a link that heals must finish (or fail) well
+        // within this much virtual time.
+        const Instant give_up = net_.now() + Duration::seconds(3 * 3600);
+        for (;;) {
+            if (!accepted && b.accept(listener_, conn_[1]) == 0) {
+                accepted = true;
+                if (nodelay_) (void)b.set_option(conn_[1], SockOpt::nodelay, 1);
+                (void)b.close(listener_, net_.now());
+            }
+            failed = failed || saw_failure(0) || saw_failure(1);
+            if (failed) break;
+            for (int side = 0; side < 2; ++side) {
+                if (side == 1 && !accepted) continue;
+                Engine& e = net_.engine(side);
+                Direction& out = dir_[side];
+                while (out.sent < out.total) {
+                    const std::size_t n =
+                        static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), out.total - out.sent));
+                    for (std::size_t i = 0; i < n; ++i) buf[i] = pattern(side, out.sent + i);
+                    const auto r = e.send(conn_[side], std::span(buf.data(), n), net_.now());
+                    if (r <= 0) break;
+                    out.sent += static_cast<std::uint64_t>(r);
+                }
+                Direction& in = dir_[1 - side];
+                for (;;) {
+                    const auto r = e.recv(conn_[side], buf, net_.now());
+                    if (r == 0) {
+                        FUZZ_CHECK(in.received == in.total,
+                                   "side %c: EOF after %llu of %llu bytes", "AB"[side],
+                                   static_cast<unsigned long long>(in.received),
+                                   static_cast<unsigned long long>(in.total));
+                        in.eof = true;
+                        break;
+                    }
+                    if (r < 0) break;
+                    for (std::int64_t i = 0; i < r; ++i) {
+                        const std::uint64_t off = in.received + static_cast<std::uint64_t>(i);
+                        FUZZ_CHECK(buf[static_cast<std::size_t>(i)] == pattern(1 - side, off),
+                                   "side %c: byte %llu is %02x, expected %02x", "AB"[side],
+                                   static_cast<unsigned long long>(off), buf[static_cast<std::size_t>(i)],
+                                   pattern(1 - side, off));
+                    }
+                    FUZZ_CHECK(in.received + static_cast<std::uint64_t>(r) <= in.total,
+                               "side %c: more bytes than were sent", "AB"[side]);
+                    in.received += static_cast<std::uint64_t>(r);
+                    last_progress = net_.now();
+                }
+            }
+            net_.flush();
+            if (!closing && accepted && dir_[0].received == dir_[0].total &&
+                dir_[1].received == dir_[1].total) {
+                closing = true;
+                last_progress = net_.now();
+                (void)a.close(conn_[0], net_.now());
+                (void)b.close(conn_[1], net_.now());
+                net_.flush();
+            }
+            if (closing && a.connection_count() + b.connection_count() + a.time_wait_count() +
+                                   b.time_wait_count() == 0) {
+                break;
+            }
+            check();
+            if (net_.now() - last_progress > stall) {
+                ConnInfo ia, ib;
+                const int ra = a.info(conn_[0], ia), rb = accepted ? b.info(conn_[1], ib) : -1;
+                FUZZ_CHECK(false,
+                           "no progress for %lld s: A %s (%d) B %s (%d), A->B %llu/%llu, B->A "
+                           "%llu/%llu, closing %d",
+                           static_cast<long long>(stall.as_millis() / 1000),
+                           ra == 0 ? to_string(ia.state) : "gone", ra,
+                           rb == 0 ? to_string(ib.state) : "gone", rb,
+                           static_cast<unsigned long long>(dir_[0].received),
+                           static_cast<unsigned long long>(dir_[0].total),
+                           static_cast<unsigned long long>(dir_[1].received),
+                           static_cast<unsigned long long>(dir_[1].total), closing);
+            }
+            FUZZ_CHECK(net_.now() < give_up,
+                       "transfer unfinished after 3 h of virtual time: A->B %llu/%llu, B->A "
+                       "%llu/%llu, closing %d (still making progress)",
+                       static_cast<unsigned long long>(dir_[0].received),
+                       static_cast<unsigned long long>(dir_[0].total),
+                       static_cast<unsigned long long>(dir_[1].received),
+                       static_cast<unsigned long long>(dir_[1].total), closing);
+            (void)net_.step(net_.now() + Duration::seconds(60));
+        }
+        if (failed) {
+            // A clean failure: tear down what the application still holds.
+            (void)a.abort(conn_[0], net_.now());
+            if (accepted) (void)b.abort(conn_[1], net_.now());
+            (void)b.abort(listener_, net_.now());
+            net_.flush();
+        }
+        const Instant limit = net_.now() + Duration::seconds(2 * 3600);
+        while (net_.now() < limit && a.connection_count() + b.connection_count() +
+                                             a.time_wait_count() + b.time_wait_count() > 0) {
+            net_.run_for(Duration::seconds(10));
+            check();
+        }
+        fuzz::check_drained(a, "engine A");
+        fuzz::check_drained(b, "engine B");
+    }
+
+private:
+    bool saw_failure(int side) {
+        bool bad = false;
+        for (const Event& ev : net_.events(side)) {
+            bad = bad || ev.kind == EventKind::reset || ev.kind == EventKind::timed_out;
+        }
+        net_.events(side).clear();
+        return bad;
+    }
+
+    void check() {
+        fuzz::check_invariants(net_.a(), "engine A");
+        fuzz::check_invariants(net_.b(), "engine B");
+    }
+
+    FuzzNet net_;
+    ByteReader& in_;
+    Direction dir_[2];
+    ConnId listener_, conn_[2];
+    bool nodelay_ = false;
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    ByteReader in(data, size);
+    const std::uint8_t bits = in.u8();
+    const std::uint8_t sizes = in.u8();
+    Transfer t(bits, sizes, in);
+    t.run();
+    return 0;
+}

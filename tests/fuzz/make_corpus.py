@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Regenerates the seed corpus in tests/fuzz/corpus/ (deterministic).
+
+wire/       the fixtures of tests/fixtures/*.hpp (Ethernet frames, their IPv4
+            packets and TCP segments, the seed article's two segments), a few
+            truncations, and option byte strings.
+engine/     short action sequences (layout in fuzz_engine.cpp and README.md):
+            each connection state, then injections, API calls and time steps.
+two_engine/ impairment byte strings: clean, lossy, duplicating, reordering,
+            corrupting, bursty, over each configuration.
+Files named crash-* are regression inputs and are never touched here.
+"""
+import os
+import random
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(HERE, "..", "fixtures")
+OUT = os.path.join(HERE, "corpus")
+
+
+def clean(target):
+    d = os.path.join(OUT, target)
+    os.makedirs(d, exist_ok=True)
+    for f in os.listdir(d):
+        if not f.startswith("crash-"):
+            os.remove(os.path.join(d, f))
+    return d
+
+
+def write(d, name, data):
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(bytes(data))
+
+
+def fixtures():
+    out = {}
+    for fn in sorted(os.listdir(FIXTURES)):
+        if not fn.endswith(".hpp"):
+            continue
+        text = open(os.path.join(FIXTURES, fn)).read()
+        for m in re.finditer(r"std::vector<std::uint8_t>\s+(\w+)\s*=\s*\{(.*?)\};", text, re.S):
+            out[fn[:-4] + "-" + m.group(1)] = [int(x, 16) for x in re.findall(r"0x[0-9a-fA-F]{2}", m.group(2))]
+    return out
+
+
+def wire():
+    d = clean("wire")
+    for name, data in fixtures().items():
+        write(d, name, data)
+        if name.startswith("linux_frames") and len(data) > 14:
+            ip = data[14:]
+            write(d, name + "-ipv4", ip)
+            if ip[9] == 6:
+                write(d, name + "-tcp", ip[(ip[0] & 15) * 4:])
+            write(d, name + "-trunc", data[: len(data) // 2])
+        if name.startswith("seed_segments"):
+            write(d, name + "-options", data[20:])
+    write(d, "opts-syn", [2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7])
+    write(d, "opts-sack4", [1, 1, 5, 34] + list(range(32)) + [1, 1])
+    write(d, "opts-bad-len", [2, 1, 0, 0])
+    write(d, "opts-overrun", [8, 12, 0, 0, 0, 0])
+    write(d, "opts-unknown", [30, 6, 1, 2, 3, 4, 0, 0])
+    write(d, "vlan-qinq", [0xff] * 6 + [2] * 6 + [0x88, 0xa8, 0, 5, 0x81, 0, 0, 7, 0x08, 0x06] + [0] * 28)
+
+
+# --- engine ---
+PAIR, LISTEN, CONNECT, ACCEPT, SEND, RECV, SHUTDOWN, CLOSE, ABORT, SETOPT, TICK, SLEEP, LINK, \
+    RELEASE, INJECT, INJECT_TW, INJECT_RAW, RUNTIME = range(18)
+
+
+def inject(conn, seqmode, ackmode, flags, window=0xff, opts=0, payload=0, corrupt=0):
+    # seq mode 6 / ack mode 7 take no delta; the others take one byte (two for wide ones).
+    b = [INJECT, conn, seqmode]
+    if seqmode in (0, 2, 3):
+        b.append(0)
+    elif seqmode == 1:
+        b += [0, 0]
+    elif seqmode == 4:
+        b += [1, 2, 3, 4]
+    b.append(ackmode)
+    if ackmode in (0, 1, 5):
+        b.append(0)
+    elif ackmode in (2, 3):
+        b += [0, 0]
+    elif ackmode == 4:
+        b += [9, 9, 9, 9]
+    b.append(flags)  # >= 32: index into the flag table (mod 16)
+    b.append(window)
+    b.append(opts)
+    if opts & 8:
+        b += [1, 0, 0, 1, 0]
+    b.append(payload)
+    b.append(corrupt)
+    return b
+
+
+def engine():
+    d = clean("engine")
+    rnd = random.Random(9)
+    headers = [[0xff, 7, 7, 0], [0x00, 0, 0, 1], [0x2f, 14, 0, 2], [0x5f, 3, 9, 0]]
+    names = ["listen", "syn_sent", "syn_received", "established", "fin_wait_1", "fin_wait_2",
+             "closing", "last_ack", "time_wait", "orphan_fin_wait_2"]
+    # flag table indices (fb % 16): 0 ACK, 1 PA, 2 FA, 3 R, 4 RA, 5 S, 6 SA, 7 UA, 9 F
+    for kind, name in enumerate(names):
+        for h, hdr in enumerate(headers[:2] if kind not in (3, 8) else headers):
+            acts = [PAIR, kind, 0, 4]
+            acts += inject(rnd.randrange(3), 0, 0, 32 + 1, payload=140)
+            acts += [TICK, 80]
+            acts += inject(rnd.randrange(3), 6, 7, 32 + rnd.choice([2, 3, 5, 6, 9]))
+            acts += [SLEEP, 0, 3, SEND, 1, 4, 0, RECV, 2, 16, 0, SLEEP, 0, 90]
+            write(d, f"state-{kind}-{name}-{h}", hdr + acts)
+    # Per-state segment storms: every flag combination on each state.
+    for kind in (3, 5, 7, 8):
+        acts = [PAIR, kind, 1, 2]
+        for f in range(16):
+            acts += inject(f % 3, f % 7, f % 8, 32 + f, window=32 + f, opts=f)
+        write(d, f"storm-{kind}", headers[0] + acts)
+    write(d, "tw-reuse", headers[0] + [PAIR, 8, 0, 0, INJECT_TW, 0, 6, 7, 32 + 5, 0xff, 8, 1, 0, 0, 1, 0, 0, 0,
+                                       CONNECT, 0, 0, TICK, 10])
+    write(d, "api-mix", headers[2] + [LISTEN, 1, 2, 0, 0, CONNECT, 0, 2, 0, TICK, 5, ACCEPT, 0, SEND, 1, 0xff, 0xff,
+                                      SETOPT, 2, 3, 64 + 7, SETOPT, 1, 1, 64 + 1, SHUTDOWN, 1, 1, RECV, 2, 1, 0,
+                                      CLOSE, 2, SLEEP, 0, 200, ABORT, 1])
+    write(d, "zero-window", headers[3] + [PAIR, 3, 0, 0, SEND, 1, 0xff, 0xff, SEND, 2, 0xff, 0xff, SLEEP, 0, 40,
+                                          SETOPT, 1, 1, 64 + 1, SLEEP, 1, 0])
+    write(d, "link-hold", headers[0] + [PAIR, 3, 0, 0, LINK, 0, 2, SEND, 1, 0x10, 0, TICK, 50, RELEASE, 0, 1,
+                                        TICK, 50, LINK, 1, 1, SLEEP, 0, 10, LINK, 1, 0, SLEEP, 0, 100])
+    write(d, "raw-offload", headers[0] + [PAIR, 3, 0, 0, INJECT_RAW, 1, 24, 0x45] + [0] * 23 + [1, 1])
+    write(d, "runtime", headers[0] + [RUNTIME, 0, 0, 1, PAIR, 8, 0, 0, RUNTIME, 1, 5, 0, PAIR, 9, 1, 0, SLEEP, 0, 8])
+    for i in range(6):
+        write(d, f"random-{i}", headers[i % 4] + [rnd.randrange(256) for _ in range(rnd.randrange(40, 200))])
+
+
+def two_engine():
+    d = clean("two_engine")
+    rnd = random.Random(7)
+    configs = [(0xff, 0x1c), (0x00, 0x00), (0x0f, 0x1d), (0x3c, 0x02), (0xd3, 0x3b), (0x6f, 0x1f)]
+
+    def stream(n, pick):
+        return [pick() for _ in range(n)]
+
+    kinds = {
+        "clean": lambda: 0xff,
+        "loss5": lambda: 0 if rnd.random() < 0.05 else 0xff,
+        "loss20": lambda: 1 if rnd.random() < 0.2 else 0xef,
+        "dup": lambda: 2 if rnd.random() < 0.1 else 0xff,
+        "corrupt": lambda: 4 if rnd.random() < 0.05 else 0xff,
+        "mixed": lambda: rnd.randrange(256),
+    }
+    for ci, (bits, sizes) in enumerate(configs):
+        for name, pick in kinds.items():
+            if ci >= 2 and name in ("clean", "dup"):
+                continue
+            write(d, f"{name}-{ci}", [bits, sizes] + stream(rnd.randrange(80, 400), pick))
+    write(d, "burst", [0xff, 0x1c] + [0xff] * 20 + [0] * 60 + [0xff] * 20)
+    write(d, "reorder", [0xff, 0x1c] + [3, 40, 0xff, 0xff] * 50)
+
+
+if __name__ == "__main__":
+    wire()
+    engine()
+    two_engine()
+    total = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(OUT) for f in fs)
+    print(f"corpus: {total} bytes", file=sys.stderr)

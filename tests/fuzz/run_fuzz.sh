@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs one libFuzzer target for the suite 'fuzz': replays its checked-in
+# corpus, then fuzzes for TCPFP_FUZZ_SECONDS (default 60 when CI=true, else
+# 10) from a temporary copy of that corpus, so the repository is never
+# written. Any crash fails the test and prints the reproducer's path.
+#   run_fuzz.sh <fuzzer binary> <corpus dir> <target name>
+set -uo pipefail
+bin=$1 corpus=$2 name=$3
+if [ -n "${TCPFP_FUZZ_SECONDS:-}" ]; then
+  secs=$TCPFP_FUZZ_SECONDS
+elif [ "${CI:-}" = "true" ]; then
+  secs=60
+else
+  secs=10
+fi
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/tcpfp-fuzz-$name.XXXXXX")
+artifacts=$work/artifacts
+mkdir -p "$work/corpus" "$artifacts"
+cp -r "$corpus"/. "$work/corpus/" 2>/dev/null || true
+
+echo "== $name: replaying $(ls "$corpus" | wc -l) corpus inputs from $corpus"
+if ! "$bin" -runs=0 -artifact_prefix="$artifacts/" "$work/corpus"; then
+  echo "FAIL: $name: a corpus input crashes; find it with: $bin <file> for each file in $corpus"
+  ls -1 "$artifacts" 2>/dev/null | sed "s|^|  reproducer: $artifacts/|"
+  exit 1
+fi
+
+echo "== $name: fuzzing for $secs s (work dir $work)"
+"$bin" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$artifacts/" \
+  -timeout=60 -rss_limit_mb=4096 "$work/corpus"
+rc=$?
+if [ $rc -ne 0 ] || [ -n "$(ls -A "$artifacts")" ]; then
+  echo "FAIL: $name: libFuzzer exited with $rc"
+  for f in "$artifacts"/*; do
+    [ -e "$f" ] || continue
+    echo "  reproducer: $f"
+    echo "  replay with: $bin $f"
+    echo "  keep it as a regression input: cp $f $corpus/crash-<short-desc>"
+  done
+  exit 1
+fi
+echo "== $name: no crash in $secs s; $(ls "$work/corpus" | wc -l) corpus entries (not kept)"
+rm -rf "$work"
