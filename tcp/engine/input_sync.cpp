@@ -15,6 +15,13 @@ using namespace wire;
 namespace {
 constexpr std::uint32_t kPawsIdleMs = 24u * 24 * 3600 * 1000;  // RFC 7323 §5.5: 24 days
 
+// What counts as a full-sized segment for the every-second-segment ACK rule
+// (RFC 5681 §4.2): the peer sends at most our MSS less its options, and in
+// practice no more than the MSS it announced to us (our snd_mss).
+std::uint32_t full_segment(const Tcb& t) {
+    return std::min<std::uint32_t>(t.rcv_mss - (t.ts_ok ? 12u : 0u), t.snd_mss);
+}
+
 bool can_receive_text(State s) {
     return s == State::established || s == State::fin_wait_1 || s == State::fin_wait_2;
 }
@@ -104,7 +111,7 @@ bool Engine::header_prediction(Tcb& t, const InSegment& seg, Instant now) {
     t.snd_wl2 = seg.ack;
     t.rcv_nxt += taken;
     post(index_of(t), EventKind::readable);
-    if (taken >= t.rcv_mss - (t.ts_ok ? 12u : 0u)) ++t.unacked_segs;
+    if (taken >= full_segment(t)) ++t.unacked_segs;
     if (t.unacked_segs >= 2) {
         send_ack(t, now);
     } else if (!t.ack_pending) {
@@ -464,7 +471,7 @@ bool Engine::process_text(Tcb& t, const InSegment& seg, Instant now) {
     // Delayed ACK (RFC 9293 §3.8.6.3, RFC 5681 §4.2): ACK at least every
     // second full-sized segment, and within delayed_ack (< 500 ms, MUST-40).
     if (seg.has(tcp_flag::fin)) return true;  // process_fin ACKs at once
-    if (fresh.size() >= t.rcv_mss - (t.ts_ok ? 12u : 0u)) ++t.unacked_segs;
+    if (fresh.size() >= full_segment(t)) ++t.unacked_segs;
     if (t.unacked_segs >= 2) {
         send_ack(t, now);
     } else if (!t.ack_pending) {
