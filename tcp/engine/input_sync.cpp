@@ -293,7 +293,13 @@ bool Engine::check_ack(Tcb& t, const InSegment& seg, Instant now) {
     // Window update (RFC 9293 §3.10.7.4): only from a segment at least as new
     // as the last one that updated it; MUST-34 tolerates a shrinking window.
     if (t.snd_wl1 < seg.seq || (t.snd_wl1 == seg.seq && t.snd_wl2 <= seg.ack)) {
+        const bool was_closed = t.snd_wnd == 0;
         t.snd_wnd = static_cast<std::uint32_t>(seg.window) << t.snd_wscale;
+        // The window reopened while only a probe byte was out: send it again
+        // as the start of a full segment rather than leave it to the timer.
+        if (was_closed && t.snd_wnd > 0 && t.snd_max - t.snd_una == 1 && t.snd_buf.len > 1) {
+            t.snd_nxt = t.snd_una;
+        }
         t.max_snd_wnd = std::max(t.max_snd_wnd, t.snd_wnd);
         t.snd_wl1 = seg.seq;
         t.snd_wl2 = seg.ack;
