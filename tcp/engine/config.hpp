@@ -43,7 +43,7 @@ struct EngineConfig {
     Duration keepalive_interval = Duration::seconds(75);
     std::uint8_t keepalive_count = 9;
     std::uint8_t initial_window = 10;         // segments (RFC 6928 IW10; RFC 5681 says 2-4)
-    std::uint8_t syn_retries = 6;             // SYN: R2 for SYN as a count (~127 s with backoff)
+    std::uint8_t syn_retries = 7;             // SYN R2 as a count: gives up at 247 s, past MUST-23's 3 min
     std::uint8_t synack_retries = 5;
     std::uint8_t r1_retries = 3;              // RFC 9293 §3.8.3 R1: advise (counted)
     std::uint8_t r2_retries = 15;             // R2: give up (ETIMEDOUT), >= 100 s (MUST-23)

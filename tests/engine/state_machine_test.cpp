@@ -628,13 +628,17 @@ TEST(Timeout, SynRetriesGiveEtimedout) {
     net.impair().drop_rule = [](const Captured&) { return true; };
     ConnId c;
     ASSERT_EQ(net.a().connect({kHostB, 80, kHostA, 0, {}}, net.now(), c), 0);
-    net.run_for(Duration::seconds(200));
+    net.run_for(Duration::seconds(246));
+    EXPECT_EQ(state_of(net.a(), c), State::syn_sent) << "MUST-23: not before 3 minutes";
+    net.run_for(Duration::seconds(2));
     EXPECT_EQ(state_of(net.a(), c), State::closed);
     EXPECT_EQ(net.a().take_error(c), ETIMEDOUT);
     EXPECT_TRUE(net.saw_event(Side::a, c, EventKind::timed_out));
-    // 1 + syn_retries SYNs, at 0, 1, 3, 7, 15, 31, 63 s (RFC 6298 backoff).
+    // 1 + syn_retries SYNs, at 0, 1, 3, 7, 15, 31, 63, 127 s (RFC 6298
+    // backoff); the give-up comes 120 s (max RTO) later, at 247 s, past
+    // MUST-23's three minutes.
     const auto syns = net.sent_by(Side::a);
-    ASSERT_EQ(syns.size(), 7u);
+    ASSERT_EQ(syns.size(), 8u);
     for (std::size_t i = 1; i < syns.size(); ++i) {
         EXPECT_EQ((syns[i].at - syns[i - 1].at).as_millis(), 1000 << (i - 1));
     }
