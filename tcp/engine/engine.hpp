@@ -210,6 +210,7 @@ private:
     bool parse(std::span<const std::uint8_t> packet, RxOffload rx, InSegment& seg);
     void on_closed(const InSegment& seg);
     void on_listen(Tcb& listener, const InSegment& seg, Instant now);
+    std::uint32_t new_passive_tcb(const Tcb& listener, const InSegment& seg, Instant now);
     void on_syn_sent(Tcb& tcb, const InSegment& seg, Instant now);
     void negotiate_options(Tcb& tcb, const InSegment& seg, Instant now);
     std::uint32_t initial_window(std::uint16_t mss) const;

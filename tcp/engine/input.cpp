@@ -117,6 +117,38 @@ void Engine::on_closed(const InSegment& seg) {
     send_rst_reply(seg);
 }
 
+// A control block for a connection a listener is accepting: in the table,
+// linked to the listener, with the listener's socket options. kNoIndex
+// (counted as table_full) when there is no room.
+std::uint32_t Engine::new_passive_tcb(const Tcb& lt, const InSegment& seg, Instant now) {
+    int err = 0;
+    const std::uint32_t index = new_tcb(seg.tuple, now, err);
+    if (index == kNoIndex || table_.insert(seg.tuple, index) != InsertResult::inserted) {
+        if (index != kNoIndex) {
+            --counters_.by_state[static_cast<std::size_t>(State::closed)];
+            (void)tcbs_.release(id_of(index));
+        }
+        counters_.drop(Drop::table_full);
+        return kNoIndex;
+    }
+    Tcb& t = tcbs_.at(index);
+    t.in_table = true;
+    t.passive = true;
+    t.listener = lt.accept_next;
+    t.nodelay = lt.nodelay;
+    t.keepalive = lt.keepalive;
+    t.linger_on = lt.linger_on;
+    t.linger_s = lt.linger_s;
+    t.snd_limit = lt.snd_limit;
+    t.rcv_limit = lt.rcv_limit;
+    t.rcv_mss = lt.rcv_mss;
+    t.cc = lt.cc;
+    t.ka_idle_s = lt.ka_idle_s;
+    t.ka_intvl_s = lt.ka_intvl_s;
+    t.ka_cnt = lt.ka_cnt;
+    return index;
+}
+
 // RFC 9293 §3.10.7.2: LISTEN.
 void Engine::on_listen(Tcb& lt, const InSegment& seg, Instant now) {
     if (seg.has(tcp_flag::rst)) {  // first: an RST is ignored
@@ -150,34 +182,13 @@ void Engine::on_listen(Tcb& lt, const InSegment& seg, Instant now) {
         counters_.drop(Drop::accept_queue_full);
         return;
     }
-    int err = 0;
-    const std::uint32_t index = new_tcb(seg.tuple, now, err);
-    if (index == kNoIndex || table_.insert(seg.tuple, index) != InsertResult::inserted) {
-        if (index != kNoIndex) {
-            --counters_.by_state[static_cast<std::size_t>(State::closed)];
-            (void)tcbs_.release(id_of(index));
-        }
-        counters_.drop(Drop::table_full);
+    const std::uint32_t index = new_passive_tcb(lt, seg, now);
+    if (index == kNoIndex) {
         if (config_.rst_on_table_full) send_rst_reply(seg);
         return;
     }
     Tcb& t = tcbs_.at(index);
-    t.in_table = true;
-    t.passive = true;
-    t.listener = li;
     ++l.syn_count;
-    // Inherit the listener's socket options.
-    t.nodelay = lt.nodelay;
-    t.keepalive = lt.keepalive;
-    t.linger_on = lt.linger_on;
-    t.linger_s = lt.linger_s;
-    t.snd_limit = lt.snd_limit;
-    t.rcv_limit = lt.rcv_limit;
-    t.rcv_mss = lt.rcv_mss;
-    t.cc = lt.cc;
-    t.ka_idle_s = lt.ka_idle_s;
-    t.ka_intvl_s = lt.ka_intvl_s;
-    t.ka_cnt = lt.ka_cnt;
     t.irs = seg.seq;
     t.rcv_nxt = seg.seq + 1;
     t.rcv_adv = t.rcv_nxt;
@@ -401,28 +412,9 @@ bool Engine::open_from_cookie(Tcb& lt, const InSegment& seg, Instant now) {
         counters_.drop(Drop::accept_queue_full);
         return true;  // valid but no room: the peer will retransmit its ACK
     }
-    int err = 0;
-    const std::uint32_t index = new_tcb(seg.tuple, now, err);
-    if (index == kNoIndex || table_.insert(seg.tuple, index) != InsertResult::inserted) {
-        if (index != kNoIndex) {
-            --counters_.by_state[static_cast<std::size_t>(State::closed)];
-            (void)tcbs_.release(id_of(index));
-        }
-        counters_.drop(Drop::table_full);
-        return true;
-    }
+    const std::uint32_t index = new_passive_tcb(lt, seg, now);
+    if (index == kNoIndex) return true;  // counted; the peer will retry
     Tcb& t = tcbs_.at(index);
-    t.in_table = true;
-    t.passive = true;
-    t.listener = li;
-    t.nodelay = lt.nodelay;
-    t.keepalive = lt.keepalive;
-    t.linger_on = lt.linger_on;
-    t.linger_s = lt.linger_s;
-    t.snd_limit = lt.snd_limit;
-    t.rcv_limit = lt.rcv_limit;
-    t.rcv_mss = lt.rcv_mss;
-    t.cc = lt.cc;
     t.irs = irs;
     t.rcv_nxt = seg.seq;
     t.rcv_adv = t.rcv_nxt + std::min<std::uint32_t>(lt.rcv_limit, 65535);
