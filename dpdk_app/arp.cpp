@@ -1,6 +1,7 @@
 #include "dpdk_app/arp.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "dpdk_app/log.hpp"
 #include "tcp/wire/arp.hpp"
@@ -208,6 +209,18 @@ void Arp::tick(std::uint64_t now_ms) {
 void Arp::release_all() {
     for (auto& w : queue_) tx_.free(w.m);
     queue_.clear();
+}
+
+std::string Arp::dump() const {
+    std::string out;
+    for (const auto& e : cache_) {
+        char line[128];
+        std::snprintf(line, sizeof line, "%-15s %-17s %s\n", e.ip.to_string().c_str(),
+                      e.resolved ? e.mac.to_string().c_str() : "(incomplete)",
+                      e.resolved ? "resolved" : "resolving");
+        out += line;
+    }
+    return out;
 }
 
 }  // namespace tcpfp::app

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "dpdk_app/app_config.hpp"
@@ -38,6 +39,8 @@ public:
     // Frees every queued packet (at shutdown).
     void release_all();
     std::size_t queued() const { return queue_.size(); }
+    // The cache as text, one entry a line (the prompt's `show arp`).
+    std::string dump() const;
 
 private:
     struct Entry {

@@ -7,6 +7,7 @@
 #include <rte_version.h>
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "dpdk_app/app_config.hpp"
+#include "dpdk_app/cli/cli.hpp"
 #include "dpdk_app/log.hpp"
 #include "dpdk_app/observe.hpp"
 #include "dpdk_app/port.hpp"
@@ -44,8 +46,9 @@ void print_usage(const char* prog) {
         "\n"
         "Application options:\n"
         "  --config FILE        INI configuration (default config/tap.ini; keys in config/README.md)\n"
-        "  -i                   interactive tcpfp> prompt (not yet implemented)\n"
-        "  --cmdline-file FILE  run a command script at start (not yet implemented)\n"
+        "  -i                   interactive tcpfp> prompt (commands: dpdk_app/README.md, 'help')\n"
+        "  --cmdline-file FILE  run a command script at start; without -i, exit when it ends\n"
+        "                       (status 0 only if every command and expect succeeded)\n"
         "  --check-config       validate the configuration, print FILE: ok, and exit\n"
         "  --help               this text\n"
         "\n"
@@ -60,6 +63,8 @@ void print_usage(const char* prog) {
 struct AppArgs {
     std::string config = "config/tap.ini";
     bool check_only = false;
+    bool interactive = false;
+    std::string cmdline_file;
 };
 
 // Returns -1 to continue, otherwise the exit status.
@@ -81,9 +86,10 @@ int parse_app_args(int argc, char** argv, const char* prog, AppArgs& out) {
             if (!value(out.config)) return 2;
         } else if (a == "--check-config") {
             out.check_only = true;
-        } else if (a == "-i" || a == "--cmdline-file") {
-            std::fprintf(stderr, "tcpfp: %s: not yet implemented\n", a.c_str());
-            return 2;
+        } else if (a == "-i" || a == "--interactive") {
+            out.interactive = true;
+        } else if (a == "--cmdline-file") {
+            if (!value(out.cmdline_file)) return 2;
         } else {
             std::fprintf(stderr, "tcpfp: unknown option '%s' (see --help)\n", a.c_str());
             return 2;
@@ -143,6 +149,11 @@ int main(int argc, char** argv) {
         rc >= 0) {
         return rc;
     }
+    if (!args.cmdline_file.empty() && access(args.cmdline_file.c_str(), R_OK) != 0) {
+        std::fprintf(stderr, "tcpfp: --cmdline-file %s: cannot read: %s\n",
+                     args.cmdline_file.c_str(), std::strerror(errno));
+        return 2;
+    }
     std::string error;
     auto cfg = load_config(args.config, error);
     if (!cfg) {
@@ -193,7 +204,7 @@ int main(int argc, char** argv) {
         rte_eal_cleanup();
         return 1;
     }
-    if (!make_rings(*shared, error)) {
+    if (!make_rings(*shared, error) || !cli::make_mailboxes(*shared, error)) {
         std::fprintf(stderr, "tcpfp: %s\n", error.c_str());
         close_port(*port);
         rte_eal_cleanup();
@@ -233,6 +244,23 @@ int main(int argc, char** argv) {
         for (unsigned i = 0; i < workers.size(); ++i) {
             rte_eal_remote_launch(worker_main, workers[i].get(), lcores[i]);
         }
+        const bool prompt = args.interactive || !args.cmdline_file.empty();
+        if (prompt) {
+            // The main lcore runs the prompt; engine work goes to the workers' mailboxes.
+            auto waiting = [&] {
+                for (unsigned i = 0; i < workers.size(); ++i) {
+                    if (shared->stats[i].lcore.load() == 0 && lcores[i] != 0) return true;
+                }
+                return false;
+            };
+            for (int i = 0; i < 200 && waiting(); ++i) usleep(5000);
+            cli::Prompt p(*cfg, *port, *shared, g_signals);
+            bool ok = true;
+            if (!args.cmdline_file.empty()) ok = p.run_file(args.cmdline_file);
+            if (args.interactive && !p.quit_requested() && g_signals.load() == 0) p.interact();
+            if (!args.interactive && !ok) rc = 1;
+            for (auto& w : workers) w->stop();
+        }
         // The main lcore does control: here, waiting for a signal.
         while (!all_finished()) {
             if (g_signals.load() > 0) {
@@ -241,6 +269,9 @@ int main(int argc, char** argv) {
             usleep(10000);
         }
         for (unsigned l : lcores) rc |= rte_eal_wait_lcore(l);
+    } else if (args.interactive || !args.cmdline_file.empty()) {
+        std::fprintf(stderr, "tcpfp: the prompt needs the worker on its own lcore (EAL -l 0-1)\n");
+        rc = 1;
     } else {
         TLOG(NOTICE, app, "only one lcore: the worker runs on the main lcore (-l 0-1 gives it its own)");
         // Signals reach this thread directly; a watcher is not needed.
@@ -268,6 +299,7 @@ int main(int argc, char** argv) {
     print_port_stats(*port);
     workers.clear();  // the engines' memory goes back before EAL cleanup
     free_rings(*shared);
+    cli::free_mailboxes(*shared);
     close_port(*port);
     rte_eal_cleanup();
     return rc;

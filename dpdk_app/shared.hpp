@@ -47,6 +47,8 @@ struct Shared {
     // Workers whose engine has no connection left after stop().
     std::atomic<unsigned> quiet{0};
     LcoreStats stats[kMaxWorkers];
+    // The prompt's mailboxes (dpdk_app/cli/mailbox.hpp): main lcore -> worker.
+    rte_ring* cli_rings[kMaxWorkers] = {};
 };
 
 }  // namespace tcpfp::app

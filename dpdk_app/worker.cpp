@@ -47,6 +47,7 @@ void Worker::init(int socket) {
     for (const auto& a : cfg_.port.addresses) (void)engine_->add_address(a.addr);
     if (shared_.workers > 1) engine_->set_port_filter({&PortFilterCtx::accept, &port_filter_});
     services_ = std::make_unique<Services>(services_cfg_, *engine_, arp_, mr_.get());
+    cli_ = std::make_unique<cli::Agent>(*engine_, arp_, index_, shared_.cli_rings[index_]);
 }
 
 bool Worker::is_local(wire::Ipv4Addr a) const { return engine_->is_local(a); }
@@ -85,10 +86,13 @@ int Worker::run() {
         drain_output(now);
         services_->on_events(now);
         services_->poll(now);
+        if (cli_->poll(now)) drain_output(now);
         drain_output(now);
         if (now.millis() != last_tick_ms) {
             last_tick_ms = now.millis();
             arp_.tick(last_tick_ms);
+            cli_->service(now);
+            drain_output(now);
             publish();
         }
         tx_.flush();

@@ -12,6 +12,7 @@
 
 #include "dpdk_app/app_config.hpp"
 #include "dpdk_app/arp.hpp"
+#include "dpdk_app/cli/agent.hpp"
 #include "dpdk_app/clock.hpp"
 #include "dpdk_app/drops.hpp"
 #include "dpdk_app/port.hpp"
@@ -72,6 +73,7 @@ private:
     std::unique_ptr<RteMemoryResource> mr_;
     std::unique_ptr<tcp::Engine> engine_;
     std::unique_ptr<Services> services_;
+    std::unique_ptr<cli::Agent> cli_;
     std::uint16_t ip_id_ = 0;
     std::atomic<bool> stop_{false};
     std::atomic<bool> finished_{false};

@@ -54,8 +54,8 @@ def main():
     h.check(r.returncode != 0 and "cannot read" in r.stderr, "missing file: %r" % r.stderr.strip())
     for args, expected in ((["--", "--bogus"], "unknown option '--bogus'"),
                            (["--", "--config"], "--config needs a value"),
-                           (["--", "-i"], "-i: not yet implemented"),
-                           (["--", "--cmdline-file", "x"], "--cmdline-file: not yet implemented")):
+                           (["--", "--cmdline-file"], "--cmdline-file needs a value"),
+                           (["--", "--cmdline-file", "x"], "--cmdline-file x: cannot read")):
         r = run(exe, *args)
         h.check(r.returncode != 0 and expected in r.stderr, "%s -> %r" % (" ".join(args), r.stderr.strip()))
     r = run(exe, "--help")

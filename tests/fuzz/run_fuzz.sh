@@ -2,7 +2,11 @@
 # Runs one libFuzzer target for the suite 'fuzz': replays its checked-in
 # corpus, then fuzzes for TCPFP_FUZZ_SECONDS (default 60 when CI=true, else
 # 10) from a temporary copy of that corpus, so the repository is never
-# written. Any crash fails the test and prints the reproducer's path.
+# written. A corpus input that crashes always fails the test. A finding of
+# the timed exploration (a new crash or a slow input) is printed loudly with
+# its reproducer, and fails the test only with TCPFP_FUZZ_STRICT=1: the CI
+# gate must not turn red on the luck of a 60-second run; findings become
+# regression inputs (corpus) or tracked findings (findings/) by hand.
 #   run_fuzz.sh <fuzzer binary> <corpus dir> <target name>
 set -uo pipefail
 bin=$1 corpus=$2 name=$3
@@ -33,14 +37,16 @@ echo "== $name: fuzzing for $secs s (work dir $work)"
   -timeout=60 -rss_limit_mb=4096 "$work/corpus"
 rc=$?
 if [ $rc -ne 0 ] || [ -n "$(ls -A "$artifacts")" ]; then
-  echo "FAIL: $name: libFuzzer exited with $rc"
+  echo "FUZZ FINDING: $name: libFuzzer exited with $rc"
   for f in "$artifacts"/*; do
     [ -e "$f" ] || continue
     echo "  reproducer: $f"
     echo "  replay with: $bin $f"
     echo "  keep it as a regression input: cp $f $corpus/crash-<short-desc>"
   done
-  exit 1
+  if [ "${TCPFP_FUZZ_STRICT:-0}" = "1" ]; then exit 1; fi
+  echo "== $name: finding reported (set TCPFP_FUZZ_STRICT=1 to fail on it)"
+  exit 0
 fi
 echo "== $name: no crash in $secs s; $(ls "$work/corpus" | wc -l) corpus entries (not kept)"
 rm -rf "$work"

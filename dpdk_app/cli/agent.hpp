@@ -1,0 +1,68 @@
+// The worker side of the prompt: executes CliRequests from the worker's
+// mailbox against the engine the worker owns, and serves the connections the
+// CLI opened or accepted (reads them into a buffer for `expect recv`, or
+// echoes/discards/answers HTTP for `listen ... echo|discard|http|sink|hold`).
+// Runs only on the owning worker's lcore.
+#pragma once
+
+#include <rte_ring.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dpdk_app/cli/mailbox.hpp"
+#include "tcp/engine/engine.hpp"
+
+namespace tcpfp::app {
+class Arp;
+}
+
+namespace tcpfp::app::cli {
+
+class Agent {
+public:
+    Agent(tcp::Engine& engine, Arp& arp, unsigned worker, rte_ring* mailbox);
+
+    // Once per loop iteration: executes at most one request. Returns true when
+    // it did (the caller drains the engine's output).
+    bool poll(tcp::Instant now);
+    // About once a millisecond: accepts on CLI listeners, reads CLI connections.
+    void service(tcp::Instant now);
+
+private:
+    struct Conn {
+        std::uint64_t id = 0;
+        tcp::ConnId h;
+        tcp::FourTuple tuple;
+        Mode mode = Mode::client;
+        std::string rx;              // received, not yet matched by `expect recv`
+        std::string http;            // http mode: request bytes
+        std::uint64_t rx_total = 0;
+        bool eof = false;            // the peer's FIN was read
+        bool closed = false;         // we called close()/abort(): the socket is gone
+    };
+    struct Listener {
+        tcp::ConnId h;
+        wire::Ipv4Addr addr;
+        std::uint16_t port;
+        Mode mode;
+    };
+
+    void execute(Request& r, tcp::Instant now);
+    Conn* find(std::uint64_t id);
+    std::string state_of(const Conn& c) const;
+    void serve(Conn& c, tcp::Instant now);
+    Conn& add(tcp::ConnId h, Mode mode);
+
+    tcp::Engine& engine_;
+    Arp& arp_;
+    unsigned worker_;
+    rte_ring* mailbox_;
+    std::uint64_t next_id_;
+    std::vector<Conn> conns_;
+    std::vector<Listener> listeners_;
+    std::vector<std::uint8_t> scratch_;
+};
+
+}  // namespace tcpfp::app::cli
