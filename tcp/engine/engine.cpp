@@ -138,7 +138,7 @@ std::uint32_t Engine::new_tcb(const FourTuple& tuple, Instant now, int& err) {
     t.rcv_mss = static_cast<std::uint16_t>(config_.mtu - 40);
     t.timer.owner = h.index;
     t.timer.kind = kTimerKindTcb;
-    t.ts_recent_age_s = static_cast<std::uint32_t>(tick(now) / 1000);
+    t.ts_recent_age_h = static_cast<std::uint16_t>(tick(now) / 3'600'000);
     err = 0;
     return h.index;
 }

@@ -235,6 +235,7 @@ private:
     void on_data_acked(Tcb& tcb, SeqNum ack, const InSegment& seg, Instant now);
     void on_our_fin_acked(Tcb& tcb, Instant now);
     void send_challenge_ack(Tcb& tcb, Instant now);
+    void send_oow_ack(Tcb& tcb, Instant now);
     void enter_established(Tcb& tcb, Instant now);
 
     // loss.cpp (engine side): reassembly and loss recovery

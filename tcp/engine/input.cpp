@@ -226,7 +226,7 @@ void Engine::negotiate_options(Tcb& t, const InSegment& seg, Instant now) {
     t.ts_ok = config_.timestamps && o.has_timestamps;
     if (t.ts_ok) {
         t.ts_recent = o.ts_val;
-        t.ts_recent_age_s = static_cast<std::uint32_t>(tick(now) / 1000);
+        t.ts_recent_age_h = static_cast<std::uint16_t>(tick(now) / 3'600'000);
     }
     // MUST-15/SHLD-6: the payload per segment is the smaller MSS less the
     // options every segment will carry (12 bytes of NOP,NOP,TS).
@@ -425,7 +425,7 @@ bool Engine::open_from_cookie(Tcb& lt, const InSegment& seg, Instant now) {
         SynCookies::decode_ts(seg.options.ts_ecr, co);
         t.ts_ok = true;
         t.ts_recent = seg.options.ts_val;
-        t.ts_recent_age_s = static_cast<std::uint32_t>(tick(now) / 1000);
+        t.ts_recent_age_h = static_cast<std::uint16_t>(tick(now) / 3'600'000);
         t.ts_offset = cookies_.ts_offset(seg.tuple);
         t.ws_ok = co.has_wscale;
         t.snd_wscale = co.has_wscale ? co.wscale : 0;

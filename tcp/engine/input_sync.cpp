@@ -139,11 +139,10 @@ bool Engine::check_paws(Tcb& t, const InSegment& seg, Instant now) {
         return false;
     }
     if (seg.has(tcp_flag::rst)) return true;
-    if (tick(now) / 1000 - t.ts_recent_age_s > kPawsIdleMs / 1000) return true;
+    if (static_cast<std::uint16_t>(tick(now) / 3'600'000 - t.ts_recent_age_h) > kPawsIdleMs / 3'600'000) return true;
     if (static_cast<std::int32_t>(seg.options.ts_val - t.ts_recent) >= 0) return true;
     counters_.drop(Drop::paws);
-    counters_.inc(Mib::dup_acks_sent);
-    send_ack(t, now);
+    send_oow_ack(t, now);
     return false;
 }
 
@@ -170,8 +169,7 @@ bool Engine::check_sequence(Tcb& t, const InSegment& seg, Instant now) {
     }
     // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, then drop.
     counters_.drop(Drop::out_of_window);
-    counters_.inc(Mib::dup_acks_sent);
-    send_ack(t, now);
+    send_oow_ack(t, now);
     return false;
 }
 
@@ -180,9 +178,9 @@ void Engine::update_ts_recent(Tcb& t, const InSegment& seg, Instant now) {
     if (!t.ts_ok || !seg.options.has_timestamps) return;
     if (seg.seq <= t.last_ack_sent &&
         (static_cast<std::int32_t>(seg.options.ts_val - t.ts_recent) >= 0 ||
-         tick(now) / 1000 - t.ts_recent_age_s > kPawsIdleMs / 1000)) {
+         static_cast<std::uint16_t>(tick(now) / 3'600'000 - t.ts_recent_age_h) > kPawsIdleMs / 3'600'000)) {
         t.ts_recent = seg.options.ts_val;
-        t.ts_recent_age_s = static_cast<std::uint32_t>(tick(now) / 1000);
+        t.ts_recent_age_h = static_cast<std::uint16_t>(tick(now) / 3'600'000);
     }
 }
 
@@ -526,6 +524,25 @@ bool Engine::accept_fin(Tcb& t, Instant now) {
             break;
     }
     return true;
+}
+
+// RFC 9293 §3.10.7.4 answers an unacceptable segment with an ACK. If the
+// two ends ever disagree about the sequence space, each answer is itself
+// unacceptable to the other and the exchange never ends (an "ACK war").
+// Like Linux (tcp_invalid_ratelimit), at most one such ACK per connection
+// per 500 ms.
+void Engine::send_oow_ack(Tcb& t, Instant now) {
+    // Stored as (8 ms unit + 1) mod 2^16, so 0 means "never".
+    auto stamp = static_cast<std::uint16_t>(tick(now) / 8 + 1);
+    if (stamp == 0) stamp = 1;
+    const auto since = static_cast<std::uint16_t>(stamp - t.oow_ack_at);
+    if (t.oow_ack_at != 0 && since < 500 / 8) {
+        counters_.inc(Mib::oow_acks_limited);
+        return;
+    }
+    t.oow_ack_at = stamp;
+    counters_.inc(Mib::dup_acks_sent);
+    send_ack(t, now);
 }
 
 void Engine::send_challenge_ack(Tcb& t, Instant now) {

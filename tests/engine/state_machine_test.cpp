@@ -699,3 +699,38 @@ TEST(Paws, ForgedTimestampWithBadAckDoesNotPoisonTsRecent) {
 
 }  // namespace
 }  // namespace tcpfp::tcp::test
+
+namespace tcpfp::tcp::test {
+namespace {
+
+// An unacceptable segment draws an ACK (RFC 9293 §3.10.7.4), but at most one
+// per connection per 500 ms: two ends that disagree about the sequence space
+// would otherwise ACK each other for ever (found by the engine fuzzer).
+TEST(AckWar, AcksForUnacceptableSegmentsAreRateLimited) {
+    Net net(test_config(), test_config());
+    Pair p = open_pair(net);
+    const Tcb* t = net.a().tcb(p.a);
+    Craft old;
+    old.tuple = t->tuple;
+    old.seq = t->rcv_nxt.raw() - 100000;  // far left of the window
+    old.ack = t->snd_una.raw();
+    old.flags = wire::tcp_flag::ack;
+    old.options.has_timestamps = true;
+    old.options.ts_val = t->ts_recent + 1;
+    old.payload = {'x'};
+    net.clear_trace();
+    for (int i = 0; i < 10; ++i) net.inject(Side::a, craft(old));
+    EXPECT_EQ(net.sent_by(Side::a).size(), 1u)
+        << "dup " << net.a().counters().get(Mib::dup_acks_sent) << " oow "
+        << net.a().counters().get(Drop::out_of_window) << " paws " << net.a().counters().get(Drop::paws)
+        << " first " << flag_string(net.sent_by(Side::a)[0].flags);
+    EXPECT_EQ(net.a().counters().get(Mib::oow_acks_limited), 9u);
+    net.run_for(Duration::millis(500));
+    net.clear_trace();
+    net.inject(Side::a, craft(old));
+    EXPECT_EQ(net.sent_by(Side::a).size(), 1u) << "a new period allows one more";
+    EXPECT_EQ(state_of(net.a(), p.a), State::established);
+}
+
+}  // namespace
+}  // namespace tcpfp::tcp::test
