@@ -26,22 +26,9 @@ std::uint32_t ByteRing::write(BufferPool& pool, std::span<const std::uint8_t> da
     no_buffer = false;
     limit = std::min(limit, pool.size());
     if (len >= limit || data.empty()) return 0;
-    if (!has_buffer()) {
-        id = pool.acquire();
-        if (!has_buffer()) {
-            no_buffer = true;
-            return 0;
-        }
-        head = 0;
-    }
-    const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(data.size(), limit - len));
-    const std::uint32_t cap = pool.size();
-    const std::uint32_t tail = (head + len) % cap;
-    const std::uint32_t first = std::min(n, cap - tail);
-    std::uint8_t* base = pool.data(id);
-    std::memcpy(base + tail, data.data(), first);
-    if (n > first) std::memcpy(base, data.data() + first, n - first);
-    len += n;
+    const std::uint32_t n =
+        write_at(pool, len, data.first(std::min<std::size_t>(data.size(), limit - len)), no_buffer);
+    extend(n);
     return n;
 }
 

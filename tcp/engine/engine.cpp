@@ -105,7 +105,7 @@ void Engine::post(std::uint32_t index, EventKind kind) {
 }
 
 Tcb* Engine::tcb(ConnId id) { return tcbs_.get(id); }
-const Tcb* Engine::tcb(ConnId id) const { return const_cast<Pool<Tcb>&>(tcbs_).get(id); }
+const Tcb* Engine::tcb(ConnId id) const { return tcbs_.get(id); }
 
 Tcb* Engine::app_tcb(ConnId id, int& err) {
     Tcb* t = tcbs_.get(id);

@@ -168,7 +168,7 @@ public:
     // Direct access for tests and diagnostics; nullptr when stale.
     Tcb* tcb(ConnId id);
     const Tcb* tcb(ConnId id) const;
-    // Calls f(const TimeWaitRecord&, Instant expires) for each record.
+    // Calls f(const TimeWaitRecord&) for each record.
     template <class F>
     void for_each_time_wait(F&& f) const;
     // Calls f(ConnId, const Tcb&) for each control block (listeners included).
@@ -179,7 +179,6 @@ public:
     std::uint32_t ts_now(std::uint32_t ts_offset) const;
 
 private:
-    friend struct EngineTestAccess;
     struct Listener {
         std::uint32_t tcb = kNoIndex;
         std::uint32_t backlog = 0;
@@ -312,14 +311,12 @@ inline constexpr std::uint8_t kTimerKindTimeWait = 2;
 
 template <class F>
 void Engine::for_each_time_wait(F&& f) const {
-    const_cast<Pool<TimeWaitRecord>&>(time_waits_).for_each(
-        [&](PoolHandle, TimeWaitRecord& tw) { f(static_cast<const TimeWaitRecord&>(tw)); });
+    time_waits_.for_each([&](PoolHandle, const TimeWaitRecord& tw) { f(tw); });
 }
 
 template <class F>
 void Engine::for_each_connection(F&& f) const {
-    const_cast<Pool<Tcb>&>(tcbs_).for_each(
-        [&](PoolHandle h, Tcb& t) { f(h, static_cast<const Tcb&>(t)); });
+    tcbs_.for_each([&](PoolHandle h, const Tcb& t) { f(h, t); });
 }
 
 }  // namespace tcpfp::tcp
