@@ -60,7 +60,7 @@ def main():
         h.check(r.returncode != 0 and expected in r.stderr, "%s -> %r" % (" ".join(args), r.stderr.strip()))
     r = run(exe, "--help")
     h.check(r.returncode == 0 and "--config FILE" in r.stdout, "--help prints usage and exits 0")
-    for name in ("tap.ini", "nic.ini", "bench-ring.ini"):
+    for name in ("tap.ini", "nic.ini", "pair-server.ini", "pair-client.ini"):
         r = run(exe, "--", "--config", os.path.join(root, "config", name), "--check-config")
         h.check(r.returncode == 0 and r.stdout.strip().endswith(": ok"),
                 "config/%s validates (%r)" % (name, r.stdout.strip() + r.stderr.strip()))
