@@ -19,6 +19,41 @@ T* allocate_array(std::pmr::memory_resource* mr, std::size_t n) {
     return p;
 }
 
+constexpr const char* kTimerKindNames[] = {"none",    "syn_retry",  "retransmit",
+                                           "persist", "delayed_ack", "keepalive",
+                                           "fin_wait_2", "linger",   "time_wait"};
+static_assert(std::size(kTimerKindNames) == static_cast<std::size_t>(TimerKind::count));
+
+// rtx_deadline serves three timers; conn_deadline two (see Tcb).
+TimerKind rtx_kind(const Tcb& t) {
+    if (t.persist) return TimerKind::persist;
+    if (t.state == State::syn_sent || t.state == State::syn_received) return TimerKind::syn_retry;
+    return TimerKind::retransmit;
+}
+TimerKind conn_kind(const Tcb& t) { return t.lingering ? TimerKind::linger : TimerKind::fin_wait_2; }
+
+// The earliest of a control block's deadlines and its kind (the one wheel
+// entry fires at it: Engine::rearm).
+TimerKind earliest_timer(const Tcb& t, TickMs& due) {
+    TimerKind k = TimerKind::none;
+    due = kNoDeadline;
+    auto consider = [&](TickMs d, TimerKind kind) {
+        if (d < due) {
+            due = d;
+            k = kind;
+        }
+    };
+    consider(t.rtx_deadline, rtx_kind(t));
+    consider(t.delack_deadline, TimerKind::delayed_ack);
+    consider(t.keepalive_deadline, TimerKind::keepalive);
+    consider(t.conn_deadline, conn_kind(t));
+    return k;
+}
+
+std::int64_t left_ms(TickMs due, TickMs now) {
+    return due <= now ? 0 : static_cast<std::int64_t>(due - now);
+}
+
 SipKey derive_key(std::uint64_t seed, std::uint64_t purpose) {
     Random r(seed ^ (purpose * 0x9e3779b97f4a7c15ull));
     return SipKey{r.next_u64(), r.next_u64()};
@@ -616,7 +651,55 @@ int Engine::info(ConnId id, ConnInfo& out) const {
     out.error = t->so_error;
     out.peer_closed = t->peer_fin || t->shut_rd;
     out.orphan = t->orphan;
+    out.ts_ok = t->ts_ok;
+    out.sack_ok = t->sack_ok;
+    out.ws_ok = t->ws_ok;
+    out.snd_wscale = t->snd_wscale;
+    out.rcv_wscale = t->rcv_wscale;
+    out.snd_mss = t->snd_mss;
+    out.rcv_mss = t->rcv_mss;
+    out.snd_wnd = t->snd_wnd;
+    out.rcv_wnd = t->rcv_adv > t->rcv_nxt ? static_cast<std::uint32_t>(t->rcv_adv - t->rcv_nxt) : 0;
+    out.in_flight = static_cast<std::uint32_t>(t->snd_max - t->snd_una);
+    out.cwnd = t->cwnd;
+    out.ssthresh = t->ssthresh;
+    out.srtt_us = t->srtt_us;
+    out.rttvar_us = t->rttvar_us;
+    out.rto_ms = t->rto_ms;
+    out.backoff = t->backoff;
+    out.retries = t->retries;
+    TickMs due = kNoDeadline;
+    out.timer = earliest_timer(*t, due);
+    out.timer_left_ms = out.timer == TimerKind::none ? -1 : left_ms(due, tick(now_));
     return 0;
+}
+
+const char* to_string(TimerKind k) { return kTimerKindNames[static_cast<std::size_t>(k)]; }
+
+TimerSummary Engine::timer_summary() const {
+    TimerSummary s;
+    for (auto& n : s.next_ms) n = -1;
+    const TickMs nowt = tick(now_);
+    auto note_left = [&](TimerKind k, std::int64_t left) {
+        const auto i = static_cast<std::size_t>(k);
+        ++s.count[i];
+        if (s.next_ms[i] < 0 || left < s.next_ms[i]) s.next_ms[i] = left;
+    };
+    auto note = [&](TimerKind k, TickMs due) { note_left(k, left_ms(due, nowt)); };
+    tcbs_.for_each([&](PoolHandle, const Tcb& t) {
+        if (t.rtx_deadline != kNoDeadline) note(rtx_kind(t), t.rtx_deadline);
+        if (t.delack_deadline != kNoDeadline) note(TimerKind::delayed_ack, t.delack_deadline);
+        if (t.keepalive_deadline != kNoDeadline) note(TimerKind::keepalive, t.keepalive_deadline);
+        if (t.conn_deadline != kNoDeadline) note(conn_kind(t), t.conn_deadline);
+    });
+    for_each_time_wait_info([&](const TimeWaitInfo& tw) { note_left(TimerKind::time_wait, tw.left_ms); });
+    s.wheel_entries = wheel_.armed_count();
+    const Instant next = wheel_.next_deadline();
+    s.wheel_next_ms = next == Instant::max() ? -1
+                      : next <= now_         ? 0
+                                             : (next - now_).as_micros() / 1000;
+    s.carried_over = wheel_.carried_over();
+    return s;
 }
 
 }  // namespace tcpfp::tcp

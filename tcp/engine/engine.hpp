@@ -4,6 +4,7 @@
 // share nothing, so nothing here locks.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory_resource>
 #include <span>
@@ -86,6 +87,22 @@ struct ConnectParams {
     SocketOptions options;
 };
 
+// The kinds of pending timer a connection or TIME_WAIT record can have (the
+// labels of `ss -o`, finer grained).
+enum class TimerKind : std::uint8_t {
+    none,
+    syn_retry,    // SYN or SYN-ACK retransmission (RFC 9293 §3.8.1)
+    retransmit,   // RFC 6298 retransmission timer
+    persist,      // zero-window probe (RFC 9293 §3.8.6.1)
+    delayed_ack,  // RFC 9293 §3.8.6.3 / RFC 1122 4.2.3.2
+    keepalive,    // RFC 9293 §3.8.4
+    fin_wait_2,   // orphaned FIN_WAIT_2 timeout
+    linger,       // SO_LINGER timeout
+    time_wait,    // 2*MSL (RFC 9293 §3.10.7.4)
+    count,
+};
+const char* to_string(TimerKind k);
+
 // What `ss -tan` shows, for one connection.
 struct ConnInfo {
     State state = State::closed;
@@ -97,6 +114,40 @@ struct ConnInfo {
     std::uint8_t error = 0;        // pending SO_ERROR
     bool peer_closed = false;      // the peer's FIN arrived (or SHUT_RD)
     bool orphan = false;
+    // What `ss -tan -i -o` adds: options, windows, RTT, and the earliest
+    // pending timer with the time left (relative to the engine's last `now`).
+    bool ts_ok = false;
+    bool sack_ok = false;
+    bool ws_ok = false;
+    std::uint8_t snd_wscale = 0, rcv_wscale = 0;
+    std::uint16_t snd_mss = 0, rcv_mss = 0;
+    std::uint32_t snd_wnd = 0;     // the peer's window (scaled)
+    std::uint32_t rcv_wnd = 0;     // our window as last advertised: RCV.ADV - RCV.NXT
+    std::uint32_t in_flight = 0;   // SND.MAX - SND.UNA
+    std::uint32_t cwnd = 0, ssthresh = 0;
+    std::uint32_t srtt_us = 0, rttvar_us = 0, rto_ms = 0;
+    std::uint8_t backoff = 0, retries = 0;
+    TimerKind timer = TimerKind::none;
+    std::int64_t timer_left_ms = -1;  // -1 with TimerKind::none; 0 when due
+};
+
+// One TIME_WAIT record as the prompt lists it (the record is not a Tcb).
+struct TimeWaitInfo {
+    FourTuple tuple;
+    bool ts_ok = false;
+    std::uint16_t window = 0;
+    std::int64_t left_ms = 0;  // until the record is deleted (2*MSL after entry)
+};
+
+// Armed timers by kind (a control block counts once per pending deadline,
+// though it holds one wheel entry) and the earliest expiry of each kind.
+struct TimerSummary {
+    static constexpr std::size_t kKinds = static_cast<std::size_t>(TimerKind::count);
+    std::uint64_t count[kKinds] = {};
+    std::int64_t next_ms[kKinds] = {};  // time left to the earliest; -1 when none armed
+    std::size_t wheel_entries = 0;      // TimerWheel::armed_count()
+    std::int64_t wheel_next_ms = -1;    // TimerWheel::next_deadline() - now (may be early); -1 idle
+    std::uint64_t carried_over = 0;     // TimerWheel::carried_over()
 };
 
 // Caller's hint that the NIC already verified checksums.
@@ -153,6 +204,12 @@ public:
     int get_option(ConnId id, SockOpt opt, std::int64_t& value) const;
     int take_error(ConnId id);  // SO_ERROR: returns and clears the pending errno
     int info(ConnId id, ConnInfo& out) const;
+    // Calls f(const TimeWaitInfo&) for each TIME_WAIT record.
+    template <class F>
+    void for_each_time_wait_info(F&& f) const;
+    // Walks every control block and TIME_WAIT record: O(connections), for
+    // the prompt's `show timers`, not the fast path.
+    TimerSummary timer_summary() const;
 
     // --- inspection ---
     const Counters& counters() const { return counters_; }
@@ -312,6 +369,19 @@ inline constexpr std::uint8_t kTimerKindTimeWait = 2;
 template <class F>
 void Engine::for_each_time_wait(F&& f) const {
     time_waits_.for_each([&](PoolHandle, const TimeWaitRecord& tw) { f(tw); });
+}
+
+template <class F>
+void Engine::for_each_time_wait_info(F&& f) const {
+    time_waits_.for_each([&](PoolHandle, const TimeWaitRecord& tw) {
+        TimeWaitInfo i;
+        i.tuple = tw.tuple;
+        i.ts_ok = tw.ts_ok;
+        i.window = tw.window;
+        const Duration left = wheel_.tick_instant(tw.timer.expires) - now_;
+        i.left_ms = std::max<std::int64_t>(0, (left.as_micros() + 999) / 1000);
+        f(i);
+    });
 }
 
 template <class F>
