@@ -11,16 +11,20 @@ namespace tcpfp::app {
     X(eth_malformed, "Ethernet frame too short or bad VLAN tagging")                  \
     X(eth_not_for_us, "destination MAC is neither ours nor broadcast")                \
     X(eth_own_source, "source MAC is our own (net_tap kernel side sharing our MAC?)") \
+    X(eth_bad_source, "source MAC is multicast or broadcast (never a sender's)")      \
     X(eth_unknown_type, "EtherType is neither IPv4 nor ARP (IPv6, LLDP, ...)")        \
     X(arp_malformed, "ARP packet not Ethernet/IPv4 or truncated")                     \
     X(arp_not_for_us, "ARP request for an address we do not own")                    \
     X(arp_bad_sender, "ARP sender address is unusable or one of ours")                \
+    X(ip_truncated, "IPv4 packet shorter than the 20-byte header")                   \
     X(ip_bad_version, "IPv4 header: version is not 4")                               \
-    X(ip_bad_length, "IPv4 header: bad header or total length")                       \
+    X(ip_bad_ihl, "IPv4 header: IHL below 5 or past the frame")                       \
+    X(ip_bad_length, "IPv4 header: total length below the header or past the frame")  \
     X(ip_bad_checksum, "IPv4 header checksum wrong")                                  \
     X(ip_fragment, "IPv4 fragment (no reassembly)")                                   \
     X(ip_ttl_zero, "IPv4 TTL 0")                                                      \
     X(ip_not_for_us, "IPv4 destination is not a local address")                       \
+    X(ip_land, "IPv4 source equals destination (LAND attack)")                       \
     X(ip_bad_source, "IPv4 source is broadcast, multicast, unspecified or our own")   \
     X(ip_unknown_proto, "IPv4 protocol is neither TCP nor ICMP")                      \
     X(icmp_malformed, "ICMP message truncated or bad checksum")                       \

@@ -18,6 +18,17 @@ namespace tcpfp::app {
 namespace {
 constexpr std::uint32_t kMaxBurst = 256;
 constexpr auto kDrainTime = tcp::Duration::seconds(2);  // for connections to close at stop
+
+// RFC 791 §3.1 header checks, each under its own counter.
+AppDrop ipv4_drop_reason(wire::WireError e) {
+    switch (e) {
+        case wire::WireError::ip_truncated: return AppDrop::ip_truncated;
+        case wire::WireError::ip_bad_version: return AppDrop::ip_bad_version;
+        case wire::WireError::ip_bad_ihl:
+        case wire::WireError::ip_header_truncated: return AppDrop::ip_bad_ihl;
+        default: return AppDrop::ip_bad_length;
+    }
+}
 }  // namespace
 
 Worker::Worker(const AppConfig& cfg, const Port& port, Shared& shared, unsigned index)
@@ -142,6 +153,8 @@ void Worker::rx_frame(rte_mbuf* m, tcp::Instant now, bool from_peer) {
     if (eth->dst != port_.mac && !eth->dst.is_broadcast()) {
         return tx_.drop(m, AppDrop::eth_not_for_us);
     }
+    // IEEE 802.3 §3.2.3: a source address is always an individual address.
+    if (eth->src.is_multicast()) return tx_.drop(m, AppDrop::eth_bad_source);
     switch (eth->ethertype) {
         case wire::ethertype::arp:
             // Every worker resolves next hops for its own TX, so each learns
@@ -255,9 +268,9 @@ void Worker::publish() {
 
 void Worker::rx_ipv4(rte_mbuf* m, std::size_t l2_len, std::span<const std::uint8_t> packet,
                      tcp::Instant now) {
-    if (packet.empty() || (packet[0] >> 4) != 4) return tx_.drop(m, AppDrop::ip_bad_version);
+    if (packet.size() < wire::kIpv4MinHeaderLen) return tx_.drop(m, AppDrop::ip_truncated);
     auto ip = wire::Ipv4View::parse(packet);
-    if (!ip) return tx_.drop(m, AppDrop::ip_bad_length);
+    if (!ip) return tx_.drop(m, ipv4_drop_reason(ip.error()));
     tcp::RxOffload rx;
     const auto ip_flags = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
     if (port_.rx_checksum && ip_flags == RTE_MBUF_F_RX_IP_CKSUM_BAD) {
@@ -272,6 +285,7 @@ void Worker::rx_ipv4(rte_mbuf* m, std::size_t l2_len, std::span<const std::uint8
     if (ip->ttl() == 0) return tx_.drop(m, AppDrop::ip_ttl_zero);
     if (!is_local(ip->dst())) return tx_.drop(m, AppDrop::ip_not_for_us);
     const auto src = ip->src();
+    if (src == ip->dst()) return tx_.drop(m, AppDrop::ip_land);
     if (src.is_unspecified() || src.is_broadcast() || src.is_multicast() || is_local(src)) {
         return tx_.drop(m, AppDrop::ip_bad_source);
     }
@@ -372,8 +386,11 @@ void Worker::print_stats() const {
                 ", chargen bytes sent %" PRIu64 "\n",
                 w, services_->passive_closes(), services_->chargen_bytes());
     const auto& c = engine_->counters();
-    std::printf("engine %u: %zu connection(s), %zu TIME_WAIT record(s)\n", w,
-                engine_->connection_count(), engine_->time_wait_count());
+    // Leak accounting (scripts/soak.sh): everything below returns to 0 when idle.
+    std::printf("engine %u: %zu connection(s), %zu TIME_WAIT record(s), buffers in use %u, "
+                "timers armed %zu, loss states %zu\n",
+                w, engine_->connection_count(), engine_->time_wait_count(),
+                engine_->buffers_in_use(), engine_->armed_timers(), engine_->loss_states_in_use());
     for (std::size_t i = 0; i < c.mib.size(); ++i) {
         if (c.mib[i] == 0) continue;
         const auto k = static_cast<tcp::Mib>(i);
