@@ -21,12 +21,13 @@ ninja -C build
 meson test -C build --print-errorlogs --num-processes 2
 
 # The sanitizer build runs every suite that needs no DPDK port of its own
-# (e2e and cli run the DPDK program against Linux; the release build covers them).
+# (e2e, cli, robust and bench run the DPDK program against Linux or its pair;
+# the release build covers them).
 configure build-asan -Dwerror=true -Dbuildtype=debug -Db_sanitize=address,undefined \
   -Db_lundef=false
 ninja -C build-asan
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
-  meson test -C build-asan --print-errorlogs --num-processes 2 --no-suite e2e --no-suite cli
+  meson test -C build-asan --print-errorlogs --num-processes 2 --no-suite e2e --no-suite cli --no-suite robust --no-suite bench
 
 # The fuzz build (clang, libFuzzer, ASan+UBSan): replays each target's corpus,
 # then fuzzes each for TCPFP_FUZZ_SECONDS (60 on CI, 10 otherwise).
