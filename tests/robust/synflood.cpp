@@ -8,7 +8,9 @@
 //            [--rate PPS (0: as fast as possible)] [--seconds S] [--frames N]
 //            [--src-net 10.0.0.0/8] [--seed N]
 //
-// Prints one line: `synflood: sent N frames in S s (R frames/s), E send errors`.
+// Prints one line: `synflood: sent N frames in S s (R frames/s), E send errors`:
+// N frames the interface accepted, E frames it refused (ENOBUFS: its queue
+// was full; those also count as the interface's TX drops).
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
@@ -225,11 +227,11 @@ int main(int argc, char** argv) {
         }
         const int n = sendmmsg(fd, msgs.data(), kBatch, 0);
         if (n < 0) {
-            errors += kBatch;  // ENOBUFS: the tap's queue is full; count and go on
+            ++errors;  // ENOBUFS: the tap's queue was full and dropped the first frame
             continue;
         }
         sent += static_cast<unsigned>(n);
-        errors += kBatch - static_cast<unsigned>(n);
+        if (static_cast<unsigned>(n) < kBatch) ++errors;  // the frame after the last one sent
     }
     const double secs = now_s() - start;
     std::printf("synflood: sent %llu frames in %.2f s (%.0f frames/s), %llu send errors\n",

@@ -228,3 +228,66 @@ def final_stats(log):
 
 def drops(stats):
     return {k: v for k, v in stats.items() if k.startswith(("app.", "eng.")) and v}
+
+
+class Tcpfp(h.Tcpfp):
+    """harness.Tcpfp with extra application arguments (e.g. --cmdline-file):
+    with a script and no -i, tcpfp exits by itself when the script ends."""
+
+    def __init__(self, exe, config, app_args=(), lcores="0-1", workers=1):
+        super().__init__(exe, config, lcores, workers)
+        self.app_args = list(app_args)
+
+    def start(self):
+        import subprocess
+        log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [self.exe, "-l", self.lcores, "--no-huge", "-m", "1024", "--no-pci",
+             "--vdev=net_tap0,iface=" + h.IFACE, "--file-prefix=robust-%d" % os.getpid(),
+             "--", "--config", self.config] + self.app_args,
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        h.wait_until(lambda: len(re.findall(r"worker \d+ on lcore \d+ running", self.log())) >=
+                     self.workers or self.proc.poll() is not None, 20, "tcpfp's workers to start")
+        if self.proc.poll() is not None:
+            print(self.log())
+            h.fail("tcpfp exited at start")
+        h.sh("ip", "link", "set", h.IFACE, "address", h.KERNEL_MAC, check=True)
+
+    def rss_kib(self):
+        for line in open("/proc/%d/status" % self.proc.pid):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    def wait_exit(self, timeout):
+        """For script mode: the exit status once the script has run."""
+        import subprocess
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            print(self.log())
+            h.fail("tcpfp did not finish its script within %d s" % timeout)
+        log = self.log()
+        brief = "\n".join(l if not l.startswith('{"lcores"') else l[:100] + "..." for l in log.splitlines())
+        print("---- tcpfp log ----\n" + brief + "\n-------------------", flush=True)
+        return rc, log
+
+
+def stats_json_lines(log):
+    """Every `show tcp stats json` total printed so far, in order."""
+    import json
+    out = []
+    for line in log.splitlines():
+        if line.startswith('{"lcores":'):
+            out.append(json.loads(line)["total"])
+    return out
+
+
+def link_stats(iface=h.IFACE):
+    """Kernel-side counters of the tap (tx = towards tcpfp)."""
+    import json
+    j = json.loads(h.sh("ip", "-j", "-s", "link", "show", iface).stdout)[0]["stats64"]
+    return {"tx_packets": j["tx"]["packets"], "tx_dropped": j["tx"]["dropped"],
+            "rx_packets": j["rx"]["packets"], "rx_dropped": j["rx"]["dropped"]}

@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""SYN flood (RFC 4987) over the tap. tests/robust/synflood (C++, AF_PACKET,
+sendmmsg, precomputed frames) sends SYNs to tcpfp's HTTP port from random
+spoofed sources in 10.0.0.0/8 and random ports. tcpfp routes its SYN-ACKs
+to those sources through the gateway 172.16.48.1 (Linux, which does not
+forward and drops them), so every spoofed SYN costs tcpfp a full SYN-ACK.
+
+Phase 1 (2 s) floods as fast as the tool can write, to measure the ceiling:
+SYN/s offered, and how many the tap passes to tcpfp (net_tap reads one frame
+per syscall; the kernel drops the rest in the tap's queue). Phase 2
+(TCPFP_FLOOD_SECONDS, 5) floods at 80 % of that ceiling while a Linux client
+keeps fetching http://172.16.48.2/ (connect, GET, read to close). Asserted:
+  - every legitimate fetch succeeds, and some went through SYN cookies
+    (syncookies_ok > 0) once the listener's SYN queue (128) was full;
+  - the SYN-ACKs Linux received carry MSS, window scale, SACK-permitted and
+    timestamps (RFC 4987 §3.6: encoded in the ISN and TSval);
+  - the counters show the flood (syncookies_sent for most frames received);
+  - memory stays bounded: control blocks <= [engine] max_connections in every
+    one-second sample (the script's `expect stat connections <= ...`), RSS
+    growth under 64 MiB, every mbuf back;
+  - the tool offered at least TCPFP_FLOOD_MIN_RATE (20000) SYN/s.
+The rates are printed (`ceiling:`, `flood:`, `total:` lines).
+
+    syn_flood_test.py TCPFP_EXE SOURCE_ROOT     (env TCPFP_SYNFLOOD: the flood tool)
+"""
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import rawnet as r  # noqa: E402
+
+h = r.h
+SECONDS = float(os.environ.get("TCPFP_FLOOD_SECONDS", "5"))
+CEILING_SECONDS = 2
+MIN_RATE = float(os.environ.get("TCPFP_FLOOD_MIN_RATE", "20000"))
+MAX_CONN = 4096
+BODY = b"hello from tcpfp\n"
+
+
+def fetch():
+    s = socket.create_connection((r.TCPFP_IP, 80), timeout=30)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: tcpfp\r\nConnection: close\r\n\r\n")
+    data = b""
+    while True:
+        c = s.recv(65536)
+        if not c:
+            break
+        data += c
+    s.close()
+    return data.endswith(BODY) and data.startswith(b"HTTP/1.1 200")
+
+
+def legit_loop(stop, result):
+    while not stop.is_set():
+        try:
+            ok = fetch()
+        except OSError as e:
+            ok = False
+            result["errors"].append(str(e))
+        result["ok" if ok else "failed"] += 1
+        time.sleep(0.02)
+
+
+def script(path, samples):
+    lines = ["wait arp %s timeout 10000" % h.PEER, "echo PEER-FLOOD"]
+    for _ in range(samples):
+        lines += ["show tcp stats json", "expect stat connections <= %d" % MAX_CONN, "sleep 1000"]
+    lines += ["show tcp stats json", "expect stat syncookies_sent > 0"]
+    open(path, "w").write("\n".join(lines) + "\n")
+    return path
+
+
+def main():
+    h.enter_namespace()
+    exe, root = sys.argv[1], sys.argv[2]
+    flood = os.environ.get("TCPFP_SYNFLOOD") or os.path.join(os.path.dirname(exe), "..", "tests",
+                                                              "robust", "synflood")
+    r.disable_ipv6()
+    d = __import__("tempfile").mkdtemp(prefix="tcpfp-flood-")
+    cfg = h.write_config(os.path.join(root, "config", "tap.ini"),
+                         {("services", "seed_client"): "off", ("engine", "max_connections"): str(MAX_CONN)},
+                         os.path.join(d, "flood.ini"))
+    text = open(cfg).read().replace("[port0]\n", "[port0]\ngateway = 172.16.48.1\n", 1)
+    open(cfg, "w").write(text)
+    t = r.Tcpfp(exe, cfg, ["--cmdline-file", script(os.path.join(d, "flood.cmd"), int(SECONDS) + CEILING_SECONDS + 10)])
+    t.start()
+    t.peer_up()
+    h.sh("ip", "link", "set", h.IFACE, "txqueuelen", "10000")
+    h.wait_until(lambda: "PEER-FLOOD" in t.log(), 15, "the script to start")
+    mac = r.tcpfp_mac()
+    h.check(fetch(), "a fetch before the flood works")
+    cap = h.Capture(os.path.join(d, "synack.pcap"),
+                    "src host 172.16.48.2 and dst host 172.16.48.1 and "
+                    "tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack)")
+    rss0 = t.rss_kib()
+
+    def flood_run(seconds, rate):
+        link0 = r.link_stats()
+        proc = subprocess.Popen([flood, "--iface", h.IFACE, "--dst-mac", mac, "--src-mac", h.KERNEL_MAC,
+                                 "--dst", r.TCPFP_IP, "--dport", "80", "--seconds", str(seconds),
+                                 "--rate", str(int(rate)), "--src-net", "10.0.0.0/8"],
+                                stdout=subprocess.PIPE, text=True)
+        return proc, link0
+
+    def flood_result(proc, link0):
+        out, _ = proc.communicate(timeout=60)
+        link1 = r.link_stats()
+        print(out.strip(), flush=True)
+        m = re.search(r"sent (\d+) frames in ([\d.]+) s .*, (\d+) send errors", out)
+        h.check(proc.returncode == 0 and m is not None, "the flood tool ran")
+        # Offered: accepted by the tap, or refused because its queue was full.
+        return dict(offered=int(m.group(1)) + int(m.group(3)), secs=float(m.group(2)),
+                    passed=link1["tx_packets"] - link0["tx_packets"],
+                    dropped=link1["tx_dropped"] - link0["tx_dropped"])
+
+    # Phase 1: as fast as possible, to measure what the tap carries into tcpfp.
+    a = flood_result(*flood_run(CEILING_SECONDS, 0))
+    ceiling = a["passed"] / a["secs"]
+    print("ceiling: %d SYNs offered in %.1f s = %.0f SYN/s; the tap passed %d = %.0f SYN/s to tcpfp "
+          "(%.1f %%), dropped %d in its queue" % (a["offered"], a["secs"], a["offered"] / a["secs"],
+                                                  a["passed"], ceiling, 100.0 * a["passed"] / max(a["offered"], 1),
+                                                  a["dropped"]), flush=True)
+    h.check(a["offered"] / a["secs"] >= MIN_RATE, "the flood tool offered %.0f SYN/s (>= %.0f)"
+            % (a["offered"] / a["secs"], MIN_RATE))
+
+    # Phase 2: at 80 % of that ceiling (the tap then loses few legitimate frames)
+    # while a Linux client keeps fetching.
+    cap = h.Capture(os.path.join(d, "synack.pcap"),
+                    "src host 172.16.48.2 and dst host 172.16.48.1 and "
+                    "tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack)")
+    stop, result = threading.Event(), {"ok": 0, "failed": 0, "errors": []}
+    proc, link0 = flood_run(SECONDS, 0.8 * ceiling)
+    time.sleep(0.3)  # the SYN queue fills within milliseconds; fetch from then on
+    client = threading.Thread(target=legit_loop, args=(stop, result))
+    client.start()
+    b = flood_result(proc, link0)
+    stop.set()
+    client.join(timeout=60)
+    rss1 = t.rss_kib()
+    cap.stop()
+    print("flood: %d SYNs offered in %.1f s = %.0f SYN/s; the tap passed %d (%d dropped); "
+          "%d legitimate fetches" % (b["offered"], b["secs"], b["offered"] / b["secs"], b["passed"],
+                                     b["dropped"], result["ok"]), flush=True)
+
+    h.check(result["ok"] > 0 and result["failed"] == 0,
+            "every legitimate fetch during the flood succeeded (%d ok, %d failed %s)"
+            % (result["ok"], result["failed"], result["errors"][:3]))
+    rc, log = t.wait_exit(SECONDS + 30)
+    h.check(rc == 0, "the script's bounds held (control blocks <= %d every second; exit %d)" % (MAX_CONN, rc))
+    samples = r.stats_json_lines(log)
+    peak = max(s["connections"] for s in samples)
+    s = r.final_stats(log)
+    rx = s.get("rx_frames", 0)
+    cookies, cookies_ok = s.get("mib.syncookies_sent", 0), s.get("mib.syncookies_ok", 0)
+    offered = a["offered"] + b["offered"]
+    print("total: %d SYNs offered; tcpfp received %d frames (%.1f %% of those offered; port rx %d, "
+          "rx missed %d), sent %d SYN cookies; peak control blocks %d; RSS %d -> %d KiB"
+          % (offered, rx, 100.0 * rx / max(offered, 1), s.get("port.rx", 0), s.get("port.rx_missed", 0),
+             cookies, peak, rss0, rss1), flush=True)
+    h.check(cookies >= rx // 2, "the counters show the flood: %d SYN cookies for %d frames received" % (cookies, rx))
+    h.check(cookies_ok > 0, "legitimate connections completed through SYN cookies (syncookies_ok %d)" % cookies_ok)
+    h.check(peak <= MAX_CONN, "control blocks peaked at %d <= %d" % (peak, MAX_CONN))
+    h.check(rss1 - rss0 < 64 * 1024, "RSS grew by %d KiB (< 64 MiB)" % (rss1 - rss0))
+    h.check(s.get("held", -1) == s.get("baseline", -2), "every mbuf came back (held %s, baseline %s)"
+            % (s.get("held"), s.get("baseline")))
+
+    # RFC 4987 §3.6 / RFC 7323: the SYN-ACKs Linux got keep their options.
+    fields = h.sh("tshark", "-r", cap.path, "-T", "fields", "-e", "tcp.options.mss_val",
+                  "-e", "tcp.options.wscale.shift", "-e", "tcp.options.sack_perm",
+                  "-e", "tcp.options.timestamp.tsval").stdout.splitlines()
+    full = [f for f in fields if all(x.strip() for x in f.split("\t"))]
+    h.check(len(fields) >= result["ok"] and len(full) == len(fields),
+            "all %d SYN-ACKs to the legitimate client carry MSS, window scale, SACK-permitted and "
+            "timestamps (e.g. %r)" % (len(fields), fields[-1] if fields else None))
+
+
+if __name__ == "__main__":
+    main()
