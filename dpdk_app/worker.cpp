@@ -95,6 +95,7 @@ int Worker::run() {
         poll_rings(now);
         engine_->advance(now);
         drain_output(now);
+        cli_->on_events(now);  // the traffic generator sees its events before the services drain them
         services_->on_events(now);
         services_->poll(now);
         if (cli_->poll(now)) drain_output(now);

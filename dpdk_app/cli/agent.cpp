@@ -19,7 +19,10 @@ Agent::Agent(tcp::Engine& engine, Arp& arp, unsigned worker, rte_ring* mailbox)
       worker_(worker),
       mailbox_(mailbox),
       next_id_(worker * kIdStride + 1),
-      scratch_(16384) {}
+      scratch_(16384),
+      gen_(engine, worker) {}
+
+void Agent::on_events(tcp::Instant now) { gen_.on_events(engine_.events(), now); }
 
 bool Agent::poll(tcp::Instant now) {
     if (mailbox_ == nullptr) return false;
@@ -293,6 +296,17 @@ void Agent::execute(Request& r, tcp::Instant now) {
             return;
         case Op::arp_probe:
             r.num = arp_.probe(r.tuple.remote_ip, now.millis()) ? 1 : 0;
+            return;
+        case Op::gen_start: {
+            std::string why;
+            if (!gen_.start(r.gen, now, why)) return fail(why);
+            return;
+        }
+        case Op::gen_stop:
+            gen_.stop(now);
+            return;
+        case Op::gen_report:
+            gen_.report(r.gen_report, now);
             return;
     }
 }

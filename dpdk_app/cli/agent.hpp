@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dpdk_app/cli/mailbox.hpp"
+#include "dpdk_app/cli/gen.hpp"
 #include "tcp/engine/engine.hpp"
 
 namespace tcpfp::app {
@@ -29,6 +30,9 @@ public:
     bool poll(tcp::Instant now);
     // About once a millisecond: accepts on CLI listeners, reads CLI connections.
     void service(tcp::Instant now);
+    // Every loop iteration, before the services drain engine.events(): drives
+    // the traffic generator (cli/gen.hpp) with the events of its connections.
+    void on_events(tcp::Instant now);
 
 private:
     struct Conn {
@@ -63,6 +67,7 @@ private:
     std::vector<Conn> conns_;
     std::vector<Listener> listeners_;
     std::vector<std::uint8_t> scratch_;
+    Generator gen_;
 };
 
 }  // namespace tcpfp::app::cli

@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "dpdk_app/cli/gen_commands.hpp"
 #include "dpdk_app/cli/mailbox.hpp"
 #include "tcp/engine/counters.hpp"
 #include "tcp/engine/state.hpp"
@@ -853,6 +854,22 @@ void build_commands() {
         [](Args&) { seed_client(""); });
     add("seed-client <raddr:rport>", "the same against another peer",
         [](Args& a) { seed_client(arg(a, 1)); });
+    // The traffic generators (gen_commands.cpp) through the same table.
+    GenHost host{g.cfg, g.shared, g.stop,
+                 [](unsigned w, std::unique_ptr<Request>& r) { return call(w, r); },
+                 [](const std::string& why) { failf("%s", why.c_str()); }};
+    add_gen_commands(host, [&add](const char* spec, const char* help,
+                                  std::function<void(const GenArgs&)> run) {
+        add(spec, help, [run = std::move(run)](Args& a) {
+            GenArgs ga;
+            for (std::size_t i = 0; i < kMaxTokens; ++i) {
+                ga.s[i].assign(a.s[i], strnlen(a.s[i], sizeof a.s[i]));
+                ga.n[i] = a.n[i];
+            }
+            ga.rest.assign(a.rest, strnlen(a.rest, sizeof a.rest));
+            run(ga);
+        });
+    });
 }
 
 void on_parsed(void* parsed, cmdline*, void* data) {
@@ -991,6 +1008,7 @@ Prompt::Prompt(const AppConfig& cfg, const Port& port, Shared& shared, const std
 }
 
 Prompt::~Prompt() {
+    gen_shutdown();
     for (auto& c : g.commands) std::free(c->inst);
     g.commands.clear();
     g.ctx.clear();

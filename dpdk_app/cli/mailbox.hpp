@@ -14,6 +14,7 @@
 #include "tcp/engine/counters.hpp"
 #include "tcp/engine/state.hpp"
 #include "tcp/base/four_tuple.hpp"
+#include "dpdk_app/cli/gen.hpp"
 
 namespace tcpfp::app::cli {
 
@@ -33,6 +34,9 @@ enum class Op : std::uint8_t {
     set_timers,   // num = timewait ms (or -1), num2 = fin_wait_2 ms (or -1)
     arp,          // reply: text
     arp_probe,    // tuple.remote_ip; reply: num = 1 when resolved (else resolving starts)
+    gen_start,    // gen: the worker's share of a traffic generator (cli/gen.hpp)
+    gen_stop,     // stops the worker's generator
+    gen_report,   // reply: gen_report
 };
 
 // Server behaviour of a CLI listener's accepted connections.
@@ -63,6 +67,8 @@ struct Request {
     tcp::Counters counters;
     std::uint64_t connections = 0, time_wait = 0;
     std::atomic<bool> done{false};
+    GenSpec gen;           // gen_start
+    GenReport gen_report;  // gen_report's reply
 };
 
 // Global ids: worker w numbers its connections w * kIdStride + 1, + 2, ...

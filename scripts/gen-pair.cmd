@@ -1,0 +1,54 @@
+# Short traffic-generator runs over the stack-to-stack pair (scripts/pair.sh):
+# crr, rr and bulk against the server's echo (7), discard (9) and HTTP (80)
+# services, each checked with expect gen. Run it with
+#   scripts/pair.sh -- --cmdline-file scripts/gen-pair.cmd
+# (tests/cli/gen_test.py does, under meson test --suite cli).
+wait arp 172.16.48.1
+# The client closes first in crr: its TIME_WAITs hold the 4-tuples. A short
+# TIME_WAIT keeps the ephemeral ports of four addresses from running out.
+set timewait 1000
+
+# rr: persistent connections, 64-byte request/response, every byte verified.
+start gen rr 172.16.48.1:7 conns 16 size 64 duration 1 verify
+wait gen
+expect gen requests > 1000
+expect gen errors == 0
+expect gen conns_failed == 0
+expect gen conns_opened == 16
+expect gen p50_us > 0
+show gen json
+
+# crr: connect, 64 bytes there and back, close; repeat.
+start gen crr 172.16.48.1:7 conns 8 size 64 duration 1 verify
+wait gen
+expect gen requests > 100
+expect gen conns_opened >= 100
+expect gen errors == 0
+expect gen conns_failed == 0
+show gen json
+
+# crr against the HTTP service: GET with Connection: close, full response.
+start gen crr 172.16.48.1:80 conns 8 count 500
+wait gen
+expect gen requests >= 500
+expect gen errors == 0
+expect gen conns_failed == 0
+
+# bulk against echo, verified, then against discard.
+start gen bulk 172.16.48.1:7 conns 2 duration 1 verify
+wait gen
+expect gen bytes_received > 1000000
+expect gen errors == 0
+expect gen conns_failed == 0
+start gen bulk 172.16.48.1:9 conns 1 count 1000 size 16384
+wait gen
+expect gen bytes_sent >= 16384000
+expect gen errors == 0
+
+# hold: N connections ESTABLISHED, then closed by stop gen.
+start gen hold 172.16.48.1:9 conns 200
+wait gen timeout 10000
+expect gen active == 200
+stop gen
+expect gen active == 0
+expect gen conns_failed == 0

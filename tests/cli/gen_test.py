@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Runs traffic-generator command scripts over the stack-to-stack pair
+(scripts/pair.sh: two tcpfp processes joined by net_memif inside a private
+network namespace; no kernel network in the path).
+
+    gen_test.py TCPFP_EXE SOURCE_ROOT CASE
+
+CASE: gen-pair | gen-http (scripts/CASE.cmd must exit 0 with every expect
+met), or gen-expect-fails (a generator expectation that cannot hold: the
+script must exit non-zero, naming the line and the figure found). Needs
+root and unshare -n: exit 77 (skip) without them, a failure under CI=true.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+NEGATIVE = {
+    # case: (script, failing line, words the error must contain)
+    "gen-expect-fails": (
+        "wait arp 172.16.48.1\n"
+        "start gen rr 172.16.48.1:7 conns 2 duration 0.3\n"
+        "wait gen\n"
+        "expect gen requests == 0\n"
+        "echo never\n",
+        4, ["expect gen requests == 0", "expect gen: expected requests == 0, found "]),
+}
+
+
+def fail(msg):
+    print("FAIL: " + msg, flush=True)
+    sys.exit(1)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+    print("ok: " + msg, flush=True)
+
+
+def environment_problem():
+    if os.geteuid() != 0:
+        return "not root"
+    if subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode != 0:
+        return "unshare -n not permitted"
+    return None
+
+
+def run_pair(exe, root, script):
+    env = dict(os.environ, TCPFP_BIN=exe, TCPFP_PAIR_MEM="1024")
+    env.pop("TCPFP_PAIR_LOG", None)  # pair.sh prints the server's log at the end
+    try:
+        p = subprocess.run([os.path.join(root, "scripts", "pair.sh"), "--", "--cmdline-file", script],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           timeout=150)
+    except subprocess.TimeoutExpired as e:
+        print(e.stdout or "")
+        fail("the pair did not finish %s within 150 s" % script)
+    print("---- pair output ----\n" + p.stdout + "---------------------", flush=True)
+    return p.returncode, p.stdout
+
+
+def main():
+    exe, root, case = sys.argv[1], sys.argv[2], sys.argv[3]
+    problem = environment_problem()
+    if problem:
+        print("cannot run the pair: " + problem, flush=True)
+        sys.exit(1 if os.environ.get("CI") == "true" else 77)
+    if case in NEGATIVE:
+        text, line, words = NEGATIVE[case]
+        d = tempfile.mkdtemp(prefix="tcpfp-gen-")
+        script = os.path.join(d, case + ".cmd")
+        open(script, "w").write(text)
+        rc, out = run_pair(exe, root, script)
+        check(rc != 0, "a failing generator expectation exits non-zero (got %d)" % rc)
+        check("%s:%d: error in" % (script, line) in out, "the error names %s:%d" % (script, line))
+        for w in words:
+            check(w in out, "the error says %r" % w)
+        check("\nnever\n" not in out, "the script stops at the failure")
+        return
+    script = os.path.join(root, "scripts", case + ".cmd")
+    rc, out = run_pair(exe, root, script)
+    check(rc == 0, "%s exits 0 (got %d)" % (case, rc))
+    check("every command succeeded" in out, "the script reports success")
+    check(out.count("mbufs held 0 ") >= 2, "both sides freed or sent every mbuf")
+
+
+if __name__ == "__main__":
+    main()
