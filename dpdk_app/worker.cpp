@@ -6,6 +6,7 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "dpdk_app/cli/trace.hpp"
 #include "dpdk_app/log.hpp"
 #include "tcp/wire/bytes.hpp"
 #include "tcp/wire/checksum.hpp"
@@ -59,6 +60,7 @@ void Worker::init(int socket) {
     if (shared_.workers > 1) engine_->set_port_filter({&PortFilterCtx::accept, &port_filter_});
     services_ = std::make_unique<Services>(services_cfg_, *engine_, arp_, mr_.get());
     cli_ = std::make_unique<cli::Agent>(*engine_, arp_, index_, shared_.cli_rings[index_]);
+    cli_->set_verbose_flag(&verbose_);
 }
 
 bool Worker::is_local(wire::Ipv4Addr a) const { return engine_->is_local(a); }
@@ -293,6 +295,7 @@ void Worker::rx_ipv4(rte_mbuf* m, std::size_t l2_len, std::span<const std::uint8
     switch (ip->protocol()) {
         case wire::ipproto::tcp:
             counters_.tcp_in++;
+            if (verbose_) [[unlikely]] cli::trace_segment("IN", packet.first(ip->total_len()));
             engine_->input(packet.first(ip->total_len()), now, rx);
             tx_.free(m);  // the engine copied what it keeps
             return drain_output(now);
@@ -351,6 +354,7 @@ void Worker::drain_output(tcp::Instant now) {
             tx_.drop(m, AppDrop::tx_serialize);
             continue;
         }
+        if (verbose_) [[unlikely]] cli::trace_segment("OUT", {base + wire::kEthHeaderLen, *len});
         m->data_len = static_cast<std::uint16_t>(wire::kEthHeaderLen + *len);
         m->pkt_len = m->data_len;
         if (port_.tx_checksum) {

@@ -75,6 +75,9 @@ private:
     std::unique_ptr<Services> services_;
     std::unique_ptr<cli::Agent> cli_;
     std::uint16_t ip_id_ = 0;
+    // `set verbose on` (written by this lcore's CLI agent only): every TCP
+    // segment in and out is printed; off, it costs one predictable branch.
+    bool verbose_ = false;
     std::atomic<bool> stop_{false};
     std::atomic<bool> finished_{false};
     std::int64_t idle_baseline_ = 0;

@@ -262,19 +262,26 @@ void Agent::execute(Request& r, tcp::Instant now) {
                 row.ts_ok = t.ts_ok;
                 row.snd_wnd = t.snd_wnd;
                 row.worker = worker_;
-                tcp::ConnInfo ci;
-                if (t.state == tcp::State::listen && engine_.info(h, ci) == 0) row.accept_q = ci.accept_q;
+                if (engine_.info(h, row.info) == 0 && t.state == tcp::State::listen) {
+                    row.accept_q = row.info.accept_q;
+                }
                 for (const auto& cc : conns_) {
                     if (cc.h == h) row.id = cc.id;
                 }
                 r.rows.push_back(row);
             });
-            engine_.for_each_time_wait([&](const tcp::TimeWaitRecord& tw) {
+            engine_.for_each_time_wait_info([&](const tcp::TimeWaitInfo& tw) {
                 ConnRow row;
                 row.state = tcp::State::time_wait;
                 row.tuple = tw.tuple;
                 row.ts_ok = tw.ts_ok;
                 row.worker = worker_;
+                row.info.state = tcp::State::time_wait;
+                row.info.tuple = tw.tuple;
+                row.info.ts_ok = tw.ts_ok;
+                row.info.rcv_wnd = tw.window;
+                row.info.timer = tcp::TimerKind::time_wait;
+                row.info.timer_left_ms = tw.left_ms;
                 for (const auto& cc : conns_) {
                     if (cc.tuple == tw.tuple && cc.closed) row.id = cc.id;
                 }
@@ -296,6 +303,13 @@ void Agent::execute(Request& r, tcp::Instant now) {
             return;
         case Op::arp_probe:
             r.num = arp_.probe(r.tuple.remote_ip, now.millis()) ? 1 : 0;
+            return;
+        case Op::timers:
+            r.timers = engine_.timer_summary();
+            return;
+        case Op::set_verbose:
+            if (verbose_ == nullptr) return fail("this worker has no verbose hook");
+            *verbose_ = r.num != 0;
             return;
         case Op::gen_start: {
             std::string why;

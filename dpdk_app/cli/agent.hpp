@@ -30,6 +30,8 @@ public:
     bool poll(tcp::Instant now);
     // About once a millisecond: accepts on CLI listeners, reads CLI connections.
     void service(tcp::Instant now);
+    // The worker's `set verbose` flag (a plain bool only this lcore writes).
+    void set_verbose_flag(bool* flag) { verbose_ = flag; }
     // Every loop iteration, before the services drain engine.events(): drives
     // the traffic generator (cli/gen.hpp) with the events of its connections.
     void on_events(tcp::Instant now);
@@ -63,6 +65,7 @@ private:
     Arp& arp_;
     unsigned worker_;
     rte_ring* mailbox_;
+    bool* verbose_ = nullptr;
     std::uint64_t next_id_;
     std::vector<Conn> conns_;
     std::vector<Listener> listeners_;

@@ -7,6 +7,7 @@
 #include <cmdline_socket.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_log.h>
 #include <rte_ring.h>
 
 #include <algorithm>
@@ -360,7 +361,67 @@ void show_tcp_stats(bool json) {
     row("control blocks", [&](const Request& r) { return r.connections; }, t.connections);
 }
 
-void show_conn(const std::string& state_filter, bool json) {
+// "187ms", "2.5s", "-": time left as ss -o prints it.
+std::string ms_text(std::int64_t ms) {
+    if (ms < 0) return "-";
+    char b[32];
+    if (ms < 10000) std::snprintf(b, sizeof b, "%" PRId64 "ms", ms);
+    else std::snprintf(b, sizeof b, "%.1fs", static_cast<double>(ms) / 1000.0);
+    return b;
+}
+
+// ss -o: timer:(kind,left,retries); "" when none is armed.
+std::string timer_text(const tcp::ConnInfo& i) {
+    if (i.timer == tcp::TimerKind::none) return "";
+    return std::string("timer:(") + tcp::to_string(i.timer) + "," + ms_text(i.timer_left_ms) + "," +
+           std::to_string(i.retries) + ")";
+}
+
+// ss -i: options, MSS, RTT, windows (what a control block has; TIME_WAIT
+// records keep the options and the last advertised window only).
+std::string detail_text(const ConnRow& r) {
+    const tcp::ConnInfo& i = r.info;
+    std::string o;
+    o += i.ts_ok ? "ts" : "nots";
+    if (r.state == tcp::State::time_wait) return o + " rcv_wnd:" + std::to_string(i.rcv_wnd);
+    if (r.state == tcp::State::listen) return "";
+    if (i.sack_ok) o += " sack";
+    if (i.ws_ok) o += " wscale:" + std::to_string(i.snd_wscale) + "," + std::to_string(i.rcv_wscale);
+    char b[160];
+    std::snprintf(b, sizeof b, " mss:%u rcvmss:%u rto:%u rtt:%.3f/%.3fms", i.snd_mss, i.rcv_mss,
+                  i.rto_ms, static_cast<double>(i.srtt_us) / 1000.0,
+                  static_cast<double>(i.rttvar_us) / 1000.0);
+    o += b;
+    o += " cwnd:" + std::to_string(i.cwnd);
+    o += " ssthresh:" + (i.ssthresh == UINT32_MAX ? std::string("-") : std::to_string(i.ssthresh));
+    o += " snd_wnd:" + std::to_string(i.snd_wnd) + " rcv_wnd:" + std::to_string(i.rcv_wnd);
+    o += " inflight:" + std::to_string(i.in_flight);
+    if (i.backoff) o += " backoff:" + std::to_string(i.backoff);
+    if (r.orphan) o += " orphan";
+    return o;
+}
+
+std::string conn_json(const ConnRow& r) {
+    const tcp::ConnInfo& i = r.info;
+    auto b = [](bool v) { return v ? std::string("true") : std::string("false"); };
+    auto n = [](auto v) { return std::to_string(v); };
+    return std::string("{\"id\":") + n(r.id) + ",\"state\":\"" + tcp::to_string(r.state) +
+           "\",\"recv_q\":" + n(r.state == tcp::State::listen ? r.accept_q : r.recv_q) +
+           ",\"send_q\":" + n(r.send_q) + ",\"local\":\"" +
+           endpoint(r.tuple.local_ip, r.tuple.local_port) + "\",\"peer\":\"" +
+           endpoint(r.tuple.remote_ip, r.tuple.remote_port) + "\",\"worker\":" + n(r.worker) +
+           ",\"lcore\":" + n(g.shared->stats[r.worker].lcore.load()) + ",\"timer\":\"" +
+           tcp::to_string(i.timer) + "\",\"timer_left_ms\":" + n(i.timer_left_ms) +
+           ",\"retries\":" + n(i.retries) + ",\"ts\":" + b(r.ts_ok) + ",\"sack\":" + b(i.sack_ok) +
+           ",\"snd_wscale\":" + n(i.snd_wscale) + ",\"rcv_wscale\":" + n(i.rcv_wscale) +
+           ",\"mss\":" + n(i.snd_mss) + ",\"snd_wnd\":" + n(i.snd_wnd) + ",\"rcv_wnd\":" +
+           n(i.rcv_wnd) + ",\"cwnd\":" + n(i.cwnd) + ",\"ssthresh\":" + n(i.ssthresh) +
+           ",\"srtt_us\":" + n(i.srtt_us) + ",\"rttvar_us\":" + n(i.rttvar_us) + ",\"rto_ms\":" +
+           n(i.rto_ms) + ",\"in_flight\":" + n(i.in_flight) + ",\"orphan\":" + b(r.orphan) + "}";
+}
+
+// `port` 0: any; otherwise the local or the peer port must match.
+void show_conn(const std::string& state_filter, std::uint32_t port, bool json) {
     std::string want;
     if (!state_filter.empty()) {
         want = upper_state(state_filter);
@@ -370,47 +431,110 @@ void show_conn(const std::string& state_filter, bool json) {
             return;
         }
     }
+    if (port > 65535) return failf("bad argument: port %u out of range 1..65535", port);
     std::vector<ConnRow> rows;
     for (unsigned w = 0; w < g.shared->workers; ++w) {
         auto r = request(Op::conns);
         if (!call(w, r)) return;
         for (auto& row : r->rows) {
-            if (want.empty() || want == tcp::to_string(row.state)) rows.push_back(row);
+            if (!want.empty() && want != tcp::to_string(row.state)) continue;
+            if (port != 0 && row.tuple.local_port != port && row.tuple.remote_port != port) continue;
+            rows.push_back(row);
         }
     }
     if (json) {
         std::string o = "[";
-        for (std::size_t i = 0; i < rows.size(); ++i) {
-            const auto& r = rows[i];
-            o += (i ? "," : "") + std::string("{\"id\":") + std::to_string(r.id) + ",\"state\":\"" +
-                 tcp::to_string(r.state) + "\",\"recv_q\":" + std::to_string(r.recv_q) +
-                 ",\"send_q\":" + std::to_string(r.send_q) + ",\"local\":\"" +
-                 endpoint(r.tuple.local_ip, r.tuple.local_port) + "\",\"peer\":\"" +
-                 endpoint(r.tuple.remote_ip, r.tuple.remote_port) + "\",\"worker\":" +
-                 std::to_string(r.worker) + ",\"lcore\":" +
-                 std::to_string(g.shared->stats[r.worker].lcore.load()) + ",\"ts\":" +
-                 (r.ts_ok ? "true" : "false") + ",\"snd_wnd\":" + std::to_string(r.snd_wnd) +
-                 ",\"orphan\":" + (r.orphan ? "true" : "false") + "}";
-        }
+        for (std::size_t i = 0; i < rows.size(); ++i) o += (i ? "," : "") + conn_json(rows[i]);
         std::printf("%s]\n", o.c_str());
         return;
     }
     std::printf("%-8s %-13s %7s %7s %-21s %-21s %5s %s\n", "Id", "State", "Recv-Q", "Send-Q",
-                "Local Address:Port", "Peer Address:Port", "Lcore", "Info");
+                "Local Address:Port", "Peer Address:Port", "Lcore", "Timer");
     for (const auto& r : rows) {
-        std::string info;
-        if (r.ts_ok) info += "ts ";
-        if (r.state != tcp::State::listen && r.state != tcp::State::time_wait) {
-            info += "wnd:" + std::to_string(r.snd_wnd) + " ";
-        }
-        if (r.orphan) info += "orphan ";
         const std::uint32_t rq = r.state == tcp::State::listen ? r.accept_q : r.recv_q;
         std::printf("%-8s %-13s %7u %7u %-21s %-21s %5u %s\n",
                     r.id ? std::to_string(r.id).c_str() : "-", tcp::to_string(r.state), rq,
                     r.send_q, endpoint(r.tuple.local_ip, r.tuple.local_port).c_str(),
                     endpoint(r.tuple.remote_ip, r.tuple.remote_port).c_str(),
-                    g.shared->stats[r.worker].lcore.load(), info.c_str());
+                    g.shared->stats[r.worker].lcore.load(), timer_text(r.info).c_str());
+        const std::string d = detail_text(r);
+        if (!d.empty()) std::printf("         %s\n", d.c_str());
     }
+}
+
+// Armed timers by kind with the earliest expiry, per lcore, from each
+// engine's timer_summary().
+void show_timers() {
+    constexpr std::size_t kinds = tcp::TimerSummary::kKinds;
+    for (unsigned w = 0; w < g.shared->workers; ++w) {
+        auto r = request(Op::timers);
+        if (!call(w, r)) return;
+        const tcp::TimerSummary& t = r->timers;
+        std::printf("worker %u (lcore %u): %zu wheel entries, next wheel event %s, carried over %" PRIu64 "\n",
+                    w, g.shared->stats[w].lcore.load(), t.wheel_entries,
+                    t.wheel_next_ms < 0 ? "none" : ("in " + ms_text(t.wheel_next_ms)).c_str(),
+                    t.carried_over);
+        std::printf("  %-12s %10s %10s\n", "kind", "armed", "next in");
+        for (std::size_t k = 1; k < kinds; ++k) {
+            std::printf("  %-12s %10" PRIu64 " %10s\n", tcp::to_string(static_cast<tcp::TimerKind>(k)),
+                        t.count[k], ms_text(t.next_ms[k]).c_str());
+        }
+    }
+}
+
+// rte_log level names as EAL's --log-level takes them.
+std::optional<std::uint32_t> log_level(const std::string& s) {
+    static const char* const names[] = {"emerg", "alert", "crit", "err",
+                                        "warning", "notice", "info", "debug"};
+    for (std::uint32_t i = 0; i < 8; ++i) {
+        if (s == names[i]) return i + 1;  // RTE_LOG_EMERG == 1
+    }
+    return std::nullopt;
+}
+
+// The registered log types whose name starts with `prefix` (rte_log_list_types).
+std::string log_types(const char* prefix) {
+    char* buf = nullptr;
+    std::size_t len = 0;
+    std::FILE* f = open_memstream(&buf, &len);
+    if (f == nullptr) return "";
+    rte_log_list_types(f, prefix);
+    std::fclose(f);
+    std::string out(buf, len);
+    std::free(buf);
+    return out;
+}
+
+void set_log(const std::string& type, const std::string& level) {
+    auto lv = log_level(level);
+    if (!lv) {
+        return failf("bad argument: level '%s' (emerg alert crit err warning notice info debug)",
+                     level.c_str());
+    }
+    const bool glob = type.find_first_of("*?[") != std::string::npos;
+    if (type.rfind("tcpfp.", 0) != 0) {
+        return failf("bad argument: log type '%s' is not a tcpfp.* type:\n%s", type.c_str(),
+                     log_types("tcpfp.").c_str());
+    }
+    if (!glob && log_types(type.c_str()).find(type + ",") == std::string::npos) {
+        return failf("bad argument: no log type '%s'; the tcpfp.* types:\n%s", type.c_str(),
+                     log_types("tcpfp.").c_str());
+    }
+    if (rte_log_set_level_pattern(type.c_str(), *lv) != 0) {
+        return failf("rte_log_set_level_pattern(%s, %s) failed", type.c_str(), level.c_str());
+    }
+    std::printf("log %s: %s\n", type.c_str(), level.c_str());
+}
+
+void set_verbose(bool on) {
+    for (unsigned w = 0; w < g.shared->workers; ++w) {
+        auto r = request(Op::set_verbose);
+        r->num = on ? 1 : 0;
+        if (!call(w, r)) return;
+        if (r->rc != 0) return failf("worker %u: %s", w, r->out.c_str());
+    }
+    std::printf("verbose %s: every TCP segment in and out is printed%s\n", on ? "on" : "off",
+                on ? "" : " no more");
 }
 
 // --- ports --------------------------------------------------------------------
@@ -432,6 +556,23 @@ std::vector<std::uint16_t> ports_of(const std::string& which) {
     }
     out.push_back(static_cast<std::uint16_t>(*v));
     return out;
+}
+
+// testpmd's "show port xstats": every extended counter by name.
+void show_xstats(std::uint16_t p) {
+    const int n = rte_eth_xstats_get(p, nullptr, 0);
+    if (n < 0) return failf("port %u: extended statistics unavailable", p);
+    std::vector<rte_eth_xstat> vals(static_cast<std::size_t>(n));
+    std::vector<rte_eth_xstat_name> names(static_cast<std::size_t>(n));
+    if (rte_eth_xstats_get(p, vals.data(), static_cast<unsigned>(n)) != n ||
+        rte_eth_xstats_get_names(p, names.data(), static_cast<unsigned>(n)) != n) {
+        return failf("port %u: extended statistics changed while read", p);
+    }
+    std::printf("###### NIC extended statistics for port %-2u #########\n", p);
+    for (const auto& v : vals) {
+        if (v.id < names.size()) std::printf("%s: %" PRIu64 "\n", names[v.id].name, v.value);
+    }
+    std::printf("#################################################\n");
 }
 
 void show_port(const std::string& what, const std::string& which) {
@@ -464,6 +605,8 @@ void show_port(const std::string& what, const std::string& which) {
                 }
                 std::printf("\n");
             }
+        } else if (what == "xstats") {
+            show_xstats(p);
         } else {
             rte_eth_stats s{};
             if (rte_eth_stats_get(p, &s) != 0) {
@@ -713,7 +856,7 @@ void build_commands() {
         g.quit = true;
         if (g.cl != nullptr) cmdline_quit(g.cl);
     });
-    add("show port info#stats <port>", "port details or NIC counters (<port> = number or all)",
+    add("show port info#stats#xstats <port>", "port details, NIC counters or extended counters (<port> = number or all)",
         [](Args& a) { show_port(arg(a, 2), arg(a, 3)); });
     add("clear port stats all", "reset the NIC counters of every port", [](Args&) {
         for (unsigned p = 0; p < RTE_MAX_ETHPORTS; ++p) {
@@ -738,10 +881,19 @@ void build_commands() {
     add("show tcp stats", "MIB counters, drop reasons and states, per lcore and total",
         [](Args&) { show_tcp_stats(false); });
     add("show tcp stats json", "the same as JSON", [](Args&) { show_tcp_stats(true); });
-    add("show conn", "connections like ss -tan", [](Args&) { show_conn("", false); });
-    add("show conn json", "the same as JSON", [](Args&) { show_conn("", true); });
-    add("show conn state <state>", "connections in one state", [](Args& a) { show_conn(arg(a, 3), false); });
-    add("show conn state <state> json", "the same as JSON", [](Args& a) { show_conn(arg(a, 3), true); });
+    add("show conn", "connections like ss -tan -i -o (TIME_WAIT records included)",
+        [](Args&) { show_conn("", 0, false); });
+    add("show conn json", "the same as JSON", [](Args&) { show_conn("", 0, true); });
+    add("show conn state <state>", "connections in one state", [](Args& a) { show_conn(arg(a, 3), 0, false); });
+    add("show conn state <state> json", "the same as JSON", [](Args& a) { show_conn(arg(a, 3), 0, true); });
+    add("show conn port <port:u32>", "connections with that local or peer port",
+        [](Args& a) { show_conn("", a.n[3], false); });
+    add("show conn port <port:u32> json", "the same as JSON", [](Args& a) { show_conn("", a.n[3], true); });
+    add("show conn state <state> port <port:u32>", "both filters",
+        [](Args& a) { show_conn(arg(a, 3), a.n[5], false); });
+    add("show conn state <state> port <port:u32> json", "the same as JSON",
+        [](Args& a) { show_conn(arg(a, 3), a.n[5], true); });
+    add("show timers", "armed timers by kind and the next expiry, per lcore", [](Args&) { show_timers(); });
     add("show arp", "each worker's ARP cache", [](Args&) {
         for (unsigned w = 0; w < g.shared->workers; ++w) {
             auto r = request(Op::arp);
@@ -753,6 +905,10 @@ void build_commands() {
         [](Args& a) { set_timers(a.n[2], -1); });
     add("set finwait2 <ms:u32>", "orphaned FIN_WAIT_2 timeout",
         [](Args& a) { set_timers(-1, a.n[2]); });
+    add("set log <type> <level>", "rte_log level of tcpfp.* types (emerg ... debug; globs like tcpfp.*)",
+        [](Args& a) { set_log(arg(a, 2), arg(a, 3)); });
+    add("set verbose on#off", "print every TCP segment in and out, one line each, like tcpdump",
+        [](Args& a) { set_verbose(arg(a, 2) == "on"); });
     add("listen <addr> <port:u32> echo#discard#http#sink#hold",
         "listen on <addr|any>; sink keeps data for expect recv, hold never reads",
         [](Args& a) { do_listen(arg(a, 1), a.n[2], arg(a, 3), true); });

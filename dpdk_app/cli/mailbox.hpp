@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tcp/engine/counters.hpp"
+#include "tcp/engine/engine.hpp"
 #include "tcp/engine/state.hpp"
 #include "tcp/base/four_tuple.hpp"
 #include "dpdk_app/cli/gen.hpp"
@@ -37,6 +38,8 @@ enum class Op : std::uint8_t {
     gen_start,    // gen: the worker's share of a traffic generator (cli/gen.hpp)
     gen_stop,     // stops the worker's generator
     gen_report,   // reply: gen_report
+    timers,       // reply: timers (the engine's timer summary)
+    set_verbose,  // num = 1 on, 0 off: the worker prints every TCP segment in and out
 };
 
 // Server behaviour of a CLI listener's accepted connections.
@@ -51,6 +54,7 @@ struct ConnRow {
     bool ts_ok = false;
     std::uint32_t snd_wnd = 0, rcv_wnd = 0;
     unsigned worker = 0;
+    tcp::ConnInfo info;  // windows, RTT, pending timer (TIME_WAIT: timer and time left only)
 };
 
 struct Request {
@@ -66,6 +70,7 @@ struct Request {
     std::vector<ConnRow> rows;
     tcp::Counters counters;
     std::uint64_t connections = 0, time_wait = 0;
+    tcp::TimerSummary timers;
     std::atomic<bool> done{false};
     GenSpec gen;           // gen_start
     GenReport gen_report;  // gen_report's reply
