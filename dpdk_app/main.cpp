@@ -231,7 +231,7 @@ int main(int argc, char** argv) {
     }
     TLOG(INFO, app, "config %s: %zu address(es), %u worker(s)", cfg->path.c_str(),
          cfg->port.addresses.size(), cfg->workers);
-    start_observability(*shared, workers);
+    start_observability(*cfg, *port, *shared);
 
     auto all_finished = [&] {
         for (const auto& w : workers) {

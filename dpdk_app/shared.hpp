@@ -10,7 +10,11 @@
 #include <cstdint>
 
 #include "dpdk_app/app_config.hpp"
+#include "dpdk_app/drops.hpp"
 #include "dpdk_app/steering.hpp"
+#include "tcp/base/four_tuple.hpp"
+#include "tcp/engine/counters.hpp"
+#include "tcp/engine/state.hpp"
 
 namespace tcpfp::app {
 
@@ -37,6 +41,42 @@ struct alignas(64) LcoreStats {
     TCPFP_LCORE_STATS(TCPFP_X)
 #undef TCPFP_X
     std::atomic<unsigned> lcore{0};
+    // The engine's whole counter set and the application's drop reasons, for
+    // /tcpfp/stats (dpdk_app/observe.cpp); written by publish_counters()
+    // (dpdk_app/observe_worker.hpp) with the rest.
+    std::atomic<std::uint64_t> mib[static_cast<std::size_t>(tcp::Mib::count_)] = {};
+    std::atomic<std::uint64_t> tcp_drops[static_cast<std::size_t>(tcp::Drop::count_)] = {};
+    std::atomic<std::uint64_t> by_state[tcp::kStateCount] = {};
+    std::atomic<std::uint64_t> app_drops[static_cast<std::size_t>(AppDrop::count_)] = {};
+};
+
+// A bounded copy of one worker's connection table, made by the worker on
+// request (for /tcpfp/conns), so the telemetry thread never touches an
+// engine. Protocol: the requester (one at a time) writes `filter`, then a new
+// `requested` sequence number (release); the worker, at its next millisecond
+// tick, sees requested != answered (acquire), fills the rows and stores
+// answered = requested (release); the requester reads the rows once
+// answered equals its number. No lock; the worker writes the rows only while
+// a request is outstanding.
+struct SnapshotRow {
+    tcp::FourTuple tuple;
+    std::uint32_t recv_q = 0;  // received, not read (listeners: accept queue)
+    std::uint32_t send_q = 0;  // written, not acknowledged
+    tcp::State state = tcp::State::closed;
+    bool orphan = false;       // closed by the application, still finishing
+};
+
+struct alignas(64) ConnSnapshot {
+    static constexpr std::size_t kRows = 80;  // what fits one telemetry reply (16 KiB)
+    static constexpr int kAllStates = -1;
+    // Requester's line.
+    std::atomic<std::uint64_t> requested{0};
+    std::atomic<int> filter{kAllStates};  // a tcp::State, or kAllStates
+    // Worker's lines.
+    alignas(64) std::atomic<std::uint64_t> answered{0};
+    std::uint64_t matched = 0;  // connections matching the filter (may exceed kRows)
+    std::uint32_t count = 0;    // rows filled
+    SnapshotRow rows[kRows];
 };
 
 struct Shared {
@@ -49,6 +89,8 @@ struct Shared {
     LcoreStats stats[kMaxWorkers];
     // The prompt's mailboxes (dpdk_app/cli/mailbox.hpp): main lcore -> worker.
     rte_ring* cli_rings[kMaxWorkers] = {};
+    // Connection snapshots for the telemetry thread: telemetry -> worker.
+    ConnSnapshot snapshots[kMaxWorkers];
 };
 
 }  // namespace tcpfp::app

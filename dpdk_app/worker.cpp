@@ -8,6 +8,7 @@
 
 #include "dpdk_app/cli/trace.hpp"
 #include "dpdk_app/log.hpp"
+#include "dpdk_app/observe_worker.hpp"
 #include "tcp/wire/bytes.hpp"
 #include "tcp/wire/checksum.hpp"
 #include "tcp/wire/ethernet.hpp"
@@ -108,6 +109,7 @@ int Worker::run() {
             cli_->service(now);
             drain_output(now);
             publish();
+            answer_snapshot(shared_.snapshots[index_], *engine_);
         }
         tx_.flush();
 
@@ -267,6 +269,7 @@ void Worker::publish() {
     put(s.active_opens, mib[static_cast<std::size_t>(tcp::Mib::active_opens)]);
     put(s.retrans_segs, mib[static_cast<std::size_t>(tcp::Mib::retrans_segs)]);
     put(s.mbufs_held, static_cast<std::uint64_t>(tx_.held()));
+    publish_counters(s, engine_->counters(), counters_);
 }
 
 void Worker::rx_ipv4(rte_mbuf* m, std::size_t l2_len, std::span<const std::uint8_t> packet,

@@ -84,11 +84,16 @@ def write_config(src, overrides, path):
 class Tcpfp:
     """tcpfp on net_tap in the current (private) namespace."""
 
-    def __init__(self, exe, config, lcores="0-1", workers=1):
+    def __init__(self, exe, config, lcores="0-1", workers=1, huge_dir=None):
         self.exe = exe
         self.config = config
         self.lcores = lcores
         self.workers = workers
+        # --file-prefix: telemetry's socket and secondary processes find us by it.
+        self.prefix = "e2e-%d" % os.getpid()
+        # None: --no-huge -m 1024; else a hugetlbfs mount (secondary processes
+        # such as dpdk-dumpcap can attach only to a primary on hugepages).
+        self.huge_dir = huge_dir
         self.dir = tempfile.mkdtemp(prefix="tcpfp-e2e-")
         self.log_path = os.path.join(self.dir, "tcpfp.log")
         self.proc = None
@@ -96,8 +101,9 @@ class Tcpfp:
     def start(self):
         log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            [self.exe, "--lcores" if "@" in self.lcores else "-l", self.lcores, "--no-huge", "-m", "1024", "--no-pci",
-             "--vdev=net_tap0,iface=" + IFACE, "--file-prefix=e2e-%d" % os.getpid(),
+            [self.exe, "--lcores" if "@" in self.lcores else "-l", self.lcores] +
+            (["--no-huge", "-m", "1024"] if self.huge_dir is None else ["--huge-dir=" + self.huge_dir]) +
+            ["--no-pci", "--vdev=net_tap0,iface=" + IFACE, "--file-prefix=" + self.prefix,
              "--", "--config", self.config],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         wait_until(lambda: len(re.findall(r"worker \d+ on lcore \d+ running", self.log())) >=
@@ -129,9 +135,12 @@ class Tcpfp:
         log = self.log()
         print("---- tcpfp log ----\n" + log + "-------------------", flush=True)
         check(rc == 0, "tcpfp exited 0 after SIGINT (got %d)" % rc)
-        held = re.findall(r"mbufs held (-?\d+)", log)
-        check(len(held) == self.workers and all(h == "0" for h in held),
-              "every mbuf freed or sent (held 0 on each worker: %s)" % held)
+        # The ledger's final line per worker: what it holds after traffic and
+        # the close, against what it held when idle at start (both 0).
+        held = re.findall(r"mbufs held (-?\d+) \(idle baseline (-?\d+)\)", log)
+        check(len(held) == self.workers and all(h == ("0", "0") for h in held),
+              "every mbuf freed or sent: 'mbufs held 0 (idle baseline 0)' on each worker (%s)"
+              % held)
         return log
 
 
@@ -155,3 +164,20 @@ def count_matching(pcap, display_filter):
     if out.returncode != 0:
         fail("tshark -Y %r: %s" % (display_filter, out.stderr))
     return len([l for l in out.stdout.splitlines() if l.strip()])
+
+
+def telemetry(prefix, command):
+    """Sends one command to a DPDK process's telemetry socket with DPDK's own
+    client, dpdk-telemetry.py -f PREFIX (Debian package dpdk), and returns the
+    reply's value (dict, list or None for an error reply)."""
+    import json
+    r = sh("dpdk-telemetry.py", "-f", prefix, input=command + "\n", timeout=20)
+    lines = [l for l in r.stdout.splitlines() if l.startswith("{")]
+    # Without a terminal it prints only the replies, one JSON line each.
+    if r.returncode != 0 or not lines:
+        fail("dpdk-telemetry.py -f %s %s: rc %d, %r %r" % (prefix, command, r.returncode,
+                                                            r.stdout, r.stderr))
+    reply = json.loads(lines[-1])
+    if command.split(",")[0] not in reply:
+        fail("telemetry reply without %s: %r" % (command, reply))
+    return reply[command.split(",")[0]]
