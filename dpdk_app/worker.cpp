@@ -3,6 +3,7 @@
 #include <rte_ethdev.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cinttypes>
 #include <cstdio>
 
@@ -22,6 +23,19 @@ constexpr std::uint32_t kMaxBurst = 256;
 constexpr auto kDrainTime = tcp::Duration::seconds(2);  // for connections to close at stop
 
 // RFC 791 §3.1 header checks, each under its own counter.
+// The signal net_tap claimed for RX: DPDK 22.11 takes the first real-time
+// signal above SIGRTMIN that still has the default action, so it is the
+// first one that has a handler now. -1 when there is none.
+int tap_rx_signal() {
+    for (int sig = SIGRTMIN + 1; sig <= SIGRTMAX; ++sig) {
+        struct sigaction sa {};
+        const bool handled = sigaction(sig, nullptr, &sa) == 0 && sa.sa_handler != SIG_DFL &&
+                             sa.sa_handler != SIG_IGN;
+        if (handled) return sig;
+    }
+    return -1;
+}
+
 AppDrop ipv4_drop_reason(wire::WireError e) {
     switch (e) {
         case wire::WireError::ip_truncated: return AppDrop::ip_truncated;
@@ -108,6 +122,7 @@ int Worker::run() {
             arp_.tick(last_tick_ms);
             cli_->service(now);
             drain_output(now);
+            rearm_tap_rx();
             publish();
             answer_snapshot(shared_.snapshots[index_], *engine_);
         }
@@ -247,6 +262,23 @@ unsigned Worker::drain_rings() {
         }
     }
     return total;
+}
+
+// net_tap reads its kernel queue only after its RX signal (a real-time
+// signal set with F_SETSIG) bumped a "trigger", and takes the queue as
+// drained when an mbuf allocation fails mid-burst. If the kernel's queue is
+// full by then, the kernel drops every new frame without a signal and RX
+// stalls for good, even once the mbufs return (found by
+// tests/robust/mbuf_exhaustion_test.py). So while the port counts
+// allocation failures, worker 0 raises that signal on its own thread (the
+// PMD's handler only bumps the trigger) and the PMD reads again.
+void Worker::rearm_tap_rx() {
+    if (index_ != 0 || port_.driver != "net_tap" || tap_signal_ < 0) return;
+    rte_eth_stats s{};
+    if (rte_eth_stats_get(port_.id, &s) != 0 || s.rx_nombuf == tap_rx_nombuf_seen_) return;
+    tap_rx_nombuf_seen_ = s.rx_nombuf;
+    if (tap_signal_ == 0) tap_signal_ = tap_rx_signal();
+    if (tap_signal_ > 0) (void)raise(tap_signal_);
 }
 
 void Worker::publish() {

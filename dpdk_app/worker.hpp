@@ -50,6 +50,7 @@ private:
     void flush_handoffs();
     void poll_rings(tcp::Instant now);
     void publish();
+    void rearm_tap_rx();
     void rx_ipv4(rte_mbuf* m, std::size_t l2_len, std::span<const std::uint8_t> packet,
                  tcp::Instant now);
     void icmp_echo(rte_mbuf* m, std::size_t l2_len, tcp::Instant now);
@@ -81,6 +82,8 @@ private:
     std::atomic<bool> stop_{false};
     std::atomic<bool> finished_{false};
     std::int64_t idle_baseline_ = 0;
+    std::uint64_t tap_rx_nombuf_seen_ = 0;  // rearm_tap_rx()
+    int tap_signal_ = 0;                     // net_tap's RX signal; 0 unknown yet, -1 none
 };
 
 }  // namespace tcpfp::app

@@ -246,12 +246,41 @@ class Tcpfp(h.Tcpfp):
              "--vdev=net_tap0,iface=" + h.IFACE, "--file-prefix=robust-%d" % os.getpid(),
              "--", "--config", self.config] + self.app_args,
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        import atexit
+        atexit.register(self._cleanup)
         h.wait_until(lambda: len(re.findall(r"worker \d+ on lcore \d+ running", self.log())) >=
                      self.workers or self.proc.poll() is not None, 20, "tcpfp's workers to start")
         if self.proc.poll() is not None:
             print(self.log())
             h.fail("tcpfp exited at start")
         h.sh("ip", "link", "set", h.IFACE, "address", h.KERNEL_MAC, check=True)
+
+    def stop(self):
+        """SIGINT, then the final statistics. As harness.Tcpfp.stop, but the
+        idle baseline may be non-zero: with an [impair] delay the start-up
+        gratuitous ARPs still sit in the TX delay line when it is taken."""
+        import signal
+        import subprocess
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            rc = self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            h.fail("tcpfp did not stop within 15 s of SIGINT")
+        log = self.log()
+        print("---- tcpfp log ----\n" + log + "-------------------", flush=True)
+        h.check(rc == 0, "tcpfp exited 0 after SIGINT (got %d)" % rc)
+        held = re.findall(r"mbufs held (-?\d+) \(idle baseline (-?\d+)\)", log)
+        h.check(len(held) == self.workers and all(x == "0" for x, _ in held),
+                "every mbuf freed or sent: 'mbufs held 0' on each worker (held, baseline: %s)" % held)
+        return log
+
+    def _cleanup(self):
+        """A test that failed half way must not leave tcpfp polling a CPU."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+            print("---- tcpfp log (killed at exit) ----\n" + self.log()[-4000:], flush=True)
 
     def rss_kib(self):
         for line in open("/proc/%d/status" % self.proc.pid):
