@@ -78,15 +78,14 @@ void Agent::service(tcp::Instant now) {
 void Agent::serve(Conn& c, tcp::Instant now) {
     tcp::ConnInfo ci;
     if (engine_.info(c.h, ci) != 0) return;
-    if (ci.state == tcp::State::closed) {  // reset or timed out: free the socket
-        (void)engine_.close(c.h, now);
-        c.closed = true;
-        return;
-    }
-    if (c.mode == Mode::hold) return;
+    // CLOSED with the socket still open: reset, timed out, or the peer's FIN
+    // took us to TIME_WAIT (the record lives on without the socket). Read
+    // what is left (data that arrived with the FIN), then free the socket.
+    const bool gone = ci.state == tcp::State::closed;
+    if (c.mode == Mode::hold && !gone) return;
     while (!c.eof) {
         std::size_t room = scratch_.size();
-        if (c.mode == Mode::echo) {
+        if (c.mode == Mode::echo && !gone) {
             if (engine_.info(c.h, ci) != 0) return;
             room = std::min<std::size_t>(room, ci.send_space);
             if (room == 0) return;
@@ -96,7 +95,7 @@ void Agent::serve(Conn& c, tcp::Instant now) {
             c.eof = true;
             break;
         }
-        if (n < 0) return;
+        if (n < 0) break;  // nothing more now (or the reset's error)
         const auto len = static_cast<std::size_t>(n);
         const char* d = reinterpret_cast<const char*>(scratch_.data());
         c.rx_total += len;
@@ -124,6 +123,11 @@ void Agent::serve(Conn& c, tcp::Instant now) {
                 if (c.rx.size() < kRxKeep) c.rx.append(d, std::min(len, kRxKeep - c.rx.size()));
                 break;
         }
+    }
+    if (gone) {
+        (void)engine_.close(c.h, now);
+        c.closed = true;
+        return;
     }
     if (c.eof && (c.mode == Mode::echo || c.mode == Mode::discard || c.mode == Mode::http)) {
         (void)engine_.close(c.h, now);

@@ -383,7 +383,7 @@ std::string detail_text(const ConnRow& r) {
     const tcp::ConnInfo& i = r.info;
     std::string o;
     o += i.ts_ok ? "ts" : "nots";
-    if (r.state == tcp::State::time_wait) return o + " rcv_wnd:" + std::to_string(i.rcv_wnd);
+    if (r.state == tcp::State::time_wait) return o + " win:" + std::to_string(i.rcv_wnd) + " (as sent)";
     if (r.state == tcp::State::listen) return "";
     if (i.sack_ok) o += " sack";
     if (i.ws_ok) o += " wscale:" + std::to_string(i.snd_wscale) + "," + std::to_string(i.rcv_wscale);
@@ -492,17 +492,36 @@ std::optional<std::uint32_t> log_level(const std::string& s) {
     return std::nullopt;
 }
 
-// The registered log types whose name starts with `prefix` (rte_log_list_types).
-std::string log_types(const char* prefix) {
+// The registered log types whose name starts with `prefix`
+// (rte_log_list_types prints every type, one per line).
+std::vector<std::string> log_types(const std::string& prefix) {
     char* buf = nullptr;
     std::size_t len = 0;
     std::FILE* f = open_memstream(&buf, &len);
-    if (f == nullptr) return "";
-    rte_log_list_types(f, prefix);
+    if (f == nullptr) return {};
+    rte_log_list_types(f, "");
     std::fclose(f);
-    std::string out(buf, len);
+    std::vector<std::string> out;
+    std::string all(buf, len), line;
     std::free(buf);
+    for (char c : all) {
+        if (c != '\n') {
+            line += c;
+            continue;
+        }
+        const auto b = line.find_first_not_of(" \t");
+        if (b != std::string::npos && line.compare(b, prefix.size(), prefix) == 0) {
+            out.push_back(line.substr(b));
+        }
+        line.clear();
+    }
     return out;
+}
+
+std::string joined(const std::vector<std::string>& v) {
+    std::string o;
+    for (const auto& s : v) o += (o.empty() ? "" : " ") + s;
+    return o;
 }
 
 void set_log(const std::string& type, const std::string& level) {
@@ -511,14 +530,12 @@ void set_log(const std::string& type, const std::string& level) {
         return failf("bad argument: level '%s' (emerg alert crit err warning notice info debug)",
                      level.c_str());
     }
+    const auto ours = log_types("tcpfp.");
     const bool glob = type.find_first_of("*?[") != std::string::npos;
-    if (type.rfind("tcpfp.", 0) != 0) {
-        return failf("bad argument: log type '%s' is not a tcpfp.* type:\n%s", type.c_str(),
-                     log_types("tcpfp.").c_str());
-    }
-    if (!glob && log_types(type.c_str()).find(type + ",") == std::string::npos) {
-        return failf("bad argument: no log type '%s'; the tcpfp.* types:\n%s", type.c_str(),
-                     log_types("tcpfp.").c_str());
+    const bool known = std::find(ours.begin(), ours.end(), type) != ours.end();
+    if (type.rfind("tcpfp.", 0) != 0 || (!glob && !known)) {
+        return failf("bad argument: log type '%s'; the types are %s (or a glob such as tcpfp.*)",
+                     type.c_str(), joined(ours).c_str());
     }
     if (rte_log_set_level_pattern(type.c_str(), *lv) != 0) {
         return failf("rte_log_set_level_pattern(%s, %s) failed", type.c_str(), level.c_str());
@@ -804,6 +821,29 @@ void expect_recv(std::uint64_t id, const std::string& what) {
     }
 }
 
+// Bytes received on a CLI connection (Op::state's num); data may still be
+// arriving, so the comparison is retried for up to 2 s.
+void expect_rxbytes(std::uint64_t id, const std::string& op, std::uint64_t want) {
+    const std::uint64_t end = now_ms() + 2000;
+    for (;;) {
+        auto r = conn_op(Op::state, id);
+        if (!r) return;
+        const auto got = static_cast<std::uint64_t>(r->num);
+        bool ok = false;
+        if (!compare(got, op, want, ok)) return failf("bad argument: operator '%s'", op.c_str());
+        if (ok) {
+            std::printf("ok: connection %" PRIu64 " received %" PRIu64 " bytes (%s %" PRIu64 ")\n",
+                        id, got, op.c_str(), want);
+            return;
+        }
+        if (now_ms() >= end || stopping()) {
+            return failf("expect rxbytes: connection %" PRIu64 " expected %s %" PRIu64
+                         " bytes, found %" PRIu64, id, op.c_str(), want, got);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
 void set_timers(std::int64_t tw, std::int64_t fw2) {
     for (unsigned w = 0; w < g.shared->workers; ++w) {
         auto r = request(Op::set_timers);
@@ -1004,6 +1044,9 @@ void build_commands() {
             }
             std::printf("ok: %s = %" PRIu64 " (%s %u)\n", name.c_str(), *v, op.c_str(), a.n[4]);
         });
+    add("expect rxbytes <id:u32> ==#!=#<#<=#>#>= <value:u32>",
+        "compare the bytes received so far on a CLI connection (waits 2 s for them to hold)",
+        [](Args& a) { expect_rxbytes(a.n[2], arg(a, 3), a.n[4]); });
     add("expect recv <id:u32> <\"text\"...>", "fail unless the connection received TEXT (waits 2 s)",
         [](Args& a) { expect_recv(a.n[2], a.rest); });
     add("seed-client", "the seed's exchange with [services] seed_target: connect, one line, close",
