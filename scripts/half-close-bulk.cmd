@@ -6,6 +6,8 @@
 
 set timewait 1000
 wait arp 172.16.48.1 timeout 15000
+show port info all
+clear port stats all
 
 connect 172.16.48.13 172.16.48.1:5013
 wait 1 ESTABLISHED timeout 5000
@@ -19,4 +21,6 @@ expect recv 1 "END-OF-BULK\n"
 show conn state TIME_WAIT
 expect stat estab_resets == 0
 wait 1 closed timeout 5000
+show port stats all                   # at least the 1 MB since the clear
+show port xstats 0
 show tcp stats

@@ -330,6 +330,14 @@ def main():
     elif case == "half-close-bulk":
         h.check(peer.results.get("request") == b"send me the bulk\n",
                 "Linux read our request, then our FIN (%r)" % peer.results.get("request"))
+        h.check(re.search(r"^Driver: net_tap\n", out, re.M) and "Steering: single queue" in out,
+                "show port info: driver and steering")
+        m = re.search(r"NIC statistics for port 0 #+\n +RX-packets: (\d+) .*RX-bytes: (\d+)", out)
+        h.check(m and 1000000 < int(m.group(2)) < 2000000,
+                "show port stats: the 1 MB reply counted since clear port stats all (%s)" %
+                (m and m.group(2)))
+        h.check(re.search(r"NIC extended statistics for port 0 .*\nrx_good_packets: \d+\n", out),
+                "show port xstats: named extended counters")
     elif case == "timewait-reuse":
         h.check(peer.results.get("reuse") == [b"", b""], "both Linux connections saw our FIN")
         h.check(re.search(r"^1 +TIME_WAIT .*172\.16\.48\.1:40000 .*timer:\(time_wait,", out, re.M),
