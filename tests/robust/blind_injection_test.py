@@ -24,62 +24,11 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import rawnet as r  # noqa: E402
+from flow import Conn, acks_from_tcpfp, echo  # noqa: E402
 
 h = r.h
 LIMIT = 1000          # EngineConfig::challenge_ack_per_second
 BURST = int(os.environ.get("TCPFP_RST_BURST", "3000"))
-
-
-class Conn:
-    """What an attacker sniffing the tap knows of the Linux <-> tcpfp flow."""
-
-    def __init__(self, sport):
-        self.sport = sport
-        self.rcv_nxt = None   # tcpfp's RCV.NXT: Linux's next sequence number
-        self.snd_nxt = None   # tcpfp's SND.NXT: what Linux acknowledges
-        self.ts_linux = 0
-        self.ts_tcpfp = 0
-
-    def learn(self, frames):
-        for pkttype, f in frames:
-            p = r.parse_tcp(f)
-            if not p or 7 not in (p["sport"], p["dport"]) or self.sport not in (p["sport"], p["dport"]):
-                continue
-            ts = r.parse_options(p["options"]).get(8)
-            if p["dport"] == 7:  # Linux -> tcpfp
-                self.rcv_nxt = (p["seq"] + len(p["payload"]) + (1 if p["flags"] & (r.SYN | r.FIN) else 0)) & 0xFFFFFFFF
-                self.snd_nxt = p["ack"]
-                if ts:
-                    self.ts_linux = int.from_bytes(ts[:4], "big")
-            elif ts:
-                self.ts_tcpfp = int.from_bytes(ts[:4], "big")
-
-    def segment(self, mac, seq, ack, flags, payload=b""):
-        opts = r.opt_nop() + r.opt_nop() + r.opt_ts(self.ts_linux, self.ts_tcpfp)
-        seg = r.tcp(h.PEER, r.TCPFP_IP, self.sport, 7, seq, ack, flags, payload, window=502, options=opts)
-        return r.eth(mac, h.KERNEL_MAC, r.ipv4(h.PEER, r.TCPFP_IP, seg))
-
-
-def acks_from_tcpfp(frames, conn):
-    """Pure ACKs tcpfp sent on the connection (challenge ACKs look like this)."""
-    n = 0
-    for pkttype, f in frames:
-        p = r.parse_tcp(f)
-        if (p and p["sport"] == 7 and p["dport"] == conn.sport and p["flags"] == r.ACK
-                and not p["payload"] and p["ack"] == conn.rcv_nxt):
-            n += 1
-    return n
-
-
-def echo(sock, data):
-    sock.sendall(data)
-    got = b""
-    while len(got) < len(data):
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        got += chunk
-    return got
 
 
 def main():
