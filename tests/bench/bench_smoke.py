@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Meson test 'bench_quick' (suite bench): scripts/bench.sh --quick into a
+temporary directory; the three result files exist and results.json has a
+positive figure for every workload. No timing thresholds: goals are only
+reported. Needs root; skips (77) without it, except under CI=true, where it
+fails."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+src, build = sys.argv[1], sys.argv[2]
+if os.geteuid() != 0:
+    print("bench smoke: needs root (DPDK, namespaces)")
+    sys.exit(1 if os.environ.get("CI") == "true" else 77)
+out = tempfile.mkdtemp(prefix="tcpfp-bench-smoke-")
+rc = subprocess.run([os.path.join(src, "scripts", "bench.sh"), "--quick", "--no-build",
+                     "--build", build, "--out", out]).returncode
+failures = []
+for f in ("results.json", "results.md", "results.png"):
+    p = os.path.join(out, f)
+    if not os.path.exists(p) or os.path.getsize(p) == 0:
+        failures.append("%s missing or empty" % f)
+try:
+    r = json.load(open(os.path.join(out, "results.json")))
+except (OSError, ValueError) as e:
+    r = {}
+    failures.append("results.json unreadable: %s" % e)
+
+
+def positive(path):
+    v = r
+    for k in path:
+        v = v.get(k) if isinstance(v, dict) else None
+    if not isinstance(v, (int, float)) or v <= 0:
+        failures.append("%s: %r is not a positive number" % (".".join(path), v))
+
+
+for w in ("cps", "rps", "bulk"):
+    positive(("tcpfp", w, "value"))
+    positive(("linux", w, "value"))
+    positive(("io_limit", w, "pps"))
+    positive(("tcpfp", w, "pps"))
+positive(("linux", "bulk_iperf3", "value"))
+positive(("http", "tcpfp", "value"))
+positive(("http", "linux", "value"))
+for k in ("held_conns", "bytes_per_conn", "sizeof_tcb", "sizeof_time_wait_record"):
+    positive(("scale", k))
+for k in ("parse_checksum_87B_ns", "table_lookup_hit_1M_ns", "wheel_arm_cancel_ns", "wheel_expire_ns",
+          "fast_path_rx_segment_sw_csum_ns"):
+    positive(("micro", k))
+if rc != 0:
+    failures.append("bench.sh exited %d" % rc)
+for f in failures:
+    print("FAIL: " + f)
+print("bench smoke: %s (results in %s)" % ("ok" if not failures else "%d problem(s)" % len(failures), out))
+sys.exit(1 if failures else 0)

@@ -1,0 +1,839 @@
+#!/usr/bin/env python3
+"""The body of scripts/bench.sh: tcpfp against the Linux kernel on the same
+cores, against the packet-I/O limit of the same link, at scale, and the
+microbenchmarks, all in one invocation. Writes results.json, results.md and
+results.png into --out. See tests/bench/README.md for what each figure means.
+
+Everything runs inside a private network namespace this script creates
+(unshare -n); nothing reaches the host's network. Goals are reported, never
+asserted: the exit status is 0 when every workload produced a figure.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+PEER = "172.16.48.1"      # the pair's server and the Linux side of the tap
+TCPFP = "172.16.48.13"    # tcpfp's address in the tap test and the client's first address
+CLIENT_CPU, SERVER_CPU = 0, 1
+KERNEL_MAC = "02:00:00:00:00:01"
+
+GOALS = {"cps": 10.0, "rps": 3.0, "bulk": 1.0, "io_fraction": 0.5,
+         "sizeof_tcb": 256, "sizeof_time_wait_record": 64, "bytes_per_conn_1m": 2 * 2**30 / 1e6}
+
+
+def log(msg):
+    print("bench: " + msg, flush=True)
+
+
+def sh(cmd, check=True, **kw):
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if check and r.returncode != 0:
+        raise RuntimeError("%s failed (%d): %s%s" % (" ".join(cmd), r.returncode, r.stdout[-2000:], r.stderr[-2000:]))
+    return r
+
+
+def rss_kib(pid):
+    """VmRSS and its parts (KiB) of a process; None once it has gone."""
+    out = {}
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k in ("VmRSS", "RssAnon", "RssFile", "RssShmem"):
+                    out[k] = int(v.split()[0])
+    except OSError:
+        return None
+    return out
+
+
+def children(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def write_ini(src, overrides, path, add=None):
+    """Copies an INI file with {(section, key): value} replaced; `add` appends
+    {(section, key): value} pairs that the file lacks to their section."""
+    section, out, seen = None, [], set()
+    add = dict(add or {})
+    lines = open(src).read().splitlines()
+    for i, line in enumerate(lines):
+        m = re.match(r"\s*\[(\w+)\]", line)
+        if m:
+            section = m.group(1)
+        m = re.match(r"\s*(\w+)\s*=", line)
+        if m and (section, m.group(1)) in overrides:
+            line = "%s = %s" % (m.group(1), overrides[(section, m.group(1))])
+            seen.add((section, m.group(1)))
+        out.append(line)
+        nxt = lines[i + 1] if i + 1 < len(lines) else "[end]"
+        if section and re.match(r"\s*\[", nxt):
+            for (s, k), v in list(add.items()):
+                if s == section:
+                    out.append("%s = %s" % (k, v))
+                    del add[(s, k)]
+    for (s, k), v in add.items():
+        out.append("[%s]\n%s = %s" % (s, k, v))
+    open(path, "w").write("\n".join(out) + "\n")
+    return path
+
+
+class Bench:
+    def __init__(self, args):
+        self.src = os.path.abspath(args.src)
+        self.build = os.path.abspath(args.build)
+        self.out = os.path.abspath(args.out)
+        self.quick = args.quick
+        self.tmp = tempfile.mkdtemp(prefix="tcpfp-bench-")
+        self.tcpfp = os.path.join(self.build, "dpdk_app", "tcpfp")
+        self.iofwd = os.path.join(self.build, "dpdk_app", "tcpfp-iofwd")
+        self.epoll = os.path.join(self.build, "tests", "bench", "epoll_bench")
+        self.res = {"machine": self.machine(), "mode": "quick" if self.quick else "full",
+                    "params": {}, "tcpfp": {}, "linux": {}, "io_limit": {}, "http": {},
+                    "scale": {}, "micro": {}, "errors": [], "notes": []}
+        q = self.quick
+        self.p = {
+            "duration_s": 2 if q else 10,
+            "crr_conns": 64, "rr_conns": 100, "bulk_conns": 1, "size": 64,
+            "io_duration_s": 2 if q else 5,
+            "wrk_duration_s": 3 if q else 10, "wrk_conns": 50,
+            "hold_conns": 10000 if q else 1000000,
+            "hold_timewait_ms": 4000 if q else 20000,   # longer than closing them all takes
+            "hold_s": 6 if q else 45,                   # from the first SYN until the generator closes
+            "micro_min_time": 0.05 if q else 0.5,
+            "pair_mem_mib": 3072,
+            "hold_mem_mib": 1024 if q else 3072,
+        }
+        self.res["params"] = self.p
+
+    # --- machine ---------------------------------------------------------------
+
+    @staticmethod
+    def machine():
+        model = "unknown"
+        try:
+            for line in open("/proc/cpuinfo"):
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+        except OSError:
+            pass
+        return {"cpu_model": model, "cores": os.cpu_count(), "kernel": platform.release(),
+                "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                "mem_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)}
+
+    def section(self, name, fn):
+        t0 = time.monotonic()
+        log("== %s" % name)
+        try:
+            fn()
+        except Exception as e:  # one broken part must not hide the others' figures
+            log("%s FAILED: %s" % (name, e))
+            self.res["errors"].append("%s: %s" % (name, e))
+        log("   %s took %.1f s" % (name, time.monotonic() - t0))
+
+    # --- configs -----------------------------------------------------------------
+
+    def config_ok(self, path):
+        r = sh([self.tcpfp, "--", "--config", path, "--check-config"], check=False)
+        return r.returncode == 0, (r.stdout + r.stderr).strip()
+
+    # Linux autotunes socket buffers up to 4-6 MiB (tcp_wmem/tcp_rmem); the
+    # pair gets 2 MiB buffers so bulk is not window-bound where Linux is not.
+    BUFFERS = {("engine", "buffer_count"): "512", ("engine", "buffer_size"): "2097152",
+               ("engine", "send_buffer"): "2097152", ("engine", "recv_buffer"): "2097152"}
+
+    def bench_configs(self):
+        """pair-client.ini / pair-server.ini with 2 MiB buffers, and on the
+        client active-open TIME_WAIT reuse when the engine has it (Linux
+        applies tcp_tw_reuse=2 on loopback, so both sides reuse)."""
+        srv = write_ini(os.path.join(self.src, "config", "pair-server.ini"), self.BUFFERS,
+                        os.path.join(self.tmp, "bench-server.ini"))
+        base = os.path.join(self.src, "config", "pair-client.ini")
+        path = os.path.join(self.tmp, "bench-client.ini")
+        write_ini(base, self.BUFFERS, path, add={("engine", "tw_reuse"): "on"})
+        ok, _ = self.config_ok(path)
+        self.res["params"]["tw_reuse"] = ok
+        if not ok:
+            write_ini(base, self.BUFFERS, path)
+        for f in (srv, path):
+            ok, why = self.config_ok(f)
+            if not ok:
+                raise RuntimeError(why)
+        self.res["params"]["buffers"] = "2 MiB send/receive buffers (pair-*.ini have 64 KiB)"
+        return path, srv
+
+    # --- the pair ------------------------------------------------------------------
+
+    def run_pair(self, script, client_cfg, server_cfg, mem, on_line=None, timeout=600):
+        """Runs scripts/pair.sh with `script` as the client's --cmdline-file.
+        Returns (rc, [(t, line)], server_log, pids). on_line(t, line, pids)
+        may return "stop" to end the client early with SIGINT."""
+        cmd = os.path.join(self.tmp, "client-%d.cmd" % int(time.monotonic() * 1000))
+        open(cmd, "w").write("\n".join(script) + "\n")
+        srv_log = cmd + ".server.log"
+        env = dict(os.environ, TCPFP_BIN=self.tcpfp, TCPFP_PAIR_IN_NS="1", TCPFP_PAIR_LOG=srv_log,
+                   TCPFP_PAIR_MEM=str(mem),
+                   TCPFP_PAIR_CLIENT_LCORES="0@(0-1),1@%d" % CLIENT_CPU,
+                   TCPFP_PAIR_SERVER_LCORES="0@(0-1),1@%d" % SERVER_CPU)
+        proc = subprocess.Popen([os.path.join(self.src, "scripts", "pair.sh"),
+                                 "--server-config", server_cfg, "--client-config", client_cfg,
+                                 "--", "--cmdline-file", cmd],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                                start_new_session=True)
+        lines, pids = [], {}
+        killer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL))
+        killer.start()
+        stopped = False
+        try:
+            for line in proc.stdout:
+                t = time.monotonic()
+                line = line.rstrip("\n")
+                lines.append((t, line))
+                if len(pids) < 2:
+                    for c in children(proc.pid):
+                        cl = cmdline(c)
+                        if "role=server" in cl:
+                            pids["server"] = c
+                        elif "role=client" in cl:
+                            pids["client"] = c
+                if on_line and not stopped and on_line(t, line, pids) == "stop" and "client" in pids:
+                    os.kill(pids["client"], signal.SIGINT)
+                    stopped = True
+            rc = proc.wait()
+        finally:
+            killer.cancel()
+        server_log = open(srv_log).read() if os.path.exists(srv_log) else ""
+        open(cmd + ".client.log", "w").write("\n".join(l for _, l in lines) + "\n")
+        return rc, lines, server_log, pids
+
+    @staticmethod
+    def port_stats(lines):
+        """Every 'show port stats' block as {rx, tx, rx_bytes, tx_bytes}."""
+        out = []
+        for _, l in lines:
+            m = re.search(r"RX-packets:\s*(\d+).*RX-bytes:\s*(\d+)", l)
+            if m:
+                out.append({"rx": int(m.group(1)), "rx_bytes": int(m.group(2))})
+            m = re.search(r"TX-packets:\s*(\d+).*TX-bytes:\s*(\d+)", l)
+            if m and out:
+                out[-1].update(tx=int(m.group(1)), tx_bytes=int(m.group(2)))
+        return out
+
+    @staticmethod
+    def gen_json(lines):
+        return [json.loads(l[l.index("{"):]) for _, l in lines if '{"mode"' in l]
+
+    def gen_block(self, name, mode, rport, conns, extra=""):
+        d = self.p["duration_s"]
+        return ["echo BENCH-BEGIN %s" % name,
+                "show port stats 0",
+                "start gen %s %s:%d conns %d %sduration %d" % (mode, PEER, rport, conns, extra, d),
+                "wait gen timeout %d" % ((d + 60) * 1000),
+                "show port stats 0",
+                "show gen json",
+                "show lcores",
+                "echo BENCH-END %s" % name]
+
+    def tcpfp_workloads(self):
+        client_cfg, server_cfg = self.bench_configs()
+        size = self.p["size"]
+        runs = [  # (name, mode, port, conns, extra): crr alone, so the server's final TIME_WAIT count is its own
+            [("cps", "crr", 7, self.p["crr_conns"], "size %d " % size)],
+            [("rps", "rr", 7, self.p["rr_conns"], "size %d " % size),
+             ("bulk", "bulk", 9, self.p["bulk_conns"], "")],
+        ]
+        for run in runs:
+            script = ["wait arp %s timeout 10000" % PEER]
+            for name, mode, port, conns, extra in run:
+                script += self.gen_block(name, mode, port, conns, extra)
+            rc, lines, srv, _ = self.run_pair(script, client_cfg, server_cfg, self.p["pair_mem_mib"])
+            stats, gens = self.port_stats(lines), self.gen_json(lines)
+            for i, (name, mode, port, conns, _) in enumerate(run):
+                if len(gens) <= i or len(stats) < 2 * (i + 1):
+                    tail = "\n".join(l for _, l in lines[-30:])
+                    raise RuntimeError("%s: no generator result (rc %d); client output ends:\n%s" % (name, rc, tail))
+                g, a, b = gens[i], stats[2 * i], stats[2 * i + 1]
+                pkts = (b["rx"] - a["rx"]) + (b["tx"] - a["tx"])
+                byts = (b["rx_bytes"] - a["rx_bytes"]) + (b["tx_bytes"] - a["tx_bytes"])
+                el = g.get("elapsed_s") or self.p["duration_s"]
+                w = {"gen": g, "conns": conns, "rport": port, "packets": pkts,
+                     "pps": pkts / el if el else 0, "mean_frame_bytes": byts / pkts if pkts else 0,
+                     "value": {"cps": g.get("conn_per_s", 0), "rps": g.get("req_per_s", 0),
+                               "bulk": g.get("gbit_per_s", 0)}[name]}
+                if name == "cps":
+                    w["time_wait_client"] = g.get("time_wait_local")
+                    m = re.findall(r"engine \d+: \d+ connection\(s\), (\d+) TIME_WAIT record", srv)
+                    w["time_wait_server_final"] = sum(int(x) for x in m) if m else None
+                    m = re.findall(r"mib\s+timewait_entered\s+(\d+)", srv)
+                    w["server_timewait_entered"] = sum(int(x) for x in m) if m else 0
+                    w["tw_reuse"] = self.res["params"]["tw_reuse"]
+                self.res["tcpfp"][name] = w
+                log("tcpfp %s: %.4g (%s), %.0f pkt/s, mean frame %.0f B" %
+                    (name, w["value"], {"cps": "conn/s", "rps": "req/s", "bulk": "Gbit/s"}[name],
+                     w["pps"], w["mean_frame_bytes"]))
+
+    # --- the I/O limit -------------------------------------------------------------
+
+    def io_limit(self):
+        for name, w in self.res["tcpfp"].items():
+            size = max(60, min(1514, int(round(w["mean_frame_bytes"]))))
+            r = self.run_iofwd(size)
+            r["fraction"] = w["pps"] / r["pps"] if r["pps"] else 0
+            self.res["io_limit"][name] = r
+            log("io limit for %s (%d B frames): %.0f pkt/s; tcpfp at %.0f%%" %
+                (name, size, r["pps"], 100 * r["fraction"]))
+
+    def run_iofwd(self, size):
+        d = tempfile.mkdtemp(dir=self.tmp)
+        sock = os.path.join(d, "memif.sock")
+        tag = "%d_%d" % (os.getpid(), size)
+        eal = ["--no-huge", "-m", "512", "--no-pci"]
+        refl = subprocess.Popen([self.iofwd, "--lcores=0@(0-1),1@%d" % SERVER_CPU] + eal +
+                                ["--file-prefix=iofr_" + tag,
+                                 "--vdev=net_memif0,role=server,socket=%s,socket-abstract=no" % sock,
+                                 "--", "--role", "reflect"],
+                                stdout=open(os.path.join(d, "reflect.log"), "w"), stderr=subprocess.STDOUT)
+        try:
+            for _ in range(100):
+                if os.path.exists(sock):
+                    break
+                time.sleep(0.1)
+            g = sh([self.iofwd, "--lcores=0@(0-1),1@%d" % CLIENT_CPU] + eal +
+                   ["--file-prefix=iofg_" + tag,
+                    "--vdev=net_memif0,role=client,socket=%s,socket-abstract=no" % sock,
+                    "--", "--role", "gen", "--size", str(size), "--duration", str(self.p["io_duration_s"])],
+                   timeout=120)
+        finally:
+            refl.send_signal(signal.SIGINT)
+            try:
+                refl.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                refl.kill()
+        line = [l for l in g.stdout.splitlines() if l.startswith('{"role"')]
+        if not line:
+            raise RuntimeError("tcpfp-iofwd printed no result:\n" + g.stdout[-2000:] + g.stderr[-2000:])
+        return json.loads(line[0])
+
+    # --- Linux ---------------------------------------------------------------------
+
+    def linux_workloads(self):
+        sh(["ip", "link", "set", "lo", "mtu", "1500", "up"])
+        # This namespace's own port range; TIME_WAIT reuse on loopback (2) is the default.
+        sh(["sysctl", "-qw", "net.ipv4.ip_local_port_range=1024 65535"])
+        tw_reuse = open("/proc/sys/net/ipv4/tcp_tw_reuse").read().strip()
+        d = self.p["duration_s"]
+        echo = self.start_server(["--port", "7"])
+        disc = self.start_server(["--port", "9", "--discard"])
+        try:
+            for name, mode, port, conns in (("cps", "crr", 7, self.p["crr_conns"]),
+                                            ("rps", "rr", 7, self.p["rr_conns"])):
+                g = self.linux_client(mode, port, conns, d)
+                w = {"client": g, "value": g["conn_per_s"] if name == "cps" else g["req_per_s"]}
+                if name == "cps":
+                    tw = sh(["ss", "-Htan", "state", "time-wait"]).stdout.splitlines()
+                    w["time_wait_client"] = sum(1 for l in tw if not l.split()[2].endswith(":7"))
+                    w["time_wait_server"] = len(tw) - w["time_wait_client"]
+                    w["tcp_tw_reuse"] = tw_reuse
+                self.res["linux"][name] = w
+                log("linux %s: %.4g" % (name, w["value"]))
+            # Bulk at equal MSS: segmentation offloads off, so each 1448-byte
+            # segment crosses the stack as tcpfp's do; the default (GSO/TSO/GRO
+            # 64 KiB super-segments) is recorded next to it.
+            offload = sh(["ethtool", "-K", "lo", "tso", "off", "gso", "off", "gro", "off"], check=False).returncode == 0
+            g = self.linux_client("bulk", 9, 1, d)
+            self.res["linux"]["bulk"] = {"client": g, "value": g["gbit_per_s"], "segmentation_offload": not offload}
+            self.res["linux"]["bulk_iperf3"] = self.iperf3(d)
+            sh(["ethtool", "-K", "lo", "tso", "on", "gso", "on", "gro", "on"], check=False)
+            g = self.linux_client("bulk", 9, 1, d)
+            self.res["linux"]["bulk_gso"] = {"client": g, "value": g["gbit_per_s"], "segmentation_offload": True}
+            log("linux bulk: %.3g Gbit/s per segment, %.3g with GSO/TSO; iperf3 %.3g" %
+                (self.res["linux"]["bulk"]["value"], g["gbit_per_s"], self.res["linux"]["bulk_iperf3"]["value"]))
+        finally:
+            for s in (echo, disc):
+                s.send_signal(signal.SIGINT)
+                s.wait(timeout=10)
+
+    def start_server(self, args, prefix=()):
+        p = subprocess.Popen(list(prefix) + [self.epoll, "server", "--cpu", str(SERVER_CPU)] + args,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        line = p.stdout.readline()
+        if "ready" not in line:
+            raise RuntimeError("epoll_bench server did not start: " + line + p.stdout.read())
+        return p
+
+    def linux_client(self, mode, port, conns, d, addr="127.0.0.1"):
+        r = sh([self.epoll, "client", mode, "--addr", addr, "--port", str(port), "--conns", str(conns),
+                "--size", str(self.p["size"]), "--duration", str(d), "--cpu", str(CLIENT_CPU)], timeout=d + 60)
+        return json.loads(r.stdout.strip().splitlines()[-1])
+
+    def iperf3(self, d):
+        srv = subprocess.Popen(["iperf3", "-s", "-1", "-A", str(SERVER_CPU), "-B", "127.0.0.1"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):  # listening? (a probe connection would be taken as the one client)
+                if sh(["ss", "-Hltn", "sport", "=", ":5201"]).stdout.strip():
+                    break
+                time.sleep(0.05)
+            r = sh(["iperf3", "-c", "127.0.0.1", "-t", str(d), "-A", str(CLIENT_CPU), "-J"], check=False,
+                   timeout=d + 30)
+            j = json.loads(r.stdout)
+            if "error" in j:
+                raise RuntimeError("iperf3: " + j["error"])
+            bps = j["end"]["sum_received"]["bits_per_second"]
+        finally:
+            srv.kill()
+            srv.wait()
+        return {"value": bps / 1e9, "mss": j["start"].get("tcp_mss_default")}
+
+    # --- HTTP over the tap, against wrk -------------------------------------------------
+
+    def wrk(self, url):
+        r = sh(["taskset", "-c", str(CLIENT_CPU), "wrk", "-t1", "-c%d" % self.p["wrk_conns"],
+                "-d%ds" % self.p["wrk_duration_s"], url], timeout=self.p["wrk_duration_s"] + 60)
+        m = re.search(r"Requests/sec:\s*([\d.]+)", r.stdout)
+        errs = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", r.stdout)
+        if not m:
+            raise RuntimeError("wrk: no Requests/sec:\n" + r.stdout)
+        return {"value": float(m.group(1)), "errors": errs.group(0) if errs else None, "output": r.stdout}
+
+    @staticmethod
+    def http_get(host):
+        """One keep-alive GET: the exact response bytes (headers and body)."""
+        s = socket.create_connection((host, 80), timeout=5)
+        s.sendall(("GET / HTTP/1.1\r\nHost: %s\r\n\r\n" % host).encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += s.recv(4096)
+        head, _, body = data.partition(b"\r\n\r\n")
+        m = re.search(rb"content-length:\s*(\d+)", head, re.I)
+        n = int(m.group(1)) if m else 0
+        while len(body) < n:
+            body += s.recv(4096)
+        s.close()
+        return head + b"\r\n\r\n" + body[:n]
+
+    def http_tap(self):
+        cfg = write_ini(os.path.join(self.src, "config", "tap.ini"),
+                        {("services", "seed_client"): "off", ("engine", "max_connections"): "16384"},
+                        os.path.join(self.tmp, "bench-tap.ini"))
+        logf = os.path.join(self.tmp, "tap.log")
+        p = subprocess.Popen([self.tcpfp, "--lcores=0@(0-1),1@%d" % SERVER_CPU, "--no-huge", "-m", "1024",
+                              "--no-pci", "--vdev=net_tap0,iface=tcpfp0", "--file-prefix=bench_tap_%d" % os.getpid(),
+                              "--", "--config", cfg], stdout=open(logf, "w"), stderr=subprocess.STDOUT)
+        try:
+            for _ in range(200):
+                if "running" in open(logf).read() or p.poll() is not None:
+                    break
+                time.sleep(0.1)
+            if p.poll() is not None:
+                raise RuntimeError("tcpfp on net_tap exited:\n" + open(logf).read()[-3000:])
+            sh(["ip", "link", "set", "tcpfp0", "address", KERNEL_MAC])
+            sh(["ip", "addr", "add", PEER + "/24", "dev", "tcpfp0"])
+            sh(["ip", "link", "set", "tcpfp0", "up"])
+            for _ in range(100):
+                if sh(["ping", "-c1", "-W1", TCPFP], check=False).returncode == 0:
+                    break
+            response = self.http_get(TCPFP)
+            w = self.wrk("http://%s/" % TCPFP)
+        finally:
+            p.send_signal(signal.SIGINT)
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        self.res["http"]["tcpfp"] = {"value": w["value"], "errors": w["errors"], "response_bytes": len(response)}
+        self.res["http"]["wrk_tcpfp_output"] = w["output"]
+        log("wrk against tcpfp over net_tap: %.0f req/s (%d-byte responses)" % (w["value"], len(response)))
+        resp_file = os.path.join(self.tmp, "response.http")
+        open(resp_file, "wb").write(response)
+        self.http_kernel(resp_file, len(response))
+
+    def http_kernel(self, resp_file, nbytes):
+        """The same wrk against the kernel over a veth pair: the server in a
+        namespace of its own (unshare -n), pinned like tcpfp's worker."""
+        srv = self.start_server(["--port", "80", "--http", resp_file], prefix=["unshare", "-n", "--"])
+        try:
+            sh(["ip", "link", "add", "bvc0", "type", "veth", "peer", "name", "bvs0"])
+            sh(["ip", "link", "set", "bvs0", "netns", str(srv.pid)])
+            ns = ["nsenter", "-t", str(srv.pid), "-n"]
+            sh(ns + ["ip", "link", "set", "lo", "up"])
+            sh(ns + ["ip", "addr", "add", TCPFP + "/24", "dev", "bvs0"])
+            sh(ns + ["ip", "link", "set", "bvs0", "up"])
+            sh(["ip", "addr", "add", PEER + "/24", "dev", "bvc0"])
+            sh(["ip", "link", "set", "bvc0", "up"])
+            for _ in range(100):
+                if sh(["ping", "-c1", "-W1", TCPFP], check=False).returncode == 0:
+                    break
+            same = self.http_get(TCPFP) == open(resp_file, "rb").read()
+            w = self.wrk("http://%s/" % TCPFP)
+        finally:
+            srv.send_signal(signal.SIGINT)
+            srv.wait(timeout=10)
+            sh(["ip", "link", "del", "bvc0"], check=False)
+        self.res["http"]["linux"] = {"value": w["value"], "errors": w["errors"], "response_bytes": nbytes,
+                                     "same_bytes": same}
+        self.res["http"]["wrk_linux_output"] = w["output"]
+        log("wrk against the kernel over veth: %.0f req/s" % w["value"])
+
+    # --- scale and memory ------------------------------------------------------------
+
+    def hold_configs(self):
+        """Client and server for the hold test, with as many source addresses
+        as the engine takes (64; 8 before the limit was raised)."""
+        n = self.p["hold_conns"]
+        base = os.path.join(self.src, "config", "pair-client-1m.ini")
+        cli = os.path.join(self.tmp, "hold-client.ini")
+        # 64 sources when the engine takes them (the file itself stays valid either way).
+        addrs = ", ".join("172.16.48.%d/24" % (2 + i) for i in range(64))
+        write_ini(base, {("port0", "addresses"): addrs}, cli)
+        ok, why64 = self.config_ok(cli)
+        if not ok:
+            self.res["scale"]["addresses_64_refused"] = why64
+            shutil.copy(base, cli)
+            ok, why = self.config_ok(cli)
+            if not ok:
+                raise RuntimeError("pair-client-1m.ini does not validate: " + why)
+        line = [l for l in open(cli) if re.match(r"\s*addresses\s*=", l)][0]
+        count = line.count("/")
+        per_addr = 16384 * 95 // 100  # RFC 6056 ephemeral range 49152-65535, kept under full
+        if n > count * per_addr:
+            self.res["notes"].append("scale: %d connections need %d addresses; the engine takes %d: holding %d" %
+                                      (n, -(-n // per_addr), count, count * per_addr))
+            n = count * per_addr
+        srv = os.path.join(self.src, "config", "pair-server-1m.ini")
+        ok, why = self.config_ok(srv)
+        if not ok:
+            raise RuntimeError(why)
+        return cli, srv, n, count
+
+    def scale(self):
+        cli, srv, n, naddr = self.hold_configs()
+        sizes = json.loads(sh([os.path.join(self.build, "tests", "bench", "bench_sizes")]).stdout)
+        self.res["scale"].update(sizes)
+        tw_ms = self.p["hold_timewait_ms"]
+        hold_s = self.p["hold_s"]
+        script = ["wait arp %s timeout 10000" % PEER,
+                  "set timewait %d" % tw_ms,
+                  "echo BENCH-IDLE", "sleep 1500",
+                  "start gen hold %s:9 conns %d duration %d" % (PEER, n, hold_s),
+                  "wait gen timeout %d" % ((hold_s + 120) * 1000),
+                  "echo BENCH-CLOSED", "show gen json"]
+        # Polled until every record has expired (the client is stopped then).
+        script += ["show lcores", "sleep 100"] * int((tw_ms / 1000 + (30 if self.quick else 120)) * 10)
+        st = {"idle": None, "held": None, "held_active": 0, "tw_peak": 0, "tw_samples": []}
+
+        def sample(pids):
+            return {k: rss_kib(pids[k]) for k in ("client", "server") if k in pids}
+
+        def on_line(t, line, pids):
+            if line.startswith("BENCH-IDLE"):
+                time.sleep(0.5)
+                st["idle"] = sample(pids)
+            m = re.search(r"gen: t=\S+ .*active=(\d+)", line)
+            if m and int(m.group(1)) >= st["held_active"] and int(m.group(1)) > 0:
+                st["held_active"] = int(m.group(1))
+                st["held"] = sample(pids)
+            if line.startswith("BENCH-CLOSED"):
+                st["closed_at"] = t
+            m = re.search(r"(\d+) TIME_WAIT, handoff", line)
+            if m and "closed_at" in st:
+                tw = int(m.group(1))
+                st["tw_samples"].append((t - st["closed_at"], tw))
+                if tw >= st["tw_peak"] and tw > 0:
+                    st["tw_peak"] = tw
+                    st["tw_mem"] = sample(pids)
+                if tw == 0 and st["tw_peak"] > 0:
+                    return "stop"
+            return None
+
+        rc, lines, _, _ = self.run_pair(script, cli, srv, self.p["hold_mem_mib"], on_line=on_line,
+                                        timeout=900)
+        gens = self.gen_json(lines)
+        if not gens or not st["idle"] or not st["held"]:
+            raise RuntimeError("hold: no result (rc %d): %s" % (rc, "\n".join(l for _, l in lines[-30:])))
+        held = st["held_active"]
+        s = self.res["scale"]
+        s.update(target_conns=self.p["hold_conns"], attempted_conns=n, client_addresses=naddr,
+                 held_conns=held, gen=gens[-1], rss_kib={"idle": st["idle"], "held": st["held"],
+                                                         "time_wait_peak": st.get("tw_mem")},
+                 time_wait_ms=tw_ms, time_wait_peak=st["tw_peak"])
+        for side in ("client", "server"):
+            d = st["held"][side]["VmRSS"] - st["idle"][side]["VmRSS"]
+            s["bytes_per_conn_" + side] = d * 1024 / held if held else 0
+        s["bytes_per_conn"] = s["bytes_per_conn_client"] + s["bytes_per_conn_server"]
+        if st.get("tw_mem") and st["tw_peak"]:
+            d = st["tw_mem"]["client"]["VmRSS"] - st["held"]["client"]["VmRSS"]
+            s["bytes_per_time_wait"] = max(d, 0) * 1024 / st["tw_peak"]
+        samples = st["tw_samples"]
+        peak_t = next((t for t, v in samples if v == st["tw_peak"]), None)
+        first_drop = next((t for t, v in samples if peak_t is not None and t > peak_t and v < st["tw_peak"]), None)
+        zero = next((t for t, v in samples if v == 0 and peak_t is not None and t > peak_t), None)
+        s["time_wait_zero_after_close_s"] = zero
+        s["time_wait_expiry_span_s"] = (zero - first_drop) if zero is not None and first_drop is not None else None
+        s["tw_samples"] = samples[:: max(1, len(samples) // 200)]
+        log("scale: %d held, %.0f B/conn (client %.0f + server %.0f), TIME_WAIT peak %d, %.0f B each, all gone "
+            "%.2f s after close (expiry span %s s)" %
+            (held, s["bytes_per_conn"], s["bytes_per_conn_client"], s["bytes_per_conn_server"], st["tw_peak"],
+             s.get("bytes_per_time_wait") or 0, zero or -1, s["time_wait_expiry_span_s"]))
+
+    # --- microbenchmarks ---------------------------------------------------------------
+
+    MICRO = [  # (key, binary, filter, counter or None for real_time, unit label)
+        ("parse_checksum_87B_ns", "bench/bench_wire", "BM_ParseFrame$", None),
+        ("parse_checksum_mss_ns", "bench/bench_wire", "BM_ParseFrameMss$", None),
+        ("table_lookup_hit_1M_ns", "table/bench_table", "BM_ConnFindHit/1048576$", None),
+        ("table_lookup_hit_1K_ns", "table/bench_table", "BM_ConnFindHit/1024$", None),
+        ("wheel_arm_cancel_ns", "timer/bench_timer", "BM_ArmCancel$", None),
+        ("wheel_rearm_ns", "timer/bench_timer", "BM_Rearm$", None),
+        ("wheel_expire_ns", "timer/bench_timer", "BM_ExpireTimeWait/step_us:1000/shuffled:0/", "per_expiry"),
+        ("fast_path_rx_segment_sw_csum_ns", "engine/bench_engine", "BM_ReceiveInOrderSegment/0$", "ns/segment"),
+        ("fast_path_rx_segment_hw_csum_ns", "engine/bench_engine", "BM_ReceiveInOrderSegment/1$", "ns/segment"),
+    ]
+
+    def micro(self):
+        by_bin = {}
+        for key, b, flt, counter in self.MICRO:
+            by_bin.setdefault(b, []).append((key, flt, counter))
+        for b, items in by_bin.items():
+            exe = os.path.join(self.build, "tests", b)
+            flt = "|".join(f for _, f, _ in items)
+            jf = os.path.join(self.tmp, os.path.basename(b) + ".json")
+            sh([exe, "--benchmark_filter=" + flt, "--benchmark_out=" + jf, "--benchmark_out_format=json",
+                "--benchmark_min_time=%g" % self.p["micro_min_time"]], timeout=600)
+            bm = json.load(open(jf))["benchmarks"]
+            for key, f, counter in items:
+                hit = [x for x in bm if re.search(f, x["name"])]
+                if not hit:
+                    raise RuntimeError("%s: no benchmark matches %s" % (b, f))
+                x = hit[0]
+                if counter:
+                    v = x[counter] * 1e9  # kIsRate|kInvert counters are seconds per item
+                else:
+                    scale = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[x.get("time_unit", "ns")]
+                    v = x["real_time"] * scale
+                self.res["micro"][key] = v
+        log("micro: " + ", ".join("%s %.1f" % kv for kv in self.res["micro"].items()))
+
+    # --- results ------------------------------------------------------------------------
+
+    def rows(self):
+        """(label, unit, tcpfp, linux, ratio, io_fraction, goal_ratio) per workload."""
+        rows = []
+        t, l, io = self.res["tcpfp"], self.res["linux"], self.res["io_limit"]
+        for key, label, unit in (("cps", "CPS: connect, 64 B request/response, close (%d slots)" %
+                                  self.p["crr_conns"], "conn/s"),
+                                 ("rps", "RPS: 64 B request/response, %d connections" % self.p["rr_conns"], "req/s"),
+                                 ("bulk", "Bulk: 1 connection, MSS 1460", "Gbit/s")):
+            tv = t.get(key, {}).get("value")
+            lv = l.get(key, {}).get("value")
+            rows.append((key, label, unit, tv, lv, tv / lv if tv and lv else None,
+                         io.get(key, {}).get("fraction"), GOALS[key]))
+        h = self.res["http"]
+        tv, lv = h.get("tcpfp", {}).get("value"), h.get("linux", {}).get("value")
+        rows.append(("http", "HTTP: wrk -t1 -c%d, tcpfp on net_tap vs kernel on veth" % self.p["wrk_conns"],
+                     "req/s", tv, lv, tv / lv if tv and lv else None, None, None))
+        return rows
+
+    def write(self):
+        os.makedirs(self.out, exist_ok=True)
+        rows = self.rows()
+        self.res["table"] = [dict(zip(("key", "workload", "unit", "tcpfp", "linux", "ratio", "io_fraction", "goal"), r))
+                             for r in rows]
+        with open(os.path.join(self.out, "results.json"), "w") as f:
+            json.dump(self.res, f, indent=1, default=str)
+        open(os.path.join(self.out, "results.md"), "w").write(self.markdown(rows))
+        self.plot(rows)
+
+    @staticmethod
+    def fmt(v, unit=""):
+        if v is None:
+            return "—"
+        if unit == "Gbit/s" or abs(v) < 100:
+            return "%.3g" % v if abs(v) < 10 else "%.1f" % v
+        return "{:,.0f}".format(v)
+
+    def markdown(self, rows):
+        m = self.res["machine"]
+        o = ["# tcpfp benchmark (%s run)" % self.res["mode"], "",
+             "%s, %s cores, %s GiB, Linux %s, %s. tcpfp client worker on CPU %d, server worker on CPU %d; "
+             "the Linux client and server pinned the same way." %
+             (m["cpu_model"], m["cores"], m["mem_gib"], m["kernel"], m["date"], CLIENT_CPU, SERVER_CPU), "",
+             "| workload | unit | tcpfp | Linux | tcpfp / Linux (goal) | tcpfp packet rate / I/O limit (goal 50 %) |",
+             "|---|---|---:|---:|---:|---:|"]
+        for key, label, unit, tv, lv, ratio, frac, goal in rows:
+            g = ""
+            if ratio is not None and goal:
+                g = " (≥ %g×: %s)" % (goal, "met" if ratio >= goal else "missed by %.0f %%" % (100 * (1 - ratio / goal)))
+            f = "%.0f %%" % (100 * frac) if frac is not None else "—"
+            o.append("| %s | %s | %s | %s | %s%s | %s |" % (label, unit, self.fmt(tv, unit), self.fmt(lv, unit),
+                                                           "%.2f×" % ratio if ratio else "—", g, f))
+        o.append("")
+        t, l, io, s = self.res["tcpfp"], self.res["linux"], self.res["io_limit"], self.res["scale"]
+        if "cps" in t:
+            c = t["cps"]
+            o.append("- **TIME_WAIT after CPS**: the client closes first, so the client holds TIME_WAIT: tcpfp client "
+                     "%s records at the end (server: %s at exit, %s entered); Linux client %s (server %s). "
+                     "Client TIME_WAIT reuse for active opens: tcpfp `[engine] tw_reuse` %s; Linux "
+                     "net.ipv4.tcp_tw_reuse = %s (2: on loopback)." %
+                     (c.get("time_wait_client"), c.get("time_wait_server_final"), c.get("server_timewait_entered"),
+                      l.get("cps", {}).get("time_wait_client"), l.get("cps", {}).get("time_wait_server"),
+                      "on" if c.get("tw_reuse") else "not available in this build (off)",
+                      l.get("cps", {}).get("tcp_tw_reuse")))
+        if io:
+            o.append("- **I/O limit** (tcpfp-iofwd: frames forwarded over the same memif pair and lcores with no "
+                     "TCP work, at tcpfp's mean frame size): " + "; ".join(
+                         "%s %s pkt/s at %d B (tcpfp %s pkt/s)" % (k, self.fmt(v["pps"]), v["size"],
+                                                                    self.fmt(t[k]["pps"])) for k, v in io.items()))
+        if "bulk" in l:
+            o.append("- **Linux bulk** is measured with segmentation offloads off on `lo` (each 1448-byte segment "
+                     "crosses the stack, as in tcpfp); with GSO/TSO/GRO on (64 KiB super-segments): %s Gbit/s; "
+                     "iperf3 (sanity check of the kernel client, offloads off): %s Gbit/s." %
+                     (self.fmt(l.get("bulk_gso", {}).get("value"), "Gbit/s"),
+                      self.fmt(l.get("bulk_iperf3", {}).get("value"), "Gbit/s")))
+        if s.get("held_conns"):
+            o += ["", "| scale and memory | figure | goal |", "|---|---:|---|",
+                  "| `sizeof(Tcb)` / `sizeof(TimeWaitRecord)` | %s B / %s B | ≤ 256 / ≤ 64 |" %
+                  (s.get("sizeof_tcb"), s.get("sizeof_time_wait_record")),
+                  "| concurrent ESTABLISHED connections held (target %s, %d client addresses) | %s | 1,000,000 |" %
+                  (self.fmt(s["target_conns"]), s["client_addresses"], self.fmt(s["held_conns"])),
+                  "| resident memory per connection, client + server (RSS delta / connections) | %.0f B (%.0f + %.0f) "
+                  "| 1M in < 2 GiB (≤ %.0f B) |" % (s["bytes_per_conn"], s["bytes_per_conn_client"],
+                                                   s["bytes_per_conn_server"], GOALS["bytes_per_conn_1m"]),
+                  "| resident memory per TIME_WAIT record (client RSS delta / records, %s records) | %s B | |" %
+                  (self.fmt(s.get("time_wait_peak")), self.fmt(s.get("bytes_per_time_wait"))),
+                  "| TIME_WAIT (%d ms) all expired, after the close started / expiry span | %s s / %s s | |" %
+                  (s["time_wait_ms"], self.fmt(s.get("time_wait_zero_after_close_s")),
+                   self.fmt(s.get("time_wait_expiry_span_s")))]
+        mi = self.res["micro"]
+        if mi:
+            o += ["", "| microbenchmark (Google Benchmark, one thread) | ns |", "|---|---:|"]
+            labels = {"parse_checksum_87B_ns": "parse Ethernet+IPv4+TCP+options with both checksums, 87 B frame",
+                      "parse_checksum_mss_ns": "the same, full-MSS frame",
+                      "table_lookup_hit_1M_ns": "connection table lookup (hit), 1M entries",
+                      "table_lookup_hit_1K_ns": "connection table lookup (hit), 1K entries",
+                      "wheel_arm_cancel_ns": "timer wheel arm + cancel",
+                      "wheel_rearm_ns": "timer wheel re-arm",
+                      "wheel_expire_ns": "timer wheel expiry per TIME_WAIT record (1M)",
+                      "fast_path_rx_segment_sw_csum_ns": "fast-path receive per in-order segment, software checksums",
+                      "fast_path_rx_segment_hw_csum_ns": "fast-path receive per in-order segment, NIC-verified checksums"}
+            for k, v in mi.items():
+                o.append("| %s | %.1f |" % (labels.get(k, k), v))
+        problems = self.res["notes"] + self.res["errors"]
+        if problems:
+            o += ["", "**Not measured / problems:**", ""] + ["- " + e.replace("\n", " ")[:400] for e in problems]
+        o += ["", "Goals are reported, never asserted. Every figure comes from this one invocation "
+              "(`scripts/bench.sh%s`); on a shared machine only the ratios are meaningful." %
+              (" --quick" if self.quick else ""), ""]
+        return "\n".join(o)
+
+    def plot(self, rows):
+        dat = os.path.join(self.tmp, "plot.dat")
+        with open(dat, "w") as f:
+            for key, label, unit, tv, lv, ratio, frac, goal in rows:
+                f.write('"%s" %s %s %s\n' % (key.upper(), ratio if ratio else 0, 100 * frac if frac else 0,
+                                             goal if goal else 0))
+        png = os.path.join(self.out, "results.png")
+        gp = """set terminal pngcairo size 1100,480 noenhanced font ",10"
+set output '%s'
+set multiplot layout 1,2 title "tcpfp %s benchmark — %s, %s cores, %s"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set grid ytics
+set yrange [0:*]
+set title "tcpfp / Linux (same cores, same run)"
+set ylabel "ratio"
+plot '%s' using 2:xtic(1) title "tcpfp / Linux" lc rgb "#2060c0", \\
+     '' using 4 title "goal" lc rgb "#c0c0c0"
+set title "tcpfp packet rate, %% of the I/O limit"
+set ylabel "%%"
+set yrange [0:110]
+plot '%s' using 3:xtic(1) title "%% of I/O limit" lc rgb "#30a050", 50 title "goal 50 %%" lc rgb "red" dt 2
+unset multiplot
+""" % (png, self.res["mode"], self.res["machine"]["cpu_model"], self.res["machine"]["cores"],
+       self.res["machine"]["date"], dat, dat)
+        gpf = os.path.join(self.tmp, "plot.gp")
+        open(gpf, "w").write(gp)
+        r = sh(["gnuplot", gpf], check=False)
+        if r.returncode != 0 or not os.path.exists(png):
+            self.res["errors"].append("plot: gnuplot failed: " + r.stderr[-500:])
+
+    def run(self):
+        self.section("microbenchmarks", self.micro)
+        self.section("tcpfp pair: CPS, RPS, bulk", self.tcpfp_workloads)
+        self.section("I/O limit (tcpfp-iofwd)", self.io_limit)
+        self.section("Linux: CPS, RPS, bulk", self.linux_workloads)
+        self.section("HTTP over tap / veth (wrk)", self.http_tap)
+        self.section("scale and memory", self.scale)
+        self.write()
+        # Write again so a plotting problem is in the JSON too.
+        with open(os.path.join(self.out, "results.json"), "w") as f:
+            json.dump(self.res, f, indent=1, default=str)
+        print(open(os.path.join(self.out, "results.md")).read())
+        log("results in %s/results.{json,md,png}" % self.out)
+        if self.res["errors"] or os.environ.get("TCPFP_BENCH_KEEP"):
+            log("work files kept in " + self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        return 1 if self.res["errors"] else 0
+
+
+def enter_namespace():
+    if os.environ.get("TCPFP_BENCH_NETNS") == "1":
+        sh(["ip", "link", "set", "lo", "up"])
+        return
+    if os.geteuid() != 0:
+        print("bench: needs root (DPDK, network namespaces, a tap)", flush=True)
+        sys.exit(1 if os.environ.get("CI") == "true" else 77)
+    env = dict(os.environ, TCPFP_BENCH_NETNS="1")
+    os.execvpe("unshare", ["unshare", "-n", sys.executable] + sys.argv, env)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--src", required=True)
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", default="", help="comma-separated sections (debugging): micro,pair,io,linux,http,scale")
+    args = ap.parse_args()
+    enter_namespace()
+    b = Bench(args)
+    if args.only:
+        names = {"micro": b.micro, "pair": b.tcpfp_workloads, "io": b.io_limit, "linux": b.linux_workloads,
+                 "http": b.http_tap, "scale": b.scale}
+        for n in args.only.split(","):
+            b.section(n, names[n])
+        b.write()
+        print(open(os.path.join(b.out, "results.md")).read())
+        log("work files in " + b.tmp)
+        sys.exit(1 if b.res["errors"] else 0)
+    sys.exit(b.run())
+
+
+if __name__ == "__main__":
+    main()
