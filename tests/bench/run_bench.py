@@ -121,9 +121,9 @@ class Bench:
             "wrk_duration_s": 3 if q else 10, "wrk_conns": 50,
             "hold_conns": 10000 if q else 1000000,
             "hold_timewait_ms": 4000 if q else 20000,   # longer than closing them all takes
-            "hold_s": 6 if q else 45,                   # from the first SYN until the generator closes
-            "micro_min_time": 0.05 if q else 0.5,
-            "pair_mem_mib": 3072,
+            "hold_s": 4 if q else 45,                   # from the first SYN until the generator closes
+            "micro_min_time": 0.02 if q else 0.5,
+            "pair_mem_mib": 2048,
             "hold_mem_mib": 1024 if q else 3072,
         }
         self.res["params"] = self.p
@@ -161,9 +161,9 @@ class Bench:
         return r.returncode == 0, (r.stdout + r.stderr).strip()
 
     # Linux autotunes socket buffers up to 4-6 MiB (tcp_wmem/tcp_rmem); the
-    # pair gets 2 MiB buffers so bulk is not window-bound where Linux is not.
-    BUFFERS = {("engine", "buffer_count"): "512", ("engine", "buffer_size"): "2097152",
-               ("engine", "send_buffer"): "2097152", ("engine", "recv_buffer"): "2097152"}
+    # pair gets 1 MiB buffers so bulk is not window-bound where Linux is not.
+    BUFFERS = {("engine", "buffer_count"): "512", ("engine", "buffer_size"): "1048576",
+               ("engine", "send_buffer"): "1048576", ("engine", "recv_buffer"): "1048576"}
 
     def bench_configs(self):
         """pair-client.ini / pair-server.ini with 2 MiB buffers, and on the
@@ -182,7 +182,7 @@ class Bench:
             ok, why = self.config_ok(f)
             if not ok:
                 raise RuntimeError(why)
-        self.res["params"]["buffers"] = "2 MiB send/receive buffers (pair-*.ini have 64 KiB)"
+        self.res["params"]["buffers"] = "1 MiB send/receive buffers (pair-*.ini have 64 KiB)"
         return path, srv
 
     # --- the pair ------------------------------------------------------------------
@@ -260,11 +260,12 @@ class Bench:
     def tcpfp_workloads(self):
         client_cfg, server_cfg = self.bench_configs()
         size = self.p["size"]
-        runs = [  # (name, mode, port, conns, extra): crr alone, so the server's final TIME_WAIT count is its own
-            [("cps", "crr", 7, self.p["crr_conns"], "size %d " % size)],
-            [("rps", "rr", 7, self.p["rr_conns"], "size %d " % size),
-             ("bulk", "bulk", 9, self.p["bulk_conns"], "")],
-        ]
+        # One pair run, one workload after the other (name, mode, port, conns,
+        # extra). The generator closes first in all three, so the server's
+        # TIME_WAIT count at exit is CPS's own.
+        runs = [[("cps", "crr", 7, self.p["crr_conns"], "size %d " % size),
+                 ("rps", "rr", 7, self.p["rr_conns"], "size %d " % size),
+                 ("bulk", "bulk", 9, self.p["bulk_conns"], "")]]
         for run in runs:
             script = ["wait arp %s timeout 10000" % PEER]
             for name, mode, port, conns, extra in run:
@@ -587,6 +588,23 @@ class Bench:
         if st.get("tw_mem") and st["tw_peak"]:
             d = st["tw_mem"]["client"]["VmRSS"] - st["held"]["client"]["VmRSS"]
             s["bytes_per_time_wait"] = max(d, 0) * 1024 / st["tw_peak"]
+        for side in ("client", "server"):
+            s["rss_held_mib_" + side] = st["held"][side]["VmRSS"] / 1024
+        s["rss_held_bytes_per_conn"] = (s["rss_held_mib_client"] + s["rss_held_mib_server"]) * 2**20 / held \
+            if held else 0
+        # The client's final statistics (printed after it was stopped): how the close went.
+        text = "\n".join(l for _, l in lines)
+        for k in ("timewait_entered", "timewait_expired", "output_dropped", "retrans_segs"):
+            m = re.findall(r"mib\s+%s\s+(\d+)" % k, text)
+            s["client_" + k] = int(m[-1]) if m else 0
+        m = re.findall(r"drop tx_ring_full\s+(\d+)", text)
+        s["client_tx_ring_full"] = int(m[-1]) if m else 0
+        if st["tw_peak"] < held:
+            self.res["notes"].append(
+                "scale: closing %d connections at once, only %d were in TIME_WAIT together (client: %d entered, "
+                "%d FINs lost to a full output queue, %d frames to a full TX ring, %d retransmissions)" %
+                (held, st["tw_peak"], s["client_timewait_entered"], s["client_output_dropped"],
+                 s["client_tx_ring_full"], s["client_retrans_segs"]))
         samples = st["tw_samples"]
         peak_t = next((t for t, v in samples if v == st["tw_peak"]), None)
         first_drop = next((t for t, v in samples if peak_t is not None and t > peak_t and v < st["tw_peak"]), None)
@@ -722,6 +740,10 @@ class Bench:
                   "| resident memory per connection, client + server (RSS delta / connections) | %.0f B (%.0f + %.0f) "
                   "| 1M in < 2 GiB (≤ %.0f B) |" % (s["bytes_per_conn"], s["bytes_per_conn_client"],
                                                    s["bytes_per_conn_server"], GOALS["bytes_per_conn_1m"]),
+                  "| resident memory of the processes holding them, client / server (whole RSS, DPDK memory "
+                  "included) | %.0f MiB / %.0f MiB (%.0f B per connection) | 1M in < 2 GiB |" %
+                  (s.get("rss_held_mib_client", 0), s.get("rss_held_mib_server", 0),
+                   s.get("rss_held_bytes_per_conn", 0)),
                   "| resident memory per TIME_WAIT record (client RSS delta / records, %s records) | %s B | |" %
                   (self.fmt(s.get("time_wait_peak")), self.fmt(s.get("bytes_per_time_wait"))),
                   "| TIME_WAIT (%d ms) all expired, after the close started / expiry span | %s s / %s s | |" %
