@@ -19,17 +19,19 @@
 # byte against its per-connection pseudo-random stream (`expect gen errors == 0`).
 # At the end, after 2*MSL with margin, on both sides: no connection but the
 # listeners, no TIME_WAIT record, every mbuf back, no engine buffer, timer or
-# loss state left; RSS growth after warm-up under TCPFP_SOAK_RSS_MIB (64).
+# loss state left; VmRSS within the memory given to DPDK (-m) plus 256 MiB,
+# and heap (RssAnon) growth after warm-up under TCPFP_SOAK_HEAP_MIB (16).
 # Prints a report (operations, bytes verified, drops by reason, peak memory)
 # and exits non-zero on any leak, integrity error or failed command.
 #
-# Env: TCPFP_BIN (default build/dpdk_app/tcpfp), TCPFP_SOAK_DIR (keep the
+# Env: TCPFP_BIN (default build/dpdk_app/tcpfp), TCPFP_PAIR_MEM (MiB per process,
+# 2048), TCPFP_SOAK_HEAP_MIB (16), TCPFP_SOAK_DIR (keep the
 # logs there), CI=true (a missing root fails instead of skipping: exit 77).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-600}
 bin=${TCPFP_BIN:-$here/build/dpdk_app/tcpfp}
-rss_limit_mib=${TCPFP_SOAK_RSS_MIB:-64}
+rss_limit_mib=${TCPFP_SOAK_HEAP_MIB:-16}
 if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null; then
   echo "soak.sh: needs root and unshare -n (DPDK, a private namespace)" >&2
   [ "${CI:-}" = true ] && exit 1 || exit 77
@@ -92,13 +94,15 @@ gen() {  # $1: the generator's arguments
   echo "show conn"
 } > "$dir/soak.cmd"
 
-# RSS of both processes, sampled every 2 s while they run.
+# RSS of both processes, sampled every 2 s while they run: VmRSS, and
+# RssAnon (the C++ heap; DPDK's memory is shared memory, so RssAnon is where
+# a leak outside the preallocated pools would show).
 sample_rss() {
   while :; do
     for side in server client; do
       pid=$(pgrep -f -- "--config $dir/$side.ini" | head -1 || true)
-      [ -n "$pid" ] && awk -v s="$side" -v t="$(date +%s)" '/^VmRSS:/ {print t, s, $2}' \
-        "/proc/$pid/status" 2>/dev/null || true
+      [ -n "$pid" ] && awk -v s="$side" -v t="$(date +%s)" '/^VmRSS:/ {r = $2} /^RssAnon:/ {a = $2}
+        END {if (r) print t, s, r, a}' "/proc/$pid/status" 2>/dev/null || true
     done
     sleep 2
   done
@@ -118,7 +122,7 @@ kill $sampler 2>/dev/null || true
 elapsed=$(( $(date +%s) - start ))
 
 python3 - "$dir" "$rc" "$elapsed" "$rss_limit_mib" <<'EOF'
-import json, re, sys
+import json, os, re, sys
 d, rc, elapsed, rss_limit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 problems = []
 
@@ -167,19 +171,27 @@ errors = sum(g["errors"] for g in gens)
 if errors:
     problems.append("%d integrity errors" % errors)
 
+# DPDK memory (pools, engine buffers) is reserved up front (-m, TCPFP_PAIR_MEM)
+# and touched as it is first used, so VmRSS may climb to it but not past it;
+# the heap (RssAnon) must stay flat after warm-up.
+mem_mib = int(os.environ.get("TCPFP_PAIR_MEM", "2048"))
 rss = {"server": [], "client": []}
 for line in open(d + "/rss.txt"):
-    t, side, kib = line.split()
-    rss[side].append((int(t), int(kib)))
-peak = {}
+    t, side, kib, anon = line.split()
+    rss[side].append((int(t), int(kib), int(anon)))
+peak, heap = {}, {}
 for side, xs in rss.items():
     if len(xs) < 3:
+        problems.append("%s: too few RSS samples (%d)" % (side, len(xs)))
         continue
-    peak[side] = max(k for _, k in xs)
-    warm = xs[len(xs) // 5][1]           # after the first fifth: pools touched
-    growth = xs[-1][1] - warm
-    if growth > rss_limit * 1024:
-        problems.append("%s RSS grew %d KiB after warm-up (limit %d MiB)" % (side, growth, rss_limit))
+    peak[side] = max(x[1] for x in xs)
+    warm = xs[len(xs) // 5][2]           # heap after the first fifth
+    heap[side] = (warm, xs[-1][2])
+    if xs[-1][2] - warm > rss_limit * 1024:
+        problems.append("%s heap (RssAnon) grew %d KiB after warm-up (limit %d MiB)"
+                        % (side, xs[-1][2] - warm, rss_limit))
+    if peak[side] > (mem_mib + 256) * 1024:
+        problems.append("%s VmRSS peaked at %d KiB, past -m %d MiB + 256" % (side, peak[side], mem_mib))
 
 print("=== soak report ===")
 print("duration %d s, %d round(s), client exit %d" % (elapsed, rounds, rc))
@@ -192,8 +204,9 @@ print("retransmissions: client %d, server %d; TIME_WAIT entered %d, expired %d, 
 for side, st in (("client", cs), ("server", ss)):
     print("%s drops: %s" % (side, ", ".join("%s %d" % kv for kv in sorted(st["drops"].items())) or "none"))
     print("%s at exit: connections %s, TIME_WAIT %s, buffers %s, timers %s, loss states %s, mbufs held %s; "
-          "peak RSS %s KiB" % (side, st.get("connections"), st.get("time_wait"), st.get("buffers"),
-                               st.get("timers"), st.get("loss_states"), st.get("held"), peak.get(side)))
+          "peak RSS %s KiB (heap %s -> %s KiB)"
+          % (side, st.get("connections"), st.get("time_wait"), st.get("buffers"), st.get("timers"),
+             st.get("loss_states"), st.get("held"), peak.get(side), *heap.get(side, (None, None))))
 if problems:
     print("SOAK FAILED:")
     for p in problems:
