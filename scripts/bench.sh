@@ -6,10 +6,12 @@
 # on veth, 1M held connections with memory and TIME_WAIT expiry, and the
 # microbenchmarks. Writes results.json, results.md and results.png.
 #
-#   scripts/bench.sh [--quick] [--out DIR] [--build DIR] [--no-build] [--only SECTIONS]
+#   scripts/bench.sh [--quick] [--out DIR] [--build DIR] [--no-build] [--profile] [--only SECTIONS]
 #
 # --quick: about a minute (CI smoke; 10,000 held connections). Default: a few
-# minutes. --out: default build/bench. --build: default build. Needs root;
+# minutes. --out: default build/bench. --build: default build. --profile: perf
+# record both tcpfp processes during each pair workload (hot symbols in
+# results.md, perf-*.data in --out). --only: micro,pair,io,linux,http,scale. Needs root;
 # everything runs in a private network namespace. Goals are reported, never
 # asserted: the status is 0 when every workload produced a figure.
 set -euo pipefail
@@ -18,6 +20,7 @@ build=$here/build
 out=""
 quick=()
 only=()
+profile=()
 do_build=1
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -26,7 +29,8 @@ while [ $# -gt 0 ]; do
     --build) build=$(cd "$2" 2>/dev/null && pwd || echo "$2"); shift 2 ;;
     --no-build) do_build=0; shift ;;
     --only) only=(--only "$2"); shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --profile) profile=(--profile); shift ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -41,4 +45,4 @@ fi
 # Debian's python3: the orchestration uses the standard library only.
 py=/usr/bin/python3
 [ -x $py ] || py=python3
-exec "$py" "$here/tests/bench/run_bench.py" --src "$here" --build "$build" --out "$out" "${quick[@]}" "${only[@]}"
+exec "$py" "$here/tests/bench/run_bench.py" --src "$here" --build "$build" --out "$out" "${quick[@]}" "${profile[@]}" "${only[@]}"

@@ -106,7 +106,9 @@ class Bench:
         self.build = os.path.abspath(args.build)
         self.out = os.path.abspath(args.out)
         self.quick = args.quick
+        self.profile = args.profile and shutil.which("perf") is not None
         self.tmp = tempfile.mkdtemp(prefix="tcpfp-bench-")
+        os.makedirs(self.out, exist_ok=True)
         self.tcpfp = os.path.join(self.build, "dpdk_app", "tcpfp")
         self.iofwd = os.path.join(self.build, "dpdk_app", "tcpfp-iofwd")
         self.epoll = os.path.join(self.build, "tests", "bench", "epoll_bench")
@@ -270,7 +272,25 @@ class Bench:
             script = ["wait arp %s timeout 10000" % PEER]
             for name, mode, port, conns, extra in run:
                 script += self.gen_block(name, mode, port, conns, extra)
-            rc, lines, srv, _ = self.run_pair(script, client_cfg, server_cfg, self.p["pair_mem_mib"])
+            names = [r[0] for r in run]
+            perf = {"i": 0, "procs": []}
+
+            def on_line(t, line, pids):
+                if self.profile and line.startswith("gen: started") and len(pids) == 2:
+                    name = names[min(perf["i"], len(names) - 1)]
+                    perf["i"] += 1
+                    for side in ("client", "server"):
+                        out = os.path.join(self.out, "perf-%s-%s.data" % (name, side))
+                        perf["procs"].append((name, side, out, subprocess.Popen(
+                            ["perf", "record", "-g", "-q", "-o", out, "-p", str(pids[side]), "--", "sleep",
+                             str(max(1, self.p["duration_s"] - 1))],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+                return None
+
+            rc, lines, srv, _ = self.run_pair(script, client_cfg, server_cfg, self.p["pair_mem_mib"], on_line=on_line)
+            for name, side, out, proc in perf["procs"]:
+                proc.wait()
+                self.res.setdefault("profile", {}).setdefault(name, {})[side] = self.perf_top(out)
             stats, gens = self.port_stats(lines), self.gen_json(lines)
             for i, (name, mode, port, conns, _) in enumerate(run):
                 if len(gens) <= i or len(stats) < 2 * (i + 1):
@@ -295,6 +315,18 @@ class Bench:
                 log("tcpfp %s: %.4g (%s), %.0f pkt/s, mean frame %.0f B" %
                     (name, w["value"], {"cps": "conn/s", "rps": "req/s", "bulk": "Gbit/s"}[name],
                      w["pps"], w["mean_frame_bytes"]))
+
+    @staticmethod
+    def perf_top(path, n=15):
+        """The n hottest symbols (self time) of a perf recording, as [(percent, symbol)]."""
+        r = sh(["perf", "report", "-i", path, "--no-children", "--sort", "sym", "--stdio", "-g", "none"],
+               check=False)
+        top = []
+        for l in r.stdout.splitlines():
+            m = re.match(r"\s*([\d.]+)%\s+\[[.k]\]\s+(.*)", l)
+            if m:
+                top.append((float(m.group(1)), m.group(2).strip()))
+        return top[:n]
 
     # --- the I/O limit -------------------------------------------------------------
 
@@ -749,6 +781,10 @@ class Bench:
                   "| TIME_WAIT (%d ms) all expired, after the close started / expiry span | %s s / %s s | |" %
                   (s["time_wait_ms"], self.fmt(s.get("time_wait_zero_after_close_s")),
                    self.fmt(s.get("time_wait_expiry_span_s")))]
+        for name, sides in self.res.get("profile", {}).items():
+            for side, top in sides.items():
+                o.append("- **profile %s, %s** (perf, self time): %s" %
+                         (name, side, ", ".join("%s %.1f %%" % (sym, pct) for pct, sym in top[:8])))
         mi = self.res["micro"]
         if mi:
             o += ["", "| microbenchmark (Google Benchmark, one thread) | ns |", "|---|---:|"]
@@ -841,6 +877,7 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--profile", action="store_true", help="perf record both tcpfp processes during each workload")
     ap.add_argument("--only", default="", help="comma-separated sections (debugging): micro,pair,io,linux,http,scale")
     args = ap.parse_args()
     enter_namespace()
