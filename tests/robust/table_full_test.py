@@ -8,9 +8,8 @@ fills the other 12 with echo connections and holds them. Then:
   - once Linux closes two of them (tcpfp's side passes LAST_ACK and frees
     its control blocks, no TIME_WAIT on the passive side), new connections
     succeed again.
-When the build accepts `[engine] table_full = rst` (helper "tcpcore"), the
-same runs in that mode too, where the SYN must be answered by RST
-(ECONNREFUSED) and counted as well.
+The same runs again with `[engine] table_full = rst`, where the SYN must be
+answered by RST (ECONNREFUSED) and counted as well.
 
     table_full_test.py TCPFP_EXE SOURCE_ROOT
 """
@@ -128,10 +127,8 @@ def main():
     d = __import__("tempfile").mkdtemp(prefix="tcpfp-full-")
     run(exe, config(exe, root, d, "drop"), "drop")
     cfg = config(exe, root, d, "rst")
-    if cfg is None:
-        print("note: this build has no [engine] table_full key yet: only the drop mode was tested", flush=True)
-    else:
-        run(exe, cfg, "rst")
+    h.check(cfg is not None, "--check-config accepts [engine] table_full = rst")
+    run(exe, cfg, "rst")
 
 
 if __name__ == "__main__":
