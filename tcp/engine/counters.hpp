@@ -41,7 +41,14 @@ namespace tcpfp::tcp {
     X(orphan_fin_wait_2_timeouts, "orphaned FIN_WAIT_2 connections timed out")          \
     X(orphan_data_rst, "data for a closed socket answered with RST")                    \
     X(rto_expirations, "retransmission timeouts")                                       \
-    X(fast_retransmits, "fast retransmits (RFC 5681 §3.2, RFC 6675)")                   \
+    X(fast_retransmits, "fast recoveries entered (RFC 5681 §3.2, RFC 6675, RFC 8985)")   \
+    X(rack_lost_segs, "segments RACK deemed lost (RFC 8985 §6.2)")                     \
+    X(tlp_probes, "tail loss probes sent (RFC 8985 §7.3)")                              \
+    X(tlp_loss_repaired, "TLP episodes that repaired a loss (cwnd reduced, §7.4)")      \
+    X(tlp_spurious, "TLP probes found unnecessary (D-SACK or duplicate ACK, §7.4)")     \
+    X(dsacks_received, "D-SACKs received (RFC 2883; widen RACK's reordering window)")   \
+    X(send_log_merges, "send-log records merged because the log was full")              \
+    X(send_log_unavailable, "flights without a send log (loss-state pool empty)")       \
     X(window_probes, "zero-window probes sent (RFC 9293 §3.8.6.1)")                     \
     X(conn_timeouts, "connections dropped after R2 / SYN retries (ETIMEDOUT)")          \
     X(r1_reached, "retransmissions reached R1 (RFC 9293 §3.8.3 MUST-20: path in doubt)") \

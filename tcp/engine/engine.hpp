@@ -300,13 +300,45 @@ private:
     bool queue_out_of_order(Tcb& tcb, const InSegment& seg, Instant now);
     bool drain_reassembly(Tcb& tcb, Instant now);
     bool accept_fin(Tcb& tcb, Instant now);
-    void on_sack(Tcb& tcb, const InSegment& seg);
+    void on_sack(Tcb& tcb, const InSegment& seg, Instant now);
     void on_duplicate_ack(Tcb& tcb, Instant now);
     void on_recovery_ack(Tcb& tcb, SeqNum ack, std::uint32_t acked, Instant now);
     void retransmit_holes(Tcb& tcb, Instant now);
     std::uint32_t pipe(const Tcb& tcb) const;
     bool retransmit_at(Tcb& tcb, SeqNum seq, Instant now);
     void send_window_probe(Tcb& tcb, Instant now);
+    // recovery.cpp: PRR (RFC 6937) and SACK recovery driven by RACK
+    void prr_begin(Tcb& tcb, LossState& ls);
+    void prr_on_ack(Tcb& tcb, LossState& ls, std::uint32_t delivered, std::uint32_t newly_lost,
+                    bool una_advanced);
+    void exit_recovery(Tcb& tcb, LossState& ls);
+    void enter_sack_recovery(Tcb& tcb, LossState& ls);
+    void retransmit_lost(Tcb& tcb, LossState& ls, Instant now);
+    bool retransmit_range(Tcb& tcb, SeqNum seq, SeqNum end, bool fin, Instant now);
+    void rack_on_ack(Tcb& tcb, std::uint32_t acked, bool una_advanced, bool cong, Instant now);
+    // rack.cpp: the send log, RACK and TLP (RFC 8985)
+    LossState* send_log(Tcb& tcb);
+    bool loss_busy(const Tcb& tcb) const;
+    void log_begin(Tcb& tcb, LossState& ls, SeqNum at);
+    void log_end(Tcb& tcb, LossState& ls);
+    bool log_make_room(LossState& ls);
+    std::uint32_t xmit_stamp(LossState& ls, bool retransmission, Instant now);
+    void log_append(LossState& ls, SeqNum end, bool fin, Instant now);
+    void log_sent(Tcb& tcb, SeqNum seq, std::uint32_t len, bool fin, Instant now);
+    void log_sacked(Tcb& tcb, LossState& ls, SeqNum left, SeqNum right, bool first, Instant now);
+    void log_acked(LossState& ls, SeqNum ack, Instant now);
+    void log_forget(LossState& ls);
+    void rack_delivered(LossState& ls, std::uint8_t flags, SeqNum end, std::uint32_t xmit, Instant now);
+    std::uint32_t rack_reo_wnd(const Tcb& tcb, const LossState& ls) const;
+    std::uint32_t rack_detect_loss(Tcb& tcb, LossState& ls, Instant now, bool& armed);
+    void rack_on_dsack(Tcb& tcb, LossState& ls);
+    void tlp_on_ack(Tcb& tcb, LossState& ls, bool una_advanced, std::uint32_t delivered, bool dsack);
+    void schedule_loss_probe(Tcb& tcb, Instant now);
+    TickMs loss_deadline(const Tcb& tcb) const;
+    void on_loss_timer(Tcb& tcb, Instant now);
+    void on_reorder_timeout(Tcb& tcb, LossState& ls, Instant now);
+    void send_loss_probe(Tcb& tcb, LossState& ls, Instant now);
+    bool after_timeout(const Tcb& tcb, const LossState& ls) const;
 
     // output.cpp
     OutSegment* push_segment();

@@ -69,7 +69,7 @@ bool Engine::header_prediction(Tcb& t, const InSegment& seg, Instant now) {
     constexpr std::uint8_t kMask = tcp_flag::syn | tcp_flag::fin | tcp_flag::rst | tcp_flag::urg |
                                    tcp_flag::ack;
     if (t.state != State::established || (seg.flags & kMask) != tcp_flag::ack ||
-        seg.seq != t.rcv_nxt || t.loss != kNoIndex || t.orphan || t.shut_rd ||
+        seg.seq != t.rcv_nxt || seg.options.sack_count != 0 || loss_busy(t) || t.orphan || t.shut_rd ||
         t.snd_wl1 > seg.seq || t.snd_wl2 > seg.ack) {
         return false;
     }
@@ -281,12 +281,15 @@ bool Engine::check_ack(Tcb& t, const InSegment& seg, Instant now) {
     const bool duplicate = seg.ack == t.snd_una && t.snd_una != t.snd_max && seg.payload.empty() &&
                            !seg.has(tcp_flag::syn) && !seg.has(tcp_flag::fin) &&
                            (static_cast<std::uint32_t>(seg.window) << t.snd_wscale) == t.snd_wnd;
-    on_sack(t, seg);
+    on_sack(t, seg, now);
     if (t.snd_wnd == 0) t.retries = 0;  // MUST-37: the peer is alive, keep probing
     if (t.snd_una < seg.ack) {
         on_data_acked(t, seg.ack, seg, now);
-    } else if (duplicate) {
-        on_duplicate_ack(t, now);
+    } else {
+        if (duplicate) on_duplicate_ack(t, now);
+        // RFC 8985: with a send log every ACK may reveal loss, duplicate or
+        // not; one below SND.UNA brings only its SACK blocks.
+        rack_on_ack(t, 0, false, seg.ack == t.snd_una, now);
     }
     // Window update (RFC 9293 §3.10.7.4): only from a segment at least as new
     // as the last one that updated it; MUST-34 tolerates a shrinking window.
@@ -346,14 +349,19 @@ void Engine::on_data_acked(Tcb& t, SeqNum ack, const InSegment& seg, Instant now
     t.retries = 0;
     t.persist = false;
     LossState* ls = loss_state(t, false);
-    if (ls != nullptr) ls->sacked.trim_below(ack);
-    if (ls != nullptr && ls->in_recovery) {
-        on_recovery_ack(t, ack, acked, now);
-    } else if (acked > 0) {
-        t.dupacks = 0;
-        cc::on_ack(t, acked, tick(now));
+    const bool logged = ls != nullptr && ls->log_on;  // RACK-TLP: rack_on_ack below
+    if (logged) {
+        log_acked(*ls, ack, now);
+    } else {
+        if (ls != nullptr) ls->sacked.trim_below(ack);
+        if (ls != nullptr && ls->in_recovery) {
+            on_recovery_ack(t, ack, acked, now);
+        } else if (acked > 0) {
+            t.dupacks = 0;
+            cc::on_ack(t, acked, tick(now));
+        }
+        if (ls != nullptr) release_loss_if_idle(t);
     }
-    if (ls != nullptr) release_loss_if_idle(t);
     if (fin_now_acked) on_our_fin_acked(t, now);
     // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, else restart.
     if (t.snd_una == t.snd_max) {
@@ -361,6 +369,7 @@ void Engine::on_data_acked(Tcb& t, SeqNum ack, const InSegment& seg, Instant now
     } else {
         arm_rtx(t, now);
     }
+    if (logged) rack_on_ack(t, acked, true, true, now);
     if (was_full && t.snd_buf.len < t.snd_limit) post(index_of(t), EventKind::writable);
 }
 

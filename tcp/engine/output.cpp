@@ -212,6 +212,7 @@ void Engine::output_data(Tcb& t, Instant now) {
         fill_header(t, *s, flags, t.snd_nxt, now);
         t.snd_buf.view(buffers_, offset, n, s->payload, s->payload2);
         counters_.inc(retransmit ? Mib::retrans_segs : Mib::out_segs);
+        log_sent(t, t.snd_nxt, n, fin_here, now);  // RFC 8985 per-segment state
         if (!retransmit && !t.ts_ok && !t.rtt_timing) {
             t.rtt_timing = true;
             t.rtt_seq = t.snd_nxt;
@@ -237,6 +238,7 @@ void Engine::output_data(Tcb& t, Instant now) {
         const bool retransmit = t.fin_sent;
         fill_header(t, *s, tcp_flag::fin | tcp_flag::ack, data_end, now);
         counters_.inc(retransmit ? Mib::retrans_segs : Mib::out_segs);
+        log_sent(t, data_end, 0, true, now);
         t.fin_sent = true;
         t.snd_nxt = data_end + 1;
         t.snd_max = seq_max(t.snd_max, t.snd_nxt);

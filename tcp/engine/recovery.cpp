@@ -1,7 +1,9 @@
 // Reassembly of out-of-order data (receiver) and loss recovery (sender):
-// SACK (RFC 2018, RFC 6675), NewReno fast retransmit and recovery (RFC 5681
-// §3.2, RFC 6582), limited transmit (RFC 3042), and zero-window probes
-// (RFC 9293 §3.8.6.1).
+// SACK recovery driven by RACK (RFC 8985, detection in rack.cpp) with
+// Proportional Rate Reduction (RFC 6937), NewReno fast retransmit and
+// recovery with PRR for connections without SACK (RFC 5681 §3.2, RFC
+// 6582), limited transmit (RFC 3042), and zero-window probes (RFC 9293
+// §3.8.6.1).
 #include <algorithm>
 
 #include "tcp/engine/congestion.hpp"
@@ -23,7 +25,8 @@ LossState* Engine::loss_state(Tcb& t, bool create) {
 void Engine::release_loss_if_idle(Tcb& t) {
     if (t.loss == kNoIndex) return;
     const LossState& ls = losses_.at(t.loss);
-    if (ls.ooo.empty() && !ls.ooo_fin && ls.sacked.empty() && !ls.in_recovery && !ls.recover_valid) {
+    if (ls.ooo.empty() && !ls.ooo_fin && ls.sacked.empty() && !ls.in_recovery && !ls.recover_valid &&
+        !ls.log_on) {
         (void)losses_.release(losses_.handle_of(t.loss));
         t.loss = kNoIndex;
     }
@@ -83,8 +86,16 @@ bool Engine::drain_reassembly(Tcb& t, Instant now) {
 }
 
 // RFC 2018 §3 / RFC 6675 §4: record what the peer holds above SND.UNA.
-void Engine::on_sack(Tcb& t, const InSegment& seg) {
+void Engine::on_sack(Tcb& t, const InSegment& seg, Instant now) {
     if (!t.sack_ok || seg.options.sack_count == 0) return;
+    if (LossState* log = send_log(t)) {
+        bool first = true;
+        for (const SackBlock& b : seg.options.sack_blocks()) {
+            if (b.left < b.right && b.right <= t.snd_max) log_sacked(t, *log, b.left, b.right, first, now);
+            first = false;
+        }
+        return;
+    }
     LossState* ls = nullptr;
     for (const SackBlock& b : seg.options.sack_blocks()) {
         // Ignore blocks that are not within what we sent (RFC 2018 §5: the
@@ -100,11 +111,18 @@ void Engine::on_sack(Tcb& t, const InSegment& seg) {
 // retransmit; the first two may each release one new segment (RFC 3042).
 void Engine::on_duplicate_ack(Tcb& t, Instant now) {
     if (t.dupacks < 255) ++t.dupacks;
+    if (send_log(t) != nullptr) return;  // RACK decides (rack_on_ack)
     LossState* ls = loss_state(t, false);
     if (ls != nullptr && ls->in_recovery) {
-        // RFC 6582 §3.2 step 4: inflate the window for each segment that left.
-        t.cwnd += t.snd_mss;
-        if (t.sack_ok) retransmit_holes(t, now);
+        if (!t.sack_ok) {
+            // RFC 6937: each duplicate ACK delivered one segment; PRR
+            // replaces RFC 6582 §3.2 step 4's window inflation.
+            ++ls->reno_dupacks;
+            prr_on_ack(t, *ls, t.snd_mss, 0, false);
+        } else {
+            t.cwnd += t.snd_mss;  // RFC 6582 §3.2 step 4 (SACK without a send log)
+            retransmit_holes(t, now);
+        }
         output_data(t, now);
         return;
     }
@@ -131,10 +149,19 @@ void Engine::on_duplicate_ack(Tcb& t, Instant now) {
     const std::uint32_t flight = static_cast<std::uint32_t>(t.snd_max - t.snd_una);
     t.ssthresh = cc::on_congestion(t, flight);
     counters_.inc(Mib::fast_retransmits);
-    if (retransmit_at(t, t.snd_una, now)) ls->high_rxt = t.snd_una + t.snd_mss;
-    // RFC 6675 §5 step 4 sets cwnd = ssthresh; RFC 6582 adds 3*SMSS for the
-    // segments that left the network.
-    t.cwnd = t.sack_ok ? t.ssthresh : t.ssthresh + 3u * t.snd_mss;
+    prr_begin(t, *ls);
+    if (!t.sack_ok) {
+        // RFC 6937 from the first ACK: the three duplicate ACKs delivered
+        // three segments; the head counts as lost until it is resent.
+        ls->reno_dupacks = t.dupacks;
+        prr_on_ack(t, *ls, t.snd_mss, t.snd_mss, false);
+    } else {
+        t.cwnd = t.ssthresh;  // RFC 6675 §5 step 4 (SACK without a send log)
+    }
+    if (retransmit_at(t, t.snd_una, now)) {
+        ls->high_rxt = t.snd_una + t.snd_mss;
+        if (!t.sack_ok) ls->prr_out += t.snd_mss;
+    }
     if (t.sack_ok) retransmit_holes(t, now);
     t.rtt_timing = false;  // Karn
     arm_rtx(t, now);
@@ -144,12 +171,29 @@ void Engine::on_duplicate_ack(Tcb& t, Instant now) {
 void Engine::on_recovery_ack(Tcb& t, SeqNum ack, std::uint32_t acked, Instant now) {
     LossState& ls = losses_.at(t.loss);
     if (!(ack < ls.recover)) {
-        // Full acknowledgement: leave recovery, deflate the window.
-        ls.in_recovery = false;
-        ls.recover_valid = false;  // a later loss starts a new recovery
-        const std::uint32_t flight = static_cast<std::uint32_t>(t.snd_max - ack);
-        t.cwnd = std::min(t.ssthresh, std::max<std::uint32_t>(flight, t.snd_mss) + t.snd_mss);
-        t.dupacks = 0;
+        // Full acknowledgement: leave recovery with cwnd = ssthresh (RFC
+        // 6582 §3.2 step 6 option 2, where PRR has brought the flight).
+        exit_recovery(t, ls);
+        return;
+    }
+    if (!t.sack_ok) {
+        // Partial acknowledgement without SACK (RFC 6582 §3.2 step 5): the
+        // next segment is lost too. PRR (RFC 6937) sizes what may be sent:
+        // one segment filled the hole, the rest of what was acknowledged
+        // had already been counted by duplicate ACKs (as Linux counts it).
+        const std::uint32_t segs = (acked + t.snd_mss - 1) / t.snd_mss;
+        const std::uint32_t eaten = std::min(segs > 0 ? segs - 1 : 0, ls.reno_dupacks);
+        const std::uint32_t delivered =
+            std::max<std::uint32_t>(acked > ls.reno_dupacks * t.snd_mss ? acked - ls.reno_dupacks * t.snd_mss : 0,
+                                    t.snd_mss);
+        ls.reno_dupacks -= eaten;
+        const bool resend = !(ack < ls.high_rxt);
+        prr_on_ack(t, ls, delivered, resend ? t.snd_mss : 0, true);
+        if (resend && retransmit_at(t, ack, now)) {
+            ls.high_rxt = seq_max(ls.high_rxt, ack + t.snd_mss);
+            ls.prr_out += t.snd_mss;
+        }
+        arm_rtx(t, now);
         return;
     }
     // Partial acknowledgement: the next hole is lost too; retransmit it and
@@ -173,6 +217,18 @@ std::uint32_t Engine::pipe(const Tcb& t) const {
     const std::uint32_t outstanding = static_cast<std::uint32_t>(t.snd_nxt - t.snd_una);
     if (t.loss == kNoIndex) return outstanding;
     const LossState& ls = losses_.at(t.loss);
+    if (ls.log_on) {
+        // With the send log, as RFC 6675 §4 defines pipe and Linux counts
+        // packets in flight: outstanding bytes less those SACKed and those
+        // deemed lost and not yet resent.
+        const std::uint32_t out = ls.sacked_bytes + ls.lost_bytes;
+        return outstanding > out ? outstanding - out : 0;
+    }
+    if (!t.sack_ok && ls.in_recovery) {
+        // Without SACK, each duplicate ACK stands for one segment that left.
+        const std::uint32_t left = ls.reno_dupacks * t.snd_mss;
+        return outstanding > left ? outstanding - left : 0;
+    }
     if (!ls.in_recovery || ls.sacked.empty()) return outstanding;
     const SeqNum highest = ls.sacked.r[ls.sacked.n - 1].right;
     std::uint32_t p = highest < t.snd_nxt ? static_cast<std::uint32_t>(t.snd_nxt - highest) : 0;
@@ -256,8 +312,173 @@ void Engine::send_window_probe(Tcb& t, Instant now) {
     fill_header(t, *s, tcp_flag::ack | tcp_flag::psh, t.snd_una, now);
     t.snd_buf.view(buffers_, 0, n, s->payload, s->payload2);
     counters_.inc(Mib::window_probes);
+    log_sent(t, t.snd_una, n, false, now);
     if (t.snd_max - t.snd_una < static_cast<std::int32_t>(n)) t.snd_max = t.snd_una + n;
     t.snd_nxt = t.snd_max;
+}
+
+// --- PRR (RFC 6937) ---------------------------------------------------------
+
+// RFC 6937 §3 at the start of recovery: prr_delivered = prr_out = 0 and
+// RecoverFS = snd.nxt - snd.una (the RFC's choice; Linux takes the cwnd).
+void Engine::prr_begin(Tcb& t, LossState& ls) {
+    ls.prr_delivered = 0;
+    ls.prr_out = 0;
+    ls.recover_fs = std::max<std::uint32_t>(static_cast<std::uint32_t>(t.snd_max - t.snd_una), 1);
+}
+
+// RFC 6937 §3 on every ACK in recovery, with the reduction bound of
+// draft-ietf-tcpm-prr-rfc6937bis as Linux applies it (PRR-SSRB): while pipe
+// exceeds ssthresh, send in proportion to what was delivered; below it,
+// catch up towards ssthresh by what was delivered, plus one MSS when the ACK
+// advanced SND.UNA and revealed no new loss. The first ACK always releases
+// the fast retransmit. For the non-SACK pipe, `newly_lost` also names a
+// lost head that is about to be resent (not in flight yet).
+void Engine::prr_on_ack(Tcb& t, LossState& ls, std::uint32_t delivered, std::uint32_t newly_lost,
+                        bool una_advanced) {
+    if (delivered == 0) return;
+    ls.prr_delivered += delivered;
+    std::int64_t p = pipe(t);
+    if (!ls.log_on) p = std::max<std::int64_t>(p - newly_lost, 0);
+    const std::int64_t ssthresh = t.ssthresh;
+    const std::int64_t done = std::int64_t{ls.prr_delivered} - ls.prr_out;
+    std::int64_t sndcnt = 0;
+    if (p > ssthresh) {
+        // Proportional Rate Reduction: CEIL(prr_delivered * ssthresh / RecoverFS) - prr_out.
+        const std::int64_t share = (std::int64_t{ls.prr_delivered} * ssthresh + ls.recover_fs - 1) / ls.recover_fs;
+        sndcnt = share - ls.prr_out;
+    } else {
+        std::int64_t limit = std::max<std::int64_t>(done, delivered);
+        if (una_advanced && newly_lost == 0) limit += t.snd_mss;  // PRR-SSRB
+        sndcnt = std::min(ssthresh - p, limit);
+    }
+    sndcnt = std::max<std::int64_t>(sndcnt, 0);
+    if (ls.prr_out == 0 && sndcnt == 0) sndcnt = t.snd_mss;  // the fast retransmit itself
+    t.cwnd = static_cast<std::uint32_t>(std::min<std::int64_t>(p + sndcnt, UINT32_MAX));
+}
+
+// Recovery ends once everything outstanding at its start is acknowledged:
+// cwnd = ssthresh (RFC 6582 §3.2 step 6 option 2; RFC 6937 leaves cwnd there).
+void Engine::exit_recovery(Tcb& t, LossState& ls) {
+    ls.in_recovery = false;
+    ls.recover_valid = false;  // a later loss starts a new recovery
+    t.cwnd = std::max<std::uint32_t>(t.ssthresh, t.snd_mss);
+    t.dupacks = 0;
+    ls.reno_dupacks = 0;
+    // RFC 8985 §6.2: the widened reordering window lasts 16 recoveries.
+    if (ls.reo_wnd_persist > 0) {
+        --ls.reo_wnd_persist;
+    } else {
+        ls.reo_wnd_mult = 1;
+    }
+}
+
+// --- SACK recovery with RACK ------------------------------------------------
+
+// RACK marked something lost outside recovery: fast recovery begins (RFC
+// 6675 §5 with RFC 8985 §6.2 as the loss detector): ssthresh from the
+// congestion controller, PRR from zero, recover = SND.MAX.
+void Engine::enter_sack_recovery(Tcb& t, LossState& ls) {
+    ls.in_recovery = true;
+    ls.recover_valid = true;
+    ls.recover = t.snd_max;
+    t.ssthresh = cc::on_congestion(t, static_cast<std::uint32_t>(t.snd_max - t.snd_una));
+    prr_begin(t, ls);
+    ls.tlp_active = false;  // the episode's outcome no longer matters
+    if (ls.timer == LossTimer::probe) {
+        ls.timer = LossTimer::none;
+        ls.timer_at = kNoDeadline;
+    }
+    t.rtt_timing = false;  // Karn
+    counters_.inc(Mib::fast_retransmits);
+}
+
+// Resends records marked lost, in sequence order, while pipe leaves room
+// in cwnd (RFC 6675 §5 NextSeg rule 1 with RACK's marks; PRR sized cwnd).
+// Resending the first unacknowledged record restarts the RTO, as Linux.
+void Engine::retransmit_lost(Tcb& t, LossState& ls, Instant now) {
+    SendLog& g = ls.log;
+    for (std::uint16_t i = 0; i < g.n && ls.lost_bytes > 0; ++i) {
+        const std::uint16_t s = g.slot(i);
+        if ((g.flags[s] & SendLog::kLost) == 0) continue;
+        const SeqNum l = g.left(i);
+        const SeqNum r = g.right(i);
+        const auto len = std::min<std::uint32_t>(static_cast<std::uint32_t>(r - l), t.snd_mss);
+        if (pipe(t) + len > t.cwnd) break;
+        const bool fin = (g.flags[s] & SendLog::kFin) != 0;
+        if (!retransmit_range(t, l, r, fin, now)) break;
+        if (l == t.snd_una) arm_rtx(t, now);
+    }
+}
+
+// Sends [seq, end) again in MSS-sized pieces (the FIN with the last one when
+// `fin`), with fresh timestamps; SND.NXT does not move.
+bool Engine::retransmit_range(Tcb& t, SeqNum seq, SeqNum end, bool fin, Instant now) {
+    const SeqNum data_end = end - (fin ? 1u : 0u);
+    bool sent = false;
+    do {
+        if (seq < t.snd_una) return sent;
+        const auto offset = static_cast<std::uint32_t>(seq - t.snd_una);
+        const std::uint32_t avail = offset < t.snd_buf.len ? t.snd_buf.len - offset : 0;
+        const std::uint32_t n = std::min({static_cast<std::uint32_t>(data_end - seq),
+                                          static_cast<std::uint32_t>(t.snd_mss), avail});
+        const bool fin_here = fin && seq + n == data_end;
+        if (n == 0 && !fin_here) return sent;
+        OutSegment* s = push_segment();
+        if (s == nullptr) return sent;
+        std::uint8_t flags = tcp_flag::ack;
+        if (fin_here) flags |= tcp_flag::fin;
+        if (n > 0 && offset + n == t.snd_buf.len) flags |= tcp_flag::psh;
+        fill_header(t, *s, flags, seq, now);
+        if (n > 0) t.snd_buf.view(buffers_, offset, n, s->payload, s->payload2);
+        counters_.inc(Mib::retrans_segs);
+        log_sent(t, seq, n, fin_here, now);
+        seq += n;
+        sent = true;
+        if (fin_here) break;
+    } while (seq < data_end);
+    return sent;
+}
+
+// Every ACK on a connection with a send log ends here, once its SACK
+// blocks and cumulative acknowledgement are in the log: the TLP episode
+// (RFC 8985 §7.4), the end of recovery, RACK's loss detection (§6.2), the
+// start of recovery, PRR or the congestion controller, the retransmissions,
+// and the probe timer. `cong` is false for an ACK below SND.UNA that only
+// brings SACK information (Linux then skips the congestion response too).
+void Engine::rack_on_ack(Tcb& t, std::uint32_t acked, bool una_advanced, bool cong, Instant now) {
+    LossState* lp = send_log(t);
+    if (lp == nullptr) return;
+    LossState& ls = *lp;
+    const std::uint32_t delivered = ls.ack_delivered;
+    const bool dsack = ls.ack_dsack;
+    ls.ack_delivered = 0;
+    ls.ack_dsack = false;
+    if (dsack) rack_on_dsack(t, ls);
+    tlp_on_ack(t, ls, una_advanced, delivered, dsack);
+    if (ls.in_recovery && !(t.snd_una < ls.recover)) {
+        exit_recovery(t, ls);
+    } else if (!ls.in_recovery && ls.recover_valid && ls.recover < t.snd_una) {
+        ls.recover_valid = false;  // the data outstanding at the last RTO is acknowledged
+    }
+    bool armed = false;
+    std::uint32_t newly_lost = 0;
+    if (ls.rack_advanced && !after_timeout(t, ls)) {
+        ls.rack_advanced = false;
+        newly_lost = rack_detect_loss(t, ls, now, armed);
+    }
+    if (!ls.in_recovery && ls.lost_bytes > 0 && !after_timeout(t, ls)) enter_sack_recovery(t, ls);
+    if (cong) {
+        if (ls.in_recovery) {
+            prr_on_ack(t, ls, delivered, newly_lost, una_advanced);
+        } else if (acked > 0) {
+            t.dupacks = 0;
+            cc::on_ack(t, acked, tick(now));
+        }
+    }
+    if (ls.lost_bytes > 0) retransmit_lost(t, ls, now);
+    if (una_advanced && !armed) schedule_loss_probe(t, now);
+    if (t.snd_una == t.snd_max && !ls.in_recovery) log_end(t, ls);
 }
 
 }  // namespace tcpfp::tcp

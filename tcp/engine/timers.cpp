@@ -12,8 +12,8 @@ namespace tcpfp::tcp {
 using namespace wire;
 
 void Engine::rearm(Tcb& t) {
-    const TickMs next =
-        std::min({t.rtx_deadline, t.delack_deadline, t.keepalive_deadline, t.conn_deadline});
+    const TickMs next = std::min({t.rtx_deadline, t.delack_deadline, t.keepalive_deadline,
+                                  t.conn_deadline, loss_deadline(t)});
     if (next == kNoDeadline) {
         wheel_.cancel(t.timer);
     } else {
@@ -64,6 +64,8 @@ void Engine::on_tcb_timer(Tcb& t, Instant now) {
         t.delack_deadline = kNoDeadline;
         if (t.ack_pending) send_ack(t, now);
     }
+    // RFC 8985: the reorder or probe timer, which never outlives the RTO.
+    if (loss_deadline(t) <= nowt) on_loss_timer(t, now);
     if (t.rtx_deadline <= nowt) {
         t.rtx_deadline = kNoDeadline;
         on_rto(t, now);
@@ -126,6 +128,7 @@ void Engine::on_rto(Tcb& t, Instant now) {
         // RFC 2018 §8: after a timeout, forget the SACK scoreboard (the
         // receiver may have reneged); RFC 6582: recovery ends.
         ls->sacked.clear();
+        log_forget(*ls);
         ls->in_recovery = false;
         ls->recover_valid = true;
         ls->recover = t.snd_max;

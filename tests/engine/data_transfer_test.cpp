@@ -90,7 +90,9 @@ TEST(FastRetransmit, ThreeDuplicateAcksRetransmitOnceWithoutTimeout) {
         EXPECT_TRUE(push_through(net, p, data, Duration::seconds(5)) == data);
         EXPECT_TRUE(dropped);
         EXPECT_EQ(net.a().counters().get(Mib::fast_retransmits), 1u);
-        EXPECT_EQ(net.a().counters().get(Mib::retrans_segs), 1u);
+        EXPECT_EQ(net.a().counters().get(Mib::retrans_segs), 1u)
+            << "tlp " << net.a().counters().get(Mib::tlp_probes) << " rack-lost "
+            << net.a().counters().get(Mib::rack_lost_segs);
         EXPECT_EQ(net.a().counters().get(Mib::rto_expirations), 0u);
     }
 }
@@ -112,7 +114,9 @@ TEST(SackRecovery, HolesAreFilledWithoutResendingSackedData) {
     const std::string data = filler(30 * 1448);
     EXPECT_TRUE(push_through(net, p, data, Duration::seconds(5)) == data);
     EXPECT_EQ(dropped, 3);
-    EXPECT_EQ(net.a().counters().get(Mib::retrans_segs), 3u) << "only the three holes are resent";
+    EXPECT_EQ(net.a().counters().get(Mib::retrans_segs), 3u)
+        << "only the three holes are resent; tlp " << net.a().counters().get(Mib::tlp_probes)
+        << " rack-lost " << net.a().counters().get(Mib::rack_lost_segs);
     EXPECT_EQ(net.a().counters().get(Mib::rto_expirations), 0u);
 }
 
