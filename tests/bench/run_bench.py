@@ -57,6 +57,24 @@ def rss_kib(pid):
     return out
 
 
+def heap_alloc(pid):
+    """DPDK heap bytes allocated (telemetry /eal/heap_info,0) of a tcpfp process; None if unavailable."""
+    m = re.search(r"--file-prefix=(\S+)", cmdline(pid))
+    if not m:
+        return None
+    try:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.settimeout(2)
+        s.connect("/var/run/dpdk/%s/dpdk_telemetry.v2" % m.group(1))
+        s.recv(4096)
+        s.send(b"/eal/heap_info,0")
+        info = json.loads(s.recv(65536))["/eal/heap_info"]
+        s.close()
+        return info.get("Alloc_size")
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def children(pid):
     try:
         with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
@@ -579,7 +597,11 @@ class Bench:
         st = {"idle": None, "held": None, "held_active": 0, "tw_peak": 0, "tw_samples": []}
 
         def sample(pids):
-            return {k: rss_kib(pids[k]) for k in ("client", "server") if k in pids}
+            out = {k: rss_kib(pids[k]) for k in ("client", "server") if k in pids}
+            for k in out:
+                if out[k] is not None:
+                    out[k]["heap_alloc"] = heap_alloc(pids[k])
+            return out
 
         def on_line(t, line, pids):
             if line.startswith("BENCH-IDLE"):
@@ -624,6 +646,15 @@ class Bench:
             s["rss_held_mib_" + side] = st["held"][side]["VmRSS"] / 1024
         s["rss_held_bytes_per_conn"] = (s["rss_held_mib_client"] + s["rss_held_mib_server"]) * 2**20 / held \
             if held else 0
+        # What the engines preallocated (DPDK heap, mbufs and buffers included) for their capacity.
+        caps = {}
+        for side, path in (("client", cli), ("server", srv)):
+            txt = open(path).read()
+            caps[side] = int(re.search(r"max_connections\s*=\s*(\d+)", txt).group(1))
+            ha = st["held"][side].get("heap_alloc")
+            s["heap_alloc_mib_" + side] = ha / 2**20 if ha else None
+            s["heap_bytes_per_capacity_" + side] = ha / caps[side] if ha else None
+        s["capacity"] = caps
         # The client's final statistics (printed after it was stopped): how the close went.
         text = "\n".join(l for _, l in lines)
         for k in ("timewait_entered", "timewait_expired", "output_dropped", "retrans_segs"):
@@ -769,14 +800,22 @@ class Bench:
                   (s.get("sizeof_tcb"), s.get("sizeof_time_wait_record")),
                   "| concurrent ESTABLISHED connections held (target %s, %d client addresses) | %s | 1,000,000 |" %
                   (self.fmt(s["target_conns"]), s["client_addresses"], self.fmt(s["held_conns"])),
-                  "| resident memory per connection, client + server (RSS delta / connections) | %.0f B (%.0f + %.0f) "
+                  "| resident memory per connection, client + server (RSS delta idle → held / connections; pools are "
+                  "partly touched at start) | %.0f B (%.0f + %.0f) "
                   "| 1M in < 2 GiB (≤ %.0f B) |" % (s["bytes_per_conn"], s["bytes_per_conn_client"],
                                                    s["bytes_per_conn_server"], GOALS["bytes_per_conn_1m"]),
                   "| resident memory of the processes holding them, client / server (whole RSS, DPDK memory "
                   "included) | %.0f MiB / %.0f MiB (%.0f B per connection) | 1M in < 2 GiB |" %
                   (s.get("rss_held_mib_client", 0), s.get("rss_held_mib_server", 0),
                    s.get("rss_held_bytes_per_conn", 0)),
-                  "| resident memory per TIME_WAIT record (client RSS delta / records, %s records) | %s B | |" %
+                  "| DPDK heap allocated (telemetry `/eal/heap_info`: engine pools, tables, buffers, mbufs), "
+                  "client / server, per connection of capacity (%s / %s) | %s MiB / %s MiB (%s B / %s B) | |" %
+                  (self.fmt(s.get("capacity", {}).get("client")), self.fmt(s.get("capacity", {}).get("server")),
+                   self.fmt(s.get("heap_alloc_mib_client")), self.fmt(s.get("heap_alloc_mib_server")),
+                   self.fmt(s.get("heap_bytes_per_capacity_client")),
+                   self.fmt(s.get("heap_bytes_per_capacity_server"))),
+                  "| resident memory per TIME_WAIT record (client RSS delta held → TIME_WAIT peak / records, %s records; "
+                  "the record pool is partly touched before) | %s B | |" %
                   (self.fmt(s.get("time_wait_peak")), self.fmt(s.get("bytes_per_time_wait"))),
                   "| TIME_WAIT (%d ms) all expired, after the close started / expiry span | %s s / %s s | |" %
                   (s["time_wait_ms"], self.fmt(s.get("time_wait_zero_after_close_s")),
