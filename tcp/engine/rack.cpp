@@ -385,7 +385,7 @@ void Engine::schedule_loss_probe(Tcb& t, Instant now) {
     if (ls == nullptr) return;
     if (ls->timer == LossTimer::reorder) return;
     const bool open = !ls->in_recovery && ls->sacked_segs == 0 && ls->lost_bytes == 0 && t.backoff == 0;
-    if (!open || t.snd_una == t.snd_max) {
+    if (!open || ls->log.n == 0) {  // (the log, not SND.MAX: called as a segment goes out)
         if (ls->timer == LossTimer::probe) {
             ls->timer = LossTimer::none;
             ls->timer_at = kNoDeadline;
@@ -398,7 +398,11 @@ void Engine::schedule_loss_probe(Tcb& t, Instant now) {
         pto_us += ls->log.n == 1 ? static_cast<std::uint64_t>(config_.min_rto.as_micros()) : kTimerSlackUs;
     }
     TickMs at = deadline(now, Duration::micros(static_cast<std::int64_t>(pto_us)));
-    if (t.rtx_deadline != kNoDeadline) at = std::min(at, t.rtx_deadline);
+    // The RTO as armed, or as about to be armed for the first segment out.
+    const TickMs rto_at = t.rtx_deadline != kNoDeadline
+                              ? t.rtx_deadline
+                              : deadline(now, Duration::millis(static_cast<std::int64_t>(t.rto_ms)));
+    at = std::min(at, rto_at);
     ls->timer = LossTimer::probe;
     ls->timer_at = at;
 }
