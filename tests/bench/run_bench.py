@@ -557,10 +557,16 @@ class Bench:
         n = self.p["hold_conns"]
         base = os.path.join(self.src, "config", "pair-client-1m.ini")
         cli = os.path.join(self.tmp, "hold-client.ini")
-        # 64 sources when the engine takes them (the file itself stays valid either way).
-        addrs = ", ".join("172.16.48.%d/24" % (2 + i) for i in range(64))
-        write_ini(base, {("port0", "addresses"): addrs}, cli)
-        ok, why64 = self.config_ok(cli)
+        # 64 sources when the engine takes them (the file itself stays valid
+        # either way). A list of 64 overflows rte_cfgfile's 256-byte value,
+        # so the range forms are tried too; the generator's start line tells
+        # how many it really rotates over.
+        for addrs in (", ".join("172.16.48.%d/24" % (2 + i) for i in range(64)),
+                      "172.16.48.2-172.16.48.65/24", "172.16.48.2-65/24"):
+            write_ini(base, {("port0", "addresses"): addrs}, cli)
+            ok, why64 = self.config_ok(cli)
+            if ok:
+                break
         if not ok:
             self.res["scale"]["addresses_64_refused"] = why64
             shutil.copy(base, cli)
@@ -568,7 +574,7 @@ class Bench:
             if not ok:
                 raise RuntimeError("pair-client-1m.ini does not validate: " + why)
         line = [l for l in open(cli) if re.match(r"\s*addresses\s*=", l)][0]
-        count = line.count("/")
+        count = 64 if "-" in line else line.count("/")
         per_addr = 16384 * 95 // 100  # RFC 6056 ephemeral range 49152-65535, kept under full
         if n > count * per_addr:
             self.res["notes"].append("scale: %d connections need %d addresses; the engine takes %d: holding %d" %
@@ -631,6 +637,11 @@ class Bench:
             raise RuntimeError("hold: no result (rc %d): %s" % (rc, "\n".join(l for _, l in lines[-30:])))
         held = st["held_active"]
         s = self.res["scale"]
+        m = re.findall(r"from (\d+) local address", "\n".join(l for _, l in lines))
+        if m and int(m[0]) < naddr:
+            self.res["notes"].append("scale: the config has %d client addresses, the generator rotates over %s"
+                                     % (naddr, m[0]))
+        s["gen_local_addresses"] = int(m[0]) if m else None
         s.update(target_conns=self.p["hold_conns"], attempted_conns=n, client_addresses=naddr,
                  held_conns=held, gen=gens[-1], rss_kib={"idle": st["idle"], "held": st["held"],
                                                          "time_wait_peak": st.get("tw_mem")},
