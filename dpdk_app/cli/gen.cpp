@@ -15,6 +15,11 @@ constexpr std::size_t kScratch = 65536;       // the largest request/response an
 constexpr std::uint32_t kSweepPerMs = 4096;   // slots checked for deadlines per millisecond
 constexpr std::uint32_t kPauseMs = 10;        // first pause after a failure; doubles
 constexpr std::uint8_t kMaxBackoff = 6;       // up to 640 ms
+// Per loop iteration: new connections and closes at the end of a run. Each
+// emits a segment; bounded so one iteration never overruns the engine's
+// output queue or the port's TX ring (hold opens and closes 10^5..10^6).
+constexpr std::uint32_t kConnectsPerPoll = 64;
+constexpr std::uint32_t kClosesPerPoll = 256;
 
 const char* const kFailNames[] = {
 #define TCPFP_X(name, desc) #name,
@@ -237,6 +242,7 @@ bool Generator::start(const GenSpec& spec, tcp::Instant now, std::string& why) {
         why = "no local address";
         return false;
     }
+    close_remaining(now, UINT32_MAX);  // the previous run's last connections
     spec_ = spec;
     // Preallocated here, once per run: nothing below allocates.
     slots_.assign(spec.conns, Slot{});
@@ -248,7 +254,8 @@ bool Generator::start(const GenSpec& spec, tcp::Instant now, std::string& why) {
     stop_sending_ = false;
     c_ = GenCounters{};
     latency_.clear();
-    start_ = end_ = last_publish_ = now;
+    start_ = end_ = last_publish_ = last_poll_ = now;
+    max_gap_us_ = stalls_ = 0;
     deadline_ = spec.duration_us ? now + tcp::Duration::micros(static_cast<std::int64_t>(spec.duration_us))
                                  : tcp::Instant::max();
     retrans_start_ = retrans_end_ = retrans_now();
@@ -274,12 +281,37 @@ void Generator::stop(tcp::Instant now) {
     if (run_ == GenRun::running) finish(now);
 }
 
+// The figures freeze now; the connections close over the next iterations.
 void Generator::finish(tcp::Instant now) {
     run_ = GenRun::finished;
     end_ = now;
     retrans_end_ = retrans_now();
-    for (auto& slot : slots_) release(slot, now);
     ready_len_ = 0;
+    close_cursor_ = 0;
+    close_remaining(now, kClosesPerPoll);
+}
+
+void Generator::close_remaining(tcp::Instant now, std::uint32_t budget) {
+    const auto n = static_cast<std::uint32_t>(slots_.size());
+    // Closes in flight (FIN exchanges not finished) are control blocks that are
+    // neither ours nor connecting; keep them within the SYN window as well, or
+    // a peer that is slow for a moment gets 10^5 FINs at once.
+    const std::uint64_t limit = active_ + syn_inflight_ + spec_.syn_window + 64;
+    if (budget != UINT32_MAX && engine_.connection_count() > limit) {
+        if (now.millis() == last_close_ms_) return;
+        budget = 16;  // progress even if other sockets fill the engine
+    }
+    last_close_ms_ = now.millis();
+    for (; close_cursor_ < n && budget > 0; ++close_cursor_) {
+        Slot& slot = slots_[close_cursor_];
+        if (slot.h.is_invalid()) {
+            slot.phase = Phase::idle;
+            continue;
+        }
+        release(slot, now);
+        --budget;
+    }
+    if (close_cursor_ == n) active_ = 0;
     publish(now);
 }
 
@@ -297,6 +329,8 @@ void Generator::report(GenReport& out, tcp::Instant now) const {
     out.elapsed_us = static_cast<std::uint64_t>((end - start_).as_micros());
     out.retrans = (run_ == GenRun::running ? retrans_now() : retrans_end_) - retrans_start_;
     out.time_wait_local = engine_.time_wait_count();
+    out.max_gap_us = max_gap_us_;
+    out.stalls = stalls_;
     out.latency = latency_;
 }
 
@@ -318,7 +352,10 @@ void Generator::publish(tcp::Instant now) {
 // --- the per-iteration entry -------------------------------------------------------
 
 void Generator::on_events(std::span<const tcp::Event> events, tcp::Instant now) {
-    if (run_ != GenRun::running) return;
+    if (run_ != GenRun::running) {
+        if (close_cursor_ < slots_.size()) close_remaining(now, kClosesPerPoll);
+        return;
+    }
     for (const tcp::Event& e : events) {
         if (e.conn.index >= by_index_.size()) continue;
         const std::uint32_t s = by_index_[e.conn.index];
@@ -330,6 +367,10 @@ void Generator::on_events(std::span<const tcp::Event> events, tcp::Instant now) 
 }
 
 void Generator::poll(tcp::Instant now) {
+    const auto gap = static_cast<std::uint64_t>((now - last_poll_).as_micros());
+    last_poll_ = now;
+    max_gap_us_ = std::max(max_gap_us_, gap);
+    stalls_ += gap > 1000;
     if (now >= deadline_) return finish(now);
     if (stop_sending_) {
         // bulk with count and verify: done once every echoed byte is back.
@@ -345,7 +386,14 @@ void Generator::poll(tcp::Instant now) {
 }
 
 void Generator::connect_ready(tcp::Instant now) {
-    while (ready_len_ > 0 && syn_inflight_ < spec_.syn_window && run_ == GenRun::running) {
+    // Warm-up: one attempt per local address until each has answered once,
+    // so the peer learns our addresses (ARP) before a burst of SYN-ACKs
+    // would overflow its queue of packets awaiting resolution.
+    const std::uint64_t tried = c_.conns_opened + c_.conns_failed;
+    const std::uint32_t window = tried >= spec_.local_count ? spec_.syn_window : spec_.local_count;
+    for (std::uint32_t k = 0; k < kConnectsPerPoll && ready_len_ > 0 && syn_inflight_ < window &&
+                              run_ == GenRun::running;
+         ++k) {
         const std::uint32_t s = ready_[ready_head_];
         ready_head_ = (ready_head_ + 1) % ready_.size();
         --ready_len_;

@@ -25,7 +25,7 @@ const char* to_string(GenMode m);
 // one counts in conns_failed and under its reason.
 #define TCPFP_GEN_FAILS(X)                                                                   \
     X(refused, "RST in answer to the SYN (ECONNREFUSED)")                                    \
-    X(connect_timeout, "not ESTABLISHED within the generator's connect timeout (3 s)")      \
+    X(connect_timeout, "not ESTABLISHED within 10 s (three SYN retransmissions)")              \
     X(ports_exhausted, "connect: EADDRNOTAVAIL, no free ephemeral port (TIME_WAIT holds them)") \
     X(no_memory, "connect: ENOBUFS, connection table or buffers full")                      \
     X(reset, "reset after ESTABLISHED")                                                      \
@@ -114,7 +114,7 @@ struct GenSpec {
     std::array<wire::Ipv4Addr, 8> locals{};  // local addresses to rotate over
     std::uint32_t local_count = 0;
     std::uint32_t syn_window = 1024;  // connection attempts in flight at most
-    std::uint32_t connect_timeout_ms = 3000;
+    std::uint32_t connect_timeout_ms = 10000;
     std::uint64_t seed = 0;         // verify: pattern seed
     GenPublished* publish = nullptr;  // where the worker publishes (main lcore owns it)
 };
@@ -141,6 +141,9 @@ struct GenReport {
     std::uint64_t elapsed_us = 0;
     std::uint64_t retrans = 0;          // engine retrans_segs since start (frozen at the end)
     std::uint64_t time_wait_local = 0;  // TIME_WAIT records in this engine now
+    // Gaps between two loop iterations while running: the longest, and how
+    // many exceeded 1 ms (the worker was descheduled: CPU contention, not TCP).
+    std::uint64_t max_gap_us = 0, stalls = 0;
     LatencyHistogram latency;
 };
 
@@ -187,6 +190,7 @@ private:
     void enqueue(std::uint32_t s);
     void pause(Slot& slot, tcp::Instant now);
     void finish(tcp::Instant now);
+    void close_remaining(tcp::Instant now, std::uint32_t budget);
     bool budget_reached() const;
     std::uint64_t retrans_now() const;
 
@@ -200,11 +204,15 @@ private:
     std::size_t ready_head_ = 0, ready_len_ = 0;
     std::uint32_t syn_inflight_ = 0;
     std::uint32_t sweep_pos_ = 0;
+    std::uint32_t close_cursor_ = 0;  // finish(): slots below it are closed
+    std::uint64_t last_close_ms_ = 0;
     std::uint32_t next_local_ = 0;
     std::uint64_t conn_serial_ = 0;
     std::uint64_t active_ = 0;
     bool stop_sending_ = false;  // bulk with count: the share is sent, wait for the echo
     tcp::Instant start_, end_, last_publish_, deadline_;
+    tcp::Instant last_poll_;
+    std::uint64_t max_gap_us_ = 0, stalls_ = 0;
     std::uint64_t retrans_start_ = 0, retrans_end_ = 0;
     GenCounters c_;
     LatencyHistogram latency_;

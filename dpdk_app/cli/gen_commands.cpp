@@ -138,6 +138,7 @@ struct Summary {
     GenRun run = GenRun::idle;
     GenCounters c;
     std::uint64_t active = 0, elapsed_us = 0, retrans = 0, time_wait_local = 0;
+    std::uint64_t max_gap_us = 0, stalls = 0;
     LatencyHistogram latency;
 };
 
@@ -161,6 +162,8 @@ bool collect(Summary& s) {
         s.elapsed_us = std::max(s.elapsed_us, g.elapsed_us);
         s.retrans += g.retrans;
         s.time_wait_local += g.time_wait_local;
+        s.max_gap_us = std::max(s.max_gap_us, g.max_gap_us);
+        s.stalls += g.stalls;
         s.latency.merge(g.latency);
     }
     s.run = running ? GenRun::running : finished ? GenRun::finished : GenRun::idle;
@@ -204,6 +207,10 @@ std::vector<Field> fields(const Summary& s) {
         u("p99_us", s.latency.percentile(0.99)),
         u("time_wait_local", s.time_wait_local),
         u("conns", g_run.conns),
+        u("p90_us", s.latency.percentile(0.90)),
+        u("p999_us", s.latency.percentile(0.999)),
+        u("max_gap_us", s.max_gap_us),
+        u("stalls", s.stalls),
     };
     for (std::size_t i = 0; i < kGenFailCount; ++i) {
         f.push_back(u(("failed." + std::string(name(static_cast<GenFail>(i)))).c_str(), s.c.fails[i]));
@@ -261,8 +268,11 @@ void print_text(const Summary& s) {
                 v("req_per_s").c_str(), v("p50_us").c_str(), v("p99_us").c_str());
     std::printf("  bytes:       sent %s, received %s (%s Gbit/s in the busier direction)\n",
                 v("bytes_sent").c_str(), v("bytes_received").c_str(), v("gbit_per_s").c_str());
+    std::printf("  latency:     p90 %s us, p99.9 %s us\n", v("p90_us").c_str(), v("p999_us").c_str());
     std::printf("  retransmits %s, errors %s, TIME_WAIT records here %s\n", v("retrans").c_str(),
                 v("errors").c_str(), v("time_wait_local").c_str());
+    std::printf("  worker loop: longest gap %s us, %s gap(s) over 1 ms (descheduled: CPU contention)\n",
+                v("max_gap_us").c_str(), v("stalls").c_str());
     for (std::size_t i = 0; i < kGenFailCount; ++i) {
         if (s.c.fails[i]) {
             std::printf("  failed: %-16s %" PRIu64 "\n", name(static_cast<GenFail>(i)), s.c.fails[i]);
@@ -463,6 +473,11 @@ void stop_gen() {
         if (!g_host.call(w, r)) return;
     }
     stop_reporter();
+    // The workers close in batches per loop iteration: wait for the last.
+    const auto end = Clock::now() + std::chrono::seconds(5);
+    while (sum_published().active > 0 && Clock::now() < end && !signalled()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     Summary s;
     if (!collect(s)) return;
     print_text(s);
