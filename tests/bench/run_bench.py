@@ -383,6 +383,8 @@ class Bench:
                 refl.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 refl.kill()
+        for prefix in ("iofr_" + tag, "iofg_" + tag):  # EAL leaves its runtime directory behind
+            shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
         line = [l for l in g.stdout.splitlines() if l.startswith('{"role"')]
         if not line:
             raise RuntimeError("tcpfp-iofwd printed no result:\n" + g.stdout[-2000:] + g.stderr[-2000:])
@@ -515,6 +517,8 @@ class Bench:
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 p.kill()
+                p.wait()
+            shutil.rmtree("/var/run/dpdk/bench_tap_%d" % os.getpid(), ignore_errors=True)
         self.res["http"]["tcpfp"] = {"value": w["value"], "errors": w["errors"], "response_bytes": len(response)}
         self.res["http"]["wrk_tcpfp_output"] = w["output"]
         log("wrk against tcpfp over net_tap: %.0f req/s (%d-byte responses)" % (w["value"], len(response)))
