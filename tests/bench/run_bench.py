@@ -798,6 +798,12 @@ class Bench:
                       l.get("cps", {}).get("time_wait_client"), l.get("cps", {}).get("time_wait_server"),
                       "on" if c.get("tw_reuse") else "not available in this build (off)",
                       l.get("cps", {}).get("tcp_tw_reuse")))
+        stalls = [(k, t[k]["gen"].get("stalls"), t[k]["gen"].get("max_gap_us")) for k in ("cps", "rps", "bulk")
+                  if k in t and t[k]["gen"].get("stalls") is not None]
+        if stalls:
+            o.append("- **Scheduling noise** (the client worker's loop paused > 1 ms: descheduled by the OS, not TCP): " +
+                     "; ".join("%s %d times, longest %.1f ms" % (k, n, (g or 0) / 1000) for k, n, g in stalls) +
+                     ". On a quiet machine these are near 0.")
         if io:
             o.append("- **I/O limit** (tcpfp-iofwd: frames forwarded over the same memif pair and lcores with no "
                      "TCP work, at tcpfp's mean frame size): " + "; ".join(
