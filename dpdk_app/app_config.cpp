@@ -95,7 +95,9 @@ std::string parse_addresses(std::string_view v, std::vector<IfAddress>& out) {
         v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
     }
     if (out.empty()) return "at least one address is required";
-    if (out.size() > 8) return "at most 8 addresses (the engine's limit)";
+    if (out.size() > tcp::kMaxLocalAddresses) {
+        return "at most " + std::to_string(tcp::kMaxLocalAddresses) + " addresses (the engine's limit)";
+    }
     return {};
 }
 
@@ -180,6 +182,14 @@ std::vector<Section> schema() {
           uint_key("wscale", 0, 14, &AppConfig::engine, &E::wscale),
           {"timestamps", [](auto v, AppConfig& c) { return parse_bool(v, c.engine.timestamps); }},
           {"sack", [](auto v, AppConfig& c) { return parse_bool(v, c.engine.sack); }},
+          {"tw_reuse", [](auto v, AppConfig& c) { return parse_bool(v, c.engine.tw_reuse); }},
+          {"table_full",
+           [](auto v, AppConfig& c) -> std::string {
+               if (v == "drop") c.engine.rst_on_table_full = false;
+               else if (v == "rst") c.engine.rst_on_table_full = true;
+               else return "expected drop or rst, got '" + std::string(v) + "'";
+               return {};
+           }},
           {"secret",
            [](auto v, AppConfig& c) {
                c.secret_set = true;

@@ -10,6 +10,10 @@
 
 namespace tcpfp::tcp {
 
+// Local addresses per engine (add_address): many source addresses give
+// active opens more 4-tuples (the 1M-connection benchmark).
+inline constexpr std::uint32_t kMaxLocalAddresses = 64;
+
 struct EngineConfig {
     // --- capacities (preallocated) ---
     std::uint32_t max_connections = 65536;    // full control blocks
@@ -49,7 +53,11 @@ struct EngineConfig {
     std::uint8_t r2_retries = 15;             // R2: give up (ETIMEDOUT), >= 100 s (MUST-23)
     std::uint32_t challenge_ack_per_second = 1000;  // RFC 5961 §7 rate limit
     std::uint32_t timer_budget = 65536;       // expirations per advance() before carrying over
-    bool rst_on_table_full = false;           // answer SYNs with RST instead of dropping
+    bool rst_on_table_full = false;           // table_full = rst: answer such SYNs with RST
+    // Active opens may take a 4-tuple held in TIME_WAIT when timestamps were
+    // negotiated on it and it is at least 1 s old (Linux tcp_tw_reuse=1;
+    // RFC 6191: the new SYN's TSval is above the old connection's).
+    bool tw_reuse = false;
     bool syn_cookies = true;                  // RFC 4987 SYN cookies once a SYN queue is full
 
     std::uint64_t seed = 0x7463706670ull;     // keys the hash table, ISN and port secrets

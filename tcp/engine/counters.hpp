@@ -37,6 +37,8 @@ namespace tcpfp::tcp {
     X(timewait_expired, "TIME_WAIT records deleted at 2*MSL")                           \
     X(timewait_overflow, "TIME_WAIT records unavailable: connection deleted at once")   \
     X(timewait_reused, "TIME_WAIT 4-tuples reopened by a new SYN (RFC 6191)")           \
+    X(timewait_reused_active, "TIME_WAIT 4-tuples taken by our own connect() (tw_reuse)") \
+    X(table_full_rsts, "SYNs answered with RST: connection table full (table_full = rst)") \
     X(timewait_fin_reacked, "retransmitted FINs re-ACKed in TIME_WAIT")                 \
     X(orphan_fin_wait_2_timeouts, "orphaned FIN_WAIT_2 connections timed out")          \
     X(orphan_data_rst, "data for a closed socket answered with RST")                    \
@@ -51,6 +53,7 @@ namespace tcpfp::tcp {
     X(send_log_unavailable, "flights without a send log (loss-state pool empty)")       \
     X(window_probes, "zero-window probes sent (RFC 9293 §3.8.6.1)")                     \
     X(conn_timeouts, "connections dropped after R2 / SYN retries (ETIMEDOUT)")          \
+    X(user_timeouts, "connections dropped by their user timeout (RFC 5482, ETIMEDOUT)")  \
     X(r1_reached, "retransmissions reached R1 (RFC 9293 §3.8.3 MUST-20: path in doubt)") \
     X(linger_timeouts, "SO_LINGER timeouts")                                            \
     X(timer_budget_carryover, "timer expirations carried over to the next advance")     \

@@ -82,6 +82,7 @@ Engine::Engine(const EngineConfig& config, Instant now, std::pmr::memory_resourc
     config_.wscale = std::min<std::uint8_t>(config_.wscale, 14);  // RFC 7323 §2.3
     out_ = allocate_array<OutSegment>(mr_, config_.output_queue);
     events_ = allocate_array<Event>(mr_, config_.event_queue);
+    user_timeouts_ = allocate_array<UserTimeout>(mr_, config_.max_connections);
 }
 
 Engine::~Engine() {
@@ -89,19 +90,18 @@ Engine::~Engine() {
                     alignof(OutSegment));
     mr_->deallocate(events_, sizeof(Event) * std::max<std::size_t>(config_.event_queue, 1),
                     alignof(Event));
+    mr_->deallocate(user_timeouts_,
+                    sizeof(UserTimeout) * std::max<std::size_t>(config_.max_connections, 1),
+                    alignof(UserTimeout));
 }
 
 bool Engine::add_address(wire::Ipv4Addr addr) {
-    if (is_local(addr) || addr_count_ == std::size(addrs_)) return false;
+    if (addr.is_unspecified() || is_local(addr) || addr_count_ == kMaxAddresses) return false;
     addrs_[addr_count_++] = addr;
+    std::uint32_t h = addr_slot(addr);
+    while (addr_hash_[h] != 0) h = (h + 1) & (kAddrSlots - 1);
+    addr_hash_[h] = addr.value;
     return true;
-}
-
-bool Engine::is_local(wire::Ipv4Addr addr) const {
-    for (std::uint32_t i = 0; i < addr_count_; ++i) {
-        if (addrs_[i] == addr) return true;
-    }
-    return false;
 }
 
 TickMs Engine::tick(Instant t) const { return static_cast<TickMs>((t - epoch_).as_millis()); }
@@ -173,6 +173,7 @@ std::uint32_t Engine::new_tcb(const FourTuple& tuple, Instant now, int& err) {
     t.rcv_mss = static_cast<std::uint16_t>(config_.mtu - 40);
     t.timer.owner = h.index;
     t.timer.kind = kTimerKindTcb;
+    user_timeouts_[h.index] = UserTimeout{};
     t.ts_recent_age_h = static_cast<std::uint16_t>(tick(now) / 3'600'000);
     err = 0;
     return h.index;
@@ -250,7 +251,7 @@ void Engine::apply_options(std::uint32_t index, const SocketOptions& o) {
         {o.recv_buffer, SockOpt::recv_buffer}, {o.max_segment, SockOpt::max_segment},
         {o.congestion, SockOpt::congestion},   {o.keepalive_idle, SockOpt::keepalive_idle},
         {o.keepalive_interval, SockOpt::keepalive_interval},
-        {o.keepalive_count, SockOpt::keepalive_count}};
+        {o.keepalive_count, SockOpt::keepalive_count}, {o.user_timeout, SockOpt::user_timeout}};
     for (const auto& [value, opt] : all) {
         if (value != -1) (void)set_option(id, opt, value);
     }
@@ -319,7 +320,7 @@ int Engine::connect(const ConnectParams& p, Instant now, ConnId& out) {
         return -EADDRNOTAVAIL;
     }
     if (tuple.local_port != 0) {
-        if (table_.find(tuple)) return -EADDRINUSE;
+        if (!tuple_free_for_connect(tuple, now)) return -EADDRINUSE;
     } else {
         // RFC 6056 §3.3.4 double-hash selection; the tuple must be free and,
         // when the DPDK layer steers flows, hash back to this lcore.
@@ -327,12 +328,23 @@ int Engine::connect(const ConnectParams& p, Instant now, ConnId& out) {
                                   [&](std::uint16_t candidate) {
                                       FourTuple t = tuple;
                                       t.local_port = candidate;
-                                      if (table_.find(t)) return false;
+                                      if (!tuple_free_for_connect(t, now)) return false;
                                       return port_filter_.accept == nullptr ||
                                              port_filter_.accept(port_filter_.ctx, t);
                                   });
         if (!port) return -EADDRNOTAVAIL;
         tuple.local_port = *port;
+    }
+    // A TIME_WAIT record on the tuple is reusable here (tw_reuse): take it.
+    TimeWaitRecord reused{};
+    bool reusing = false;
+    if (auto v = table_.find(tuple); v && (*v & kTimeWaitBit) != 0) {
+        const TimeWaitRecord& tw = time_waits_.at(*v & ~kTimeWaitBit);
+        reused.snd_nxt = tw.snd_nxt;
+        reused.ts_offset = tw.ts_offset;
+        reusing = true;
+        counters_.inc(Mib::timewait_reused_active);
+        delete_time_wait(*v & ~kTimeWaitBit);
     }
     int err = 0;
     const std::uint32_t index = new_tcb(tuple, now, err);
@@ -350,6 +362,16 @@ int Engine::connect(const ConnectParams& p, Instant now, ConnId& out) {
     t.accepted = true;
     apply_options(index, p.options);
     init_sequence(t, now);
+    if (reusing) {
+        // As Linux does for a reused TIME_WAIT tuple: the old connection's
+        // timestamp clock continues (so the new SYN's TSval is newer, RFC
+        // 6191 §2), and the ISS lies a full window beyond its last sequence
+        // number so no old segment can fall into the new window.
+        t.ts_offset = reused.ts_offset;
+        if (!config_.isn_override) {
+            t.iss = t.snd_una = t.snd_nxt = t.snd_max = reused.snd_nxt + 65535u + 2u;
+        }
+    }
     set_state(t, State::syn_sent);
     counters_.inc(Mib::active_opens);
     send_syn(t, now);
@@ -607,6 +629,17 @@ int Engine::set_option(ConnId id, SockOpt opt, std::int64_t value) {
             }
             t->snd_mss = static_cast<std::uint16_t>(std::min<std::int64_t>(t->snd_mss, value));
             return 0;
+        case SockOpt::user_timeout: {
+            // RFC 5482 / RFC 9293 §3.8.3: milliseconds, as Linux (0 restores R2
+            // and the keepalive count; negative is EINVAL, as on Linux).
+            if (value < 0 || value > INT32_MAX) return -EINVAL;
+            UserTimeout& ut = user_timeouts_[index_of(*t)];
+            ut.ms = static_cast<std::uint32_t>(value);
+            t->user_timeout_on = value != 0;
+            // A wait already under way is measured from now.
+            ut.stall_since = static_cast<std::uint32_t>(tick(now_));
+            return 0;
+        }
     }
     return -ENOPROTOOPT;
 }
@@ -624,6 +657,7 @@ int Engine::get_option(ConnId id, SockOpt opt, std::int64_t& value) const {
         case SockOpt::keepalive_idle: value = t->ka_idle_s; return 0;
         case SockOpt::keepalive_interval: value = t->ka_intvl_s; return 0;
         case SockOpt::keepalive_count: value = t->ka_cnt; return 0;
+        case SockOpt::user_timeout: value = user_timeouts_[t->timer.owner].ms; return 0;
         case SockOpt::max_segment:
             value = is_synchronized(t->state) ? t->snd_mss : t->rcv_mss;
             return 0;

@@ -62,6 +62,7 @@ enum class SockOpt : std::uint8_t {
     keepalive_idle,   // TCP_KEEPIDLE: seconds of idleness before the first probe (1..32767)
     keepalive_interval,  // TCP_KEEPINTVL: seconds between probes (1..32767)
     keepalive_count,  // TCP_KEEPCNT: unanswered probes before ETIMEDOUT (1..127)
+    user_timeout,     // TCP_USER_TIMEOUT (RFC 5482): ms without progress before ETIMEDOUT; 0 = R2
 };
 
 // Options set on a socket before it has a control block (before connect()
@@ -77,6 +78,7 @@ struct SocketOptions {
     std::int64_t keepalive_idle = -1;
     std::int64_t keepalive_interval = -1;
     std::int64_t keepalive_count = -1;
+    std::int64_t user_timeout = -1;
 };
 
 struct ConnectParams {
@@ -172,8 +174,16 @@ public:
     Engine& operator=(const Engine&) = delete;
 
     // --- addresses ---
-    bool add_address(wire::Ipv4Addr addr);  // false when already present or full (8 max)
-    bool is_local(wire::Ipv4Addr addr) const;
+    static constexpr std::uint32_t kMaxAddresses = kMaxLocalAddresses;
+    bool add_address(wire::Ipv4Addr addr);  // false when already present, unspecified or full
+    // Per packet (destination and source): a probe or two in a small
+    // open-addressed table, whatever the number of addresses.
+    bool is_local(wire::Ipv4Addr addr) const {
+        for (std::uint32_t h = addr_slot(addr);; h = (h + 1) & (kAddrSlots - 1)) {
+            if (addr_hash_[h] == 0) return false;  // also answers 0.0.0.0
+            if (addr_hash_[h] == addr.value) return true;
+        }
+    }
     void set_port_filter(PortFilter filter) { port_filter_ = filter; }
 
     // --- packets and time ---
@@ -348,6 +358,7 @@ private:
     void send_rst(Tcb& tcb, Instant now);
     void send_rst_reply(const InSegment& seg);
     void output_data(Tcb& tcb, Instant now);
+    void mark_burst_push(OutSegment* tail, std::uint32_t segs);
     std::uint16_t window_to_advertise(Tcb& tcb);
 
     // timers.cpp
@@ -361,14 +372,29 @@ private:
     void enter_time_wait(Tcb& tcb, Instant now);
     void restart_time_wait(TimeWaitRecord& tw, Instant now);
     void delete_time_wait(std::uint32_t tw_index);
+    // tw_reuse: may an active open take this TIME_WAIT record's 4-tuple?
+    bool time_wait_reusable(const TimeWaitRecord& tw, Instant now) const;
+    bool tuple_free_for_connect(const FourTuple& tuple, Instant now) const;
     bool challenge_ack_allowed(Instant now);
+    // RFC 5482 user timeout (timers.cpp)
+    void note_progress(Tcb& tcb, Instant now);
+    void start_rtx(Tcb& tcb, Instant now);  // the first thing outstanding: a wait begins
+    std::int64_t user_timeout_left_ms(const Tcb& tcb, Instant now) const;
 
     EngineConfig config_;
     std::pmr::memory_resource* mr_;
     Instant epoch_;
     Instant now_;
-    wire::Ipv4Addr addrs_[8];
+    // Local addresses: in the order added (the first is the default source),
+    // and hashed for is_local (load <= 1/2; 0.0.0.0 marks an empty slot).
+    static constexpr std::uint32_t kAddrSlots = 2 * kMaxAddresses;
+    static std::uint32_t addr_slot(wire::Ipv4Addr a) {
+        return (a.value * 0x9e3779b1u) >> (32 - 7);  // Fibonacci hashing into 128 slots
+    }
+    static_assert(kAddrSlots == 128);
+    wire::Ipv4Addr addrs_[kMaxAddresses];
     std::uint32_t addr_count_ = 0;
+    std::uint32_t addr_hash_[kAddrSlots] = {};
 
     Pool<Tcb> tcbs_;
     Pool<TimeWaitRecord> time_waits_;
@@ -389,6 +415,7 @@ private:
     std::uint32_t out_len_ = 0;
     Event* events_;
     std::uint32_t events_len_ = 0;
+    UserTimeout* user_timeouts_;  // beside tcbs_, same index (TCP_USER_TIMEOUT)
 
     std::uint64_t challenge_window_start_ms_ = 0;  // RFC 5961 §7 rate-limit window
     std::uint32_t challenge_acks_in_window_ = 0;

@@ -146,6 +146,8 @@ std::uint32_t Engine::new_passive_tcb(const Tcb& lt, const InSegment& seg, Insta
     t.ka_idle_s = lt.ka_idle_s;
     t.ka_intvl_s = lt.ka_intvl_s;
     t.ka_cnt = lt.ka_cnt;
+    t.user_timeout_on = lt.user_timeout_on;  // RFC 5482, inherited as on Linux
+    user_timeouts_[index] = user_timeouts_[index_of(lt)];
     return index;
 }
 
@@ -184,7 +186,12 @@ void Engine::on_listen(Tcb& lt, const InSegment& seg, Instant now) {
     }
     const std::uint32_t index = new_passive_tcb(lt, seg, now);
     if (index == kNoIndex) {
-        if (config_.rst_on_table_full) send_rst_reply(seg);
+        // Counted as a table_full drop; with table_full = rst the peer
+        // learns at once instead of retrying its SYN.
+        if (config_.rst_on_table_full) {
+            counters_.inc(Mib::table_full_rsts);
+            send_rst_reply(seg);
+        }
         return;
     }
     Tcb& t = tcbs_.at(index);

@@ -348,6 +348,7 @@ void Engine::on_data_acked(Tcb& t, SeqNum ack, const InSegment& seg, Instant now
     t.backoff = 0;
     t.retries = 0;
     t.persist = false;
+    note_progress(t, now);
     LossState* ls = loss_state(t, false);
     const bool logged = ls != nullptr && ls->log_on;  // RACK-TLP: rack_on_ack below
     if (logged) {

@@ -113,6 +113,7 @@ void Engine::send_syn(Tcb& t, Instant now) {
     }
     t.snd_nxt = t.iss + 1;
     t.snd_max = seq_max(t.snd_max, t.snd_nxt);
+    if (t.retries == 0) note_progress(t, now);  // the user timeout covers the handshake
     if (t.retries == 0 && !t.rtt_timing) {
         t.rtt_timing = true;
         t.rtt_seq = t.iss;
@@ -164,6 +165,21 @@ void Engine::send_rst_reply(const InSegment& seg) {
     counters_.inc(Mib::out_rsts);
 }
 
+// PSH where Linux puts it, beyond MUST-61's last segment. RFC 9293 §3.9.1
+// leaves extra PSH bits to the sender (the receiver only delivers sooner),
+// so matching Linux costs nothing and keeps packet-level comparisons with
+// it exact. The rule is a model fitted to upstream captures: Linux queues
+// data in 2-segment GSO units (tcp_min_tso_segs) and a unit sent whole
+// at the end of a window-limited burst carries PSH (`P. 1:10001(10000)`
+// for a 10-segment initial window, `P. 12001:14001(2000)` on an ACK),
+// while a unit the window splits keeps PSH for its unsent tail (tso_fragment)
+// — a 7-segment burst ends without it, and so do single segments clocked
+// out one per ACK (limited transmit, PRR, probes). So: the tail of a burst
+// of an even number (>= 2) of new segments that a window cut short.
+void Engine::mark_burst_push(OutSegment* tail, std::uint32_t segs) {
+    if (tail != nullptr && segs >= 2 && segs % 2 == 0) tail->flags |= tcp_flag::psh;
+}
+
 // Sends what the windows allow from the send buffer, then our FIN.
 // Retransmission reuses this path: after a timeout snd_nxt goes back to
 // snd_una and everything up to snd_max is sent again.
@@ -180,6 +196,9 @@ void Engine::output_data(Tcb& t, Instant now) {
     }
     if (t.fin_acked) return;
     const SeqNum data_end = t.snd_una + t.snd_buf.len;  // where our FIN goes
+    OutSegment* burst_tail = nullptr;  // the last new-data segment of this pass
+    std::uint32_t burst_segs = 0;
+    bool window_cut = false;  // the pass stopped because a window was full (not Nagle/SWS)
     for (;;) {
         const std::uint32_t offset = static_cast<std::uint32_t>(t.snd_nxt - t.snd_una);
         if (offset >= t.snd_buf.len) break;
@@ -192,6 +211,7 @@ void Engine::output_data(Tcb& t, Instant now) {
         const std::uint32_t by_cwnd = t.cwnd > in_flight ? t.cwnd - in_flight : 0;
         const std::uint32_t usable = std::min(by_peer, by_cwnd);
         const std::uint32_t n = std::min({unsent, static_cast<std::uint32_t>(t.snd_mss), usable});
+        window_cut = usable < std::min<std::uint32_t>(unsent, t.snd_mss);
         if (n == 0) break;
         const bool retransmit = t.snd_nxt < t.snd_max;
         if (n < t.snd_mss && !retransmit) {
@@ -211,6 +231,10 @@ void Engine::output_data(Tcb& t, Instant now) {
         if (fin_here) flags |= tcp_flag::fin;
         fill_header(t, *s, flags, t.snd_nxt, now);
         t.snd_buf.view(buffers_, offset, n, s->payload, s->payload2);
+        if (!retransmit) {
+            burst_tail = s;
+            ++burst_segs;
+        }
         counters_.inc(retransmit ? Mib::retrans_segs : Mib::out_segs);
         log_sent(t, t.snd_nxt, n, fin_here, now);  // RFC 8985 per-segment state
         if (!retransmit && !t.ts_ok && !t.rtt_timing) {
@@ -221,15 +245,16 @@ void Engine::output_data(Tcb& t, Instant now) {
         t.snd_nxt += n + (fin_here ? 1u : 0u);
         if (fin_here) t.fin_sent = true;
         t.snd_max = seq_max(t.snd_max, t.snd_nxt);
-        if (t.rtx_deadline == kNoDeadline) arm_rtx(t, now);
+        if (t.rtx_deadline == kNoDeadline) start_rtx(t, now);
     }
+    if (window_cut) mark_burst_push(burst_tail, burst_segs);
     // Data waiting, nothing in flight, and the window (zero, or too small
     // for sender SWS avoidance) holds it back: the persist timer (MUST-35/36)
     // doubles as RFC 1122 §4.2.3.4's SWS override timer.
     if (t.snd_una == t.snd_max && t.snd_buf.len > 0 && t.rtx_deadline == kNoDeadline &&
         !t.fin_sent) {
         t.persist = true;
-        arm_rtx(t, now);
+        start_rtx(t, now);
     }
     // A bare FIN once the data is out (first time, or again after a timeout).
     if (t.fin_queued && t.snd_nxt == data_end && (!t.fin_sent || t.snd_nxt < t.snd_max)) {
@@ -242,7 +267,7 @@ void Engine::output_data(Tcb& t, Instant now) {
         t.fin_sent = true;
         t.snd_nxt = data_end + 1;
         t.snd_max = seq_max(t.snd_max, t.snd_nxt);
-        if (t.rtx_deadline == kNoDeadline) arm_rtx(t, now);
+        if (t.rtx_deadline == kNoDeadline) start_rtx(t, now);
     }
     rearm(t);
 }

@@ -51,6 +51,7 @@ struct Tcb {
     bool accepted : 1 = false;       // handed to the application (or active open)
     bool in_table : 1 = false;       // tuple present in the connection table
     bool persist : 1 = false;        // rtx_deadline is a zero-window probe (MUST-35/36)
+    bool user_timeout_on : 1 = false;  // TCP_USER_TIMEOUT set: see UserTimeout
     std::uint8_t unacked_segs = 0;   // full-sized segments received since our last ACK
     std::uint8_t backoff = 0;        // RTO doublings (RFC 6298 §5.5)
     std::uint8_t retries = 0;        // consecutive retransmission timeouts
@@ -117,6 +118,15 @@ struct Tcb {
     std::uint16_t ka_idle_s = 7200;
     std::uint16_t ka_intvl_s = 75;
     Timer timer;
+};
+
+// RFC 9293 §3.8.3 USER TIMEOUT (RFC 5482 TCP_USER_TIMEOUT), per connection.
+// Rarely set, so it lives in an array beside the control blocks (same
+// index) and the Tcb only carries the user_timeout_on flag: the fast path
+// touches this line only for connections that asked for it.
+struct UserTimeout {
+    std::uint32_t ms = 0;           // abort after this long without progress
+    std::uint32_t stall_since = 0;  // low 32 bits of the tick the current wait began
 };
 
 // What stays of a connection in TIME_WAIT (RFC 9293 §3.10.7.4 and RFC 6191):

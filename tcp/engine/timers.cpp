@@ -93,7 +93,7 @@ void Engine::on_rto(Tcb& t, Instant now) {
         return;
     }
     counters_.inc(Mib::rto_expirations);
-    ++t.retries;
+    if (t.retries < UINT8_MAX) ++t.retries;
     const bool syn = t.state == State::syn_sent || t.state == State::syn_received;
     const std::uint8_t limit = t.state == State::syn_sent       ? config_.syn_retries
                                : t.state == State::syn_received ? config_.synack_retries
@@ -101,7 +101,11 @@ void Engine::on_rto(Tcb& t, Instant now) {
     // MUST-20: at R1 the path is in doubt; there is no IP routing to advise
     // here, so it is counted (the DPDK layer may re-resolve ARP on it).
     if (t.retries == config_.r1_retries && !syn) counters_.inc(Mib::r1_reached);
-    if (t.retries > limit) {
+    // RFC 9293 §3.8.3 / RFC 5482: a user timeout replaces the R2 count (as
+    // on Linux, for the handshake too).
+    const bool give_up = t.user_timeout_on ? user_timeout_left_ms(t, now) <= 0 : t.retries > limit;
+    if (give_up) {
+        if (t.user_timeout_on) counters_.inc(Mib::user_timeouts);
         counters_.inc(Mib::conn_timeouts);
         if (syn) counters_.inc(Mib::attempt_fails);
         if (t.state == State::syn_received && t.passive) {
@@ -149,7 +153,17 @@ void Engine::on_rto(Tcb& t, Instant now) {
 // the connection is dropped.
 void Engine::on_keepalive(Tcb& t, Instant now) {
     if (!t.keepalive || !is_synchronized(t.state)) return;
-    if (t.keepalive_probes >= t.ka_cnt) {
+    // RFC 5482 / Linux: with a user timeout, the time since the peer was
+    // last heard from decides instead of the probe count (once one probe
+    // went unanswered).
+    const std::uint64_t silent_ms = std::uint64_t{t.ka_idle_s} * 1000 +
+                                    std::uint64_t{t.keepalive_probes} * t.ka_intvl_s * 1000;
+    const bool expired =
+        t.user_timeout_on
+            ? t.keepalive_probes > 0 && silent_ms >= user_timeouts_[index_of(t)].ms
+            : t.keepalive_probes >= t.ka_cnt;
+    if (t.user_timeout_on && expired) counters_.inc(Mib::user_timeouts);
+    if (expired) {
         counters_.inc(Mib::conn_timeouts);
         finish(t, EventKind::timed_out, ETIMEDOUT);
         return;
@@ -165,8 +179,32 @@ void Engine::on_keepalive(Tcb& t, Instant now) {
 
 void Engine::arm_rtx(Tcb& t, Instant now) {
     const std::uint64_t max_ms = static_cast<std::uint64_t>(config_.max_rto.as_millis());
-    const std::uint64_t rto = std::min<std::uint64_t>(std::uint64_t{t.rto_ms} << t.backoff, max_ms);
+    std::uint64_t rto = std::min<std::uint64_t>(std::uint64_t{t.rto_ms} << t.backoff, max_ms);
+    if (t.user_timeout_on) {
+        // Fire no later than the user timeout, so the abort comes on time
+        // (as Linux's tcp_clamp_rto_to_user_timeout).
+        const std::int64_t left = user_timeout_left_ms(t, now);
+        rto = std::min<std::uint64_t>(rto, static_cast<std::uint64_t>(std::max<std::int64_t>(left, 1)));
+    }
     t.rtx_deadline = deadline(now, Duration::millis(static_cast<std::int64_t>(rto)));
+}
+
+void Engine::start_rtx(Tcb& t, Instant now) {
+    note_progress(t, now);
+    arm_rtx(t, now);
+}
+
+// RFC 5482 user timeout: the current wait for the peer (data, a SYN, a FIN
+// or a window probe outstanding) began now.
+void Engine::note_progress(Tcb& t, Instant now) {
+    if (t.user_timeout_on) user_timeouts_[index_of(t)].stall_since = static_cast<std::uint32_t>(tick(now));
+}
+
+// Milliseconds until the user timeout of the current wait; <= 0 when past.
+std::int64_t Engine::user_timeout_left_ms(const Tcb& t, Instant now) const {
+    const UserTimeout& ut = user_timeouts_[index_of(t)];
+    const std::uint32_t waited = static_cast<std::uint32_t>(tick(now)) - ut.stall_since;
+    return static_cast<std::int64_t>(ut.ms) - static_cast<std::int64_t>(waited);
 }
 
 // RFC 6298 §2.2-2.4 with alpha 1/8, beta 1/4, K 4, G = 1 ms.
@@ -223,6 +261,24 @@ void Engine::delete_time_wait(std::uint32_t index) {
     wheel_.cancel(tw.timer);
     --counters_.by_state[static_cast<std::size_t>(State::time_wait)];
     (void)time_waits_.release(time_waits_.handle_of(index));
+}
+
+// Linux's tcp_tw_reuse = 1 (tcp_twsk_unique): a TIME_WAIT 4-tuple may be
+// reused by an active open once timestamps were negotiated on it and its
+// last activity (entry, or a re-ACKed FIN) is at least 1 s old. The record
+// keeps no entry time; its deadline is that activity plus 2*MSL.
+bool Engine::time_wait_reusable(const TimeWaitRecord& tw, Instant now) const {
+    if (!config_.tw_reuse || !tw.ts_ok) return false;
+    const std::int64_t left_ms = static_cast<std::int64_t>(tw.timer.expires) -
+                                 static_cast<std::int64_t>(tick(now));
+    return (config_.msl * 2).as_millis() - left_ms >= 1000;
+}
+
+// An active open may use `tuple`: nothing holds it, or a reusable TIME_WAIT.
+bool Engine::tuple_free_for_connect(const FourTuple& tuple, Instant now) const {
+    const auto v = table_.find(tuple);
+    if (!v) return true;
+    return (*v & kTimeWaitBit) != 0 && time_wait_reusable(time_waits_.at(*v & ~kTimeWaitBit), now);
 }
 
 // RFC 5961 §7: at most challenge_ack_per_second challenge ACKs per engine

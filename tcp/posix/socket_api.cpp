@@ -225,6 +225,7 @@ bool map_option(int level, int name, SockOpt& opt) {
             case tcpopt::keepidle: opt = SockOpt::keepalive_idle; return true;
             case tcpopt::keepintvl: opt = SockOpt::keepalive_interval; return true;
             case tcpopt::keepcnt: opt = SockOpt::keepalive_count; return true;
+            case tcpopt::user_timeout: opt = SockOpt::user_timeout; return true;  // RFC 5482
             default: return false;
         }
     }
@@ -242,6 +243,7 @@ std::int64_t& pending_slot(SocketOptions& o, SockOpt opt) {
         case SockOpt::keepalive_idle: return o.keepalive_idle;
         case SockOpt::keepalive_interval: return o.keepalive_interval;
         case SockOpt::keepalive_count: return o.keepalive_count;
+        case SockOpt::user_timeout: return o.user_timeout;
         case SockOpt::max_segment: break;
     }
     return o.max_segment;
