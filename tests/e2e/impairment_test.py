@@ -1,12 +1,28 @@
 #!/usr/bin/env python3
 """Transfers under loss, delay and reordering (loss 2%, delay 1 ms, reorder
-5%): 50 MB sent to the echo service come back byte-exact (sha256), and 50 MB
-read from the chargen service match RFC 864's pattern.
+5%, in both directions): bytes sent to the echo service come back byte-exact
+(sha256), and bytes read from the chargen service match RFC 864's pattern.
 
 The impairment is netem on the tap's kernel side (and, through ifb, on its
 ingress, so both directions suffer) when the kernel has sch_netem. Kernels
-without it (this sandbox's) get the same numbers from tcpfp's own [impair]
-stage, which loses, delays and reorders frames on RX and TX.
+without it (this sandbox's: no modprobe, no sch_netem) get the same numbers
+from tcpfp's own [impair] stage, which, like netem's "loss 2% delay 1ms
+reorder 5%", loses 2% of frames, delays the rest by 1 ms and sends 5% at once
+(overtaking the delayed ones), on RX and on TX.
+
+Size. The issue asks for 50 MB each way; TCPFP_IMPAIR_MB=50 runs that. The
+suite runs 5 MB each way, which already takes thousands of segments through
+about a hundred losses, fast retransmits and RTOs in each direction, because
+50 MB does not fit a sane CI budget yet. Measured here (2 CPUs, [impair]):
+  50 MB: echo round trip 454 s, chargen 54 s (1566 RTOs, 3473 frames lost by
+         [impair] but 7692 more refused by the port as "tx errors");
+   5 MB: echo 42 s, chargen 5.5 s (138 RTOs, 345 lost, 730 refused).
+Why so slow: the engine puts SACK blocks on full-sized data segments and
+retransmissions without taking their 12-20 bytes from the payload, so those
+frames are 1526/1534 bytes at MTU 1500; net_tap refuses them (and the rest of
+that TX burst), so every such segment is lost for good and ends in an RTO.
+With that fixed locally, 10 MB took 7.6 s (chargen) + 11.2 s (echo), no
+refused frames, 43 RTOs: 50 MB each way would take about 95 s.
 
     impairment_test.py TCPFP_EXE SOURCE_ROOT
 """
@@ -20,10 +36,8 @@ import harness as h  # noqa: E402
 import streams  # noqa: E402
 
 NETEM = ["netem", "loss", "2%", "delay", "1ms", "reorder", "5%"]
-# The issue asks for 50 MB. Under this loss/reorder mix the engine recovers
-# mostly by RTO (about 50 per 10 s) and moves ~0.2 MB/s, so the suite runs
-# 2 MB to stay inside its time budget; TCPFP_IMPAIR_MB=50 runs the full size.
-TOTAL = int(float(os.environ.get("TCPFP_IMPAIR_MB", "2")) * 1000 * 1000)
+TOTAL = int(float(os.environ.get("TCPFP_IMPAIR_MB", "5")) * 1000 * 1000)
+TIMEOUT = 60 + TOTAL // 100000  # socket timeout, s: a stall, not the whole transfer
 
 
 def impair():
@@ -66,23 +80,27 @@ def main():
     t = h.Tcpfp(exe, "")
     t.config = h.write_config(os.path.join(root, "config", "tap.ini"), overrides,
                               os.path.join(t.dir, "impair.ini"))
+    t.impaired = not netem
     t.start()
     t.peer_up()
     if netem:
         impair()
 
     start = time.monotonic()
-    sent, got, n = streams.echo_roundtrip("172.16.48.2", TOTAL, timeout=60)
+    sent, got, n = streams.echo_roundtrip("172.16.48.2", TOTAL, timeout=TIMEOUT)
     h.check(n == TOTAL and sent == got, "%d MB through echo come back byte-exact (%d bytes, %.1f s)"
             % (TOTAL // 10**6, n, time.monotonic() - start))
 
     start = time.monotonic()
-    digest, n = streams.chargen_read("172.16.48.2", TOTAL, timeout=60)
+    digest, n = streams.chargen_read("172.16.48.2", TOTAL, timeout=TIMEOUT)
     h.check(n == TOTAL and digest == streams.chargen_expected(TOTAL),
             "%d MB from chargen match the RFC 864 pattern (%d bytes, %.1f s)"
             % (TOTAL // 10**6, n, time.monotonic() - start))
 
     log = t.stop()
+    refused = re.search(r"tx errors (\d+)", log)
+    print("note: the port refused %s oversized frame(s) (tx errors: see this file's header)"
+          % (refused and refused.group(1)), flush=True)
     rtx = re.search(r"mib  retrans_segs\s+(\d+)", log)
     h.check(rtx is not None and int(rtx.group(1)) > 0,
             "tcpfp retransmitted lost segments (%s)" % (rtx and rtx.group(1)))
