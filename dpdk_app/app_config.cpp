@@ -81,17 +81,45 @@ std::string parse_if_address(std::string_view v, IfAddress& out) {
     return {};
 }
 
+// "a.b.c.d-e.f.g.h/len": every address from the first to the last. A list
+// of 64 addresses does not fit rte_cfgfile's 256-byte value.
+std::string parse_address_range(std::string_view item, std::vector<IfAddress>& out) {
+    const auto dash = item.find('-');
+    const auto slash = item.find('/');
+    const std::string suffix = slash == std::string_view::npos ? "" : std::string(item.substr(slash));
+    IfAddress first, last;
+    if (auto e = parse_if_address(std::string(item.substr(0, dash)) + suffix, first); !e.empty()) return e;
+    if (auto e = parse_if_address(item.substr(dash + 1), last); !e.empty()) return e;
+    if (last.addr.value < first.addr.value || last.addr.value - first.addr.value >= tcp::kMaxLocalAddresses) {
+        return "bad address range '" + std::string(item) + "' (first-last, at most " +
+               std::to_string(tcp::kMaxLocalAddresses) + ")";
+    }
+    for (std::uint32_t a = first.addr.value; a <= last.addr.value; ++a) {
+        IfAddress one;
+        if (auto e = parse_if_address(wire::Ipv4Addr{a}.to_string() + suffix, one); !e.empty()) return e;
+        out.push_back(one);
+    }
+    return {};
+}
+
 std::string parse_addresses(std::string_view v, std::vector<IfAddress>& out) {
     out.clear();
     while (!v.empty()) {
         const auto comma = v.find(',');
         const auto item = trim(v.substr(0, comma));
-        IfAddress a;
-        if (auto e = parse_if_address(item, a); !e.empty()) return e;
-        for (const auto& b : out) {
-            if (b.addr == a.addr) return "duplicate address " + a.addr.to_string();
+        std::vector<IfAddress> items(1);
+        if (item.find('-') != std::string_view::npos) {
+            items.clear();
+            if (auto e = parse_address_range(item, items); !e.empty()) return e;
+        } else if (auto e = parse_if_address(item, items[0]); !e.empty()) {
+            return e;
         }
-        out.push_back(a);
+        for (const auto& a : items) {
+            for (const auto& b : out) {
+                if (b.addr == a.addr) return "duplicate address " + a.addr.to_string();
+            }
+            out.push_back(a);
+        }
         v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
     }
     if (out.empty()) return "at least one address is required";

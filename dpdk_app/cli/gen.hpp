@@ -111,7 +111,7 @@ struct GenSpec {
     std::uint64_t count = 0;        // this worker's share of requests; 0: none
     bool verify = false;
     bool http = false;              // rport 80: HTTP GET instead of an echo exchange
-    std::array<wire::Ipv4Addr, 8> locals{};  // local addresses to rotate over
+    std::array<wire::Ipv4Addr, tcp::kMaxLocalAddresses> locals{};  // local addresses to rotate over
     std::uint32_t local_count = 0;
     std::uint32_t syn_window = 1024;  // connection attempts in flight at most
     std::uint32_t connect_timeout_ms = 10000;
