@@ -18,12 +18,14 @@ close 1                            # we close first: we hold TIME_WAIT
 wait 1 TIME_WAIT timeout 5000      # the client's FIN after ours
 expect stat timewait_entered == 1
 show conn state TIME_WAIT
+show conn state TIME_WAIT json
 
 echo PEER-CONNECT-AGAIN            # same 4-tuple, newer TSval
 wait 2 ESTABLISHED timeout 10000
 expect stat timewait_reused == 1
 expect recv 2 "second\n"
 show conn port 40000
+show conn port 40000 json
 
 set timewait 1000                  # this connection's TIME_WAIT expires
 close 2

@@ -22,6 +22,7 @@ non-zero naming its line). Under CI=true a missing root/namespace/tap fails
 the test instead of skipping it.
 """
 import atexit
+import json
 import os
 import re
 import signal
@@ -342,6 +343,15 @@ def main():
         h.check(peer.results.get("reuse") == [b"", b""], "both Linux connections saw our FIN")
         h.check(re.search(r"^1 +TIME_WAIT .*172\.16\.48\.1:40000 .*timer:\(time_wait,", out, re.M),
                 "show conn lists the TIME_WAIT record with its timer")
+        rows = [json.loads(l) for l in out.splitlines() if l.startswith("[{")]
+        h.check(len(rows) == 2, "show conn ... json printed two JSON arrays")
+        tw, est = rows[0][0], rows[1][0]
+        h.check(tw["state"] == "TIME_WAIT" and tw["timer"] == "time_wait" and
+                50000 < tw["timer_left_ms"] <= 60000 and tw["peer"] == "172.16.48.1:40000" and tw["ts"],
+                "JSON: the TIME_WAIT record, its timer and time left (%r)" % tw)
+        h.check(est["id"] == 2 and est["state"] == "ESTABLISHED" and est["snd_wnd"] > 0 and
+                est["rcv_wnd"] > 0 and est["cwnd"] > 0 and est["rto_ms"] >= 200 and est["sack"],
+                "JSON: the reopened connection with windows, cwnd and RTO (%r)" % est)
     elif case == "abort-linger":
         sent = [int(n) for n in re.findall(r"connection 2: sent (\d+) byte", out)]
         h.check(peer.results.get("abort") == "reset", "abort: the peer's read fails with a reset")
