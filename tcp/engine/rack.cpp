@@ -337,6 +337,7 @@ std::uint32_t Engine::rack_detect_loss(Tcb& t, LossState& ls, Instant now, bool&
 // per round trip; it persists for 16 recoveries (reset in exit_recovery).
 void Engine::rack_on_dsack(Tcb& t, LossState& ls) {
     counters_.inc(Mib::dsacks_received);
+    ls.reord = true;  // a spurious retransmission: the segment was only reordered
     if (ls.reo_wnd_persist > 0 && ls.dsack_round > t.snd_una) return;  // once per round
     if (ls.reo_wnd_mult < 255) ++ls.reo_wnd_mult;
     ls.reo_wnd_persist = 16;
