@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 namespace tcpfp::app::cli {
 
@@ -38,6 +39,13 @@ std::uint64_t mix64(std::uint64_t x) {
     x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
     x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
     return x ^ (x >> 31);
+}
+
+// CPU time of the calling thread (the worker: start, finish and report run on it).
+std::uint64_t thread_cpu_us() {
+    timespec ts{};
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1000000u + static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;
 }
 
 std::uint64_t pattern_word(std::uint64_t seed, std::uint64_t k) {
@@ -256,6 +264,7 @@ bool Generator::start(const GenSpec& spec, tcp::Instant now, std::string& why) {
     latency_.clear();
     start_ = end_ = last_publish_ = last_poll_ = now;
     max_gap_us_ = stalls_ = 0;
+    cpu_start_us_ = cpu_end_us_ = thread_cpu_us();
     deadline_ = spec.duration_us ? now + tcp::Duration::micros(static_cast<std::int64_t>(spec.duration_us))
                                  : tcp::Instant::max();
     retrans_start_ = retrans_end_ = retrans_now();
@@ -286,6 +295,7 @@ void Generator::finish(tcp::Instant now) {
     run_ = GenRun::finished;
     end_ = now;
     retrans_end_ = retrans_now();
+    cpu_end_us_ = thread_cpu_us();
     ready_len_ = 0;
     close_cursor_ = 0;
     close_remaining(now, kClosesPerPoll);
@@ -331,6 +341,7 @@ void Generator::report(GenReport& out, tcp::Instant now) const {
     out.time_wait_local = engine_.time_wait_count();
     out.max_gap_us = max_gap_us_;
     out.stalls = stalls_;
+    out.cpu_us = (run_ == GenRun::running ? thread_cpu_us() : cpu_end_us_) - cpu_start_us_;
     out.latency = latency_;
 }
 

@@ -144,6 +144,9 @@ struct GenReport {
     // Gaps between two loop iterations while running: the longest, and how
     // many exceeded 1 ms (the worker was descheduled: CPU contention, not TCP).
     std::uint64_t max_gap_us = 0, stalls = 0;
+    // CPU time the worker thread got during the run: below the elapsed time
+    // when it shares its CPU with other processes.
+    std::uint64_t cpu_us = 0;
     LatencyHistogram latency;
 };
 
@@ -213,6 +216,7 @@ private:
     tcp::Instant start_, end_, last_publish_, deadline_;
     tcp::Instant last_poll_;
     std::uint64_t max_gap_us_ = 0, stalls_ = 0;
+    std::uint64_t cpu_start_us_ = 0, cpu_end_us_ = 0;
     std::uint64_t retrans_start_ = 0, retrans_end_ = 0;
     GenCounters c_;
     LatencyHistogram latency_;

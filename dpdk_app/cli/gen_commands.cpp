@@ -138,7 +138,7 @@ struct Summary {
     GenRun run = GenRun::idle;
     GenCounters c;
     std::uint64_t active = 0, elapsed_us = 0, retrans = 0, time_wait_local = 0;
-    std::uint64_t max_gap_us = 0, stalls = 0;
+    std::uint64_t max_gap_us = 0, stalls = 0, cpu_us = 0;
     LatencyHistogram latency;
 };
 
@@ -164,6 +164,7 @@ bool collect(Summary& s) {
         s.time_wait_local += g.time_wait_local;
         s.max_gap_us = std::max(s.max_gap_us, g.max_gap_us);
         s.stalls += g.stalls;
+        s.cpu_us += g.cpu_us;
         s.latency.merge(g.latency);
     }
     s.run = running ? GenRun::running : finished ? GenRun::finished : GenRun::idle;
@@ -211,6 +212,7 @@ std::vector<Field> fields(const Summary& s) {
         u("p999_us", s.latency.percentile(0.999)),
         u("max_gap_us", s.max_gap_us),
         u("stalls", s.stalls),
+        {"worker_cpu_s", static_cast<double>(s.cpu_us) / 1e6, fmt("%.3f", static_cast<double>(s.cpu_us) / 1e6)},
     };
     for (std::size_t i = 0; i < kGenFailCount; ++i) {
         f.push_back(u(("failed." + std::string(name(static_cast<GenFail>(i)))).c_str(), s.c.fails[i]));
@@ -271,8 +273,10 @@ void print_text(const Summary& s) {
     std::printf("  latency:     p90 %s us, p99.9 %s us\n", v("p90_us").c_str(), v("p999_us").c_str());
     std::printf("  retransmits %s, errors %s, TIME_WAIT records here %s\n", v("retrans").c_str(),
                 v("errors").c_str(), v("time_wait_local").c_str());
-    std::printf("  worker loop: longest gap %s us, %s gap(s) over 1 ms (descheduled: CPU contention)\n",
-                v("max_gap_us").c_str(), v("stalls").c_str());
+    std::printf("  worker loop: longest gap %s us, %s gap(s) over 1 ms, CPU %s s of %s s per worker"
+                " (less: descheduled, CPU contention)\n",
+                v("max_gap_us").c_str(), v("stalls").c_str(),
+                fmt("%.3f", static_cast<double>(s.cpu_us) / 1e6 / workers()).c_str(), v("elapsed_s").c_str());
     for (std::size_t i = 0; i < kGenFailCount; ++i) {
         if (s.c.fails[i]) {
             std::printf("  failed: %-16s %" PRIu64 "\n", name(static_cast<GenFail>(i)), s.c.fails[i]);
@@ -497,11 +501,16 @@ void wait_gen(std::uint64_t timeout_ms, bool given) {
     if (open_ended && any_running()) {
         return fail("wait gen: this generator has no duration or count: it runs until 'stop gen'");
     }
+    // Default: the rest of the duration and 30 s more (count or hold: 120 s).
     if (!given) {
-        timeout_ms = g_run.duration_s > 0 ? static_cast<std::uint64_t>(g_run.duration_s * 1000) + 30000
-                                          : 120000;
+        timeout_ms = 120000;
+        if (g_run.duration_s > 0) {
+            const double left = g_run.duration_s -
+                                std::chrono::duration<double>(Clock::now() - g_run.started_at).count();
+            timeout_ms = static_cast<std::uint64_t>(std::max(0.0, left) * 1000) + 30000;
+        }
     }
-    const auto end = g_run.started_at + std::chrono::milliseconds(timeout_ms);
+    const auto end = Clock::now() + std::chrono::milliseconds(timeout_ms);
     Sums s = sum_published();
     while (!reached_goal(s)) {
         if (Clock::now() >= end || signalled()) {
