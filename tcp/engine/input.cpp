@@ -420,7 +420,16 @@ bool Engine::open_from_cookie(Tcb& lt, const InSegment& seg, Instant now) {
         return true;  // valid but no room: the peer will retransmit its ACK
     }
     const std::uint32_t index = new_passive_tcb(lt, seg, now);
-    if (index == kNoIndex) return true;  // counted; the peer will retry
+    if (index == kNoIndex) {
+        // Counted as table_full. The peer believes it is connected: with
+        // table_full = rst it learns at once (RST at SEG.ACK, its RCV.NXT);
+        // with drop, at its first data or keepalive.
+        if (config_.rst_on_table_full) {
+            counters_.inc(Mib::table_full_rsts);
+            send_rst_reply(seg);
+        }
+        return true;
+    }
     Tcb& t = tcbs_.at(index);
     t.irs = irs;
     t.rcv_nxt = seg.seq;

@@ -305,5 +305,32 @@ TEST(TableFull, SameWithoutSynCookies) {
     EXPECT_EQ(s.net->b().counters().get(Mib::table_full_rsts), 1u);
 }
 
+// A valid SYN-cookie ACK that finds the table full: reset in rst mode.
+TEST(TableFull, CookieAckIsResetInRstMode) {
+    for (const bool rst_mode : {false, true}) {
+        EngineConfig cb = test_config();
+        cb.max_connections = 2;  // the listener and one connection
+        cb.rst_on_table_full = rst_mode;
+        Net net(test_config(), cb);
+        ConnId l, c0, c1;
+        ASSERT_EQ(net.b().listen(kHostB, 80, 1, l), 0);  // SYN queue of one
+        ASSERT_EQ(net.a().connect({kHostB, 80, kHostA, 0, {}}, net.now(), c0), 0);
+        const std::uint16_t p0 = net.a().tcb(c0)->tuple.local_port;
+        // c0's handshake ACK is lost: it holds the SYN queue and the table.
+        net.impair().drop_rule = [p0](const Captured& c) {
+            const auto t = c.tcp();
+            const auto sport = static_cast<std::uint16_t>((t[0] << 8) | t[1]);
+            return c.from == Side::a && sport == p0 && c.flags == wire::tcp_flag::ack;
+        };
+        net.run_for(Duration::millis(5));
+        ASSERT_EQ(net.a().connect({kHostB, 80, kHostA, 0, {}}, net.now(), c1), 0);
+        net.run_for(Duration::millis(5));
+        EXPECT_EQ(net.b().counters().get(Mib::syncookies_sent), 1u);
+        EXPECT_EQ(net.b().counters().get(Drop::table_full), 1u);
+        EXPECT_EQ(net.b().counters().get(Mib::table_full_rsts), rst_mode ? 1u : 0u);
+        EXPECT_EQ(state_of(net.a(), c1), rst_mode ? State::closed : State::established);
+    }
+}
+
 }  // namespace
 }  // namespace tcpfp::tcp::test
