@@ -38,6 +38,7 @@ wait 2 closed timeout 5000
 connect 172.16.48.13 172.16.48.1:5015
 wait 3 ESTABLISHED timeout 5000
 send 3 1000
+sleep 200                          # acknowledged: no late ACK to answer with a second RST
 close 3 linger 0
 expect conn 3 closed
 expect stat out_rsts == 2
