@@ -147,7 +147,11 @@ void Engine::log_append(LossState& ls, SeqNum end, bool fin, Instant now) {
 // time of the records it covers (RFC 8985 §6.1). PRR counts both (RFC 6937
 // prr_out), and new data restarts the probe timer (RFC 8985 §7.2).
 void Engine::log_sent(Tcb& t, SeqNum seq, std::uint32_t len, bool fin, Instant now) {
-    if (!t.sack_ok) return;
+    if (!t.sack_ok) {
+        // NewReno recovery keeps no log; PRR still counts what goes out.
+        if (t.loss != kNoIndex && losses_.at(t.loss).in_recovery) losses_.at(t.loss).prr_out += len;
+        return;
+    }
     LossState* ls = send_log(t);
     if (ls == nullptr) {
         if (seq != t.snd_una) return;  // a flight already under way without a log
