@@ -99,6 +99,30 @@ TEST(UserTimeout, ReplacesTheKeepaliveCount) {
     EXPECT_EQ(net.a().take_error(p.a), ETIMEDOUT);
 }
 
+// A peer that keeps its window closed: probes are answered, but nothing
+// is delivered. Without a user timeout the connection is kept (MUST-37);
+// with one it ends (as Linux's probe timer does).
+TEST(UserTimeout, EndsZeroWindowProbing) {
+    for (const std::int64_t ut : {0, 3000}) {
+        EngineConfig cb = test_config();
+        cb.recv_buffer = 4096;
+        Net net(test_config(), cb);
+        Pair p = open_pair(net);
+        ASSERT_EQ(net.a().set_option(p.a, SockOpt::user_timeout, ut), 0);
+        std::vector<std::uint8_t> data(60000, 'z');
+        ASSERT_GT(net.a().send(p.a, data, net.now()), 0);
+        net.run_for(Duration::seconds(20));  // B never reads
+        EXPECT_GT(net.a().counters().get(Mib::window_probes), 0u);
+        if (ut == 0) {
+            EXPECT_EQ(state_of(net.a(), p.a), State::established);
+        } else {
+            EXPECT_EQ(state_of(net.a(), p.a), State::closed);
+            EXPECT_EQ(net.a().take_error(p.a), ETIMEDOUT);
+            EXPECT_EQ(net.a().counters().get(Mib::user_timeouts), 1u);
+        }
+    }
+}
+
 TEST(UserTimeout, AcceptedConnectionsInheritTheListeners) {
     Net net(test_config(), test_config());
     SocketOptions o;
