@@ -348,6 +348,10 @@ bool parse_options(const std::string& rest, Run& run) {
         } else if (w[i] == "count" && has_value && v >= 1 && v == std::floor(v) && v < 1e15) {
             run.count = static_cast<std::uint64_t>(v);
             ++i;
+        } else if (w[i] == "size" || w[i] == "duration" || w[i] == "count") {
+            fail("bad argument: %s %s (size: 1..65536 bytes, duration: seconds > 0, count: >= 1)",
+                 w[i].c_str(), i + 1 < w.size() ? w[i + 1].c_str() : "needs a value");
+            return false;
         } else {
             fail("bad argument: '%s' (options: size <1..65536> duration <s> count <C> verify)",
                  w[i].c_str());

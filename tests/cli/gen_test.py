@@ -6,8 +6,9 @@ network namespace; no kernel network in the path).
     gen_test.py TCPFP_EXE SOURCE_ROOT CASE
 
 CASE: gen-pair | gen-http (scripts/CASE.cmd must exit 0 with every expect
-met), or gen-expect-fails (a generator expectation that cannot hold: the
-script must exit non-zero, naming the line and the figure found). Needs
+met), or gen-expect-fails (a generator expectation that cannot hold) and
+gen-bad-argument (conflicting options): the script must exit non-zero,
+naming the line and what was wrong. Needs
 root and unshare -n: exit 77 (skip) without them, a failure under CI=true.
 """
 import os
@@ -24,6 +25,10 @@ NEGATIVE = {
         "expect gen requests == 0\n"
         "echo never\n",
         4, ["expect gen requests == 0", "expect gen: expected requests == 0, found "]),
+    "gen-bad-argument": (
+        "start gen rr 172.16.48.1:7 conns 4 duration 1 count 5\n"
+        "echo never\n",
+        1, ["duration and count exclude each other"]),
 }
 
 
