@@ -434,10 +434,13 @@ bool Engine::process_text(Tcb& t, const InSegment& seg, Instant now) {
     }
     if (t.orphan) {
         // Nobody can read this: RST, as BSD and Linux do (RFC 9293 MAY-1 with
-        // SHLD-3, "a TCP MAY ... abort").
+        // SHLD-3, "a TCP MAY ... abort"). Like Linux, the connection is gone
+        // and the RST answers the segment (<SEQ=SEG.ACK><CTL=RST>, §3.10.7.1):
+        // SEG.ACK is the peer's RCV.NXT, so the RST is exactly acceptable
+        // (RFC 5961 §3.2) even while our FIN is still unacknowledged.
         counters_.inc(Mib::orphan_data_rst);
         counters_.drop(Drop::orphan_data);
-        send_rst(t, now);
+        send_rst_reply(seg);
         set_state(t, State::closed);
         release(t);
         return false;
