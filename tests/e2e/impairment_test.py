@@ -14,15 +14,19 @@ Size. The issue asks for 50 MB each way; TCPFP_IMPAIR_MB=50 runs that. The
 suite runs 5 MB each way, which already takes thousands of segments through
 about a hundred losses, fast retransmits and RTOs in each direction, because
 50 MB does not fit a sane CI budget yet. Measured here (2 CPUs, [impair]):
-  50 MB: echo round trip 454 s, chargen 54 s (1566 RTOs, 3473 frames lost by
-         [impair] but 7692 more refused by the port as "tx errors");
-   5 MB: echo 42 s, chargen 5.5 s (138 RTOs, 345 lost, 730 refused).
+  engine before RACK-TLP (main at b99380a):
+    50 MB: echo round trip 454 s, chargen 54 s (1566 RTOs; 3473 frames lost
+           by [impair], 7692 more refused by the port as "tx errors");
+     5 MB: echo 42 s, chargen 5.5 s (138 RTOs, 345 lost, 730 refused).
+  engine with RACK-TLP/PRR (working tree of 01:28 UTC, Nov 25):
+    50 MB: echo 232 s, chargen 48 s (497 RTOs, 3461 lost, 6881 refused);
+     5 MB: echo 15 s, chargen 1.6 s (50 RTOs, 344 lost, 628 refused).
 Why so slow: the engine puts SACK blocks on full-sized data segments and
 retransmissions without taking their 12-20 bytes from the payload, so those
 frames are 1526/1534 bytes at MTU 1500; net_tap refuses them (and the rest of
 that TX burst), so every such segment is lost for good and ends in an RTO.
-With that fixed locally, 10 MB took 7.6 s (chargen) + 11.2 s (echo), no
-refused frames, 43 RTOs: 50 MB each way would take about 95 s.
+With that fixed locally (before RACK-TLP), 10 MB took 7.6 s (chargen) +
+11.2 s (echo), no refused frames, 43 RTOs: 50 MB each way about 95 s.
 
     impairment_test.py TCPFP_EXE SOURCE_ROOT
 """
