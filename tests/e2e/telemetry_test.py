@@ -4,7 +4,8 @@ runs with two workers: /tcpfp/info describes the port and workers;
 /tcpfp/stats counts the curls' passive opens (totals and per worker, MIB,
 states, drop reasons); /tcpfp/conns lists the listeners and an open
 connection from Linux (with its worker's lcore), and filters by state; bad
-parameters get an error reply. The workers answer connection snapshots from
+parameters get an error reply; DPDK's /ethdev/stats,0 and /ethdev/xstats,0
+give the port's counters. The workers answer connection snapshots from
 their millisecond tick; the telemetry thread never touches an engine.
 
     telemetry_test.py TCPFP_EXE SOURCE_ROOT
@@ -83,6 +84,13 @@ def main():
     h.check(h.telemetry(t.prefix, "/tcpfp/conns,NOSUCHSTATE") is None,
             "/tcpfp/conns,NOSUCHSTATE: error reply")
     held.close()
+
+    # Port counters come from DPDK's own ethdev telemetry commands.
+    port = h.telemetry(t.prefix, "/ethdev/stats,0")
+    xstats = h.telemetry(t.prefix, "/ethdev/xstats,0")
+    h.check(port and port["ipackets"] > 0 and port["opackets"] > 0 and len(xstats) > 0,
+            "/ethdev/stats,0 and /ethdev/xstats,0 report the port (%d in, %d out, %d xstats)"
+            % (port["ipackets"], port["opackets"], len(xstats)))
 
     t.stop()
 
