@@ -21,7 +21,8 @@ T* allocate_array(std::pmr::memory_resource* mr, std::size_t n) {
 
 constexpr const char* kTimerKindNames[] = {"none",    "syn_retry",  "retransmit",
                                            "persist", "delayed_ack", "keepalive",
-                                           "fin_wait_2", "linger",   "time_wait"};
+                                           "fin_wait_2", "linger",   "time_wait",
+                                           "reorder", "tail_probe"};
 static_assert(std::size(kTimerKindNames) == static_cast<std::size_t>(TimerKind::count));
 
 // rtx_deadline serves three timers; conn_deadline two (see Tcb).
@@ -34,7 +35,8 @@ TimerKind conn_kind(const Tcb& t) { return t.lingering ? TimerKind::linger : Tim
 
 // The earliest of a control block's deadlines and its kind (the one wheel
 // entry fires at it: Engine::rearm).
-TimerKind earliest_timer(const Tcb& t, TickMs& due) {
+// loss_due/loss_kind: the LossState's RACK reorder or TLP timer (Engine::loss_deadline).
+TimerKind earliest_timer(const Tcb& t, TickMs loss_due, TimerKind loss_kind, TickMs& due) {
     TimerKind k = TimerKind::none;
     due = kNoDeadline;
     auto consider = [&](TickMs d, TimerKind kind) {
@@ -47,6 +49,7 @@ TimerKind earliest_timer(const Tcb& t, TickMs& due) {
     consider(t.delack_deadline, TimerKind::delayed_ack);
     consider(t.keepalive_deadline, TimerKind::keepalive);
     consider(t.conn_deadline, conn_kind(t));
+    consider(loss_due, loss_kind);
     return k;
 }
 
@@ -703,12 +706,17 @@ int Engine::info(ConnId id, ConnInfo& out) const {
     out.backoff = t->backoff;
     out.retries = t->retries;
     TickMs due = kNoDeadline;
-    out.timer = earliest_timer(*t, due);
+    out.timer = earliest_timer(*t, loss_deadline(*t), loss_timer_kind(*t), due);
     out.timer_left_ms = out.timer == TimerKind::none ? -1 : left_ms(due, tick(now_));
     return 0;
 }
 
 const char* to_string(TimerKind k) { return kTimerKindNames[static_cast<std::size_t>(k)]; }
+
+TimerKind Engine::loss_timer_kind(const Tcb& t) const {
+    if (t.loss == kNoIndex) return TimerKind::none;
+    return losses_.at(t.loss).timer == LossTimer::probe ? TimerKind::tail_probe : TimerKind::reorder;
+}
 
 TimerSummary Engine::timer_summary() const {
     TimerSummary s;
@@ -725,6 +733,7 @@ TimerSummary Engine::timer_summary() const {
         if (t.delack_deadline != kNoDeadline) note(TimerKind::delayed_ack, t.delack_deadline);
         if (t.keepalive_deadline != kNoDeadline) note(TimerKind::keepalive, t.keepalive_deadline);
         if (t.conn_deadline != kNoDeadline) note(conn_kind(t), t.conn_deadline);
+        if (loss_deadline(t) != kNoDeadline) note(loss_timer_kind(t), loss_deadline(t));
     });
     for_each_time_wait_info([&](const TimeWaitInfo& tw) { note_left(TimerKind::time_wait, tw.left_ms); });
     s.wheel_entries = wheel_.armed_count();

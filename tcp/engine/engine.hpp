@@ -101,6 +101,8 @@ enum class TimerKind : std::uint8_t {
     fin_wait_2,   // orphaned FIN_WAIT_2 timeout
     linger,       // SO_LINGER timeout
     time_wait,    // 2*MSL (RFC 9293 §3.10.7.4)
+    reorder,      // RACK reorder window (RFC 8985 §6.3)
+    tail_probe,   // tail loss probe (RFC 8985 §7)
     count,
 };
 const char* to_string(TimerKind k);
@@ -345,6 +347,7 @@ private:
     void tlp_on_ack(Tcb& tcb, LossState& ls, bool una_advanced, std::uint32_t delivered, bool dsack);
     void schedule_loss_probe(Tcb& tcb, Instant now);
     TickMs loss_deadline(const Tcb& tcb) const;
+    TimerKind loss_timer_kind(const Tcb& tcb) const;  // for info()/timer_summary()
     void on_loss_timer(Tcb& tcb, Instant now);
     void on_reorder_timeout(Tcb& tcb, LossState& ls, Instant now);
     void send_loss_probe(Tcb& tcb, LossState& ls, Instant now);

@@ -117,10 +117,36 @@ TEST(ConnInfo, TimeWaitRecordsAreListedWithTimeLeft) {
     EXPECT_EQ(net.a().timer_summary().count[idx(TimerKind::time_wait)], 0u);
 }
 
+// RFC 8985 §7: the tail of a flight is lost; once the other segments are
+// acknowledged the pending timer is the tail loss probe, not the RTO.
+TEST(ConnInfo, NamesTheTailLossProbe) {
+    EngineConfig quick = test_config();
+    quick.delayed_ack = Duration::millis(0);
+    Net net(test_config(), quick);
+    net.impair().delay = Duration::millis(10);
+    Pair p = open_pair(net);
+    const wire::SeqNum base = net.a().tcb(p.a)->snd_nxt;
+    const std::uint32_t seg = net.a().tcb(p.a)->snd_mss;
+    net.impair().drop_rule = [&](const Captured& c) {
+        return c.from == Side::a && c.payload_len > 0 && !(c.seq < base + 4 * seg);
+    };
+    const std::string data(6 * seg, 'x');
+    ASSERT_EQ(net.a().send(p.a, bytes_of(data), net.now()), static_cast<std::int64_t>(data.size()));
+    net.run_for(Duration::millis(25));  // the first four are acknowledged
+    ConnInfo i;
+    ASSERT_EQ(net.a().info(p.a, i), 0);
+    EXPECT_EQ(i.in_flight, 2 * seg);
+    EXPECT_EQ(i.timer, TimerKind::tail_probe);
+    EXPECT_GE(i.timer_left_ms, 0);
+    EXPECT_LT(i.timer_left_ms, static_cast<std::int64_t>(i.rto_ms));
+    EXPECT_EQ(net.a().timer_summary().count[idx(TimerKind::tail_probe)], 1u);
+}
+
 TEST(ConnInfo, TimerKindsHaveNames) {
     EXPECT_STREQ(to_string(TimerKind::retransmit), "retransmit");
     EXPECT_STREQ(to_string(TimerKind::time_wait), "time_wait");
     EXPECT_STREQ(to_string(TimerKind::delayed_ack), "delayed_ack");
+    EXPECT_STREQ(to_string(TimerKind::tail_probe), "tail_probe");
 }
 
 }  // namespace
