@@ -18,8 +18,17 @@ KERNEL_MAC = "02:00:00:00:00:01"  # the tap's kernel side must not share tcpfp's
 IFACE = "tcpfp0"
 
 
+# tcpfp processes started by this test (own sessions): a failing test kills
+# them, so nothing outlives it holding a tap, memory or a DPDK prefix.
+_started = []
+
+
 def fail(msg):
     print("FAIL: " + msg, flush=True)
+    for p in _started:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
     sys.exit(1)
 
 
@@ -109,6 +118,7 @@ class Tcpfp:
             ["--no-pci", "--vdev=net_tap0,iface=" + IFACE, "--file-prefix=" + self.prefix,
              "--", "--config", self.config],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        _started.append(self.proc)
         wait_until(lambda: len(re.findall(r"worker \d+ on lcore \d+ running", self.log())) >=
                    self.workers or self.proc.poll() is not None, 20, "tcpfp's workers to start")
         if self.proc.poll() is not None:
