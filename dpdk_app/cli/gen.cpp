@@ -258,6 +258,8 @@ bool Generator::start(const GenSpec& spec, tcp::Instant now, std::string& why) {
     ready_.assign(std::max<std::uint32_t>(spec.conns, 1), 0);
     ready_head_ = ready_len_ = 0;
     syn_inflight_ = sweep_pos_ = next_local_ = 0;
+    connect_hold_until_ = now;
+    exhausted_backoff_ = 0;
     active_ = 0;
     stop_sending_ = false;
     c_ = GenCounters{};
@@ -403,13 +405,22 @@ void Generator::connect_ready(tcp::Instant now) {
     const std::uint64_t tried = c_.conns_opened + c_.conns_failed;
     const std::uint32_t window = tried >= spec_.local_count ? spec_.syn_window : spec_.local_count;
     for (std::uint32_t k = 0; k < kConnectsPerPoll && ready_len_ > 0 && syn_inflight_ < window &&
-                              run_ == GenRun::running;
+                              run_ == GenRun::running && now >= connect_hold_until_;
          ++k) {
         const std::uint32_t s = ready_[ready_head_];
         ready_head_ = (ready_head_ + 1) % ready_.size();
         --ready_len_;
         connect(s, now);
     }
+}
+
+// A connect() that found no free port scanned every ephemeral port of every
+// local address (RFC 6056 §3.3.4): the next slots would only repeat that
+// scan. So every slot waits, 10 ms doubling to 640 ms while it persists;
+// the waiting slots stay queued and do not count as failures.
+void Generator::hold_connects(tcp::Instant now) {
+    connect_hold_until_ = now + tcp::Duration::millis(std::int64_t{kPauseMs} << exhausted_backoff_);
+    exhausted_backoff_ = static_cast<std::uint8_t>(std::min<unsigned>(exhausted_backoff_ + 1u, kMaxBackoff));
 }
 
 void Generator::enqueue(std::uint32_t s) {
@@ -455,8 +466,10 @@ void Generator::connect(std::uint32_t s, tcp::Instant now) {
         const GenFail why = rc == -EADDRNOTAVAIL || rc == -EADDRINUSE ? GenFail::ports_exhausted
                             : rc == -ENOBUFS                          ? GenFail::no_memory
                                                                       : GenFail::other;
+        if (why != GenFail::other) hold_connects(now);
         return fail(s, why, now);
     }
+    exhausted_backoff_ = 0;
     slot.h = h;
     by_index_[h.index] = s;
     slot.phase = Phase::connecting;

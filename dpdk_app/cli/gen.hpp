@@ -191,6 +191,7 @@ private:
     void error(GenError e);
     void release(Slot& slot, tcp::Instant now);
     void enqueue(std::uint32_t s);
+    void hold_connects(tcp::Instant now);
     void pause(Slot& slot, tcp::Instant now);
     void finish(tcp::Instant now);
     void close_remaining(tcp::Instant now, std::uint32_t budget);
@@ -215,6 +216,8 @@ private:
     bool stop_sending_ = false;  // bulk with count: the share is sent, wait for the echo
     tcp::Instant start_, end_, last_publish_, deadline_;
     tcp::Instant last_poll_;
+    tcp::Instant connect_hold_until_;  // no connect() before (ports or memory ran out)
+    std::uint8_t exhausted_backoff_ = 0;
     std::uint64_t max_gap_us_ = 0, stalls_ = 0;
     std::uint64_t cpu_start_us_ = 0, cpu_end_us_ = 0;
     std::uint64_t retrans_start_ = 0, retrans_end_ = 0;
