@@ -169,6 +169,15 @@ bool Engine::check_sequence(Tcb& t, const InSegment& seg, Instant now) {
     }
     // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, then drop.
     counters_.drop(Drop::out_of_window);
+    if (len > 0 && seg.seq + len <= t.rcv_nxt) {
+        // A retransmission of data we already hold: its sender lost our ACK
+        // and waits for one, so every copy is answered (as Linux, which
+        // exempts data from tcp_invalid_ratelimit). Data cannot feed an ACK
+        // war: the answer is a pure ACK, and pure ACKs stay rate-limited.
+        counters_.inc(Mib::dup_acks_sent);
+        send_ack(t, now);
+        return false;
+    }
     send_oow_ack(t, now);
     return false;
 }
