@@ -518,9 +518,25 @@ void wait_gen(std::uint64_t timeout_ms, bool given) {
     Sums s = sum_published();
     while (!reached_goal(s)) {
         if (Clock::now() >= end || signalled()) {
+            std::string why;
+            Summary sum;
+            if (collect(sum)) {
+                s.requests = sum.c.requests;
+                s.active = sum.active;
+                s.failed = sum.c.conns_failed;
+                s.errors = sum.c.errors;
+                for (std::size_t i = 0; i < kGenFailCount; ++i) {
+                    if (sum.c.fails[i] == 0) continue;
+                    why += ' ';
+                    why += name(static_cast<GenFail>(i));
+                    why += '=';
+                    why += std::to_string(sum.c.fails[i]);
+                }
+            }
             return fail("wait gen: not finished within %" PRIu64 " ms (requests %" PRIu64
-                        ", active %" PRIu64 " of %u, failed %" PRIu64 ", errors %" PRIu64 ")",
-                        timeout_ms, s.requests, s.active, g_run.conns, s.failed, s.errors);
+                        ", active %" PRIu64 " of %u, failed %" PRIu64 "%s%s, errors %" PRIu64 ")",
+                        timeout_ms, s.requests, s.active, g_run.conns, s.failed,
+                        why.empty() ? "" : ":", why.c_str(), s.errors);
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
         s = sum_published();
