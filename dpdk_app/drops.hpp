@@ -32,7 +32,8 @@ namespace tcpfp::app {
     X(tx_no_route, "no local subnet or gateway for the destination")                  \
     X(tx_no_mbuf, "mempool empty when building a packet")                             \
     X(tx_serialize, "segment did not fit an mbuf")                                    \
-    X(tx_ring_full, "TX queue full: packet freed unsent")                             \
+    X(tx_ring_full, "TX queue still full after retries and backlog: packet freed unsent") \
+    X(tx_oversize, "frame longer than the port MTU allows: freed unsent (an engine bug)") \
     X(handoff_ring_full, "owning worker's hand-off ring full: frame freed")            \
     X(impair_loss, "lost on purpose by the [impair] test stage")                       \
     X(arp_queue_full, "packet waiting for ARP dropped: queue full")                   \
@@ -57,6 +58,7 @@ struct AppCounters {
     std::uint64_t icmp_echo_replies = 0;
     std::uint64_t tcp_in = 0;
     std::uint64_t tcp_out = 0;
+    std::uint64_t tx_backlogged = 0;  // frames a full TX ring deferred to the next flush
     void drop(AppDrop d) { drops[static_cast<std::size_t>(d)] += 1; }
     std::uint64_t get(AppDrop d) const { return drops[static_cast<std::size_t>(d)]; }
 };

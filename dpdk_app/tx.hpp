@@ -7,6 +7,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -21,7 +22,7 @@ public:
        AppCounters& counters, const ImpairConfig& impair = {})
         : port_(port), queue_(queue), pool_(pool), burst_(burst), counters_(counters),
           impair_(impair, 0x7f4a7c15u + queue) {
-        pending_.reserve(burst);
+        pending_.reserve(burst + 1024 + 1);
     }
 
     void received(std::uint16_t n) { held_ += n; }
@@ -46,9 +47,13 @@ public:
         counters_.drop(why);
         free(m);
     }
+    // Frames longer than this are refused here, with their own reason: a
+    // PMD may reject them silently or take the rest of the burst down too.
+    void set_max_frame(std::uint32_t bytes) { max_frame_ = bytes; }
     void send(rte_mbuf* m) {
+        if (rte_pktmbuf_pkt_len(m) > max_frame_) return drop(m, AppDrop::tx_oversize);
         pending_.push_back(m);
-        if (pending_.size() >= burst_) flush();
+        if (pending_.size() >= burst_ + backlog_) flush();
     }
     void flush() {
         if (impair_.enabled()) pass_impairment();
@@ -65,21 +70,46 @@ private:
         pending_.clear();
         impair_.release(now, [&](rte_mbuf* m) { pending_.push_back(m); });
     }
+    // A full TX ring is usually momentary (the NIC frees descriptors as it
+    // sends): retry a little, then keep up to kMaxBacklog frames for the
+    // next flush, which comes on the next loop iteration. Freeing them at
+    // once would turn a burst of closes into a burst of retransmissions.
     void send_pending() {
-        const auto n = static_cast<std::uint16_t>(pending_.size());
-        const std::uint16_t sent = rte_eth_tx_burst(port_, queue_, pending_.data(), n);
-        held_ -= sent;
-        counters_.tx_packets += sent;
-        for (std::uint16_t i = sent; i < n; ++i) drop(pending_[i], AppDrop::tx_ring_full);
-        pending_.clear();
+        constexpr int kRetries = 4;
+        constexpr std::size_t kMaxBacklog = 1024;
+        std::size_t done = 0;
+        for (int attempt = 0; attempt < kRetries && done < pending_.size(); ++attempt) {
+            const auto n = static_cast<std::uint16_t>(std::min<std::size_t>(pending_.size() - done, 0xffff));
+            const std::uint16_t sent = rte_eth_tx_burst(port_, queue_, pending_.data() + done, n);
+            held_ -= sent;
+            counters_.tx_packets += sent;
+            done += sent;
+            if (sent == 0 && attempt > 0) break;
+        }
+        std::size_t keep = pending_.size() - done;
+        for (std::size_t i = done + std::min(keep, kMaxBacklog); i < pending_.size(); ++i) {
+            drop(pending_[i], AppDrop::tx_ring_full);
+        }
+        keep = std::min(keep, kMaxBacklog);
+        std::copy(pending_.begin() + static_cast<std::ptrdiff_t>(done),
+                  pending_.begin() + static_cast<std::ptrdiff_t>(done + keep), pending_.begin());
+        pending_.resize(keep);
+        backlog_ = static_cast<std::uint32_t>(keep);
+        if (keep > 0) counters_.tx_backlogged += keep;
     }
 
 public:
     std::int64_t held() const { return held_; }
+    // Frames waiting for room in the TX ring (part of held()).
+    std::int64_t queued() const { return static_cast<std::int64_t>(pending_.size()); }
     // At shutdown: frames still in the impairment delay line go out now.
     void release_impaired() {
         impair_.release(UINT64_MAX, [&](rte_mbuf* m) { pending_.push_back(m); });
         if (!pending_.empty()) send_pending();
+        // Whatever the ring still refuses at exit is freed, counted.
+        for (rte_mbuf* m : pending_) drop(m, AppDrop::tx_ring_full);
+        pending_.clear();
+        backlog_ = 0;
     }
 
 private:
@@ -88,7 +118,9 @@ private:
     rte_mempool* pool_;
     std::uint32_t burst_;
     AppCounters& counters_;
-    std::vector<rte_mbuf*> pending_;
+    std::vector<rte_mbuf*> pending_;  // the backlog first, then this burst
+    std::uint32_t backlog_ = 0;       // frames a full ring refused last time
+    std::uint32_t max_frame_ = UINT32_MAX;
     std::int64_t held_ = 0;
     Impair impair_;
 };

@@ -63,6 +63,7 @@ Worker::Worker(const AppConfig& cfg, const Port& port, Shared& shared, unsigned 
              cfg.impair.reorder_permille);
     }
     if (index != 0) services_cfg_.seed_client = false;
+    tx_.set_max_frame(cfg.port.mtu + static_cast<std::uint32_t>(wire::kEthHeaderLen));
     for (auto& o : outbox_) o.reserve(kMaxBurst);
 }
 
@@ -87,7 +88,7 @@ int Worker::run() {
     services_->start(now);
     drain_output(now);
     tx_.flush();
-    idle_baseline_ = tx_.held();
+    idle_baseline_ = tx_.held() - tx_.queued();  // a link still down keeps the first frames queued
     TLOG(INFO, app, "worker %u on lcore %u running (RX/TX queue %u)", index_, rte_lcore_id(),
          index_);
 
@@ -416,6 +417,10 @@ void Worker::print_stats() const {
                 w, handed_off_, handoff_in_, handoff_ring_full_, arp_copies_);
     std::printf("worker %u: mbufs held %" PRId64 " (idle baseline %" PRId64 ")\n", w, tx_.held(),
                 idle_baseline_);
+    if (counters_.tx_backlogged != 0) {
+        std::printf("worker %u: tx frames deferred by a full TX ring %" PRIu64 "\n", w,
+                    counters_.tx_backlogged);
+    }
     for (std::size_t i = 0; i < counters_.drops.size(); ++i) {
         if (counters_.drops[i] == 0) continue;
         const auto d = static_cast<AppDrop>(i);
