@@ -172,7 +172,12 @@ std::uint32_t Engine::new_tcb(const FourTuple& tuple, Instant now, int& err) {
     t.ka_intvl_s = static_cast<std::uint16_t>(std::clamp<std::int64_t>(config_.keepalive_interval.as_millis() / 1000, 1, 32767));
     t.ka_cnt = config_.keepalive_count;
     t.rcv_wscale = 0;
-    t.ts_offset = rng_.next_u32();
+    // RFC 7323 security considerations: a TSval offset no observer can predict, yet the same
+    // for every incarnation of a 4-tuple, so a new SYN's TSval is newer
+    // than the last one the peer's TIME_WAIT saw (RFC 6191 §2) — a random
+    // offset per connection defeated that reuse half the time. The SYN
+    // cookie path derives the same value.
+    t.ts_offset = cookies_.ts_offset(tuple);
     t.rcv_mss = static_cast<std::uint16_t>(config_.mtu - 40);
     t.timer.owner = h.index;
     t.timer.kind = kTimerKindTcb;
