@@ -304,6 +304,9 @@ private:
     void on_our_fin_acked(Tcb& tcb, Instant now);
     void send_challenge_ack(Tcb& tcb, Instant now);
     void send_oow_ack(Tcb& tcb, Instant now);
+    // Payload bytes the next data segment may carry: SMSS less the SACK
+    // blocks fill_header() will add (output.cpp).
+    std::uint32_t payload_mss(const Tcb& t) const;
     void enter_established(Tcb& tcb, Instant now);
 
     // loss.cpp (engine side): reassembly and loss recovery

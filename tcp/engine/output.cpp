@@ -86,6 +86,22 @@ void Engine::fill_header(Tcb& t, OutSegment& s, std::uint8_t flags, SeqNum seq, 
     }
 }
 
+// RFC 9293 §3.7.1 / RFC 6691: SMSS counts payload beside the options every
+// segment carries (TS, already deducted from snd_mss); options added to one
+// segment come out of its payload. SACK blocks (RFC 2018 §3: NOP, NOP,
+// kind, length, 8 bytes a block) ride on data segments while we hold
+// out-of-order data, so those segments carry less — as Linux's
+// tcp_current_mss() — or the frame would exceed the MTU.
+std::uint32_t Engine::payload_mss(const Tcb& t) const {
+    const std::uint32_t mss = t.snd_mss;
+    if (!t.sack_ok || t.loss == kNoIndex) return mss;
+    const LossState& ls = losses_.at(t.loss);
+    if (ls.ooo.empty()) return mss;
+    const std::uint32_t blocks = std::min<std::uint32_t>(ls.ooo.n, t.ts_ok ? 3u : 4u);
+    const std::uint32_t opt = 4 + 8 * blocks;
+    return mss > opt + 64 ? mss - opt : 64;
+}
+
 void Engine::send_syn(Tcb& t, Instant now) {
     OutSegment* s = push_segment();
     const bool synack = t.state == State::syn_received;
@@ -199,6 +215,7 @@ void Engine::output_data(Tcb& t, Instant now) {
     OutSegment* burst_tail = nullptr;  // the last new-data segment of this pass
     std::uint32_t burst_segs = 0;
     bool window_cut = false;  // the pass stopped because a window was full (not Nagle/SWS)
+    const std::uint32_t mss = payload_mss(t);  // the SACK blocks stay the same this pass
     for (;;) {
         const std::uint32_t offset = static_cast<std::uint32_t>(t.snd_nxt - t.snd_una);
         if (offset >= t.snd_buf.len) break;
@@ -210,11 +227,11 @@ void Engine::output_data(Tcb& t, Instant now) {
         const std::uint32_t by_peer = t.snd_wnd > offset ? t.snd_wnd - offset : 0;
         const std::uint32_t by_cwnd = t.cwnd > in_flight ? t.cwnd - in_flight : 0;
         const std::uint32_t usable = std::min(by_peer, by_cwnd);
-        const std::uint32_t n = std::min({unsent, static_cast<std::uint32_t>(t.snd_mss), usable});
-        window_cut = usable < std::min<std::uint32_t>(unsent, t.snd_mss);
+        const std::uint32_t n = std::min({unsent, mss, usable});
+        window_cut = usable < std::min<std::uint32_t>(unsent, mss);
         if (n == 0) break;
         const bool retransmit = t.snd_nxt < t.snd_max;
-        if (n < t.snd_mss && !retransmit) {
+        if (n < mss && !retransmit) {
             // Sender SWS avoidance (RFC 9293 §3.8.6.2.1, MUST-38): a short
             // segment only when it drains the buffer or fills half the
             // largest window seen; Nagle (§3.7.4, SHLD-7) holds it back

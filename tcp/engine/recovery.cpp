@@ -277,7 +277,7 @@ bool Engine::retransmit_at(Tcb& t, SeqNum seq, Instant now) {
     if (!(t.snd_una <= seq && seq < t.snd_max)) return false;
     const std::uint32_t offset = static_cast<std::uint32_t>(seq - t.snd_una);
     if (offset >= t.snd_buf.len) return false;  // only our FIN is left: RTO resends it
-    std::uint32_t n = std::min<std::uint32_t>(t.snd_mss, t.snd_buf.len - offset);
+    std::uint32_t n = std::min<std::uint32_t>(payload_mss(t), t.snd_buf.len - offset);
     n = std::min<std::uint32_t>(n, static_cast<std::uint32_t>(t.snd_max - seq));
     if (LossState* ls = loss_state(t, false)) {
         for (std::uint8_t i = 0; i < ls->sacked.n; ++i) {
@@ -305,8 +305,8 @@ bool Engine::retransmit_at(Tcb& t, SeqNum seq, Instant now) {
 // (RFC 1122 §4.2.3.4 SWS override).
 void Engine::send_window_probe(Tcb& t, Instant now) {
     if (t.snd_buf.len == 0) return;
-    const std::uint32_t n = std::min({std::max<std::uint32_t>(t.snd_wnd, 1),
-                                      static_cast<std::uint32_t>(t.snd_mss), t.snd_buf.len});
+    const std::uint32_t n = std::min({std::max<std::uint32_t>(t.snd_wnd, 1), payload_mss(t),
+                                      t.snd_buf.len});
     OutSegment* s = push_segment();
     if (s == nullptr) return;
     fill_header(t, *s, tcp_flag::ack | tcp_flag::psh, t.snd_una, now);
@@ -421,7 +421,7 @@ bool Engine::retransmit_range(Tcb& t, SeqNum seq, SeqNum end, bool fin, Instant 
         const auto offset = static_cast<std::uint32_t>(seq - t.snd_una);
         const std::uint32_t avail = offset < t.snd_buf.len ? t.snd_buf.len - offset : 0;
         const std::uint32_t n = std::min({static_cast<std::uint32_t>(data_end - seq),
-                                          static_cast<std::uint32_t>(t.snd_mss), avail});
+                                          payload_mss(t), avail});
         const bool fin_here = fin && seq + n == data_end;
         if (n == 0 && !fin_here) return sent;
         OutSegment* s = push_segment();

@@ -802,3 +802,40 @@ TEST(AckWar, RetransmittedOldDataIsAlwaysAcked) {
 
 }  // namespace
 }  // namespace tcpfp::tcp::test
+
+namespace tcpfp::tcp::test {
+namespace {
+
+// Regression (found by the 50 MB impairment e2e test: net_tap refused
+// 1526-byte frames): while we hold out-of-order data, our data segments
+// carry SACK blocks, and those bytes must come out of the payload so that
+// no IPv4 packet exceeds the MTU (RFC 9293 §3.7.1, RFC 6691).
+TEST(Mss, DataSegmentsCarryingSackBlocksStayWithinTheMtu) {
+    Net net(test_config(), test_config());
+    Pair p = open_pair(net);
+    const Tcb* t = net.b().tcb(p.b);
+    ASSERT_TRUE(t->sack_ok && t->ts_ok);
+    Craft ahead;  // out-of-order data from A: B now holds a hole
+    ahead.tuple = t->tuple;  // as B sees it: the packet is built for B
+    ahead.seq = t->rcv_nxt.raw() + 1000;
+    ahead.ack = t->snd_nxt.raw();
+    ahead.flags = wire::tcp_flag::ack;
+    ahead.options.has_timestamps = true;
+    ahead.options.ts_val = t->ts_recent + 1;
+    ahead.payload.assign(100, 'z');
+    net.clear_trace();
+    net.inject(Side::b, craft(ahead));
+    std::vector<std::uint8_t> bulk(20000, 'q');
+    ASSERT_EQ(net.b().send(p.b, bulk, net.now()), 20000);
+    net.run_for(Duration::millis(5));
+    std::size_t with_sack = 0;
+    for (const Captured& c : net.sent_by(Side::b)) {
+        EXPECT_LE(c.bytes.size(), test_config().mtu) << "payload " << c.payload_len << " header "
+                                                      << int(c.header_len);
+        if (c.options.sack_count > 0 && c.payload_len > 0) ++with_sack;
+    }
+    EXPECT_GT(with_sack, 0u) << "the data segments should carry the SACK block";
+}
+
+}  // namespace
+}  // namespace tcpfp::tcp::test
