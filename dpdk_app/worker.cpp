@@ -77,6 +77,7 @@ void Worker::init(int socket) {
     services_ = std::make_unique<Services>(services_cfg_, *engine_, arp_, mr_.get());
     cli_ = std::make_unique<cli::Agent>(*engine_, arp_, index_, shared_.cli_rings[index_]);
     cli_->set_verbose_flag(&verbose_);
+    cli_->set_tx(&tx_);
 }
 
 bool Worker::is_local(wire::Ipv4Addr a) const { return engine_->is_local(a); }

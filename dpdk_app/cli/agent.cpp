@@ -20,9 +20,13 @@ Agent::Agent(tcp::Engine& engine, Arp& arp, unsigned worker, rte_ring* mailbox)
       mailbox_(mailbox),
       next_id_(worker * kIdStride + 1),
       scratch_(16384),
-      gen_(engine, worker) {}
+      gen_(engine, worker),
+      flood_(worker) {}
 
-void Agent::on_events(tcp::Instant now) { gen_.on_events(engine_.events(), now); }
+void Agent::on_events(tcp::Instant now) {
+    gen_.on_events(engine_.events(), now);
+    if (tx_ != nullptr) flood_.poll(now, *tx_, arp_);
+}
 
 bool Agent::poll(tcp::Instant now) {
     if (mailbox_ == nullptr) return false;
@@ -325,6 +329,18 @@ void Agent::execute(Request& r, tcp::Instant now) {
             return;
         case Op::gen_report:
             gen_.report(r.gen_report, now);
+            return;
+        case Op::flood_start: {
+            if (tx_ == nullptr) return fail("this worker has no TX hook for the flood");
+            std::string why;
+            if (!flood_.start(r.flood, now, why)) return fail(why);
+            return;
+        }
+        case Op::flood_stop:
+            flood_.stop(now);
+            return;
+        case Op::flood_report:
+            flood_.report(r.flood_report, now);
             return;
     }
 }

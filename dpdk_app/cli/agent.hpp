@@ -17,6 +17,7 @@
 
 namespace tcpfp::app {
 class Arp;
+class Tx;
 }
 
 namespace tcpfp::app::cli {
@@ -32,8 +33,11 @@ public:
     void service(tcp::Instant now);
     // The worker's `set verbose` flag (a plain bool only this lcore writes).
     void set_verbose_flag(bool* flag) { verbose_ = flag; }
+    // The worker's TX ledger, for the SYN flood's frames (cli/flood.hpp).
+    void set_tx(Tx* tx) { tx_ = tx; }
     // Every loop iteration, before the services drain engine.events(): drives
-    // the traffic generator (cli/gen.hpp) with the events of its connections.
+    // the traffic generator (cli/gen.hpp) with the events of its connections,
+    // and sends the SYN flood's frames that are due.
     void on_events(tcp::Instant now);
 
 private:
@@ -71,6 +75,8 @@ private:
     std::vector<Listener> listeners_;
     std::vector<std::uint8_t> scratch_;
     Generator gen_;
+    SynFlood flood_;
+    Tx* tx_ = nullptr;
 };
 
 }  // namespace tcpfp::app::cli

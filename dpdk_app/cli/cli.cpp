@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "dpdk_app/cli/flood_commands.hpp"
 #include "dpdk_app/cli/gen_commands.hpp"
 #include "dpdk_app/cli/mailbox.hpp"
 #include "tcp/engine/counters.hpp"
@@ -1057,7 +1058,7 @@ void build_commands() {
     GenHost host{g.cfg, g.shared, g.stop,
                  [](unsigned w, std::unique_ptr<Request>& r) { return call(w, r); },
                  [](const std::string& why) { failf("%s", why.c_str()); }};
-    add_gen_commands(host, [&add](const char* spec, const char* help,
+    const GenAdd gen_add = [&add](const char* spec, const char* help,
                                   std::function<void(const GenArgs&)> run) {
         add(spec, help, [run = std::move(run)](Args& a) {
             GenArgs ga;
@@ -1068,7 +1069,9 @@ void build_commands() {
             ga.rest.assign(a.rest, strnlen(a.rest, sizeof a.rest));
             run(ga);
         });
-    });
+    };
+    add_gen_commands(host, gen_add);
+    add_flood_commands(host, gen_add);  // the SYN flood (flood_commands.cpp), the same way
 }
 
 void on_parsed(void* parsed, cmdline*, void* data) {
@@ -1208,6 +1211,7 @@ Prompt::Prompt(const AppConfig& cfg, const Port& port, Shared& shared, const std
 
 Prompt::~Prompt() {
     gen_shutdown();
+    flood_shutdown();
     for (auto& c : g.commands) std::free(c->inst);
     g.commands.clear();
     g.ctx.clear();

@@ -15,6 +15,7 @@
 #include "tcp/engine/engine.hpp"
 #include "tcp/engine/state.hpp"
 #include "tcp/base/four_tuple.hpp"
+#include "dpdk_app/cli/flood.hpp"
 #include "dpdk_app/cli/gen.hpp"
 
 namespace tcpfp::app::cli {
@@ -40,6 +41,9 @@ enum class Op : std::uint8_t {
     gen_report,   // reply: gen_report
     timers,       // reply: timers (the engine's timer summary)
     set_verbose,  // num = 1 on, 0 off: the worker prints every TCP segment in and out
+    flood_start,  // flood: the worker's share of a SYN flood (cli/flood.hpp)
+    flood_stop,   // stops the worker's flood
+    flood_report, // reply: flood_report
 };
 
 // Server behaviour of a CLI listener's accepted connections.
@@ -74,6 +78,8 @@ struct Request {
     std::atomic<bool> done{false};
     GenSpec gen;           // gen_start
     GenReport gen_report;  // gen_report's reply
+    FloodSpec flood;       // flood_start
+    FloodReport flood_report;  // flood_report's reply
 };
 
 // Global ids: worker w numbers its connections w * kIdStride + 1, + 2, ...
