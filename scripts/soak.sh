@@ -79,6 +79,18 @@ gen() {  # $1: the generator's arguments
     echo "expect recv $id \"half-close round $r\\n\""
     echo "wait $id closed timeout 20000"
     id=$((id + 1))
+    # TIME_WAIT reuse (RFC 6191): the HTTP server closes first and holds
+    # TIME_WAIT; the same 4-tuple connects again at once and reopens it.
+    for k in 1 2; do
+      echo "connect 172.16.48.13:$((40000 + r)) 172.16.48.1:80"
+      echo "wait $id ESTABLISHED timeout 15000"
+      echo "send $id \"GET / HTTP/1.1\\r\\nHost: soak\\r\\nConnection: close\\r\\n\\r\\n\""
+      echo "expect recv $id \"hello from tcpfp\""
+      echo "wait $id CLOSE_WAIT timeout 15000"
+      echo "close $id"
+      echo "wait $id closed timeout 15000"
+      id=$((id + 1))
+    done
     # Abort with data in flight.
     echo "connect 172.16.48.2 172.16.48.1:9"
     echo "wait $id ESTABLISHED timeout 15000"
@@ -198,15 +210,18 @@ print("duration %d s, %d round(s), client exit %d" % (elapsed, rounds, rc))
 print("operations: %d (%d generator runs: %s requests/connections; %d half-closes, %d aborts)"
       % (ops, len(gens), sum(g["requests"] for g in gens), rounds, rounds))
 print("bytes: %d moved, %d verified end to end, %d integrity errors" % (moved, verified, errors))
-print("retransmissions: client %d, server %d; TIME_WAIT entered %d, expired %d, reused %d (client)"
+print("retransmissions: client %d, server %d; TIME_WAIT entered %d, expired %d (client); "
+      "entered %d, reopened by a SYN (RFC 6191) %d (server)"
       % (cs.get("retrans_segs", 0), ss.get("retrans_segs", 0), cs.get("timewait_entered", 0),
-         cs.get("timewait_expired", 0), cs.get("timewait_reused", 0)))
+         cs.get("timewait_expired", 0), ss.get("timewait_entered", 0), ss.get("timewait_reused", 0)))
 for side, st in (("client", cs), ("server", ss)):
     print("%s drops: %s" % (side, ", ".join("%s %d" % kv for kv in sorted(st["drops"].items())) or "none"))
     print("%s at exit: connections %s, TIME_WAIT %s, buffers %s, timers %s, loss states %s, mbufs held %s; "
           "peak RSS %s KiB (heap %s -> %s KiB)"
           % (side, st.get("connections"), st.get("time_wait"), st.get("buffers"), st.get("timers"),
              st.get("loss_states"), st.get("held"), peak.get(side), *heap.get(side, (None, None))))
+if rc == 0 and ss.get("timewait_reused", 0) == 0:
+    problems.append("no TIME_WAIT was reopened by a SYN on the server (timewait_reused 0)")
 if problems:
     print("SOAK FAILED:")
     for p in problems:
