@@ -41,7 +41,13 @@ std::optional<std::uint16_t> SynCookies::check(const FourTuple& tuple, wire::Seq
 
 std::uint32_t SynCookies::encode_ts(std::uint32_t ts_val, const CookieOptions& o) {
     const std::uint32_t ws = o.has_wscale ? o.wscale : 15u;  // 15: no window scaling
-    return (ts_val & ~0x1fu) | (o.sack ? 0x10u : 0u) | (ws & 0x0fu);
+    const std::uint32_t ts = (ts_val & ~0x1fu) | (o.sack ? 0x10u : 0u) | (ws & 0x0fu);
+    // RFC 7323 §5.3 (PAWS): the SYN-ACK's TSval becomes the peer's TS.Recent,
+    // so it must not run ahead of the clock our later segments use: the peer
+    // would drop them as old until the clock caught up (found by the SYN
+    // flood over the memif pair: every cookie connection waited for a TLP).
+    // Step back one 32-tick period instead, as Linux's cookie_init_timestamp.
+    return static_cast<std::int32_t>(ts - ts_val) > 0 ? ts - 0x20u : ts;
 }
 
 void SynCookies::decode_ts(std::uint32_t ts_ecr, CookieOptions& o) {

@@ -31,6 +31,22 @@ TEST(SynCookies, CookieEncodesMssAndExpiresAfterTwoPeriods) {
     EXPECT_EQ(back.wscale, 9);
 }
 
+// RFC 7323 §5.3: a cookie SYN-ACK's TSval is never ahead of the clock, or
+// the peer's PAWS drops our next segments (regression: low clock bits below
+// the encoded options put it up to 31 ticks ahead).
+TEST(SynCookies, EncodedTsvalNeverAheadOfTheClock) {
+    const CookieOptions o{1460, false, 0, true};  // SACK, no window scale: the largest encoding, 0x1f
+    for (const std::uint32_t now : {0x1000u, 0x1001u, 0x101eu, 0x101fu, 0x5u, 0xffffffe3u}) {
+        const std::uint32_t ts = SynCookies::encode_ts(now, o);
+        EXPECT_LE(static_cast<std::int32_t>(ts - now), 0) << std::hex << now;
+        EXPECT_LT(now - ts, 0x40u) << std::hex << now;
+        CookieOptions back;
+        SynCookies::decode_ts(ts, back);
+        EXPECT_TRUE(back.sack);
+        EXPECT_FALSE(back.has_wscale);
+    }
+}
+
 // B's listener has backlog 1 and one embryonic connection stuck in
 // SYN_RECEIVED, so the next client gets a cookie.
 struct FullSynQueue {

@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""SYN flood (RFC 4987) over the memif pair (scripts/pair.sh), where the link
+is not the bottleneck (over net_tap, syn_flood_test.py tops out at the tap's
+40-55k SYN/s). The client tcpfp floods the server's echo port with
+`start flood syn 172.16.48.1:7 rate RATE duration SECS`: SYNs it builds itself
+from random spoofed sources in 10.0.0.0/8, random ports, ISNs and TSvals,
+with Linux's SYN options. The server (pair-server.ini plus `gateway =
+172.16.48.13`, max_connections MAX_CONN, syn_backlog BACKLOG) routes its
+SYN-ACKs for those off-subnet sources to the client's MAC after one ARP; the
+client drops them as ip_not_for_us. Meanwhile the client runs a verified crr
+generator against the same echo port, so its SYNs meet a full SYN queue.
+Asserted:
+  - the flood offered >= TCPFP_FLOOD_PAIR_MIN_RATE (100000) SYN/s
+    (`show flood json`), and the server received at least 90 % of them;
+  - every legitimate connection succeeded, byte-exact (`expect gen
+    conns_failed == 0`, `expect gen errors == 0`), some through SYN cookies
+    (server syncookies_ok > 0) while the SYN queue overflowed
+    (syncookies_sent for most of the flood);
+  - memory stayed bounded: the server's own script sampled `connections <=
+    MAX_CONN` twice a second through the flood, and after the flood its
+    listeners were the only control blocks left to close; every mbuf came
+    back on both sides.
+The rates are printed (`offered:`, `server:` lines).
+
+    syn_flood_pair_test.py TCPFP_EXE SOURCE_ROOT
+    env: TCPFP_FLOOD_PAIR_RATE (110000), TCPFP_FLOOD_PAIR_SECONDS (6)
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import rawnet as r  # noqa: E402
+
+h = r.h
+RATE = int(os.environ.get("TCPFP_FLOOD_PAIR_RATE", "110000"))
+SECONDS = int(os.environ.get("TCPFP_FLOOD_PAIR_SECONDS", "6"))
+MIN_RATE = float(os.environ.get("TCPFP_FLOOD_PAIR_MIN_RATE", "100000"))
+MAX_CONN = 8192
+BACKLOG = 1024
+LEGIT = 40000  # crr connections, all while the flood runs (under a second of it here)
+SERVER = "172.16.48.1"
+
+
+def environment_or_exit():
+    problem = None
+    if os.geteuid() != 0:
+        problem = "not root"
+    elif subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode != 0:
+        problem = "unshare -n not permitted"
+    if problem:
+        print("cannot run the memif pair: " + problem, flush=True)
+        sys.exit(1 if os.environ.get("CI") == "true" else 77)
+
+
+def server_config(root, d):
+    cfg = h.write_config(os.path.join(root, "config", "pair-server.ini"),
+                         {("engine", "max_connections"): str(MAX_CONN),
+                          ("engine", "syn_backlog"): str(BACKLOG)},
+                         os.path.join(d, "server.ini"))
+    text = open(cfg).read().replace("[port0]\n", "[port0]\ngateway = 172.16.48.13\n", 1)
+    open(cfg, "w").write(text)
+    return cfg
+
+
+def server_script(d):
+    # Samples the control blocks twice a second for long enough to cover the
+    # client's start and the whole flood, then idles until pair.sh stops it.
+    lines = ["echo SERVER-SAMPLING"]
+    for _ in range(2 * (SECONDS + 20)):
+        lines += ["show tcp stats json", "expect stat connections <= %d" % MAX_CONN, "sleep 500"]
+    lines += ["echo SERVER-SAMPLING-DONE", "sleep 600000"]
+    path = os.path.join(d, "server.cmd")
+    open(path, "w").write("\n".join(lines) + "\n")
+    return path
+
+
+def client_script(d):
+    lines = [
+        "wait arp %s timeout 10000" % SERVER,
+        "start flood syn %s:7 rate %d duration %d" % (SERVER, RATE, SECONDS),
+        "sleep 500",  # the SYN queue is full within milliseconds; connect from then on
+        "start gen crr %s:7 conns 8 count %d verify" % (SERVER, LEGIT),
+        "wait gen timeout %d" % (1000 * (SECONDS + 30)),
+        "show gen json",
+        "show flood json",
+        "expect gen conns_failed == 0",
+        "expect gen errors == 0",
+        "expect gen requests >= %d" % LEGIT,
+        "wait flood",
+        "show flood json",
+        "echo CLIENT-DONE",
+    ]
+    path = os.path.join(d, "client.cmd")
+    open(path, "w").write("\n".join(lines) + "\n")
+    return path
+
+
+def flood_lines(text):
+    return [json.loads(l) for l in text.splitlines() if l.startswith('{"target"')]
+
+
+def main():
+    environment_or_exit()
+    exe, root = sys.argv[1], sys.argv[2]
+    d = tempfile.mkdtemp(prefix="tcpfp-flood-pair-")
+    srv_log = os.path.join(d, "server.log")
+    env = dict(os.environ, TCPFP_BIN=exe, TCPFP_PAIR_LOG=srv_log)
+    t0 = time.monotonic()
+    p = subprocess.run([os.path.join(root, "scripts", "pair.sh"),
+                        "--server-config", server_config(root, d),
+                        "--server-args", "--cmdline-file " + server_script(d),
+                        "--", "--cmdline-file", client_script(d)],
+                       env=env, capture_output=True, text=True, timeout=SECONDS + 120)
+    took = time.monotonic() - t0
+    client = p.stdout + p.stderr
+    server = open(srv_log, errors="replace").read() if os.path.exists(srv_log) else ""
+    open(os.path.join(d, "client.log"), "w").write(client)
+    print("pair ran %.1f s (exit %d); logs in %s" % (took, p.returncode, d), flush=True)
+    for line in client.splitlines():
+        if line.startswith(("ok:", "gen:", "flood:", "{\"mode\"", "{\"target\"")) or "error" in line.lower():
+            print("  client: " + line[:300], flush=True)
+
+    h.check(p.returncode == 0 and "CLIENT-DONE" in client,
+            "the client script ran through (legitimate crr during the flood: no failure, no error)")
+    floods = flood_lines(client)
+    h.check(len(floods) == 2 and floods[-1]["state"] == "finished", "show flood json printed the finished flood")
+    f = floods[-1]
+    offered = f["sent"]
+    print("offered: %d SYNs in %.3f s = %.0f SYN/s (target %d), pool empty %d time(s)"
+          % (offered, f["elapsed_s"], f["rate_pps"], RATE, f["no_mbuf"]), flush=True)
+    gen = [json.loads(l) for l in client.splitlines() if l.startswith('{"mode"')][-1]
+    print("legitimate: %d crr connections in %.2f s (%.0f conn/s), p99 %d us, failed %d, errors %d"
+          % (gen["requests"], gen["elapsed_s"], gen["conn_per_s"], gen["p99_us"], gen["conns_failed"],
+             gen["errors"]), flush=True)
+    h.check(f["rate_pps"] >= MIN_RATE, "the flood offered %.0f SYN/s (>= %.0f)" % (f["rate_pps"], MIN_RATE))
+    h.check(gen["elapsed_s"] < floods[0]["elapsed_s"] + 0.5 or floods[0]["state"] == "running",
+            "the legitimate connections ran while the flood did")
+
+    h.check("SERVER-SAMPLING" in server and "expect stat: expected" not in server,
+            "the server's control blocks stayed <= %d in every half-second sample" % MAX_CONN)
+    samples = r.stats_json_lines(server)
+    peak = max(s["connections"] for s in samples) if samples else -1
+    s = r.final_stats(server)
+    c = r.final_stats(client)
+    # The worker's frame count: memif's port counters read 0 once the client has left.
+    rx = s.get("rx_frames", 0)
+    cookies, cookies_ok = s.get("mib.syncookies_sent", 0), s.get("mib.syncookies_ok", 0)
+    print("server: received %d frames (%.0f/s over the flood), tcp in %d, SYN cookies sent %d, "
+          "connections from cookies %d, passive opens %d, SYN queue drops %d, table full %d; "
+          "peak control blocks %d (bound %d)"
+          % (rx, rx / max(f["elapsed_s"], 1e-9), s.get("tcp_in", 0), cookies, cookies_ok,
+             s.get("mib.passive_opens", 0), s.get("eng.syn_queue_full", 0), s.get("eng.table_full", 0),
+             peak, MAX_CONN), flush=True)
+    print("client: SYN-ACKs to spoofed sources dropped as ip_not_for_us %d, tx_ring_full %d, tx_no_mbuf %d"
+          % (c.get("app.ip_not_for_us", 0), c.get("app.tx_ring_full", 0), c.get("app.tx_no_mbuf", 0)),
+          flush=True)
+    h.check(rx >= 0.9 * offered, "the server received %d frames for %d SYNs offered (>= 90 %%)" % (rx, offered))
+    h.check(cookies >= 0.8 * offered,
+            "the counters show the flood: %d SYN cookies for %d spoofed SYNs (SYN queue of %d full)"
+            % (cookies, offered, BACKLOG))
+    h.check(cookies_ok > 0, "legitimate connections completed through SYN cookies (syncookies_ok %d)" % cookies_ok)
+    h.check(0 < peak <= MAX_CONN, "control blocks peaked at %d <= %d" % (peak, MAX_CONN))
+    h.check(c.get("app.ip_not_for_us", 0) >= 0.8 * offered,
+            "the server's SYN-ACKs went to the gateway (the client) and were dropped there as "
+            "ip_not_for_us (%d)" % c.get("app.ip_not_for_us", 0))
+    for side, st in (("server", s), ("client", c)):
+        h.check(st.get("held", -1) == st.get("baseline", -2), "%s: every mbuf came back (held %s, baseline %s)"
+                % (side, st.get("held"), st.get("baseline")))
+    print("test took %.1f s" % (time.monotonic() - t0), flush=True)
+
+
+if __name__ == "__main__":
+    main()
