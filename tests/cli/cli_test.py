@@ -347,7 +347,7 @@ def main():
         h.check(len(rows) == 2, "show conn ... json printed two JSON arrays")
         tw, est = rows[0][0], rows[1][0]
         h.check(tw["state"] == "TIME_WAIT" and tw["timer"] == "time_wait" and
-                50000 < tw["timer_left_ms"] <= 60000 and tw["peer"] == "172.16.48.1:40000" and tw["ts"],
+                50000 < tw["timer_left_ms"] <= 60001 and tw["peer"] == "172.16.48.1:40000" and tw["ts"],
                 "JSON: the TIME_WAIT record, its timer and time left (%r)" % tw)
         h.check(est["id"] == 2 and est["state"] == "ESTABLISHED" and est["snd_wnd"] > 0 and
                 est["rcv_wnd"] > 0 and est["cwnd"] > 0 and est["rto_ms"] >= 200 and est["sack"],
