@@ -125,6 +125,15 @@ def main():
         if line.startswith(("ok:", "gen:", "flood:", "{\"mode\"", "{\"target\"")) or "error" in line.lower():
             print("  client: " + line[:300], flush=True)
 
+    # The link's state, for a failure: both TX rings full while each side has
+    # read all the other sent is a memif stall (seen once under heavy CPU
+    # contention from other processes), not a TCP problem.
+    for side, text in (("client", client), ("server", server)):
+        m = re.search(r"worker 0: rx (\d+) frames, tx (\d+) frames", text)
+        deferred = re.search(r"tx frames deferred by a full TX ring (\d+)", text)
+        print("  %s: worker rx %s tx %s frames, deferred by a full TX ring %s"
+              % (side, m.group(1) if m else "?", m.group(2) if m else "?",
+                 deferred.group(1) if deferred else 0), flush=True)
     h.check(p.returncode == 0 and "CLIENT-DONE" in client,
             "the client script ran through (legitimate crr during the flood: no failure, no error)")
     floods = flood_lines(client)
