@@ -28,6 +28,7 @@ The rates are printed (`offered:`, `server:` lines).
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -181,6 +182,7 @@ def main():
         h.check(st.get("held", -1) == st.get("baseline", -2), "%s: every mbuf came back (held %s, baseline %s)"
                 % (side, st.get("held"), st.get("baseline")))
     print("test took %.1f s" % (time.monotonic() - t0), flush=True)
+    shutil.rmtree(d, ignore_errors=True)  # kept only when a check failed
 
 
 if __name__ == "__main__":
