@@ -42,7 +42,14 @@ WireError icmp_echo_request_to_reply_in_place(std::span<std::uint8_t> m) {
     const auto old_word = load_be16(m.data());
     m[0] = icmp_type::echo_reply;
     const auto new_word = load_be16(m.data());
-    store_be16(m.data() + 2, checksum::update16(load_be16(m.data() + 2), old_word, new_word));
+    std::uint16_t hc = checksum::update16(load_be16(m.data() + 2), old_word, new_word);
+    // RFC 1624's update yields +0 (0x0000) when the words it covers sum to
+    // -0; for a message whose other words are all zero (id 0, seq 0, zero
+    // data) that fails every receiver's check, which wants the sum to be
+    // 0xFFFF. -0 (0xFFFF) is the same value in one's complement and
+    // verifies in every case, so it is stored instead (found by fuzz_wire).
+    if (hc == 0) hc = 0xffff;
+    store_be16(m.data() + 2, hc);
     return WireError::none;
 }
 

@@ -154,6 +154,24 @@ TEST(Icmp, RequestToReplyMatchesLinuxReply) {
     EXPECT_TRUE(std::equal(out.begin(), out.end(), rep.begin() + 20));
 }
 
+// Regression (fuzz_wire, tests/fuzz/corpus/wire/crash-icmp-reply-zero-checksum):
+// a request with id 0, seq 0 and zero data (checksum 0xF7FF) became a reply
+// whose RFC 1624 update left checksum 0x0000 over all-zero words, which no
+// receiver accepts; the reply must carry 0xFFFF and parse.
+TEST(Icmp, RequestToReplyOfAllZeroMessageKeepsAValidChecksum) {
+    std::vector<std::uint8_t> msg(16, 0);
+    msg[0] = icmp_type::echo_request;
+    msg[2] = 0xf7;
+    msg[3] = 0xff;
+    ASSERT_TRUE(parse_icmp_echo(msg));
+    ASSERT_EQ(icmp_echo_request_to_reply_in_place(msg), WireError::none);
+    EXPECT_EQ(msg[2], 0xff);
+    EXPECT_EQ(msg[3], 0xff);
+    auto reply = parse_icmp_echo(msg);
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->type, icmp_type::echo_reply);
+}
+
 TEST(Icmp, RequestToReplyRefusesOthers) {
     auto rep = ip_of(lc::icmp_echo_reply);
     std::span<std::uint8_t> msg(rep.data() + 20, rep.size() - 20);
