@@ -33,18 +33,6 @@ std::unique_ptr<Request> request(Op op) {
     return r;
 }
 
-bool parse_endpoint(const std::string& s, wire::Ipv4Addr& a, std::uint16_t& port) {
-    const auto colon = s.find(':');
-    if (colon == std::string::npos) return false;
-    const auto ip = wire::Ipv4Addr::parse(s.substr(0, colon));
-    const std::string p = s.substr(colon + 1);
-    char* end = nullptr;
-    const unsigned long v = std::strtoul(p.c_str(), &end, 10);
-    if (!ip || ip->is_unspecified() || p.empty() || *end != '\0' || v == 0 || v > 65535) return false;
-    a = *ip;
-    port = static_cast<std::uint16_t>(v);
-    return true;
-}
 
 // "a.b.c.d/len", len 8..30: room for random hosts, and never a local subnet
 // or the target's (the target would answer a spoofed neighbour by ARP, and
@@ -75,25 +63,6 @@ bool overlaps_local(const FloodSpec& spec) {
     return false;
 }
 
-// The frames take the peer's MAC from the ARP cache: resolve it first on
-// every worker (otherwise the first burst waits in the short ARP queue).
-bool resolve(wire::Ipv4Addr raddr) {
-    const auto end = Clock::now() + std::chrono::seconds(3);
-    for (;;) {
-        bool all = true;
-        for (unsigned w = 0; w < workers(); ++w) {
-            auto r = request(Op::arp_probe);
-            r->tuple.remote_ip = raddr;
-            if (!g_host.call(w, r)) return false;
-            all = all && r->num == 1;
-        }
-        if (all) return true;
-        if (Clock::now() > end || signalled()) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    fail("start flood: " + raddr.to_string() + " did not resolve (ARP) within 3 s");
-    return false;
-}
 
 struct Totals {
     std::uint64_t sent = 0, no_mbuf = 0, elapsed_us = 0;
@@ -151,7 +120,8 @@ void start_flood(const GenArgs& a, bool with_source) {
     Totals now;
     if (!collect(now)) return;
     if (now.running > 0) return fail("start flood: a flood is running (stop flood first)");
-    if (!resolve(spec.remote_ip)) return;
+    // The frames take the peer's MAC from the ARP cache: resolve it first.
+    if (!resolve_next_hop(g_host, spec.remote_ip, "start flood")) return;
     spec.rate = a.n[5];
     spec.duration_us = std::uint64_t{a.n[7]} * 1000000;
     spec.seed = 0x666c6f6f64ull + ++g_runs;  // "flood": deterministic per run

@@ -297,18 +297,6 @@ bool need_run(const char* what) {
 
 // --- start gen ----------------------------------------------------------------------
 
-bool parse_endpoint(const std::string& s, wire::Ipv4Addr& a, std::uint16_t& port) {
-    const auto colon = s.find(':');
-    if (colon == std::string::npos) return false;
-    auto ip = wire::Ipv4Addr::parse(s.substr(0, colon));
-    char* end = nullptr;
-    const std::string p = s.substr(colon + 1);
-    const unsigned long v = std::strtoul(p.c_str(), &end, 10);
-    if (!ip || ip->is_unspecified() || p.empty() || *end != '\0' || v == 0 || v > 65535) return false;
-    a = *ip;
-    port = static_cast<std::uint16_t>(v);
-    return true;
-}
 
 std::vector<std::string> words(const std::string& s) {
     std::vector<std::string> out;
@@ -398,25 +386,6 @@ std::uint32_t pick_locals(wire::Ipv4Addr raddr, GenSpec& spec) {
     return n;
 }
 
-// The first SYNs would wait for ARP (or be dropped from its short queue):
-// resolve the next hop on every worker first.
-bool resolve(wire::Ipv4Addr raddr) {
-    const auto end = Clock::now() + std::chrono::seconds(3);
-    for (;;) {
-        bool all = true;
-        for (unsigned w = 0; w < workers(); ++w) {
-            auto r = request(Op::arp_probe);
-            r->tuple.remote_ip = raddr;
-            if (!g_host.call(w, r)) return false;
-            all = all && r->num == 1;
-        }
-        if (all) return true;
-        if (Clock::now() > end || signalled()) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    fail("start gen: %s did not resolve (ARP) within 3 s", raddr.to_string().c_str());
-    return false;
-}
 
 GenSpec spec_for(const Run& run, unsigned w) {
     GenSpec spec;
@@ -450,7 +419,7 @@ void start_gen(const GenArgs& a, bool with_options) {
     if (with_options && !parse_options(a.rest, run)) return;
     if (!check_run(run)) return;
     if (any_running()) return fail("start gen: a generator is running (stop gen first)");
-    if (!resolve(run.raddr)) return;
+    if (!resolve_next_hop(g_host, run.raddr, "start gen")) return;
     stop_reporter();
     ++g_runs;
     GenSpec probe;
@@ -606,6 +575,39 @@ void show_gen(bool json) {
 }
 
 }  // namespace
+
+bool parse_endpoint(const std::string& s, wire::Ipv4Addr& a, std::uint16_t& port) {
+    const auto colon = s.find(':');
+    if (colon == std::string::npos) return false;
+    const auto ip = wire::Ipv4Addr::parse(s.substr(0, colon));
+    const std::string p = s.substr(colon + 1);
+    char* end = nullptr;
+    const unsigned long v = std::strtoul(p.c_str(), &end, 10);
+    if (!ip || ip->is_unspecified() || p.empty() || *end != '\0' || v == 0 || v > 65535) return false;
+    a = *ip;
+    port = static_cast<std::uint16_t>(v);
+    return true;
+}
+
+bool resolve_next_hop(const GenHost& host, wire::Ipv4Addr raddr, const char* command) {
+    using Clock = std::chrono::steady_clock;
+    const auto end = Clock::now() + std::chrono::seconds(3);
+    for (;;) {
+        bool all = true;
+        for (unsigned w = 0; w < host.shared->workers; ++w) {
+            auto r = std::make_unique<Request>();
+            r->op = Op::arp_probe;
+            r->tuple.remote_ip = raddr;
+            if (!host.call(w, r)) return false;
+            all = all && r->num == 1;
+        }
+        if (all) return true;
+        if (Clock::now() > end || host.stop->load() > 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    host.fail(std::string(command) + ": " + raddr.to_string() + " did not resolve (ARP) within 3 s");
+    return false;
+}
 
 void add_gen_commands(const GenHost& host, const GenAdd& add) {
     g_host = host;

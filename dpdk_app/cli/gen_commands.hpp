@@ -14,6 +14,7 @@
 #include "dpdk_app/app_config.hpp"
 #include "dpdk_app/cli/mailbox.hpp"
 #include "dpdk_app/shared.hpp"
+#include "tcp/wire/addr.hpp"
 
 namespace tcpfp::app::cli {
 
@@ -39,6 +40,12 @@ using GenAdd = std::function<void(const char* spec, const char* help,
 
 // Registers the commands through `add`; `host` is kept for the session.
 void add_gen_commands(const GenHost& host, const GenAdd& add);
+
+// Shared by the generator and flood commands: "a.b.c.d:port" (port 1..65535).
+bool parse_endpoint(const std::string& s, wire::Ipv4Addr& a, std::uint16_t& port);
+// Resolves `raddr`'s next hop on every worker (the first SYNs would otherwise
+// wait in ARP's short queue); on timeout (3 s) fails `command` with why.
+bool resolve_next_hop(const GenHost& host, wire::Ipv4Addr raddr, const char* command);
 
 // At the prompt's end: stops a running generator and its once-per-second line.
 void gen_shutdown();
