@@ -58,7 +58,7 @@ struct AppCounters {
     std::uint64_t icmp_echo_replies = 0;
     std::uint64_t tcp_in = 0;
     std::uint64_t tcp_out = 0;
-    std::uint64_t tx_backlogged = 0;  // frames a full TX ring deferred to the next flush
+    std::uint64_t tx_deferred = 0;  // frames a full TX ring deferred at least once (each counted once)
     void drop(AppDrop d) { drops[static_cast<std::size_t>(d)] += 1; }
     std::uint64_t get(AppDrop d) const { return drops[static_cast<std::size_t>(d)]; }
 };

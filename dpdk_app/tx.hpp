@@ -62,12 +62,15 @@ public:
     }
 
 private:
+    // The backlog (the first backlog_ frames) passed the stage already: only
+    // frames new since the last flush enter it, or a deferred frame could be
+    // lost or delayed twice.
     void pass_impairment() {
         const std::uint64_t now = rte_rdtsc();
-        for (rte_mbuf* m : pending_) {
-            if (!impair_.admit(m, now)) drop(m, AppDrop::impair_loss);
+        for (std::size_t i = backlog_; i < pending_.size(); ++i) {
+            if (!impair_.admit(pending_[i], now)) drop(pending_[i], AppDrop::impair_loss);
         }
-        pending_.clear();
+        pending_.resize(backlog_);
         impair_.release(now, [&](rte_mbuf* m) { pending_.push_back(m); });
     }
     // A full TX ring is usually momentary (the NIC frees descriptors as it
@@ -91,11 +94,14 @@ private:
             drop(pending_[i], AppDrop::tx_ring_full);
         }
         keep = std::min(keep, kMaxBacklog);
+        // Count each frame once, when a full ring first defers it: the
+        // backlog's older frames (the first backlog_) were counted before.
+        const std::size_t first_new = std::max<std::size_t>(done, backlog_);
+        if (done + keep > first_new) counters_.tx_deferred += done + keep - first_new;
         std::copy(pending_.begin() + static_cast<std::ptrdiff_t>(done),
                   pending_.begin() + static_cast<std::ptrdiff_t>(done + keep), pending_.begin());
         pending_.resize(keep);
         backlog_ = static_cast<std::uint32_t>(keep);
-        if (keep > 0) counters_.tx_backlogged += keep;
     }
 
 public:

@@ -418,9 +418,9 @@ void Worker::print_stats() const {
                 w, handed_off_, handoff_in_, handoff_ring_full_, arp_copies_);
     std::printf("worker %u: mbufs held %" PRId64 " (idle baseline %" PRId64 ")\n", w, tx_.held(),
                 idle_baseline_);
-    if (counters_.tx_backlogged != 0) {
+    if (counters_.tx_deferred != 0) {
         std::printf("worker %u: tx frames deferred by a full TX ring %" PRIu64 "\n", w,
-                    counters_.tx_backlogged);
+                    counters_.tx_deferred);
     }
     for (std::size_t i = 0; i < counters_.drops.size(); ++i) {
         if (counters_.drops[i] == 0) continue;

@@ -16,6 +16,8 @@ packages=(
   iproute2 tshark netcat-openbsd socat curl iputils-ping python3
   # scripts/bench.sh: kernel-side load generators, lo offload switches, the plot
   iperf3 wrk ethtool gnuplot-nox
+  # scripts/stress-ci.sh: the CPU hog
+  stress-ng
 )
 
 missing=()
