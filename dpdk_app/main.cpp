@@ -25,6 +25,7 @@
 #include "dpdk_app/observe.hpp"
 #include "dpdk_app/port.hpp"
 #include "dpdk_app/shared.hpp"
+#include "dpdk_app/tap_signal.hpp"
 #include "dpdk_app/worker.hpp"
 
 namespace {
@@ -173,6 +174,14 @@ int main(int argc, char** argv) {
             return 1;
         }
     }
+    // net_tap announces each frame it queues with a real-time signal to the
+    // whole process (F_SETOWN getpid()), and the kernel hands each one to any
+    // thread that does not block it: the prompt, EAL's interrupt, multi-process
+    // and telemetry threads, each woken from its sleep per frame. Under a SYN
+    // flood of 100k+ frames/s the prompt then made no progress for 40 s.
+    // Every thread EAL creates inherits this mask; worker 0 alone unblocks
+    // net_tap's signal (Worker::run), on the thread that reads the frames anyway.
+    block_realtime_signals();
     if (rte_eal_init(split, argv) < 0) {
         std::fprintf(stderr, "tcpfp: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
         return 1;

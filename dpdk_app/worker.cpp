@@ -10,6 +10,7 @@
 #include "dpdk_app/cli/trace.hpp"
 #include "dpdk_app/log.hpp"
 #include "dpdk_app/observe_worker.hpp"
+#include "dpdk_app/tap_signal.hpp"
 #include "tcp/wire/bytes.hpp"
 #include "tcp/wire/checksum.hpp"
 #include "tcp/wire/ethernet.hpp"
@@ -21,20 +22,6 @@ namespace tcpfp::app {
 namespace {
 constexpr std::uint32_t kMaxBurst = 256;
 constexpr auto kDrainTime = tcp::Duration::seconds(2);  // for connections to close at stop
-
-// RFC 791 §3.1 header checks, each under its own counter.
-// The signal net_tap claimed for RX: DPDK 22.11 takes the first real-time
-// signal above SIGRTMIN that still has the default action, so it is the
-// first one that has a handler now. -1 when there is none.
-int tap_rx_signal() {
-    for (int sig = SIGRTMIN + 1; sig <= SIGRTMAX; ++sig) {
-        struct sigaction sa {};
-        const bool handled = sigaction(sig, nullptr, &sa) == 0 && sa.sa_handler != SIG_DFL &&
-                             sa.sa_handler != SIG_IGN;
-        if (handled) return sig;
-    }
-    return -1;
-}
 
 AppDrop ipv4_drop_reason(wire::WireError e) {
     switch (e) {
@@ -86,6 +73,14 @@ int Worker::run() {
     tcp::Instant now = clock_.now();
     shared_.stats[index_].lcore.store(rte_lcore_id(), std::memory_order_relaxed);
     if (index_ == 0) arp_.announce();  // one gratuitous ARP per address is enough
+    if (index_ == 0 && port_.driver == "net_tap") {
+        // Every other thread blocks net_tap's RX signal (main.cpp): it is
+        // delivered here, to the thread that reads the tap, and wakes no other.
+        tap_signal_ = tap_rx_signal();
+        if (tap_signal_ > 0 && !take_signal(tap_signal_)) {
+            TLOG(WARNING, app, "cannot unblock net_tap's RX signal %d: RX stalls", tap_signal_);
+        }
+    }
     services_->start(now);
     drain_output(now);
     tx_.flush();
@@ -164,9 +159,8 @@ void Worker::rx_frame(rte_mbuf* m, tcp::Instant now, bool from_peer) {
     auto eth = wire::parse_ethernet(frame);
     if (!eth || m->nb_segs != 1) return tx_.drop(m, AppDrop::eth_malformed);
     if (eth->src == port_.mac) {
-        static bool warned = false;
-        if (!warned) {
-            warned = true;
+        if (!warned_own_mac_) {
+            warned_own_mac_ = true;
             TLOG(WARNING, app, "frame from our own MAC %s: if this is net_tap, give the kernel "
                  "side another MAC (ip link set IFACE address ...)", port_.mac.to_string().c_str());
         }
@@ -279,7 +273,6 @@ void Worker::rearm_tap_rx() {
     rte_eth_stats s{};
     if (rte_eth_stats_get(port_.id, &s) != 0 || s.rx_nombuf == tap_rx_nombuf_seen_) return;
     tap_rx_nombuf_seen_ = s.rx_nombuf;
-    if (tap_signal_ == 0) tap_signal_ = tap_rx_signal();
     if (tap_signal_ > 0) (void)raise(tap_signal_);
 }
 

@@ -83,7 +83,8 @@ private:
     std::atomic<bool> finished_{false};
     std::int64_t idle_baseline_ = 0;
     std::uint64_t tap_rx_nombuf_seen_ = 0;  // rearm_tap_rx()
-    int tap_signal_ = 0;                     // net_tap's RX signal; 0 unknown yet, -1 none
+    int tap_signal_ = 0;                     // net_tap's RX signal (worker 0); -1 none
+    bool warned_own_mac_ = false;            // one warning per worker, not per frame
 };
 
 }  // namespace tcpfp::app
