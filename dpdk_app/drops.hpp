@@ -33,6 +33,7 @@ namespace tcpfp::app {
     X(tx_no_mbuf, "mempool empty when building a packet")                             \
     X(tx_serialize, "segment did not fit an mbuf")                                    \
     X(tx_ring_full, "TX queue still full after retries and backlog: packet freed unsent") \
+    X(tx_link_down, "frame over the backlog while the port restarts (link down): freed unsent") \
     X(tx_oversize, "frame longer than the port MTU allows: freed unsent (an engine bug)") \
     X(handoff_ring_full, "owning worker's hand-off ring full: frame freed")            \
     X(impair_loss, "lost on purpose by the [impair] test stage")                       \

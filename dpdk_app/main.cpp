@@ -21,6 +21,7 @@
 
 #include "dpdk_app/app_config.hpp"
 #include "dpdk_app/cli/cli.hpp"
+#include "dpdk_app/link.hpp"
 #include "dpdk_app/log.hpp"
 #include "dpdk_app/observe.hpp"
 #include "dpdk_app/port.hpp"
@@ -241,6 +242,11 @@ int main(int argc, char** argv) {
     TLOG(INFO, app, "config %s: %zu address(es), %u worker(s)", cfg->path.c_str(),
          cfg->port.addresses.size(), cfg->workers);
     start_observability(*cfg, *port, *shared);
+    // A memif client whose server is not there yet: the workers stay off
+    // the port until the link watcher has started it.
+    shared->link.pause.store(!port->started, std::memory_order_seq_cst);
+    LinkWatch link_watch(*port, shared->link, cfg->workers);
+    (void)link_watch.start();
 
     auto all_finished = [&] {
         for (const auto& w : workers) {
@@ -298,6 +304,7 @@ int main(int argc, char** argv) {
         rc = workers[0]->run();
         pthread_join(t, nullptr);
     }
+    link_watch.stop();
     stop_observability();
     unsigned stranded = 0;
     for (auto& w : workers) stranded += w->drain_rings();

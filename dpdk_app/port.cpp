@@ -1,5 +1,7 @@
 #include "dpdk_app/port.hpp"
 
+#include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
@@ -14,6 +16,13 @@
 namespace tcpfp::app {
 
 namespace {
+// net_memif with role=client (its devargs say so; server is the default).
+bool is_memif_client(const rte_eth_dev_info& info) {
+    if (std::strcmp(info.driver_name, "net_memif") != 0 || info.device == nullptr) return false;
+    const rte_devargs* args = rte_dev_devargs(info.device);
+    return args != nullptr && args->args != nullptr && std::strstr(args->args, "role=client") != nullptr;
+}
+
 constexpr std::uint64_t kRxCsum = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
 constexpr std::uint64_t kTxCsum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
 
@@ -147,9 +156,16 @@ std::optional<Port> open_port(const AppConfig& cfg, Steering& steering, std::str
             return std::nullopt;
         }
     }
+    port.memif_client = is_memif_client(info);
     if (int rc = rte_eth_dev_start(port.id); rc != 0) {
-        error = errstr("rte_eth_dev_start", rc);
-        return std::nullopt;
+        if (!port.memif_client) {
+            error = errstr("rte_eth_dev_start", rc);
+            return std::nullopt;
+        }
+        // No server at the socket yet: the link watcher starts the port later.
+        TLOG(NOTICE, port, "port %u: memif client found no server yet; retrying with backoff", port.id);
+    } else {
+        port.started = true;
     }
     if (mode == SteerMode::rss) {
         if (int rc = program_reta(port.id, info, steering); rc != 0) {
@@ -180,7 +196,8 @@ void print_port_stats(const Port& port) {
 }
 
 void close_port(Port& port) {
-    (void)rte_eth_dev_stop(port.id);
+    if (port.started) (void)rte_eth_dev_stop(port.id);
+    port.started = false;
     (void)rte_eth_dev_close(port.id);
     if (port.pool != nullptr) rte_mempool_free(port.pool);
     port.pool = nullptr;

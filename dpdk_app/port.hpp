@@ -24,6 +24,8 @@ struct Port {
     bool tx_checksum = false;  // the NIC fills IPv4 and TCP checksums
     int socket = 0;
     std::uint16_t queues = 1;  // RX and TX queue pairs: one per worker
+    bool memif_client = false;  // net_memif with role=client: LinkWatch reconnects it
+    bool started = false;       // rte_eth_dev_start succeeded (a memif client may start later)
 };
 
 // Configures and starts port 0 with one queue pair per worker, and decides

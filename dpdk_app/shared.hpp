@@ -79,6 +79,22 @@ struct alignas(64) ConnSnapshot {
     SnapshotRow rows[kRows];
 };
 
+// The port's link as the link watcher (dpdk_app/link.hpp) sees it, and the
+// pause a port restart needs: the watcher raises `pause`, each polling worker
+// answers with `idle[i]` at its next loop iteration and touches the port no
+// more (no RX burst, no TX burst) until `pause` falls.
+struct LinkShared {
+    std::atomic<bool> up{false};
+    std::atomic<std::uint32_t> speed_mbps{0};
+    std::atomic<std::uint64_t> ups{0};         // down -> up transitions
+    std::atomic<std::uint64_t> downs{0};       // up -> down transitions
+    std::atomic<std::uint64_t> restarts{0};    // port stop/start to reconnect (memif client)
+    std::atomic<std::uint64_t> restart_failures{0};
+    std::atomic<bool> pause{false};
+    std::atomic<bool> polling[kMaxWorkers] = {};  // the worker's loop is running
+    std::atomic<bool> idle[kMaxWorkers] = {};     // ... and has seen `pause`
+};
+
 struct Shared {
     Steering steering;
     unsigned workers = 1;
@@ -91,6 +107,7 @@ struct Shared {
     rte_ring* cli_rings[kMaxWorkers] = {};
     // Connection snapshots for the telemetry thread: telemetry -> worker.
     ConnSnapshot snapshots[kMaxWorkers];
+    LinkShared link;
 };
 
 }  // namespace tcpfp::app

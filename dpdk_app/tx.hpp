@@ -58,8 +58,12 @@ public:
     void flush() {
         if (impair_.enabled()) pass_impairment();
         if (pending_.empty()) return;
+        if (port_held_) return keep_for_restart();
         send_pending();
     }
+    // While the link watcher restarts the port (dpdk_app/link.hpp) the
+    // worker must not call the PMD: frames wait, as for a full ring.
+    void hold_port(bool held) { port_held_ = held; }
 
 private:
     // The backlog (the first backlog_ frames) passed the stage already: only
@@ -77,9 +81,9 @@ private:
     // sends): retry a little, then keep up to kMaxBacklog frames for the
     // next flush, which comes on the next loop iteration. Freeing them at
     // once would turn a burst of closes into a burst of retransmissions.
+    static constexpr std::size_t kMaxBacklog = 1024;
     void send_pending() {
         constexpr int kRetries = 4;
-        constexpr std::size_t kMaxBacklog = 1024;
         std::size_t done = 0;
         for (int attempt = 0; attempt < kRetries && done < pending_.size(); ++attempt) {
             const auto n = static_cast<std::uint16_t>(std::min<std::size_t>(pending_.size() - done, 0xffff));
@@ -102,6 +106,14 @@ private:
                   pending_.begin() + static_cast<std::ptrdiff_t>(done + keep), pending_.begin());
         pending_.resize(keep);
         backlog_ = static_cast<std::uint32_t>(keep);
+    }
+
+    // The port is held: keep what the backlog takes, free the rest.
+    void keep_for_restart() {
+        const std::size_t cap = kMaxBacklog;
+        for (std::size_t i = cap; i < pending_.size(); ++i) drop(pending_[i], AppDrop::tx_link_down);
+        if (pending_.size() > cap) pending_.resize(cap);
+        backlog_ = static_cast<std::uint32_t>(pending_.size());
     }
 
 public:
@@ -127,6 +139,7 @@ private:
     std::vector<rte_mbuf*> pending_;  // the backlog first, then this burst
     std::uint32_t backlog_ = 0;       // frames a full ring refused last time
     std::uint32_t max_frame_ = UINT32_MAX;
+    bool port_held_ = false;
     std::int64_t held_ = 0;
     Impair impair_;
 };

@@ -1,6 +1,7 @@
 #include "dpdk_app/worker.hpp"
 
 #include <rte_ethdev.h>
+#include <rte_pause.h>
 
 #include <algorithm>
 #include <csignal>
@@ -72,6 +73,8 @@ bool Worker::is_local(wire::Ipv4Addr a) const { return engine_->is_local(a); }
 int Worker::run() {
     tcp::Instant now = clock_.now();
     shared_.stats[index_].lcore.store(rte_lcore_id(), std::memory_order_relaxed);
+    shared_.link.polling[index_].store(true, std::memory_order_seq_cst);
+    (void)port_is_usable();  // a memif client may wait for its server: no TX until then
     if (index_ == 0) arp_.announce();  // one gratuitous ARP per address is enough
     if (index_ == 0 && port_.driver == "net_tap") {
         // Every other thread blocks net_tap's RX signal (main.cpp): it is
@@ -95,8 +98,9 @@ int Worker::run() {
     bool stopping = false;
     bool quiet = false;
     for (;;) {
+        const bool port_usable = port_is_usable();
         const std::uint16_t n =
-            rte_eth_rx_burst(port_.id, static_cast<std::uint16_t>(index_), pkts, burst);
+            port_usable ? rte_eth_rx_burst(port_.id, static_cast<std::uint16_t>(index_), pkts, burst) : 0;
         tx_.received(n);
         counters_.rx_packets += n;
         now = clock_.now();  // once per burst: one time value for every packet in it
@@ -116,6 +120,7 @@ int Worker::run() {
         drain_output(now);
         if (now.millis() != last_tick_ms) {
             last_tick_ms = now.millis();
+            announce_on_link_up();
             arp_.tick(last_tick_ms);
             cli_->service(now);
             drain_output(now);
@@ -145,11 +150,36 @@ int Worker::run() {
     }
     arp_.release_all();
     rx_impair_.release(UINT64_MAX, [&](rte_mbuf* m) { tx_.free(m); });
+    while (!port_is_usable()) rte_pause();  // a port restart ends within a second
     tx_.flush();
     tx_.release_impaired();
+    shared_.link.polling[index_].store(false, std::memory_order_seq_cst);
     publish();
     finished_.store(true, std::memory_order_release);
     return 0;
+}
+
+// The link watcher (dpdk_app/link.hpp) raises `pause` to restart the port:
+// from the iteration that sees it until it falls, this worker makes no RX or
+// TX burst, and says so in `idle`. Read before any port I/O of an iteration.
+// Worker 0 announces its addresses (gratuitous ARP) each time the link
+// comes up: a peer that came back, or a new one, learns our MAC at once.
+void Worker::announce_on_link_up() {
+    if (index_ != 0) return;
+    const std::uint64_t ups = shared_.link.ups.load(std::memory_order_relaxed);
+    if (ups == link_ups_seen_) return;
+    if (link_ups_seen_ != 0 || ups > 1) arp_.announce();  // the start already announced once
+    link_ups_seen_ = ups;
+}
+
+bool Worker::port_is_usable() {
+    const bool paused = shared_.link.pause.load(std::memory_order_seq_cst);
+    if (paused != port_idle_) [[unlikely]] {
+        port_idle_ = paused;
+        tx_.hold_port(paused);
+        shared_.link.idle[index_].store(paused, std::memory_order_seq_cst);
+    }
+    return !paused;
 }
 
 void Worker::rx_frame(rte_mbuf* m, tcp::Instant now, bool from_peer) {

@@ -51,6 +51,8 @@ private:
     void poll_rings(tcp::Instant now);
     void publish();
     void rearm_tap_rx();
+    bool port_is_usable();
+    void announce_on_link_up();
     void rx_ipv4(rte_mbuf* m, std::size_t l2_len, std::span<const std::uint8_t> packet,
                  tcp::Instant now);
     void icmp_echo(rte_mbuf* m, std::size_t l2_len, tcp::Instant now);
@@ -85,6 +87,8 @@ private:
     std::uint64_t tap_rx_nombuf_seen_ = 0;  // rearm_tap_rx()
     int tap_signal_ = 0;                     // net_tap's RX signal (worker 0); -1 none
     bool warned_own_mac_ = false;            // one warning per worker, not per frame
+    bool port_idle_ = false;                 // off the port for a restart (port_is_usable)
+    std::uint64_t link_ups_seen_ = 0;        // announce_on_link_up
 };
 
 }  // namespace tcpfp::app

@@ -61,8 +61,18 @@ trap cleanup EXIT
   --file-prefix=pair_srv_$tag --vdev=net_memif0,role=server,socket=$sock,socket-abstract=no \
   -- --config "$server_cfg" $server_args >"$log" 2>&1 &
 srv_pid=$!
-for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
-if [ ! -S "$sock" ]; then echo "pair.sh: the server did not start; its log:" >&2; cat "$log" >&2; exit 1; fi
+# The socket exists from the server's EAL start, but its device accepts a
+# client only once started: a client that connects in between is refused
+# ("ID 0 not found"). So wait for the server's worker, which runs after the
+# port started (the client also reconnects on its own; see dpdk_app/README.md).
+for _ in $(seq 300); do
+  grep -q "worker 0 on lcore .* running" "$log" 2>/dev/null && break
+  kill -0 "$srv_pid" 2>/dev/null || break
+  sleep 0.1
+done
+if ! grep -q "worker 0 on lcore .* running" "$log" 2>/dev/null; then
+  echo "pair.sh: the server did not start; its log:" >&2; cat "$log" >&2; exit 1
+fi
 
 set +e
 "$bin" --lcores="${TCPFP_PAIR_CLIENT_LCORES:-0@(0-1),1@0}" --no-huge -m "$mem" --no-pci \

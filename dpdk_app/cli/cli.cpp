@@ -615,6 +615,11 @@ void show_port(const std::string& what, const std::string& which) {
             std::printf("Queues: rx %u, tx %u (one pair per worker)\n", info.nb_rx_queues,
                         info.nb_tx_queues);
             if (p == g.port->id) {
+                const LinkShared& l = g.shared->link;
+                std::printf("Link changes: %" PRIu64 " up, %" PRIu64 " down; port restarts %" PRIu64
+                            " (%" PRIu64 " failed)%s\n",
+                            l.ups.load(), l.downs.load(), l.restarts.load(), l.restart_failures.load(),
+                            g.port->memif_client ? "; memif client: reconnects with backoff" : "");
                 std::printf("Checksum offload: rx %s, tx %s\nSteering: %s\nAddresses:",
                             g.port->rx_checksum ? "on" : "off", g.port->tx_checksum ? "on" : "off",
                             to_string(g.shared->steering.mode()));
