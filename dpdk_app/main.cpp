@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cinttypes>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -27,6 +28,7 @@
 #include "dpdk_app/port.hpp"
 #include "dpdk_app/shared.hpp"
 #include "dpdk_app/tap_signal.hpp"
+#include "dpdk_app/unmap_guard.hpp"
 #include "dpdk_app/worker.hpp"
 
 namespace {
@@ -309,6 +311,8 @@ int main(int argc, char** argv) {
     unsigned stranded = 0;
     for (auto& w : workers) stranded += w->drain_rings();
     std::printf("=== tcpfp final statistics ===\n");
+    std::printf("unmap guard: %" PRIu64 " munmap call(s) waited for the workers to leave their bursts\n",
+                unmap_guard::waits());
     std::printf("steering: %s, %u worker(s); %u frame(s) left in hand-off rings at exit\n",
                 to_string(shared->steering.mode()), cfg->workers, stranded);
     for (const auto& w : workers) w->print_stats();

@@ -12,6 +12,7 @@
 #include "dpdk_app/log.hpp"
 #include "dpdk_app/observe_worker.hpp"
 #include "dpdk_app/tap_signal.hpp"
+#include "dpdk_app/unmap_guard.hpp"
 #include "tcp/wire/bytes.hpp"
 #include "tcp/wire/checksum.hpp"
 #include "tcp/wire/ethernet.hpp"
@@ -74,6 +75,7 @@ int Worker::run() {
     tcp::Instant now = clock_.now();
     shared_.stats[index_].lcore.store(rte_lcore_id(), std::memory_order_relaxed);
     shared_.link.polling[index_].store(true, std::memory_order_seq_cst);
+    unmap_guard::enter_worker(index_);
     (void)port_is_usable();  // a memif client may wait for its server: no TX until then
     if (index_ == 0) arp_.announce();  // one gratuitous ARP per address is enough
     if (index_ == 0 && port_.driver == "net_tap") {
@@ -98,6 +100,7 @@ int Worker::run() {
     bool stopping = false;
     bool quiet = false;
     for (;;) {
+        unmap_guard::quiescent(index_);  // no burst of ours is running here
         const bool port_usable = port_is_usable();
         const std::uint16_t n =
             port_usable ? rte_eth_rx_burst(port_.id, static_cast<std::uint16_t>(index_), pkts, burst) : 0;
@@ -154,6 +157,7 @@ int Worker::run() {
     tx_.flush();
     tx_.release_impaired();
     shared_.link.polling[index_].store(false, std::memory_order_seq_cst);
+    unmap_guard::leave_worker(index_);
     publish();
     finished_.store(true, std::memory_order_release);
     return 0;
