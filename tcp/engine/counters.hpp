@@ -20,6 +20,7 @@ namespace tcpfp::tcp {
     X(in_segs, "tcpInSegs: segments received, including errors")                        \
     X(out_segs, "tcpOutSegs: segments sent, excluding pure retransmissions")            \
     X(retrans_segs, "tcpRetransSegs: segments retransmitted")                           \
+    X(fin_retransmits, "our FIN sent again (timeout, loss probe or recovery)")          \
     X(in_errs, "tcpInErrs: segments received in error (checksum, header, options)")     \
     X(out_rsts, "tcpOutRsts: segments sent with RST")                                   \
     X(in_rsts, "RST segments accepted")                                                 \
@@ -94,6 +95,7 @@ namespace tcpfp::tcp {
     X(data_after_fin, "data after the peer's FIN")                                     \
     X(data_after_shutdown_rd, "data after SHUT_RD discarded")                          \
     X(out_of_order, "out-of-order data not buffered")                                  \
+    X(data_beyond_fin, "held out-of-order data beyond the peer's FIN, discarded")      \
     X(rcv_buffer_full, "data beyond the receive buffer")                               \
     X(time_wait_segment, "segment for a TIME_WAIT record that needs no answer")        \
     X(orphan_data, "data for a socket the application closed (RST sent)")

@@ -487,9 +487,9 @@ bool Engine::process_text(Tcb& t, const InSegment& seg, Instant now) {
         send_ack(t, now);
         return true;  // the FIN, if any, lies beyond what we took
     }
-    if (t.loss != kNoIndex && !losses_.at(t.loss).ooo.empty()) {
-        // This segment may have filled a hole: join what was held, and ACK
-        // at once (RFC 5681 §4.2).
+    if (holds_out_of_order(t)) {
+        // This segment may have filled a hole: join what was held (a held
+        // FIN too), and ACK at once (RFC 5681 §4.2).
         if (!drain_reassembly(t, now)) return false;
         if (!t.peer_fin) send_ack(t, now);  // (a queued FIN was ACKed already)
         return true;
@@ -516,7 +516,12 @@ bool Engine::process_fin(Tcb& t, const InSegment& seg, Instant now) {
         if (fin_seq + 1 == t.rcv_nxt) send_ack(t, now);
         return true;
     }
-    if (fin_seq != t.rcv_nxt) return true;  // beyond a hole: queued with the data
+    if (fin_seq != t.rcv_nxt) {
+        // Beyond a hole: a FIN on data was held with it (process_text); a
+        // bare one is held here. Either is taken once the hole fills.
+        if (seg.payload.empty() && t.rcv_nxt < fin_seq) queue_out_of_order_fin(t, fin_seq, now);
+        return true;
+    }
     return accept_fin(t, now);
 }
 

@@ -839,3 +839,75 @@ TEST(Mss, DataSegmentsCarryingSackBlocksStayWithinTheMtu) {
 
 }  // namespace
 }  // namespace tcpfp::tcp::test
+
+namespace tcpfp::tcp::test {
+namespace {
+
+// A FIN beyond a hole is held with the reassembly state (RFC 9293
+// §3.10.7.4 takes it once in order). These check what may and may not be
+// held, and that a held FIN goes away with its connection.
+struct HeldFin {
+    Net net{test_config(), test_config()};
+    Pair p = open_pair(net);
+    const Tcb& a() { return *net.a().tcb(p.a); }
+    // A segment from B at RCV.NXT + offset, with `data` and maybe FIN.
+    void inject(std::uint32_t offset, std::string_view data, bool fin) {
+        Craft c = from_b(net, p.a, static_cast<std::uint8_t>(wire::tcp_flag::ack | (fin ? wire::tcp_flag::fin : 0)));
+        c.seq += offset;
+        c.payload.assign(data.begin(), data.end());
+        net.inject(Side::a, craft(c));
+    }
+};
+
+TEST(HeldFin, OutsideTheWindowIsNeverHeld) {
+    HeldFin h;
+    const std::uint32_t wnd = static_cast<std::uint32_t>(h.a().rcv_adv - h.a().rcv_nxt);
+    h.inject(wnd, "", true);  // the first sequence number past the window
+    h.inject(0x40000000, "", true);
+    EXPECT_EQ(h.net.a().counters().get(Drop::out_of_window), 2u);
+    EXPECT_EQ(h.net.a().loss_states_in_use(), 0u) << "nothing held";
+    h.inject(0, "abc", false);
+    EXPECT_EQ(state_of(h.net.a(), h.p.a), State::established);
+    EXPECT_EQ(recv_all(h.net.a(), h.p.a, h.net.now()), "abc");
+}
+
+TEST(HeldFin, ResetForgetsIt) {
+    HeldFin h;
+    h.inject(100, "", true);
+    EXPECT_EQ(h.net.a().loss_states_in_use(), 1u) << "the FIN is held";
+    Craft rst = from_b(h.net, h.p.a, wire::tcp_flag::rst);
+    h.net.inject(Side::a, craft(rst));
+    EXPECT_EQ(state_of(h.net.a(), h.p.a), State::closed);
+    EXPECT_EQ(h.net.a().take_error(h.p.a), ECONNRESET);
+    EXPECT_EQ(h.net.a().loss_states_in_use(), 0u);
+    EXPECT_FALSE(h.net.saw_event(Side::a, h.p.a, EventKind::peer_closed));
+}
+
+TEST(HeldFin, DataBeyondItIsNotPartOfTheStream) {
+    HeldFin h;
+    h.inject(100, "", true);
+    h.inject(100, std::string(50, 'x'), false);  // at the FIN: the stream ended there
+    EXPECT_EQ(h.net.a().counters().get(Drop::data_beyond_fin), 1u);
+    h.inject(0, std::string(100, 'd'), false);  // fills the hole: FIN taken in the same ACK
+    EXPECT_EQ(state_of(h.net.a(), h.p.a), State::close_wait);
+    EXPECT_TRUE(h.net.saw_event(Side::a, h.p.a, EventKind::peer_closed));
+    const auto sent = h.net.sent_by(Side::a);
+    ASSERT_FALSE(sent.empty());
+    EXPECT_EQ(sent.back().ack, h.a().rcv_nxt);
+    EXPECT_EQ(h.a().rcv_nxt - h.a().irs, 1u + 100u + 1u);  // SYN, data, FIN
+    EXPECT_EQ(recv_all(h.net.a(), h.p.a, h.net.now()), std::string(100, 'd'));
+    EXPECT_EQ(h.net.a().loss_states_in_use(), 0u);
+}
+
+TEST(HeldFin, InOrderDataRunningPastItForgetsIt) {
+    HeldFin h;
+    h.inject(100, "", true);  // not where the stream ends, as the data shows
+    h.inject(0, std::string(200, 'd'), false);
+    EXPECT_EQ(state_of(h.net.a(), h.p.a), State::established);
+    EXPECT_FALSE(h.net.saw_event(Side::a, h.p.a, EventKind::peer_closed));
+    EXPECT_EQ(recv_all(h.net.a(), h.p.a, h.net.now()), std::string(200, 'd'));
+    EXPECT_EQ(h.net.a().loss_states_in_use(), 0u);
+}
+
+}  // namespace
+}  // namespace tcpfp::tcp::test
