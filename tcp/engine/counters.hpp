@@ -39,6 +39,7 @@ namespace tcpfp::tcp {
     X(timewait_overflow, "TIME_WAIT records unavailable: connection deleted at once")   \
     X(timewait_reused, "TIME_WAIT 4-tuples reopened by a new SYN (RFC 6191)")           \
     X(timewait_reused_active, "TIME_WAIT 4-tuples taken by our own connect() (tw_reuse)") \
+    X(listen_close_dropped, "SYN_RECEIVED connections dropped silently with their listener") \
     X(table_full_rsts, "SYNs answered with RST: connection table full (table_full = rst)") \
     X(timewait_fin_reacked, "retransmitted FINs re-ACKed in TIME_WAIT")                 \
     X(orphan_fin_wait_2_timeouts, "orphaned FIN_WAIT_2 connections timed out")          \
