@@ -27,7 +27,7 @@ namespace tcpfp::tcp {
     X(challenge_acks_sent, "RFC 5961 challenge ACKs sent")                              \
     X(challenge_acks_limited, "RFC 5961 challenge ACKs suppressed by the rate limit")   \
     X(dup_acks_sent, "ACKs sent for unacceptable segments (RFC 9293 §3.10.7.4)")        \
-    X(oow_acks_limited, "ACKs for unacceptable segments suppressed (500 ms per connection)") \
+    X(oow_acks_limited, "ACKs for unacceptable segments and challenge ACKs suppressed (one per 500 ms per connection)") \
     X(rtt_samples, "RTT measurements taken (RFC 7323 RTTM or Karn-safe timing)")        \
     X(predicted_acks, "pure ACKs handled by header prediction")                         \
     X(predicted_data, "in-order data segments handled by header prediction")            \

@@ -304,6 +304,8 @@ private:
     void on_our_fin_acked(Tcb& tcb, Instant now);
     void send_challenge_ack(Tcb& tcb, Instant now);
     void send_oow_ack(Tcb& tcb, Instant now);
+    bool oow_ack_allowed(const Tcb& tcb, Instant now);
+    std::uint16_t oow_stamp(Instant now) const;
     // Payload bytes the next data segment may carry: SMSS less the SACK
     // blocks fill_header() will add (output.cpp).
     std::uint32_t payload_mss(const Tcb& t) const;

@@ -2,6 +2,8 @@
 // segments: opening, closing, RST and SYN handling in each state, TIME_WAIT.
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "util.hpp"
 
 namespace tcpfp::tcp::test {
@@ -142,21 +144,63 @@ TEST(Rst, EstablishedExactResetsInWindowChallengesOutsideIgnored) {
     EXPECT_EQ(net.a().counters().get(Mib::estab_resets), 1u);
 }
 
+// RFC 5961 §7: an engine-wide limit on challenge ACKs per second, checked
+// after each connection's own budget (one refused-segment ACK per 500 ms,
+// shared with the ACKs for unacceptable segments, as Linux does).
 TEST(Rst, ChallengeAckRateLimit) {
     EngineConfig ca = test_config();
     ca.challenge_ack_per_second = 5;
     Net net(ca, test_config());
-    Pair p = open_pair(net);
-    Craft c = from_b(net, p.a, rst);
-    c.seq += 10;
+    std::vector<Pair> pairs;
+    for (std::uint16_t i = 0; i < 8; ++i) {
+        pairs.push_back(open_pair(net, static_cast<std::uint16_t>(5002 + i)));
+    }
+    auto in_window_rst = [&](const Pair& p) {
+        Craft c = from_b(net, p.a, rst);
+        c.seq += 10;
+        return craft(c);
+    };
     net.clear_trace();
-    for (int i = 0; i < 20; ++i) net.inject(Side::a, craft(c));
+    for (const Pair& p : pairs) net.inject(Side::a, in_window_rst(p));
     EXPECT_EQ(net.sent_by(Side::a).size(), 5u);
-    EXPECT_EQ(net.a().counters().get(Mib::challenge_acks_limited), 15u);
+    EXPECT_EQ(net.a().counters().get(Mib::challenge_acks_limited), 3u);
+    // A second RST on a connection that was answered: its own budget is
+    // spent, and the engine-wide allowance is not touched.
+    net.inject(Side::a, in_window_rst(pairs[0]));
+    EXPECT_EQ(net.sent_by(Side::a).size(), 5u);
+    EXPECT_EQ(net.a().counters().get(Mib::oow_acks_limited), 1u);
+    EXPECT_EQ(net.a().counters().get(Mib::challenge_acks_limited), 3u);
     net.run_for(Duration::seconds(1));
     net.clear_trace();
-    net.inject(Side::a, craft(c));
+    net.inject(Side::a, in_window_rst(pairs[0]));
     EXPECT_EQ(net.sent_by(Side::a).size(), 1u);  // a new second, a new allowance
+    for (const Pair& p : pairs) EXPECT_EQ(state_of(net.a(), p.a), State::established);
+}
+
+// A challenge ACK and the ACK for an unacceptable segment share one budget
+// per connection (Linux's last_oow_ack_time): the second within 500 ms is
+// not sent, whichever kind came first; retransmitted data stays exempt.
+TEST(Rst, ChallengeAndUnacceptableAcksShareTheConnectionsBudget) {
+    Net net(test_config(), test_config());
+    Pair p = open_pair(net);
+    Craft syn_seg = from_b(net, p.a, syn);
+    Craft stale = from_b(net, p.a, ack);
+    stale.seq -= 1;  // left of RCV.NXT: unacceptable
+    net.clear_trace();
+    net.inject(Side::a, craft(syn_seg));
+    EXPECT_EQ(net.sent_by(Side::a).size(), 1u) << "challenge ACK";
+    net.run_for(Duration::millis(100));
+    net.inject(Side::a, craft(stale));
+    EXPECT_EQ(net.sent_by(Side::a).size(), 1u) << "budget spent by the challenge ACK";
+    net.run_for(Duration::millis(400));
+    net.inject(Side::a, craft(stale));
+    EXPECT_EQ(net.sent_by(Side::a).size(), 2u) << "500 ms later: answered";
+    net.run_for(Duration::millis(100));
+    net.inject(Side::a, craft(syn_seg));
+    EXPECT_EQ(net.sent_by(Side::a).size(), 2u) << "budget spent by the duplicate ACK";
+    EXPECT_EQ(net.a().counters().get(Mib::oow_acks_limited), 2u);
+    EXPECT_EQ(net.a().counters().get(Mib::challenge_acks_sent), 1u);
+    EXPECT_EQ(net.a().counters().get(Mib::dup_acks_sent), 1u);
     EXPECT_EQ(state_of(net.a(), p.a), State::established);
 }
 
@@ -318,6 +362,7 @@ TEST(Syn, ChallengedInEverySynchronizedState) {
         net.run_for(Duration::millis(5));
         ASSERT_EQ(state_of(net.a(), p.a), c.state);
         for (std::uint32_t offset : {0u, 1000u, 0x80000000u}) {  // any sequence number
+            net.run_for(Duration::millis(500));  // the connection's challenge ACK budget
             Craft s = from_b(net, p.a, syn);
             s.seq += offset;
             net.clear_trace();
