@@ -20,13 +20,14 @@ namespace tcpfp::tcp {
     X(in_segs, "tcpInSegs: segments received, including errors")                        \
     X(out_segs, "tcpOutSegs: segments sent, excluding pure retransmissions")            \
     X(retrans_segs, "tcpRetransSegs: segments retransmitted")                           \
+    X(fin_retransmits, "our FIN sent again (timeout, loss probe or recovery)")          \
     X(in_errs, "tcpInErrs: segments received in error (checksum, header, options)")     \
     X(out_rsts, "tcpOutRsts: segments sent with RST")                                   \
     X(in_rsts, "RST segments accepted")                                                 \
     X(challenge_acks_sent, "RFC 5961 challenge ACKs sent")                              \
     X(challenge_acks_limited, "RFC 5961 challenge ACKs suppressed by the rate limit")   \
     X(dup_acks_sent, "ACKs sent for unacceptable segments (RFC 9293 §3.10.7.4)")        \
-    X(oow_acks_limited, "ACKs for unacceptable segments suppressed (500 ms per connection)") \
+    X(oow_acks_limited, "ACKs for unacceptable segments and challenge ACKs suppressed (one per 500 ms per connection)") \
     X(rtt_samples, "RTT measurements taken (RFC 7323 RTTM or Karn-safe timing)")        \
     X(predicted_acks, "pure ACKs handled by header prediction")                         \
     X(predicted_data, "in-order data segments handled by header prediction")            \
@@ -38,6 +39,7 @@ namespace tcpfp::tcp {
     X(timewait_overflow, "TIME_WAIT records unavailable: connection deleted at once")   \
     X(timewait_reused, "TIME_WAIT 4-tuples reopened by a new SYN (RFC 6191)")           \
     X(timewait_reused_active, "TIME_WAIT 4-tuples taken by our own connect() (tw_reuse)") \
+    X(listen_close_dropped, "SYN_RECEIVED connections dropped silently with their listener") \
     X(table_full_rsts, "SYNs answered with RST: connection table full (table_full = rst)") \
     X(timewait_fin_reacked, "retransmitted FINs re-ACKed in TIME_WAIT")                 \
     X(orphan_fin_wait_2_timeouts, "orphaned FIN_WAIT_2 connections timed out")          \
@@ -94,6 +96,7 @@ namespace tcpfp::tcp {
     X(data_after_fin, "data after the peer's FIN")                                     \
     X(data_after_shutdown_rd, "data after SHUT_RD discarded")                          \
     X(out_of_order, "out-of-order data not buffered")                                  \
+    X(data_beyond_fin, "held out-of-order data beyond the peer's FIN, discarded")      \
     X(rcv_buffer_full, "data beyond the receive buffer")                               \
     X(time_wait_segment, "segment for a TIME_WAIT record that needs no answer")        \
     X(orphan_data, "data for a socket the application closed (RST sent)")

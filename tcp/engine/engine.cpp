@@ -550,27 +550,37 @@ int Engine::abort(ConnId id, Instant now) {
     return 0;
 }
 
+// RFC 9293 §3.10.4 CLOSE in LISTEN: the listener's TCB is deleted, and
+// with it the connections it still owns, none of which any application
+// holds. Those that completed the handshake are reset (§3.10.5 ABORT: the
+// peer believes it is connected; as Linux's inet_csk_listen_stop). The
+// embryonic ones (SYN-RECEIVED) are dropped without a word, as Linux and
+// FreeBSD do: the peer's next segment finds no connection and is answered
+// as at a closed port (§3.10.7.1), so an RST here would only add packets.
 void Engine::close_listener(Tcb& lt) {
     Listener& l = listeners_.at(lt.accept_next);
     const FourTuple key = lt.tuple;
-    // Connections never accepted are reset, as a closed socket would be.
     while (l.accept_head != kNoIndex) {
         Tcb& c = tcbs_.at(l.accept_head);
         l.accept_head = c.accept_next;
         c.listener = kNoIndex;
         c.accept_next = kNoIndex;
         send_rst(c, now_);
+        if (c.state == State::established || c.state == State::close_wait) {
+            counters_.inc(Mib::estab_resets);
+        }
         set_state(c, State::closed);
         release(c);
     }
     l.accept_count = 0;
     l.accept_tail = kNoIndex;
-    // Embryonic ones (SYN_RECEIVED) are found through their listener index.
+    // Embryonic ones are found through their listener index.
     const std::uint32_t li = lt.accept_next;
     tcbs_.for_each([&](PoolHandle, Tcb& c) {
         if (c.listener == li && c.state == State::syn_received) {
             c.listener = kNoIndex;
-            send_rst(c, now_);
+            counters_.inc(Mib::attempt_fails);  // RFC 4022: SYN-RECEIVED -> CLOSED
+            counters_.inc(Mib::listen_close_dropped);
             set_state(c, State::closed);
             release(c);
         }

@@ -304,15 +304,22 @@ private:
     void on_our_fin_acked(Tcb& tcb, Instant now);
     void send_challenge_ack(Tcb& tcb, Instant now);
     void send_oow_ack(Tcb& tcb, Instant now);
+    bool oow_ack_allowed(const Tcb& tcb, Instant now);
+    std::uint16_t oow_stamp(Instant now) const;
     // Payload bytes the next data segment may carry: SMSS less the SACK
     // blocks fill_header() will add (output.cpp).
     std::uint32_t payload_mss(const Tcb& t) const;
+    // The SACK blocks for what we hold beyond RCV.NXT (output.cpp).
+    std::uint8_t sack_blocks(const Tcb& t, const LossState& ls, SackBlock* out) const;
     void enter_established(Tcb& tcb, Instant now);
 
     // loss.cpp (engine side): reassembly and loss recovery
     LossState* loss_state(Tcb& tcb, bool create);
     void release_loss_if_idle(Tcb& tcb);
     bool queue_out_of_order(Tcb& tcb, const InSegment& seg, Instant now);
+    void queue_out_of_order_fin(Tcb& tcb, SeqNum fin_seq, Instant now);
+    static void hold_fin(LossState& ls, SeqNum fin_seq);
+    bool holds_out_of_order(const Tcb& tcb) const;
     bool drain_reassembly(Tcb& tcb, Instant now);
     bool accept_fin(Tcb& tcb, Instant now);
     void on_sack(Tcb& tcb, const InSegment& seg, Instant now);

@@ -487,9 +487,9 @@ bool Engine::process_text(Tcb& t, const InSegment& seg, Instant now) {
         send_ack(t, now);
         return true;  // the FIN, if any, lies beyond what we took
     }
-    if (t.loss != kNoIndex && !losses_.at(t.loss).ooo.empty()) {
-        // This segment may have filled a hole: join what was held, and ACK
-        // at once (RFC 5681 §4.2).
+    if (holds_out_of_order(t)) {
+        // This segment may have filled a hole: join what was held (a held
+        // FIN too), and ACK at once (RFC 5681 §4.2).
         if (!drain_reassembly(t, now)) return false;
         if (!t.peer_fin) send_ack(t, now);  // (a queued FIN was ACKed already)
         return true;
@@ -516,7 +516,12 @@ bool Engine::process_fin(Tcb& t, const InSegment& seg, Instant now) {
         if (fin_seq + 1 == t.rcv_nxt) send_ack(t, now);
         return true;
     }
-    if (fin_seq != t.rcv_nxt) return true;  // beyond a hole: queued with the data
+    if (fin_seq != t.rcv_nxt) {
+        // Beyond a hole: a FIN on data was held with it (process_text); a
+        // bare one is held here. Either is taken once the hole fills.
+        if (seg.payload.empty() && t.rcv_nxt < fin_seq) queue_out_of_order_fin(t, fin_seq, now);
+        return true;
+    }
     return accept_fin(t, now);
 }
 
@@ -548,27 +553,42 @@ bool Engine::accept_fin(Tcb& t, Instant now) {
     return true;
 }
 
-// RFC 9293 §3.10.7.4 answers an unacceptable segment with an ACK. If the
+// RFC 9293 §3.10.7.4 answers an unacceptable segment with an ACK, and RFC
+// 5961 answers a suspicious RST, SYN or ACK with a challenge ACK. If the
 // two ends ever disagree about the sequence space, each answer is itself
-// unacceptable to the other and the exchange never ends (an "ACK war").
-// Like Linux (tcp_invalid_ratelimit), at most one such ACK per connection
-// per 500 ms.
-void Engine::send_oow_ack(Tcb& t, Instant now) {
-    // Stored as (8 ms unit + 1) mod 2^16, so 0 means "never".
-    auto stamp = static_cast<std::uint16_t>(tick(now) / 8 + 1);
-    if (stamp == 0) stamp = 1;
+// refused by the other and the exchange never ends (an "ACK war"; RFC 5961
+// §10 notes the risk for challenge ACKs). Like Linux (last_oow_ack_time,
+// tcp_invalid_ratelimit), both kinds draw on one budget per connection: at
+// most one such ACK per 500 ms. Retransmitted data is exempt (check_sequence).
+bool Engine::oow_ack_allowed(const Tcb& t, Instant now) {
+    const std::uint16_t stamp = oow_stamp(now);
     const auto since = static_cast<std::uint16_t>(stamp - t.oow_ack_at);
     if (t.oow_ack_at != 0 && since < 500 / 8) {
         counters_.inc(Mib::oow_acks_limited);
-        return;
+        return false;
     }
-    t.oow_ack_at = stamp;
+    return true;
+}
+
+// Stored as (8 ms unit + 1) mod 2^16, so 0 means "never".
+std::uint16_t Engine::oow_stamp(Instant now) const {
+    auto stamp = static_cast<std::uint16_t>(tick(now) / 8 + 1);
+    return stamp == 0 ? 1 : stamp;
+}
+
+void Engine::send_oow_ack(Tcb& t, Instant now) {
+    if (!oow_ack_allowed(t, now)) return;
+    t.oow_ack_at = oow_stamp(now);
     counters_.inc(Mib::dup_acks_sent);
     send_ack(t, now);
 }
 
+// RFC 5961 §7: the connection's budget first (shared with the ACKs above,
+// as Linux checks it first), then the engine-wide challenge ACK limit.
 void Engine::send_challenge_ack(Tcb& t, Instant now) {
+    if (!oow_ack_allowed(t, now)) return;
     if (!challenge_ack_allowed(now)) return;
+    t.oow_ack_at = oow_stamp(now);
     counters_.inc(Mib::challenge_acks_sent);
     send_ack(t, now);
 }

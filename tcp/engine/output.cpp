@@ -1,5 +1,6 @@
 // Segment generation: SYN and SYN-ACK, ACKs, RSTs, and data with our FIN.
 #include <algorithm>
+#include <array>
 
 #include "tcp/engine/engine.hpp"
 
@@ -67,23 +68,41 @@ void Engine::fill_header(Tcb& t, OutSegment& s, std::uint8_t flags, SeqNum seq, 
         s.options.ts_val = ts_now(t.ts_offset);
         s.options.ts_ecr = t.ts_recent;
     }
-    // RFC 2018 §4: SACK blocks for held out-of-order data, the block with
-    // the latest arrival first; three fit beside timestamps, four without.
     if (t.sack_ok && t.loss != kNoIndex && (flags & tcp_flag::ack) != 0) {
         const LossState& ls = losses_.at(t.loss);
-        if (!ls.ooo.empty()) {
-            const std::uint8_t max_blocks = t.ts_ok ? 3 : 4;
-            auto& o = s.options;
-            std::uint8_t first = ls.ooo.n;  // the range now holding the latest arrival
-            for (std::uint8_t i = 0; i < ls.ooo.n; ++i) {
-                if (ls.ooo.r[i].left <= ls.recent.left && ls.recent.left < ls.ooo.r[i].right) first = i;
-            }
-            if (first < ls.ooo.n) o.sack[o.sack_count++] = ls.ooo.r[first];
-            for (std::uint8_t i = 0; i < ls.ooo.n && o.sack_count < max_blocks; ++i) {
-                if (i != first) o.sack[o.sack_count++] = ls.ooo.r[i];
-            }
-        }
+        s.options.sack_count = sack_blocks(t, ls, s.options.sack.data());
     }
+}
+
+// RFC 2018 §4: SACK blocks for what we hold beyond RCV.NXT, the block with
+// the latest arrival first; three fit beside timestamps, four without. A
+// held FIN occupies a sequence number (RFC 9293 §3.4), so the block that
+// ends at it takes it in, or it has a block of its own (Linux's blocks
+// likewise count the FIN): the sender then knows its FIN arrived.
+std::uint8_t Engine::sack_blocks(const Tcb& t, const LossState& ls, SackBlock* out) const {
+    std::array<SackBlock, RangeSet::kMax + 1> all;
+    std::uint8_t n = 0;
+    bool fin_placed = !ls.ooo_fin;
+    for (std::uint8_t i = 0; i < ls.ooo.n; ++i) {
+        all[n] = ls.ooo.r[i];
+        if (!fin_placed && all[n].right == ls.ooo_fin_seq) {
+            all[n].right += 1;
+            fin_placed = true;
+        }
+        ++n;
+    }
+    if (!fin_placed) all[n++] = {ls.ooo_fin_seq, ls.ooo_fin_seq + 1};
+    const std::uint8_t max_blocks = t.ts_ok ? 3 : 4;
+    std::uint8_t first = n;  // the block now holding the latest arrival
+    for (std::uint8_t i = 0; i < n; ++i) {
+        if (all[i].left <= ls.recent.left && ls.recent.left < all[i].right) first = i;
+    }
+    std::uint8_t count = 0;
+    if (first < n) out[count++] = all[first];
+    for (std::uint8_t i = 0; i < n && count < max_blocks; ++i) {
+        if (i != first) out[count++] = all[i];
+    }
+    return count;
 }
 
 // RFC 9293 §3.7.1 / RFC 6691: SMSS counts payload beside the options every
@@ -95,10 +114,10 @@ void Engine::fill_header(Tcb& t, OutSegment& s, std::uint8_t flags, SeqNum seq, 
 std::uint32_t Engine::payload_mss(const Tcb& t) const {
     const std::uint32_t mss = t.snd_mss;
     if (!t.sack_ok || t.loss == kNoIndex) return mss;
-    const LossState& ls = losses_.at(t.loss);
-    if (ls.ooo.empty()) return mss;
-    const std::uint32_t blocks = std::min<std::uint32_t>(ls.ooo.n, t.ts_ok ? 3u : 4u);
-    const std::uint32_t opt = 4 + 8 * blocks;
+    std::array<SackBlock, 4> blocks;
+    const std::uint32_t count = sack_blocks(t, losses_.at(t.loss), blocks.data());
+    if (count == 0) return mss;
+    const std::uint32_t opt = 4 + 8 * count;
     return mss > opt + 64 ? mss - opt : 64;
 }
 
@@ -253,6 +272,7 @@ void Engine::output_data(Tcb& t, Instant now) {
             ++burst_segs;
         }
         counters_.inc(retransmit ? Mib::retrans_segs : Mib::out_segs);
+        if (fin_here && t.fin_sent) counters_.inc(Mib::fin_retransmits);
         log_sent(t, t.snd_nxt, n, fin_here, now);  // RFC 8985 per-segment state
         if (!retransmit && !t.ts_ok && !t.rtt_timing) {
             t.rtt_timing = true;
@@ -280,6 +300,7 @@ void Engine::output_data(Tcb& t, Instant now) {
         const bool retransmit = t.fin_sent;
         fill_header(t, *s, tcp_flag::fin | tcp_flag::ack, data_end, now);
         counters_.inc(retransmit ? Mib::retrans_segs : Mib::out_segs);
+        if (retransmit) counters_.inc(Mib::fin_retransmits);
         log_sent(t, data_end, 0, true, now);
         t.fin_sent = true;
         t.snd_nxt = data_end + 1;

@@ -32,14 +32,27 @@ void Engine::release_loss_if_idle(Tcb& t) {
     }
 }
 
+// Out-of-order data or a FIN beyond a hole is held.
+bool Engine::holds_out_of_order(const Tcb& t) const {
+    if (t.loss == kNoIndex) return false;
+    const LossState& ls = losses_.at(t.loss);
+    return !ls.ooo.empty() || ls.ooo_fin;
+}
+
 // Holds a segment that starts beyond RCV.NXT in the receive ring at its
 // place, so that filling the hole makes it readable without copying again.
+// Nothing is held at or beyond a FIN already held: the stream ends there.
 bool Engine::queue_out_of_order(Tcb& t, const InSegment& seg, Instant now) {
     LossState* ls = loss_state(t, true);
     const std::uint32_t offset = static_cast<std::uint32_t>(seg.seq - t.rcv_nxt);
     const std::int32_t adv = t.rcv_adv - t.rcv_nxt;
-    const std::uint32_t window = std::max<std::uint32_t>(adv > 0 ? static_cast<std::uint32_t>(adv) : 0,
-                                                         t.rcv_limit > t.rcv_buf.len ? t.rcv_limit - t.rcv_buf.len : 0);
+    std::uint32_t window = std::max<std::uint32_t>(adv > 0 ? static_cast<std::uint32_t>(adv) : 0,
+                                                   t.rcv_limit > t.rcv_buf.len ? t.rcv_limit - t.rcv_buf.len : 0);
+    Drop reason = Drop::out_of_order;
+    if (ls != nullptr && ls->ooo_fin) {
+        window = std::min(window, static_cast<std::uint32_t>(ls->ooo_fin_seq - t.rcv_nxt));
+        if (offset >= window) reason = Drop::data_beyond_fin;
+    }
     bool stored = false;
     if (ls != nullptr && !t.shut_rd && offset < window) {
         const auto room = static_cast<std::size_t>(window - offset);
@@ -53,21 +66,48 @@ bool Engine::queue_out_of_order(Tcb& t, const InSegment& seg, Instant now) {
             for (std::uint8_t i = 0; i < ls->ooo.n; ++i) {
                 if (ls->ooo.r[i].left <= seg.seq && seg.seq < ls->ooo.r[i].right) ls->recent = ls->ooo.r[i];
             }
-            if (seg.has(tcp_flag::fin) && n == seg.payload.size()) {
-                ls->ooo_fin = true;
-                ls->ooo_fin_seq = seg.seq + n;
-            }
+            if (seg.has(tcp_flag::fin) && n == seg.payload.size()) hold_fin(*ls, seg.seq + n);
         }
     }
     if (!stored) {
-        counters_.drop(Drop::out_of_order);
+        counters_.drop(reason);
         release_loss_if_idle(t);
     }
-    send_ack(t, now);
+    send_ack(t, now);  // RFC 5681 §4.2: a duplicate ACK at once, with SACK blocks
     return stored;
 }
 
-// After RCV.NXT advanced: make held ranges that now touch it readable.
+// A FIN without data beyond a hole: the eighth step of RFC 9293 §3.10.7.4
+// applies only once it is in order, so it is kept with the reassembly
+// state, and answered, like any out-of-order segment, by an immediate
+// duplicate ACK (RFC 5681 §4.2) whose SACK block covers it (RFC 2018 §4),
+// as Linux and FreeBSD keep it in their out-of-order queues. The sequence
+// check already placed it inside the window we advertised.
+void Engine::queue_out_of_order_fin(Tcb& t, SeqNum fin_seq, Instant now) {
+    LossState* ls = loss_state(t, true);
+    if (ls == nullptr) {
+        counters_.drop(Drop::out_of_order);  // the peer's FIN retransmission brings it again
+    } else {
+        hold_fin(*ls, fin_seq);
+        ls->recent = {fin_seq, fin_seq + 1};
+    }
+    send_ack(t, now);
+}
+
+// The stream ends at the first FIN: of two held (only a confused or forged
+// peer sends them), the lower one counts.
+void Engine::hold_fin(LossState& ls, SeqNum fin_seq) {
+    if (ls.ooo_fin && !(fin_seq < ls.ooo_fin_seq)) return;
+    ls.ooo_fin = true;
+    ls.ooo_fin_seq = fin_seq;
+}
+
+// After RCV.NXT advanced: make held ranges that now touch it readable, then
+// take a held FIN the stream has reached (RFC 9293 §3.10.7.4 "eighth, check
+// the FIN bit"), in the same ACK. Held data beyond that FIN is not part of
+// the stream and is discarded (as Linux purges its out-of-order queue); a
+// held FIN the in-order data has run past was never the stream's end, and
+// is forgotten.
 bool Engine::drain_reassembly(Tcb& t, Instant now) {
     LossState& ls = losses_.at(t.loss);
     ls.ooo.trim_below(t.rcv_nxt);
@@ -78,8 +118,15 @@ bool Engine::drain_reassembly(Tcb& t, Instant now) {
         ls.ooo.trim_below(t.rcv_nxt);
         post(index_of(t), EventKind::readable);
     }
-    const bool fin_next = ls.ooo_fin && ls.ooo_fin_seq == t.rcv_nxt && ls.ooo.empty();
-    if (fin_next) ls.ooo_fin = false;
+    bool fin_next = false;
+    if (ls.ooo_fin && !(t.rcv_nxt < ls.ooo_fin_seq)) {
+        fin_next = ls.ooo_fin_seq == t.rcv_nxt;
+        ls.ooo_fin = false;
+        if (fin_next && !ls.ooo.empty()) {
+            counters_.drop(Drop::data_beyond_fin);
+            ls.ooo.clear();
+        }
+    }
     release_loss_if_idle(t);
     if (fin_next) return accept_fin(t, now);
     return true;
@@ -432,6 +479,7 @@ bool Engine::retransmit_range(Tcb& t, SeqNum seq, SeqNum end, bool fin, Instant 
         fill_header(t, *s, flags, seq, now);
         if (n > 0) t.snd_buf.view(buffers_, offset, n, s->payload, s->payload2);
         counters_.inc(Mib::retrans_segs);
+        if (fin_here) counters_.inc(Mib::fin_retransmits);
         log_sent(t, seq, n, fin_here, now);
         seq += n;
         sent = true;

@@ -79,7 +79,7 @@ struct Tcb {
     // --- RFC 7323 timestamps ---
     std::uint32_t ts_recent = 0;
     std::uint16_t ts_recent_age_h = 0;  // when ts_recent was set, in hours (PAWS 24-day rule)
-    std::uint16_t oow_ack_at = 0;       // last ACK for an unacceptable segment, in 8 ms units (mod 2^16)
+    std::uint16_t oow_ack_at = 0;       // last ACK for a refused segment (dup or challenge), 8 ms units mod 2^16
     SeqNum last_ack_sent;
     std::uint32_t ts_offset = 0;  // random per-connection TSval offset
 

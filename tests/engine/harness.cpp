@@ -85,7 +85,11 @@ void Net::collect(Side from) {
         if (impair_.drop > 0 && rng_.next_double() < impair_.drop) continue;
         const Side to = from == Side::a ? Side::b : Side::a;
         Instant at = now_ + impair_.delay;
-        if (impair_.reorder > 0 && rng_.next_double() < impair_.reorder) at = at + impair_.reorder_delay;
+        if (impair_.reorder > 0 && rng_.next_double() < impair_.reorder) {
+            at = at + impair_.reorder_delay;
+        } else if (impair_.hold_rule && impair_.hold_rule(c)) {
+            at = at + impair_.reorder_delay;
+        }
         in_flight_.push_back({at, order_++, to, bytes});
         if (impair_.duplicate > 0 && rng_.next_double() < impair_.duplicate) {
             in_flight_.push_back({at + Duration::micros(10), order_++, to, bytes});

@@ -49,6 +49,9 @@ struct Impairment {
     Duration reorder_delay = Duration::millis(2);
     // Deterministic rule: return true to drop this packet.
     std::function<bool(const Captured&)> drop_rule;
+    // Deterministic rule: return true to hold this packet back by
+    // reorder_delay (packets sent after it may overtake it).
+    std::function<bool(const Captured&)> hold_rule;
 };
 
 class Net {

@@ -2,6 +2,8 @@
 // segments: opening, closing, RST and SYN handling in each state, TIME_WAIT.
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "util.hpp"
 
 namespace tcpfp::tcp::test {
@@ -142,21 +144,63 @@ TEST(Rst, EstablishedExactResetsInWindowChallengesOutsideIgnored) {
     EXPECT_EQ(net.a().counters().get(Mib::estab_resets), 1u);
 }
 
+// RFC 5961 §7: an engine-wide limit on challenge ACKs per second, checked
+// after each connection's own budget (one refused-segment ACK per 500 ms,
+// shared with the ACKs for unacceptable segments, as Linux does).
 TEST(Rst, ChallengeAckRateLimit) {
     EngineConfig ca = test_config();
     ca.challenge_ack_per_second = 5;
     Net net(ca, test_config());
-    Pair p = open_pair(net);
-    Craft c = from_b(net, p.a, rst);
-    c.seq += 10;
+    std::vector<Pair> pairs;
+    for (std::uint16_t i = 0; i < 8; ++i) {
+        pairs.push_back(open_pair(net, static_cast<std::uint16_t>(5002 + i)));
+    }
+    auto in_window_rst = [&](const Pair& p) {
+        Craft c = from_b(net, p.a, rst);
+        c.seq += 10;
+        return craft(c);
+    };
     net.clear_trace();
-    for (int i = 0; i < 20; ++i) net.inject(Side::a, craft(c));
+    for (const Pair& p : pairs) net.inject(Side::a, in_window_rst(p));
     EXPECT_EQ(net.sent_by(Side::a).size(), 5u);
-    EXPECT_EQ(net.a().counters().get(Mib::challenge_acks_limited), 15u);
+    EXPECT_EQ(net.a().counters().get(Mib::challenge_acks_limited), 3u);
+    // A second RST on a connection that was answered: its own budget is
+    // spent, and the engine-wide allowance is not touched.
+    net.inject(Side::a, in_window_rst(pairs[0]));
+    EXPECT_EQ(net.sent_by(Side::a).size(), 5u);
+    EXPECT_EQ(net.a().counters().get(Mib::oow_acks_limited), 1u);
+    EXPECT_EQ(net.a().counters().get(Mib::challenge_acks_limited), 3u);
     net.run_for(Duration::seconds(1));
     net.clear_trace();
-    net.inject(Side::a, craft(c));
+    net.inject(Side::a, in_window_rst(pairs[0]));
     EXPECT_EQ(net.sent_by(Side::a).size(), 1u);  // a new second, a new allowance
+    for (const Pair& p : pairs) EXPECT_EQ(state_of(net.a(), p.a), State::established);
+}
+
+// A challenge ACK and the ACK for an unacceptable segment share one budget
+// per connection (Linux's last_oow_ack_time): the second within 500 ms is
+// not sent, whichever kind came first; retransmitted data stays exempt.
+TEST(Rst, ChallengeAndUnacceptableAcksShareTheConnectionsBudget) {
+    Net net(test_config(), test_config());
+    Pair p = open_pair(net);
+    Craft syn_seg = from_b(net, p.a, syn);
+    Craft stale = from_b(net, p.a, ack);
+    stale.seq -= 1;  // left of RCV.NXT: unacceptable
+    net.clear_trace();
+    net.inject(Side::a, craft(syn_seg));
+    EXPECT_EQ(net.sent_by(Side::a).size(), 1u) << "challenge ACK";
+    net.run_for(Duration::millis(100));
+    net.inject(Side::a, craft(stale));
+    EXPECT_EQ(net.sent_by(Side::a).size(), 1u) << "budget spent by the challenge ACK";
+    net.run_for(Duration::millis(400));
+    net.inject(Side::a, craft(stale));
+    EXPECT_EQ(net.sent_by(Side::a).size(), 2u) << "500 ms later: answered";
+    net.run_for(Duration::millis(100));
+    net.inject(Side::a, craft(syn_seg));
+    EXPECT_EQ(net.sent_by(Side::a).size(), 2u) << "budget spent by the duplicate ACK";
+    EXPECT_EQ(net.a().counters().get(Mib::oow_acks_limited), 2u);
+    EXPECT_EQ(net.a().counters().get(Mib::challenge_acks_sent), 1u);
+    EXPECT_EQ(net.a().counters().get(Mib::dup_acks_sent), 1u);
     EXPECT_EQ(state_of(net.a(), p.a), State::established);
 }
 
@@ -318,6 +362,7 @@ TEST(Syn, ChallengedInEverySynchronizedState) {
         net.run_for(Duration::millis(5));
         ASSERT_EQ(state_of(net.a(), p.a), c.state);
         for (std::uint32_t offset : {0u, 1000u, 0x80000000u}) {  // any sequence number
+            net.run_for(Duration::millis(500));  // the connection's challenge ACK budget
             Craft s = from_b(net, p.a, syn);
             s.seq += offset;
             net.clear_trace();
@@ -835,6 +880,78 @@ TEST(Mss, DataSegmentsCarryingSackBlocksStayWithinTheMtu) {
         if (c.options.sack_count > 0 && c.payload_len > 0) ++with_sack;
     }
     EXPECT_GT(with_sack, 0u) << "the data segments should carry the SACK block";
+}
+
+}  // namespace
+}  // namespace tcpfp::tcp::test
+
+namespace tcpfp::tcp::test {
+namespace {
+
+// A FIN beyond a hole is held with the reassembly state (RFC 9293
+// §3.10.7.4 takes it once in order). These check what may and may not be
+// held, and that a held FIN goes away with its connection.
+struct HeldFin {
+    Net net{test_config(), test_config()};
+    Pair p = open_pair(net);
+    const Tcb& a() { return *net.a().tcb(p.a); }
+    // A segment from B at RCV.NXT + offset, with `data` and maybe FIN.
+    void inject(std::uint32_t offset, std::string_view data, bool fin) {
+        Craft c = from_b(net, p.a, static_cast<std::uint8_t>(wire::tcp_flag::ack | (fin ? wire::tcp_flag::fin : 0)));
+        c.seq += offset;
+        c.payload.assign(data.begin(), data.end());
+        net.inject(Side::a, craft(c));
+    }
+};
+
+TEST(HeldFin, OutsideTheWindowIsNeverHeld) {
+    HeldFin h;
+    const std::uint32_t wnd = static_cast<std::uint32_t>(h.a().rcv_adv - h.a().rcv_nxt);
+    h.inject(wnd, "", true);  // the first sequence number past the window
+    h.inject(0x40000000, "", true);
+    EXPECT_EQ(h.net.a().counters().get(Drop::out_of_window), 2u);
+    EXPECT_EQ(h.net.a().loss_states_in_use(), 0u) << "nothing held";
+    h.inject(0, "abc", false);
+    EXPECT_EQ(state_of(h.net.a(), h.p.a), State::established);
+    EXPECT_EQ(recv_all(h.net.a(), h.p.a, h.net.now()), "abc");
+}
+
+TEST(HeldFin, ResetForgetsIt) {
+    HeldFin h;
+    h.inject(100, "", true);
+    EXPECT_EQ(h.net.a().loss_states_in_use(), 1u) << "the FIN is held";
+    Craft rst = from_b(h.net, h.p.a, wire::tcp_flag::rst);
+    h.net.inject(Side::a, craft(rst));
+    EXPECT_EQ(state_of(h.net.a(), h.p.a), State::closed);
+    EXPECT_EQ(h.net.a().take_error(h.p.a), ECONNRESET);
+    EXPECT_EQ(h.net.a().loss_states_in_use(), 0u);
+    EXPECT_FALSE(h.net.saw_event(Side::a, h.p.a, EventKind::peer_closed));
+}
+
+TEST(HeldFin, DataBeyondItIsNotPartOfTheStream) {
+    HeldFin h;
+    h.inject(100, "", true);
+    h.inject(100, std::string(50, 'x'), false);  // at the FIN: the stream ended there
+    EXPECT_EQ(h.net.a().counters().get(Drop::data_beyond_fin), 1u);
+    h.inject(0, std::string(100, 'd'), false);  // fills the hole: FIN taken in the same ACK
+    EXPECT_EQ(state_of(h.net.a(), h.p.a), State::close_wait);
+    EXPECT_TRUE(h.net.saw_event(Side::a, h.p.a, EventKind::peer_closed));
+    const auto sent = h.net.sent_by(Side::a);
+    ASSERT_FALSE(sent.empty());
+    EXPECT_EQ(sent.back().ack, h.a().rcv_nxt);
+    EXPECT_EQ(h.a().rcv_nxt - h.a().irs, 1u + 100u + 1u);  // SYN, data, FIN
+    EXPECT_EQ(recv_all(h.net.a(), h.p.a, h.net.now()), std::string(100, 'd'));
+    EXPECT_EQ(h.net.a().loss_states_in_use(), 0u);
+}
+
+TEST(HeldFin, InOrderDataRunningPastItForgetsIt) {
+    HeldFin h;
+    h.inject(100, "", true);  // not where the stream ends, as the data shows
+    h.inject(0, std::string(200, 'd'), false);
+    EXPECT_EQ(state_of(h.net.a(), h.p.a), State::established);
+    EXPECT_FALSE(h.net.saw_event(Side::a, h.p.a, EventKind::peer_closed));
+    EXPECT_EQ(recv_all(h.net.a(), h.p.a, h.net.now()), std::string(200, 'd'));
+    EXPECT_EQ(h.net.a().loss_states_in_use(), 0u);
 }
 
 }  // namespace

@@ -104,6 +104,32 @@ TEST_P(Impaired, BothDirectionsByteExact) {
         EXPECT_GT(rtx, 0u);
         EXPECT_LT(static_cast<double>(rtx), static_cast<double>(segs) * cell.loss * 6 + 50);
     }
+    // Close under duplication, without loss, each side's FIN overtaking
+    // the last data in front of it (a rule holds data back): A's bare FIN
+    // follows its data, B's rides on its last data. The receiver keeps the
+    // FIN with the out-of-order data and ACKs it with the data (RFC 9293
+    // §3.10.7.4, RFC 5681 §4.2): a FIN that was only reordered, not lost,
+    // is never sent again (before that fix a bare FIN was discarded and
+    // came again by a loss probe or a timeout).
+    net.impair().drop = 0;
+    net.impair().reorder = 0;  // the rule reorders, the same way in every cell
+    net.impair().hold_rule = [](const Captured& seg) {
+        return seg.payload_len > 0 && !seg.has(wire::tcp_flag::fin);
+    };
+    // Whole segments (Nagle holds none back), then the FIN alone.
+    const std::string tail_up = pattern(2u * net.a().tcb(p.a)->snd_mss, 3), tail_down = pattern(2500, 4);
+    ASSERT_EQ(net.a().send(p.a, bytes_of(tail_up), net.now()), static_cast<std::int64_t>(tail_up.size()));
+    net.run_for(Duration::micros(10));  // A's data leaves first: its FIN goes bare
+    ASSERT_EQ(net.a().shutdown(p.a, Shutdown::wr, net.now()), 0);
+    ASSERT_EQ(net.b().send(p.b, bytes_of(tail_down), net.now()), 2500);
+    ASSERT_EQ(net.b().shutdown(p.b, Shutdown::wr, net.now()), 0);
+    ASSERT_TRUE(net.run_until([&] { return net.saw_event(Side::b, p.b, EventKind::peer_closed) &&
+                                           net.saw_event(Side::a, p.a, EventKind::peer_closed); },
+                              Duration::seconds(5)));
+    EXPECT_EQ(recv_all(net.b(), p.b, net.now()), tail_up);
+    EXPECT_EQ(recv_all(net.a(), p.a, net.now()), tail_down);
+    EXPECT_EQ(net.a().counters().get(Mib::fin_retransmits), 0u) << "A's FIN was only reordered";
+    EXPECT_EQ(net.b().counters().get(Mib::fin_retransmits), 0u) << "B's FIN was only reordered";
     // Clean close afterwards, nothing leaks.
     ASSERT_EQ(net.a().close(p.a, net.now()), 0);
     ASSERT_EQ(net.b().close(p.b, net.now()), 0);
