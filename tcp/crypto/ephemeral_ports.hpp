@@ -35,8 +35,11 @@ public:
     // allocated here, once, and never resized. Throws std::invalid_argument
     // unless valid_config() holds: configuration time is the only place this
     // can fail, and clamping or swapping a bad range would hide a typo.
-    explicit EphemeralPorts(SipKey secret, std::uint16_t first = 49152,
-                            std::uint16_t last = 65535, std::size_t table_size = 4096);
+    // The IANA dynamic range (RFC 6335 §6), as Linux's default.
+    static constexpr std::uint16_t kDynamicFirst = 49152;
+    static constexpr std::uint16_t kDynamicLast = 65535;
+    explicit EphemeralPorts(SipKey secret, std::uint16_t first = kDynamicFirst,
+                            std::uint16_t last = kDynamicLast, std::size_t table_size = 4096);
 
     // 1 <= first <= last (port 0 is not a port); table_size a power of two
     // up to kMaxTableSize (Linux uses 2^16 counters; 2^20 is already 4 MiB).

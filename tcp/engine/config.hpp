@@ -25,6 +25,10 @@ struct EngineConfig {
     std::uint32_t output_queue = 4096;        // segments between two drains
     std::uint32_t event_queue = 8192;         // application events between two drains
     std::uint32_t default_backlog = 128;      // accept queue, and SYN queue, per listener
+    // RFC 6056 Algorithm 4's perturbation counters (a power of two): each is
+    // seeded with a SipHash at construction, so a small table makes a
+    // short-lived engine (the fuzz targets build two per input) cheap.
+    std::uint32_t ephemeral_port_table = 4096;
 
     // --- per-connection defaults (set_option overrides) ---
     std::uint32_t send_buffer = 128 * 1024;

@@ -80,7 +80,8 @@ Engine::Engine(const EngineConfig& config, Instant now, std::pmr::memory_resourc
       buffers_(config.buffer_count, config.buffer_size, mr),
       isn_(derive_key(config.seed, 1)),
       cookies_(derive_key(config.seed, 3)),
-      ports_(derive_key(config.seed, 2)),
+      ports_(derive_key(config.seed, 2), EphemeralPorts::kDynamicFirst, EphemeralPorts::kDynamicLast,
+             config.ephemeral_port_table),
       rng_(config.seed ^ 0x5eedull) {
     config_.wscale = std::min<std::uint8_t>(config_.wscale, 14);  // RFC 7323 §2.3
     out_ = allocate_array<OutSegment>(mr_, config_.output_queue);

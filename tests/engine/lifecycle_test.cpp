@@ -1,6 +1,9 @@
 // Events, keepalive, timer-budget carry-over and resource accounting.
 #include <gtest/gtest.h>
 
+#include <set>
+#include <stdexcept>
+
 #include "util.hpp"
 
 namespace tcpfp::tcp::test {
@@ -139,6 +142,28 @@ TEST(Ports, ActiveOpenHonoursThePortFilter) {
     net.a().set_port_filter({[](void*, const FourTuple&) { return false; }, nullptr});
     ConnId none;
     EXPECT_EQ(net.a().connect({kHostB, 80, kHostA, 0, {}}, net.now(), none), -EADDRNOTAVAIL);
+}
+
+// A small RFC 6056 counter table (the fuzz targets use one to build engines
+// cheaply) still gives every active open its own port of the dynamic range;
+// a table size that is not a power of two is refused at construction.
+TEST(Ports, SmallPortTableStillSelectsDistinctPorts) {
+    EngineConfig small = test_config();
+    small.ephemeral_port_table = 16;
+    Net net(small, test_config());
+    ConnId l;
+    ASSERT_EQ(net.b().listen(kHostB, 80, 128, l), 0);
+    std::set<std::uint16_t> ports;
+    for (int i = 0; i < 40; ++i) {
+        ConnId c;
+        ASSERT_EQ(net.a().connect({kHostB, 80, kHostA, 0, {}}, net.now(), c), 0);
+        const std::uint16_t port = net.a().tcb(c)->tuple.local_port;
+        EXPECT_GE(port, EphemeralPorts::kDynamicFirst);
+        ports.insert(port);
+    }
+    EXPECT_EQ(ports.size(), 40u);
+    small.ephemeral_port_table = 24;
+    EXPECT_THROW(Engine(small, net.now()), std::invalid_argument);
 }
 
 // RFC 7323 §5.5: after 24 days without a segment, TS.Recent is stale and a

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <memory_resource>
 #include <span>
 #include <utility>
 #include <vector>
@@ -35,10 +36,12 @@ class FuzzNet {
 public:
     using Impair = std::function<void(int from, std::vector<std::uint8_t>& bytes, Verdict& v)>;
 
-    FuzzNet(const tcp::EngineConfig& ca, const tcp::EngineConfig& cb)
+    // `mr` holds both engines' memory (the targets pass their InputArena).
+    FuzzNet(const tcp::EngineConfig& ca, const tcp::EngineConfig& cb,
+            std::pmr::memory_resource* mr = std::pmr::get_default_resource())
         : now_(tcp::Instant::from_micros(1'000'000)),
-          a_(ca, now_),
-          b_(cb, now_) {
+          a_(ca, now_, mr),
+          b_(cb, now_, mr) {
         a_.add_address(kAddrA);
         b_.add_address(kAddrB);
     }
@@ -140,19 +143,26 @@ private:
     void collect(int from) {
         tcp::Engine& e = engine(from);
         for (const tcp::OutSegment& seg : e.output()) {
-            std::vector<std::uint8_t> bytes(20 + 60 + seg.payload_len());
+            std::vector<std::uint8_t> bytes = take_buffer();
+            bytes.resize(20 + 60 + seg.payload_len());
             auto n = tcp::serialize(seg, bytes);
             FUZZ_CHECK(n.ok(), "engine %c: serialize failed: %s", "AB"[from], wire::name(n.error()));
             bytes.resize(*n);
             validate(bytes, from);
-            if (mode_[from] == LinkMode::drop) continue;
+            if (mode_[from] == LinkMode::drop) {
+                give_back(std::move(bytes));
+                continue;
+            }
             Verdict v;
             if (impair_) impair_(from, bytes, v);
-            if (v.drop) continue;
-            Packet p{now_ + delay + v.extra_delay, order_++, 1 - from, bytes};
+            if (v.drop) {
+                give_back(std::move(bytes));
+                continue;
+            }
+            Packet p{now_ + delay + v.extra_delay, order_++, 1 - from, std::move(bytes)};
             if (mode_[from] == LinkMode::hold) {
-                held_[from].push_back(p);
-                if (v.duplicate) held_[from].push_back(std::move(p));
+                if (v.duplicate) held_[from].push_back(p);
+                held_[from].push_back(std::move(p));
                 continue;
             }
             if (v.duplicate) {
@@ -178,8 +188,22 @@ private:
             Packet p = std::move(*it);
             in_flight_.erase(it);
             engine(p.to).input(p.bytes, now_);
+            give_back(std::move(p.bytes));
             flush();
         }
+    }
+
+    // Packet buffers are recycled within an input: a heap block per segment
+    // (under ASan a fresh, poisoned one each time) was a large part of a run.
+    std::vector<std::uint8_t> take_buffer() {
+        if (spare_.empty()) return {};
+        std::vector<std::uint8_t> b = std::move(spare_.back());
+        spare_.pop_back();
+        return b;
+    }
+    void give_back(std::vector<std::uint8_t>&& b) {
+        b.clear();
+        spare_.push_back(std::move(b));
     }
 
     tcp::Instant now_;
@@ -191,6 +215,7 @@ private:
     std::vector<Packet> in_flight_;
     std::vector<Packet> held_[2];
     std::vector<tcp::Event> events_[2];
+    std::vector<std::vector<std::uint8_t>> spare_;
 };
 
 }  // namespace tcpfp::fuzz

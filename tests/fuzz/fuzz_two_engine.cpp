@@ -6,11 +6,15 @@
 // without progress for longer than the retransmission give-up time, and
 // both engines must be empty at the end.
 #include <algorithm>
+#include <array>
 #include <cstdint>
+#include <memory_resource>
+#include <span>
 #include <vector>
 
 #include "common.hpp"
 #include "fuzz_net.hpp"
+#include "input_arena.hpp"
 
 namespace {
 
@@ -31,6 +35,27 @@ std::uint8_t pattern(int dir, std::uint64_t i) {
     return static_cast<std::uint8_t>(i * 131u + (i >> 9) * 7u + static_cast<std::uint64_t>(dir) * 91u);
 }
 
+// pattern() repeats every 2^17 bytes (i * 131 every 2^8, (i >> 9) * 7 every
+// 2^17). Each direction's stream is therefore one read-only table, one chunk
+// longer than the period so that no send or check wraps: a per-byte loop
+// (instrumented, with a traced compare per byte) cost more than the engines'
+// work on the bytes.
+constexpr std::size_t kPatternPeriod = std::size_t{1} << 17;
+constexpr std::size_t kChunk = 16384;  // bytes per send() and recv() call
+
+std::span<const std::uint8_t> stream_bytes(int dir, std::uint64_t offset, std::size_t n) {
+    // Computed once, never written after: the only state shared between inputs here.
+    static const std::array<std::vector<std::uint8_t>, 2> tables = [] {
+        std::array<std::vector<std::uint8_t>, 2> t;
+        for (int d = 0; d < 2; ++d) {
+            t[d].resize(kPatternPeriod + kChunk);
+            for (std::size_t i = 0; i < t[d].size(); ++i) t[d][i] = pattern(d, i);
+        }
+        return t;
+    }();
+    return std::span(tables[dir]).subspan(offset % kPatternPeriod, n);
+}
+
 EngineConfig make_config(std::uint8_t bits, std::uint8_t sizes, bool side_b) {
     EngineConfig c;
     c.max_connections = 8;
@@ -41,6 +66,12 @@ EngineConfig make_config(std::uint8_t bits, std::uint8_t sizes, bool side_b) {
     c.send_buffer = 64 * 1024;
     c.recv_buffer = (bits & 128) != 0 ? 8 * 1024 : 64 * 1024;
     c.max_loss_states = 4;
+    // Construction sized to one connection pair: the default queues (4096
+    // segments, 8192 events, value-initialised) and RFC 6056's 4096 SipHashes
+    // cost more than the transfer did.
+    c.output_queue = 512;
+    c.event_queue = 256;
+    c.ephemeral_port_table = 16;
     c.timestamps = (bits & (side_b ? 2 : 1)) != 0;
     c.sack = (bits & (side_b ? 8 : 4)) != 0;
     c.congestion = (bits & 16) != 0 ? CongestionControl::newreno : CongestionControl::cubic;
@@ -59,8 +90,10 @@ struct Direction {
 
 class Transfer {
 public:
-    Transfer(std::uint8_t bits, std::uint8_t sizes, ByteReader& in)
-        : net_(make_config(bits, sizes, false), make_config(bits, sizes, true)), in_(in) {
+    Transfer(std::uint8_t bits, std::uint8_t sizes, ByteReader& in, std::pmr::memory_resource* mr)
+        : net_(make_config(bits, sizes, false), make_config(bits, sizes, true), mr),
+          in_(in),
+          recv_space_(static_cast<std::uint8_t*>(mr->allocate(kChunk, 1)), kChunk) {
         const std::uint64_t size = 64 * 1024 * (1 + (sizes & 3u));
         dir_[0].total = size;                 // A -> B
         dir_[1].total = size / 2 + 1000;      // B -> A
@@ -96,9 +129,6 @@ public:
         if (nodelay_) (void)a.set_option(conn_[0], SockOpt::nodelay, 1);
         Instant last_progress = net_.now();
         bool accepted = false, closing = false, failed = false;
-        std::vector<std::uint8_t> buf(16384);
-        // Longest stall allowed: R2 (15 retries, RTO capped at 120 s) plus slack.
-        const Duration stall = Duration::seconds(45 * 60);
         // A few hundred KB on a link that heals must finish (or fail) well
         // within this much virtual time.
         const Instant give_up = net_.now() + Duration::seconds(3 * 3600);
@@ -112,40 +142,8 @@ public:
             if (failed) break;
             for (int side = 0; side < 2; ++side) {
                 if (side == 1 && !accepted) continue;
-                Engine& e = net_.engine(side);
-                Direction& out = dir_[side];
-                while (out.sent < out.total) {
-                    const std::size_t n =
-                        static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), out.total - out.sent));
-                    for (std::size_t i = 0; i < n; ++i) buf[i] = pattern(side, out.sent + i);
-                    const auto r = e.send(conn_[side], std::span(buf.data(), n), net_.now());
-                    if (r <= 0) break;
-                    out.sent += static_cast<std::uint64_t>(r);
-                }
-                Direction& in = dir_[1 - side];
-                for (;;) {
-                    const auto r = e.recv(conn_[side], buf, net_.now());
-                    if (r == 0) {
-                        FUZZ_CHECK(in.received == in.total,
-                                   "side %c: EOF after %llu of %llu bytes", "AB"[side],
-                                   static_cast<unsigned long long>(in.received),
-                                   static_cast<unsigned long long>(in.total));
-                        in.eof = true;
-                        break;
-                    }
-                    if (r < 0) break;
-                    for (std::int64_t i = 0; i < r; ++i) {
-                        const std::uint64_t off = in.received + static_cast<std::uint64_t>(i);
-                        FUZZ_CHECK(buf[static_cast<std::size_t>(i)] == pattern(1 - side, off),
-                                   "side %c: byte %llu is %02x, expected %02x", "AB"[side],
-                                   static_cast<unsigned long long>(off), buf[static_cast<std::size_t>(i)],
-                                   pattern(1 - side, off));
-                    }
-                    FUZZ_CHECK(in.received + static_cast<std::uint64_t>(r) <= in.total,
-                               "side %c: more bytes than were sent", "AB"[side]);
-                    in.received += static_cast<std::uint64_t>(r);
-                    last_progress = net_.now();
-                }
+                send_all(side);
+                if (receive_all(side)) last_progress = net_.now();
             }
             net_.flush();
             if (!closing && accepted && dir_[0].received == dir_[0].total &&
@@ -161,27 +159,7 @@ public:
                 break;
             }
             check();
-            if (net_.now() - last_progress > stall) {
-                ConnInfo ia, ib;
-                const int ra = a.info(conn_[0], ia), rb = accepted ? b.info(conn_[1], ib) : -1;
-                FUZZ_CHECK(false,
-                           "no progress for %lld s: A %s (%d) B %s (%d), A->B %llu/%llu, B->A "
-                           "%llu/%llu, closing %d",
-                           static_cast<long long>(stall.as_millis() / 1000),
-                           ra == 0 ? to_string(ia.state) : "gone", ra,
-                           rb == 0 ? to_string(ib.state) : "gone", rb,
-                           static_cast<unsigned long long>(dir_[0].received),
-                           static_cast<unsigned long long>(dir_[0].total),
-                           static_cast<unsigned long long>(dir_[1].received),
-                           static_cast<unsigned long long>(dir_[1].total), closing);
-            }
-            FUZZ_CHECK(net_.now() < give_up,
-                       "transfer unfinished after 3 h of virtual time: A->B %llu/%llu, B->A "
-                       "%llu/%llu, closing %d (still making progress)",
-                       static_cast<unsigned long long>(dir_[0].received),
-                       static_cast<unsigned long long>(dir_[0].total),
-                       static_cast<unsigned long long>(dir_[1].received),
-                       static_cast<unsigned long long>(dir_[1].total), closing);
+            check_progress(last_progress, give_up, accepted, closing);
             (void)net_.step(net_.now() + Duration::seconds(60));
         }
         if (failed) {
@@ -202,6 +180,79 @@ public:
     }
 
 private:
+    // Never a stall past R2, and an end within 3 h of virtual time.
+    void check_progress(Instant last_progress, Instant give_up, bool accepted, bool closing) {
+        Engine& a = net_.a();
+        Engine& b = net_.b();
+        // Longest stall allowed: R2 (15 retries, RTO capped at 120 s) plus slack.
+        const Duration stall = Duration::seconds(45 * 60);
+        if (net_.now() - last_progress > stall) {
+            ConnInfo ia, ib;
+            const int ra = a.info(conn_[0], ia), rb = accepted ? b.info(conn_[1], ib) : -1;
+            FUZZ_CHECK(false,
+                       "no progress for %lld s: A %s (%d) B %s (%d), A->B %llu/%llu, B->A "
+                       "%llu/%llu, closing %d",
+                       static_cast<long long>(stall.as_millis() / 1000),
+                       ra == 0 ? to_string(ia.state) : "gone", ra,
+                       rb == 0 ? to_string(ib.state) : "gone", rb,
+                       static_cast<unsigned long long>(dir_[0].received),
+                       static_cast<unsigned long long>(dir_[0].total),
+                       static_cast<unsigned long long>(dir_[1].received),
+                       static_cast<unsigned long long>(dir_[1].total), closing);
+        }
+        FUZZ_CHECK(net_.now() < give_up,
+                   "transfer unfinished after 3 h of virtual time: A->B %llu/%llu, B->A "
+                   "%llu/%llu, closing %d (still making progress)",
+                   static_cast<unsigned long long>(dir_[0].received),
+                   static_cast<unsigned long long>(dir_[0].total),
+                   static_cast<unsigned long long>(dir_[1].received),
+                   static_cast<unsigned long long>(dir_[1].total), closing);
+    }
+
+    // Queues as much of this side's stream as the send buffer takes.
+    void send_all(int side) {
+        Direction& out = dir_[side];
+        while (out.sent < out.total) {
+            const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, out.total - out.sent));
+            const auto r = net_.engine(side).send(conn_[side], stream_bytes(side, out.sent, n), net_.now());
+            if (r <= 0) break;
+            out.sent += static_cast<std::uint64_t>(r);
+        }
+    }
+
+    // Reads what this side has received and checks it; true if bytes arrived.
+    bool receive_all(int side) {
+        Direction& in = dir_[1 - side];
+        bool progress = false;
+        for (;;) {
+            const auto r = net_.engine(side).recv(conn_[side], recv_space_, net_.now());
+            if (r == 0) {
+                FUZZ_CHECK(in.received == in.total, "side %c: EOF after %llu of %llu bytes", "AB"[side],
+                           static_cast<unsigned long long>(in.received),
+                           static_cast<unsigned long long>(in.total));
+                in.eof = true;
+                return progress;
+            }
+            if (r < 0) return progress;
+            const auto got = recv_space_.first(static_cast<std::size_t>(r));
+            check_bytes(side, got, in.received);
+            FUZZ_CHECK(in.received + static_cast<std::uint64_t>(r) <= in.total,
+                       "side %c: more bytes than were sent", "AB"[side]);
+            in.received += static_cast<std::uint64_t>(r);
+            progress = true;
+        }
+    }
+
+    // The bytes at `offset` of the peer's stream must be what it sent.
+    static void check_bytes(int side, std::span<const std::uint8_t> got, std::uint64_t offset) {
+        const auto want = stream_bytes(1 - side, offset, got.size());
+        if (std::equal(got.begin(), got.end(), want.begin())) return;
+        const auto [g, w] = std::mismatch(got.begin(), got.end(), want.begin());
+        FUZZ_CHECK(false, "side %c: byte %llu is %02x, expected %02x", "AB"[side],
+                   static_cast<unsigned long long>(offset + static_cast<std::uint64_t>(g - got.begin())),
+                   *g, *w);
+    }
+
     bool saw_failure(int side) {
         bool bad = false;
         for (const Event& ev : net_.events(side)) {
@@ -218,6 +269,7 @@ private:
 
     FuzzNet net_;
     ByteReader& in_;
+    std::span<std::uint8_t> recv_space_;  // recv()'s destination, from the input's arena
     Direction dir_[2];
     ConnId listener_, conn_[2];
     bool nodelay_ = false;
@@ -226,10 +278,11 @@ private:
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    fuzz::ArenaScope arena;  // outlives the engines
     ByteReader in(data, size);
     const std::uint8_t bits = in.u8();
     const std::uint8_t sizes = in.u8();
-    Transfer t(bits, sizes, in);
+    Transfer t(bits, sizes, in, arena.resource());
     t.run();
     return 0;
 }
