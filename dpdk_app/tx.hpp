@@ -21,8 +21,9 @@ public:
     Tx(std::uint16_t port, std::uint16_t queue, rte_mempool* pool, std::uint32_t burst,
        AppCounters& counters, const ImpairConfig& impair = {})
         : port_(port), queue_(queue), pool_(pool), burst_(burst), counters_(counters),
+          max_backlog_(backlog_bound(pool)),
           impair_(impair, 0x7f4a7c15u + queue) {
-        pending_.reserve(burst + 1024 + 1);
+        pending_.reserve(burst + max_backlog_ + 1);
     }
 
     void received(std::uint16_t n) { held_ += n; }
@@ -78,10 +79,18 @@ private:
         impair_.release(now, [&](rte_mbuf* m) { pending_.push_back(m); });
     }
     // A full TX ring is usually momentary (the NIC frees descriptors as it
-    // sends): retry a little, then keep up to kMaxBacklog frames for the
+    // sends): retry a little, then keep up to max_backlog_ frames for the
     // next flush, which comes on the next loop iteration. Freeing them at
     // once would turn a burst of closes into a burst of retransmissions.
-    static constexpr std::size_t kMaxBacklog = 1024;
+    // At most 1024 frames wait, and never more than an eighth of the pool:
+    // a backlog that empties the pool leaves RX no mbufs, so a memif peer's
+    // ring stays full, its own backlog empties its pool the same way, and
+    // neither side moves again (a deadlock by exhaustion; memif's RX leaves
+    // descriptors in the ring when an allocation fails and counts nothing).
+    static std::size_t backlog_bound(const rte_mempool* pool) {
+        constexpr std::size_t kMaxBacklog = 1024;
+        return pool == nullptr ? kMaxBacklog : std::min<std::size_t>(kMaxBacklog, pool->size / 8);
+    }
     void send_pending() {
         constexpr int kRetries = 4;
         std::size_t done = 0;
@@ -94,10 +103,10 @@ private:
             if (sent == 0 && attempt > 0) break;
         }
         std::size_t keep = pending_.size() - done;
-        for (std::size_t i = done + std::min(keep, kMaxBacklog); i < pending_.size(); ++i) {
+        for (std::size_t i = done + std::min(keep, max_backlog_); i < pending_.size(); ++i) {
             drop(pending_[i], AppDrop::tx_ring_full);
         }
-        keep = std::min(keep, kMaxBacklog);
+        keep = std::min(keep, max_backlog_);
         // Count each frame once, when a full ring first defers it: the
         // backlog's older frames (the first backlog_) were counted before.
         const std::size_t first_new = std::max<std::size_t>(done, backlog_);
@@ -110,7 +119,7 @@ private:
 
     // The port is held: keep what the backlog takes, free the rest.
     void keep_for_restart() {
-        const std::size_t cap = kMaxBacklog;
+        const std::size_t cap = max_backlog_;
         for (std::size_t i = cap; i < pending_.size(); ++i) drop(pending_[i], AppDrop::tx_link_down);
         if (pending_.size() > cap) pending_.resize(cap);
         backlog_ = static_cast<std::uint32_t>(pending_.size());
@@ -140,6 +149,7 @@ private:
     std::uint32_t backlog_ = 0;       // frames a full ring refused last time
     std::uint32_t max_frame_ = UINT32_MAX;
     bool port_held_ = false;
+    std::size_t max_backlog_;
     std::int64_t held_ = 0;
     Impair impair_;
 };

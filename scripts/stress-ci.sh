@@ -42,16 +42,19 @@ logdir=build/stress-ci
 rm -rf "$logdir"
 mkdir -p "$logdir"
 load_pids=()
+# Each load runs in a session of its own (setsid): stopping it kills the
+# whole group, so no busy-polling process outlives this script.
 stop_load() {
-  for p in "${load_pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
-  sleep 0.5
-  for p in "${load_pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  for p in "${load_pids[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; done
+  sleep 1
+  for p in "${load_pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null || true; done
   load_pids=()
+  rm -rf /var/run/dpdk/stress_r_* /var/run/dpdk/stress_g_*
 }
 trap stop_load EXIT
 
 start_cpu_load() {
-  stress-ng --cpu 2 --timeout 0 --quiet >"$logdir/stress-ng.log" 2>&1 &
+  setsid stress-ng --cpu 2 --timeout 0 --quiet >"$logdir/stress-ng.log" 2>&1 &
   load_pids+=($!)
 }
 
@@ -59,11 +62,11 @@ start_cpu_load() {
 # long as the rounds last (gen's --duration is a day).
 start_dpdk_load() {
   local iofwd=$here/build/dpdk_app/tcpfp-iofwd
-  unshare -n -- bash -c '
+  setsid unshare -n -- bash -c '
     set -e
     dir=$(mktemp -d /tmp/tcpfp-stress.XXXXXX)
     sock=$dir/memif.sock
-    trap "kill \$r \$g 2>/dev/null; wait; rm -rf \$dir /var/run/dpdk/stress_r_$$ /var/run/dpdk/stress_g_$$" EXIT INT TERM
+    trap "rm -rf \$dir" EXIT
     "$1" --lcores="0@(0-1),1@1" --no-huge -m 512 --no-pci --file-prefix=stress_r_$$ \
       --vdev=net_memif0,role=server,socket=$sock,socket-abstract=no -- --role reflect &
     r=$!

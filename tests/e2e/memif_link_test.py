@@ -19,6 +19,7 @@ namespace, each side started and killed by this test (not scripts/pair.sh):
 """
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -51,6 +52,7 @@ class Side:
              "--vdev=net_memif0,role=%s,socket=%s,socket-abstract=no" % (role, os.path.join(d, "memif.sock")),
              "--", "--config", cfg] + args,
             stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+        h._started.append(self.proc)  # a failing check kills it (both sides busy-poll)
 
     def log(self):
         return open(self.log_path, errors="replace").read()
@@ -68,6 +70,7 @@ class Side:
     def kill(self):
         self.proc.kill()
         self.proc.wait(timeout=10)
+        shutil.rmtree("/var/run/dpdk/memif_%s_%d" % (self.name, os.getpid()), ignore_errors=True)
 
     def stop(self):
         self.proc.send_signal(2)
@@ -170,7 +173,6 @@ def main():
         h.check(rc == 0 and held and held[0][0] == held[0][1],
                 "%s exits 0 with every mbuf back (rc %d, held %s)" % (side.name, rc, held))
     import glob
-    import shutil
     for run_dir in glob.glob("/var/run/dpdk/memif_*_%d" % os.getpid()):
         shutil.rmtree(run_dir, ignore_errors=True)
     shutil.rmtree(d, ignore_errors=True)
