@@ -47,27 +47,38 @@ MAX_CONN = 4096
 BODY = b"hello from tcpfp\n"
 
 
-def fetch():
+def fetch(trace=None):
+    """One HTTP fetch; `trace` (a dict) learns the local port and the step
+    reached, so a failure says where it stopped."""
+    trace = {} if trace is None else trace
+    trace["step"] = "connect"
     s = socket.create_connection((r.TCPFP_IP, 80), timeout=30)
+    trace["port"] = s.getsockname()[1]
+    trace["step"] = "request"
     s.sendall(b"GET / HTTP/1.1\r\nHost: tcpfp\r\nConnection: close\r\n\r\n")
     data = b""
+    trace["step"] = "response"
     while True:
         c = s.recv(65536)
         if not c:
             break
         data += c
     s.close()
+    trace["step"] = "done (%d bytes)" % len(data)
     return data.endswith(BODY) and data.startswith(b"HTTP/1.1 200")
 
 
 def legit_loop(stop, result):
     while not stop.is_set():
         t0 = time.monotonic()
+        trace = {}
         try:
-            ok = fetch()
+            ok = fetch(trace)
         except OSError as e:
             ok = False
-            result["errors"].append(str(e))
+            result["errors"].append("%s at %s, local port %s, after %.1f s"
+                                    % (e, trace.get("step"), trace.get("port"), time.monotonic() - t0))
+            result["ports"].append(trace.get("port"))
         result["ok" if ok else "failed"] += 1
         result["slowest"] = max(result.get("slowest", 0.0), time.monotonic() - t0)
         time.sleep(0.02)
@@ -152,7 +163,8 @@ def main():
     cap = h.Capture(os.path.join(d, "synack.pcap"),
                     "src host 172.16.48.2 and dst host 172.16.48.1 and "
                     "tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack)")
-    stop, result = threading.Event(), {"ok": 0, "failed": 0, "errors": []}
+    legit = h.Capture(os.path.join(d, "legit.pcap"), "host 172.16.48.1 and tcp port 80")
+    stop, result = threading.Event(), {"ok": 0, "failed": 0, "errors": [], "ports": []}
     seen = []
     watcher = threading.Thread(target=watch_prompt, args=(t, stop, seen))
     watcher.start()
@@ -168,6 +180,13 @@ def main():
     gaps = [b2 - a2 for a2, b2 in zip(seen, seen[1:])]
     rss1 = t.rss_kib()
     cap.stop()
+    legit.stop()
+    for port in result["ports"]:  # what the wire shows of each failed fetch
+        print("failed fetch, port %s, on the tap:\n%s" % (port, h.sh(
+            "tshark", "-r", legit.path, "-Y", "tcp.port == %s" % port if port else "tcp.flags.syn == 1",
+            "-T", "fields", "-e", "frame.time_relative", "-e", "ip.src", "-e", "tcp.srcport",
+            "-e", "tcp.flags.str", "-e", "tcp.seq", "-e", "tcp.ack", "-e", "tcp.len").stdout[-4000:]),
+            flush=True)
     print("flood: %d SYNs offered in %.1f s = %.0f SYN/s; the tap passed %d (%d dropped); "
           "%d legitimate fetches" % (b["offered"], b["secs"], b["offered"] / b["secs"], b["passed"],
                                      b["dropped"], result["ok"]), flush=True)
@@ -179,10 +198,10 @@ def main():
     h.check(len(seen) >= SECONDS - 1 and max(gaps, default=9.9) < 2.0,
             "the prompt kept making progress: %d samples, none more than a second late (longest gap %.2f s)"
             % (len(seen), max(gaps, default=0.0)))
+    rc, log = t.wait_exit(SECONDS + 45)  # first, so a failure below shows tcpfp's counters
     h.check(result["ok"] > 0 and result["failed"] == 0,
             "every legitimate fetch during the flood succeeded (%d ok, %d failed %s)"
             % (result["ok"], result["failed"], result["errors"][:3]))
-    rc, log = t.wait_exit(SECONDS + 45)
     h.check(rc == 0, "the script's bounds held (control blocks <= %d every second; exit %d)" % (MAX_CONN, rc))
     samples = r.stats_json_lines(log)
     peak = max(s["connections"] for s in samples)
