@@ -25,6 +25,7 @@ The rates are printed (`ceiling:`, `flood:`, `total:` lines).
 """
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -100,6 +101,11 @@ def script(path, samples):
     lines = ["wait arp %s timeout 10000" % h.PEER, "echo PEER-FLOOD"]
     for _ in range(samples):
         lines += ["show tcp stats json", "expect stat connections <= %d" % MAX_CONN, "sleep 1000"]
+    # The test stops it (SIGINT ends a sleep at once) when every legitimate
+    # fetch has ended: under outside load the tap's kernel queue drops some
+    # of their frames during the flood, and Linux's retransmissions may come
+    # many seconds later; tcpfp must still be there to answer them. So the
+    # samples go on for far longer than the flood and its setup take.
     lines += ["show tcp stats json", "expect stat syncookies_sent > 0"]
     open(path, "w").write("\n".join(lines) + "\n")
     return path
@@ -117,7 +123,7 @@ def main():
                          os.path.join(d, "flood.ini"))
     text = open(cfg).read().replace("[port0]\n", "[port0]\ngateway = 172.16.48.1\n", 1)
     open(cfg, "w").write(text)
-    t = r.Tcpfp(exe, cfg, ["--cmdline-file", script(os.path.join(d, "flood.cmd"), int(SECONDS) + CEILING_SECONDS + 10)])
+    t = r.Tcpfp(exe, cfg, ["--cmdline-file", script(os.path.join(d, "flood.cmd"), 300)])
     t.start()
     t.peer_up()
     h.sh("ip", "link", "set", h.IFACE, "txqueuelen", "10000")
@@ -198,11 +204,15 @@ def main():
     h.check(len(seen) >= SECONDS - 1 and max(gaps, default=9.9) < 2.0,
             "the prompt kept making progress: %d samples, none more than a second late (longest gap %.2f s)"
             % (len(seen), max(gaps, default=0.0)))
-    rc, log = t.wait_exit(SECONDS + 45)  # first, so a failure below shows tcpfp's counters
+    t.proc.send_signal(signal.SIGINT)
+    rc, log = t.wait_exit(30)  # first, so a failure below shows tcpfp's counters
     h.check(result["ok"] > 0 and result["failed"] == 0,
             "every legitimate fetch during the flood succeeded (%d ok, %d failed %s)"
             % (result["ok"], result["failed"], result["errors"][:3]))
-    h.check(rc == 0, "the script's bounds held (control blocks <= %d every second; exit %d)" % (MAX_CONN, rc))
+    # SIGINT ends the script in its sampling loop ("stopped by a signal", exit 1).
+    h.check("stopped by a signal" in log and "expect stat: expected" not in log and "error in" not in log,
+            "the script's bounds held until the test stopped it (control blocks <= %d every second; exit %d)"
+            % (MAX_CONN, rc))
     samples = r.stats_json_lines(log)
     peak = max(s["connections"] for s in samples)
     s = r.final_stats(log)
