@@ -5,8 +5,8 @@
 namespace tcpfp::tcp {
 
 EphemeralPorts::EphemeralPorts(SipKey secret, std::uint16_t first, std::uint16_t last,
-                               std::size_t table_size)
-    : secret_(secret), first_(first), last_(last), count_(0) {
+                               std::size_t table_size, std::pmr::memory_resource* mr)
+    : secret_(secret), first_(first), last_(last), count_(0), table_(mr) {
     if (!valid_config(first, last, table_size)) {
         throw std::invalid_argument(
             "EphemeralPorts: need 1 <= first <= last and a power-of-two table size");

@@ -18,6 +18,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <memory_resource>
 #include <optional>
 #include <vector>
 
@@ -32,14 +33,20 @@ concept PortPredicate = std::predicate<F&, std::uint16_t>;
 class EphemeralPorts {
 public:
     // The range is [first, last], both inclusive. The table of counters is
-    // allocated here, once, and never resized. Throws std::invalid_argument
+    // allocated here, once, from `mr` (the engine passes its own: nothing of
+    // its packet path may reach the heap), and never resized; it goes back
+    // to `mr` at destruction. Throws std::invalid_argument
     // unless valid_config() holds: configuration time is the only place this
     // can fail, and clamping or swapping a bad range would hide a typo.
     // The IANA dynamic range (RFC 6335 §6), as Linux's default.
     static constexpr std::uint16_t kDynamicFirst = 49152;
     static constexpr std::uint16_t kDynamicLast = 65535;
     explicit EphemeralPorts(SipKey secret, std::uint16_t first = kDynamicFirst,
-                            std::uint16_t last = kDynamicLast, std::size_t table_size = 4096);
+                            std::uint16_t last = kDynamicLast, std::size_t table_size = 4096,
+                            std::pmr::memory_resource* mr = std::pmr::get_default_resource());
+    // A copy would take its table from the default resource, not from `mr`.
+    EphemeralPorts(const EphemeralPorts&) = delete;
+    EphemeralPorts& operator=(const EphemeralPorts&) = delete;
 
     // 1 <= first <= last (port 0 is not a port); table_size a power of two
     // up to kMaxTableSize (Linux uses 2^16 counters; 2^20 is already 4 MiB).
@@ -86,7 +93,7 @@ private:
     std::uint16_t first_;
     std::uint16_t last_;
     std::uint32_t count_;  // last - first + 1: up to 65535, so not a uint16_t
-    std::vector<std::uint32_t> table_;
+    std::pmr::vector<std::uint32_t> table_;
 };
 
 template <PortPredicate Pred>

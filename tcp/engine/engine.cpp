@@ -81,7 +81,7 @@ Engine::Engine(const EngineConfig& config, Instant now, std::pmr::memory_resourc
       isn_(derive_key(config.seed, 1)),
       cookies_(derive_key(config.seed, 3)),
       ports_(derive_key(config.seed, 2), EphemeralPorts::kDynamicFirst, EphemeralPorts::kDynamicLast,
-             config.ephemeral_port_table),
+             config.ephemeral_port_table, mr),
       rng_(config.seed ^ 0x5eedull) {
     config_.wscale = std::min<std::uint8_t>(config_.wscale, 14);  // RFC 7323 §2.3
     out_ = allocate_array<OutSegment>(mr_, config_.output_queue);

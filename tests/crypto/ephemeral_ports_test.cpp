@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "fixtures/counting_resource.hpp"
 #include "tcp/crypto/ephemeral_ports.hpp"
 
 namespace tcpfp::tcp {
@@ -35,6 +36,30 @@ TEST(EphemeralPorts, DefaultsAreTheIanaRange) {
     EXPECT_TRUE(ports.in_range(65535));
     EXPECT_FALSE(ports.in_range(49151));
     EXPECT_FALSE(ports.in_range(0));
+}
+
+// The table comes once from the resource given, goes back to it at
+// destruction, and selecting ports allocates nothing; none of it comes from
+// the default resource. Which resource it is changes no port chosen.
+TEST(EphemeralPorts, TableComesFromTheGivenResource) {
+    EphemeralPorts reference(kSecret, 30000, 30999, 1024);
+    test::CountingResource mr;
+    test::CountingResource default_mr;
+    {
+        const test::ScopedDefaultResource scope(&default_mr);
+        EphemeralPorts ports(kSecret, 30000, 30999, 1024, &mr);
+        EXPECT_EQ(mr.allocations(), 1u);
+        EXPECT_GE(mr.bytes_allocated(), 1024 * sizeof(std::uint32_t));
+        const auto every_third = [](std::uint16_t c) { return c % 3 == 0; };
+        for (std::uint16_t rp = 1; rp <= 3000; ++rp) {
+            const auto p = ports.select(kLocal, kRemote, rp, every_third);
+            ASSERT_TRUE(p.has_value());
+            ASSERT_EQ(p, reference.select(kLocal, kRemote, rp, every_third)) << rp;
+        }
+        EXPECT_EQ(mr.allocations(), 1u) << "selection allocated";
+        EXPECT_EQ(default_mr.allocations(), 0u);
+    }
+    EXPECT_EQ(mr.bytes_outstanding(), 0u) << "table not freed at destruction";
 }
 
 TEST(EphemeralPorts, AllReturnedPortsInRange) {
