@@ -61,9 +61,25 @@ std::string flag_string(std::uint8_t f) {
     return s.empty() ? "-" : s;
 }
 
-Net::Net(const EngineConfig& ca, const EngineConfig& cb, std::uint64_t seed)
-    : a_(ca, Instant::from_micros(1'000'000)),
-      b_(cb, Instant::from_micros(1'000'000)),
+class Net::InEngine {
+public:
+    explicit InEngine(const EngineCallHooks& hooks) : hooks_(hooks) {
+        if (hooks_.enter != nullptr) hooks_.enter();
+    }
+    ~InEngine() {
+        if (hooks_.leave != nullptr) hooks_.leave();
+    }
+    InEngine(const InEngine&) = delete;
+    InEngine& operator=(const InEngine&) = delete;
+
+private:
+    const EngineCallHooks& hooks_;
+};
+
+Net::Net(const EngineConfig& ca, const EngineConfig& cb, std::uint64_t seed,
+         std::pmr::memory_resource* mr)
+    : a_(ca, Instant::from_micros(1'000'000), mr),
+      b_(cb, Instant::from_micros(1'000'000), mr),
       now_(Instant::from_micros(1'000'000)),
       rng_(seed) {
     a_.add_address(kHostA);
@@ -75,7 +91,10 @@ void Net::collect(Side from) {
     Engine& e = engine(from);
     for (const OutSegment& seg : e.output()) {
         std::vector<std::uint8_t> bytes(20 + 60 + seg.payload_len());
-        auto n = serialize(seg, bytes);
+        const auto n = [&] {
+            const InEngine in(hooks_);
+            return serialize(seg, bytes);
+        }();
         EXPECT_TRUE(n.ok()) << wire::name(n.error());
         if (!n) continue;
         bytes.resize(*n);
@@ -95,13 +114,15 @@ void Net::collect(Side from) {
             in_flight_.push_back({at + Duration::micros(10), order_++, to, bytes});
         }
     }
+    const InEngine in(hooks_);
     e.clear_output();
 }
 
 void Net::collect_events() {
     for (const Event& ev : a_.events()) events_a_.push_back(ev);
-    a_.clear_events();
     for (const Event& ev : b_.events()) events_b_.push_back(ev);
+    const InEngine in(hooks_);
+    a_.clear_events();
     b_.clear_events();
 }
 
@@ -112,7 +133,10 @@ void Net::flush() {
 }
 
 void Net::inject(Side to, std::span<const std::uint8_t> packet) {
-    engine(to).input(packet, now_);
+    {
+        const InEngine in(hooks_);
+        engine(to).input(packet, now_);
+    }
     flush();
 }
 
@@ -125,21 +149,30 @@ void Net::deliver_due() {
         if (it == in_flight_.end() || it->at > now_) return;
         InFlight p = std::move(*it);
         in_flight_.erase(it);
-        engine(p.to).input(p.bytes, now_);
+        {
+            const InEngine in(hooks_);
+            engine(p.to).input(p.bytes, now_);
+        }
         flush();
     }
 }
 
 Instant Net::next_event() const {
-    Instant next = std::min(a_.next_deadline(), b_.next_deadline());
+    Instant next = [&] {
+        const InEngine in(hooks_);
+        return std::min(a_.next_deadline(), b_.next_deadline());
+    }();
     for (const auto& p : in_flight_) next = std::min(next, p.at);
     return next;
 }
 
 void Net::step_now() {
     deliver_due();
-    a_.advance(now_);
-    b_.advance(now_);
+    {
+        const InEngine in(hooks_);
+        a_.advance(now_);
+        b_.advance(now_);
+    }
     flush();
     deliver_due();
 }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory_resource>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,15 +55,26 @@ struct Impairment {
     std::function<bool(const Captured&)> hold_rule;
 };
 
+// Called around each call the harness makes into an engine, so that a test
+// can tell the engines' own heap use from the harness's (its trace and link
+// queue allocate as they grow).
+struct EngineCallHooks {
+    void (*enter)() = nullptr;
+    void (*leave)() = nullptr;
+};
+
 class Net {
 public:
-    Net(const EngineConfig& ca, const EngineConfig& cb, std::uint64_t seed = 1);
+    // Both engines allocate their pools and tables from `mr`.
+    Net(const EngineConfig& ca, const EngineConfig& cb, std::uint64_t seed = 1,
+        std::pmr::memory_resource* mr = std::pmr::get_default_resource());
 
     Engine& a() { return a_; }
     Engine& b() { return b_; }
     Engine& engine(Side s) { return s == Side::a ? a_ : b_; }
     Instant now() const { return now_; }
     Impairment& impair() { return impair_; }
+    void set_engine_call_hooks(EngineCallHooks hooks) { hooks_ = hooks; }
     const std::vector<Captured>& trace() const { return trace_; }
     void clear_trace() { trace_.clear(); }
 
@@ -99,6 +111,8 @@ private:
     void collect_events();
     Instant next_event() const;
 
+    class InEngine;  // brackets one engine call with hooks_
+
     Engine a_;
     Engine b_;
     Instant now_;
@@ -109,6 +123,7 @@ private:
     std::vector<Captured> trace_;
     std::vector<Event> events_a_;
     std::vector<Event> events_b_;
+    EngineCallHooks hooks_;
 };
 
 // Parses an IPv4 packet from the trace; fails the calling test on error.
