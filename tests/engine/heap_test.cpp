@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "fixtures/counting_resource.hpp"
+#include "fixtures/global_new.hpp"
 #include "util.hpp"
 
 namespace {
@@ -35,12 +36,8 @@ void note_heap_allocation() {
     }
 }
 
-void* counted_malloc(std::size_t size) {
-    note_heap_allocation();
-    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-    throw std::bad_alloc();
-}
-
+// The engines' resource takes its memory straight from malloc, so its own
+// allocations never count as heap use by the engine.
 void* aligned_malloc(std::size_t size, std::size_t alignment) {
     const std::size_t a = std::max(alignment, alignof(std::max_align_t));
     // aligned_alloc wants a size that is a multiple of the alignment.
@@ -49,50 +46,10 @@ void* aligned_malloc(std::size_t size, std::size_t alignment) {
     throw std::bad_alloc();
 }
 
-void* counted_aligned_alloc(std::size_t size, std::align_val_t align) {
-    note_heap_allocation();
-    return aligned_malloc(size, static_cast<std::size_t>(align));
-}
-
 }  // namespace
 
-// The throwing forms; libstdc++'s nothrow, array and sized forms call these.
-void* operator new(std::size_t size) {
-    return counted_malloc(size);
-}
-void* operator new[](std::size_t size) {
-    return counted_malloc(size);
-}
-void* operator new(std::size_t size, std::align_val_t align) {
-    return counted_aligned_alloc(size, align);
-}
-void* operator new[](std::size_t size, std::align_val_t align) {
-    return counted_aligned_alloc(size, align);
-}
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
-    std::free(p);
-}
+// Every global operator new of this executable comes here (fixtures/global_new.cpp).
+void tcpfp::test::note_global_new() { note_heap_allocation(); }
 
 namespace tcpfp::tcp::test {
 namespace {

@@ -9,61 +9,18 @@
 #include <memory_resource>
 #include <new>
 
+#include "fixtures/global_new.hpp"
 #include "tcp/table/conn_table.hpp"
 #include "tcp/table/listener_table.hpp"
 #include "tcp/table/pool.hpp"
 
-// Global heap counter: this executable replaces the global operator new.
+// Global heap counter: this executable replaces the global operator new
+// (fixtures/global_new.cpp).
 namespace {
 std::size_t g_heap_allocs = 0;
-
-void* counted_alloc(std::size_t n, std::size_t align) {
-    ++g_heap_allocs;
-    if (n == 0) n = 1;
-    void* p = align <= alignof(std::max_align_t)
-                  ? std::malloc(n)
-                  : std::aligned_alloc(align, (n + align - 1) / align * align);
-    if (p == nullptr) throw std::bad_alloc();
-    return p;
-}
 }  // namespace
 
-void* operator new(std::size_t n) {
-    return counted_alloc(n, 0);
-}
-void* operator new[](std::size_t n) {
-    return counted_alloc(n, 0);
-}
-void* operator new(std::size_t n, std::align_val_t a) {
-    return counted_alloc(n, static_cast<std::size_t>(a));
-}
-void* operator new[](std::size_t n, std::align_val_t a) {
-    return counted_alloc(n, static_cast<std::size_t>(a));
-}
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
-    std::free(p);
-}
+void tcpfp::test::note_global_new() { ++g_heap_allocs; }
 
 namespace tcpfp::tcp {
 namespace {
