@@ -185,6 +185,7 @@ int main(int argc, char** argv) {
     // Every thread EAL creates inherits this mask; worker 0 alone unblocks
     // net_tap's signal (Worker::run), on the thread that reads the frames anyway.
     block_realtime_signals();
+    remove_stale_memif_sockets(split, argv);
     if (rte_eal_init(split, argv) < 0) {
         std::fprintf(stderr, "tcpfp: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
         return 1;

@@ -5,10 +5,17 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "dpdk_app/log.hpp"
@@ -183,6 +190,53 @@ std::optional<Port> open_port(const AppConfig& cfg, Steering& steering, std::str
     TLOG(INFO, port, "port %u: %u queue pair(s), steering: %s", port.id, port.queues,
          to_string(mode));
     return port;
+}
+
+namespace {
+// The value of `key=` in a comma-separated devargs string, or "".
+std::string devarg(const std::string& args, const std::string& key) {
+    std::size_t at = 0;
+    while (at <= args.size()) {
+        const std::size_t end = std::min(args.find(',', at), args.size());
+        const std::string item = args.substr(at, end - at);
+        if (item.rfind(key + "=", 0) == 0) return item.substr(key.size() + 1);
+        at = end + 1;
+    }
+    return "";
+}
+
+// True when a unix socket file exists at `path` and nothing accepts on it.
+bool is_stale_socket(const std::string& path) {
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) return false;
+    const int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+    if (fd < 0) return false;
+    sockaddr_un sun{};
+    sun.sun_family = AF_UNIX;
+    if (path.size() >= sizeof sun.sun_path) {
+        close(fd);
+        return false;
+    }
+    std::copy(path.begin(), path.end(), sun.sun_path);
+    const bool refused = connect(fd, reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0 && errno == ECONNREFUSED;
+    close(fd);
+    return refused;
+}
+}  // namespace
+
+void remove_stale_memif_sockets(int eal_argc, char** eal_argv) {
+    for (int i = 1; i < eal_argc; ++i) {
+        std::string arg = eal_argv[i];
+        if (arg == "--vdev" && i + 1 < eal_argc) arg = eal_argv[++i];
+        else if (arg.rfind("--vdev=", 0) == 0) arg = arg.substr(7);
+        else continue;
+        if (arg.rfind("net_memif", 0) != 0) continue;
+        const std::string path = devarg(arg, "socket");
+        if (devarg(arg, "role") != "server" || devarg(arg, "socket-abstract") != "no" || path.empty()) continue;
+        if (is_stale_socket(path) && unlink(path.c_str()) == 0) {
+            std::fprintf(stderr, "tcpfp: removed stale memif socket %s (nothing accepted on it)\n", path.c_str());
+        }
+    }
 }
 
 void print_port_stats(const Port& port) {

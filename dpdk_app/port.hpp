@@ -32,6 +32,11 @@ struct Port {
 // how flows are steered (`steering` is configured here). On failure returns
 // nullopt with `error`.
 std::optional<Port> open_port(const AppConfig& cfg, Steering& steering, std::string& error);
+// Before EAL starts: a net_memif server (`--vdev=net_memif...,role=server,
+// socket=PATH,socket-abstract=no`) whose socket file is left over from a
+// process that died (nothing accepts on it) would fail with "Address already
+// in use"; such a file is removed, with a log line. A live socket is left alone.
+void remove_stale_memif_sockets(int eal_argc, char** eal_argv);
 void print_port_stats(const Port& port);
 void close_port(Port& port);
 

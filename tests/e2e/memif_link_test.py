@@ -152,9 +152,10 @@ def main():
         kills["server"] += 1
         check_survivor(client, downs, "round %d" % (i + 1))
         # A killed server leaves its socket file, which DPDK 22.11's memif
-        # server will not reuse ("Address already in use").
-        os.unlink(os.path.join(d, "memif.sock"))
+        # server will not reuse ("Address already in use"): tcpfp removes it.
+        h.check(os.path.exists(os.path.join(d, "memif.sock")), "the killed server left its socket file")
         server = Side(exe, root, d, "server", [])
+        server.wait_log("removed stale memif socket", 30)
         h.wait_until(lambda: client.log().count("link up") > ups or not client.alive(), 30,
                      "the surviving client to reconnect to the new server")
         h.check(client.alive(), "round %d: the surviving client reconnected to a new server" % (i + 1))
