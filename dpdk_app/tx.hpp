@@ -132,9 +132,9 @@ public:
     // At shutdown: frames still in the impairment delay line go out now.
     void release_impaired() {
         impair_.release(UINT64_MAX, [&](rte_mbuf* m) { pending_.push_back(m); });
-        if (!pending_.empty()) send_pending();
+        if (!pending_.empty() && !port_held_) send_pending();
         // Whatever the ring still refuses at exit is freed, counted.
-        for (rte_mbuf* m : pending_) drop(m, AppDrop::tx_ring_full);
+        for (rte_mbuf* m : pending_) drop(m, port_held_ ? AppDrop::tx_link_down : AppDrop::tx_ring_full);
         pending_.clear();
         backlog_ = 0;
     }

@@ -123,6 +123,17 @@ def main():
     exe, root = sys.argv[1], sys.argv[2]
     d = tempfile.mkdtemp(prefix="tcpfp-memif-link-")
 
+    # 0. A client whose server never comes still stops on SIGINT, at once,
+    #    with every mbuf back (its workers never wait for a port that
+    #    never started).
+    lonely = Side(exe, root, d, "client", [])
+    lonely.wait_log("worker 0 on lcore", 30)
+    time.sleep(0.5)
+    rc, log = lonely.stop()
+    held = re.findall(r"mbufs held (-?\d+) \(idle baseline (-?\d+)\)", log)
+    h.check(rc == 0 and held and held[0][0] == "0",
+            "a client with no server exits 0 on SIGINT with every mbuf back (rc %d, held %s)" % (rc, held))
+
     # 1. The client first: it must keep trying until the server appears.
     client = Side(exe, root, d, "client", ["--cmdline-file", client_script(d, "first", echo_round_trip(1, "first") + [
         "echo FIRST-DONE", "sleep 600000"])])
