@@ -429,30 +429,95 @@ std::int64_t Engine::recv(ConnId id, std::span<std::uint8_t> out, Instant now) {
     if (t->rcv_buf.len > 0 && !out.empty()) {
         const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(out.size(), t->rcv_buf.len));
         t->rcv_buf.peek(buffers_, 0, out.first(n));
-        const std::uint16_t before = window_to_advertise(*t);
-        t->rcv_buf.consume(buffers_, n, t->loss != kNoIndex);  // keep out-of-order bytes
-        // RFC 9293 §3.8.6.2.2: tell the peer about the reopened window once it
-        // has grown by a full segment or half the buffer (receiver-side SWS).
-        if (t->in_table && (t->state == State::established || t->state == State::fin_wait_1 ||
-                            t->state == State::fin_wait_2)) {
-            const std::uint32_t grown = (static_cast<std::uint32_t>(window_to_advertise(*t)) -
-                                         before) << t->rcv_wscale;
-            if (grown >= std::min<std::uint32_t>(t->rcv_mss, t->rcv_limit / 2) &&
-                SeqNum(t->rcv_nxt.raw()) + (static_cast<std::uint32_t>(before) << t->rcv_wscale) <
-                    t->rcv_nxt + t->rcv_mss * 2u) {
-                send_ack(*t, now);
-            }
-        }
+        release_received(*t, n, now);
         return n;
     }
     if (t->rcv_buf.len > 0) return 0;
-    if (t->peer_fin || t->shut_rd) return 0;  // end of stream
-    if (t->state == State::closed) {
-        if (t->so_error != 0) return -take_error(id);
+    return end_of_stream(id, *t);
+}
+
+// What recv() returns with no byte to give: 0 at the end of the stream,
+// the pending error of a closed connection, or -EAGAIN.
+std::int64_t Engine::end_of_stream(ConnId id, Tcb& t) {
+    if (t.peer_fin || t.shut_rd) return 0;
+    if (t.state == State::closed) {
+        if (t.so_error != 0) return -take_error(id);
         return 0;
     }
-    if (t->state == State::syn_sent || t->state == State::syn_received) return -EAGAIN;
     return -EAGAIN;
+}
+
+// Drops n bytes the application has read from the receive ring.
+void Engine::release_received(Tcb& t, std::uint32_t n, Instant now) {
+    const std::uint16_t before = window_to_advertise(t);
+    t.rcv_buf.consume(buffers_, n, t.loss != kNoIndex);  // keep out-of-order bytes
+    // RFC 9293 §3.8.6.2.2: tell the peer about the reopened window once it
+    // has grown by a full segment or half the buffer (receiver-side SWS).
+    if (t.in_table && (t.state == State::established || t.state == State::fin_wait_1 ||
+                       t.state == State::fin_wait_2)) {
+        const std::uint32_t grown = (static_cast<std::uint32_t>(window_to_advertise(t)) - before)
+                                    << t.rcv_wscale;
+        if (grown >= std::min<std::uint32_t>(t.rcv_mss, t.rcv_limit / 2) &&
+            SeqNum(t.rcv_nxt.raw()) + (static_cast<std::uint32_t>(before) << t.rcv_wscale) <
+                t.rcv_nxt + t.rcv_mss * 2u) {
+            send_ack(t, now);
+        }
+    }
+}
+
+std::int64_t Engine::recv_view(ConnId id, std::span<const std::uint8_t>& first,
+                               std::span<const std::uint8_t>& second) {
+    first = {};
+    second = {};
+    int err = 0;
+    Tcb* t = app_tcb(id, err);
+    if (t == nullptr) return err;
+    if (t->state == State::listen) return -ENOTCONN;
+    if (t->rcv_buf.len == 0) return end_of_stream(id, *t);
+    t->rcv_buf.view(buffers_, 0, t->rcv_buf.len, first, second);
+    return t->rcv_buf.len;
+}
+
+std::int64_t Engine::consume(ConnId id, std::size_t n, Instant now) {
+    now_ = now;
+    int err = 0;
+    Tcb* t = app_tcb(id, err);
+    if (t == nullptr) return err;
+    if (t->state == State::listen) return -ENOTCONN;
+    if (n > t->rcv_buf.len) return -EINVAL;
+    if (n > 0) release_received(*t, static_cast<std::uint32_t>(n), now);
+    return static_cast<std::int64_t>(n);
+}
+
+std::uint32_t Engine::send_space(ConnId id) const {
+    const Tcb* t = tcbs_.get(id);
+    if (t == nullptr || t->orphan || !t->accepted || t->fin_queued) return 0;
+    if (t->state != State::syn_sent && t->state != State::syn_received &&
+        t->state != State::established && t->state != State::close_wait) {
+        return 0;
+    }
+    return t->snd_limit > t->snd_buf.len ? t->snd_limit - t->snd_buf.len : 0;
+}
+
+std::uint32_t Engine::recv_available(ConnId id) const {
+    const Tcb* t = tcbs_.get(id);
+    if (t == nullptr || t->orphan || !t->accepted) return 0;
+    return t->rcv_buf.len;
+}
+
+State Engine::state(ConnId id) const {
+    const Tcb* t = tcbs_.get(id);
+    return t == nullptr ? State::closed : t->state;
+}
+
+bool Engine::peer_closed(ConnId id) const {
+    const Tcb* t = tcbs_.get(id);
+    return t != nullptr && (t->peer_fin || t->shut_rd);
+}
+
+bool Engine::is_open(ConnId id) const {
+    const Tcb* t = tcbs_.get(id);
+    return t != nullptr && !t->orphan && t->accepted;
 }
 
 int Engine::shutdown(ConnId id, Shutdown how, Instant now) {

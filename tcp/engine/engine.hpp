@@ -209,6 +209,15 @@ public:
     int connect(const ConnectParams& params, Instant now, ConnId& out);
     std::int64_t send(ConnId id, std::span<const std::uint8_t> data, Instant now);
     std::int64_t recv(ConnId id, std::span<std::uint8_t> out, Instant now);
+    // Zero-copy receive: the in-order bytes not yet read, as up to two spans
+    // (the ring may wrap), valid until the next call into the engine.
+    // Returns their total length, or what recv() would return with no byte:
+    // 0 at the end of the stream, -EAGAIN, or -errno.
+    std::int64_t recv_view(ConnId id, std::span<const std::uint8_t>& first,
+                           std::span<const std::uint8_t>& second);
+    // Releases the first n bytes of recv_view() (-EINVAL beyond them), and
+    // reopens the window as recv() does.
+    std::int64_t consume(ConnId id, std::size_t n, Instant now);
     int shutdown(ConnId id, Shutdown how, Instant now);
     int close(ConnId id, Instant now);
     int abort(ConnId id, Instant now);
@@ -216,6 +225,12 @@ public:
     int get_option(ConnId id, SockOpt opt, std::int64_t& value) const;
     int take_error(ConnId id);  // SO_ERROR: returns and clears the pending errno
     int info(ConnId id, ConnInfo& out) const;
+    // O(1) queries that fill no struct (0 / closed / false for a stale id).
+    std::uint32_t send_space(ConnId id) const;      // bytes send() would take now
+    std::uint32_t recv_available(ConnId id) const;  // in-order bytes recv() would give
+    State state(ConnId id) const;
+    bool peer_closed(ConnId id) const;  // the peer's FIN arrived (or SHUT_RD)
+    bool is_open(ConnId id) const;      // a socket the application may still use
     // Calls f(const TimeWaitInfo&) for each TIME_WAIT record.
     template <class F>
     void for_each_time_wait_info(F&& f) const;
@@ -368,6 +383,8 @@ private:
     void fill_header(Tcb& tcb, OutSegment& seg, std::uint8_t flags, SeqNum seq, Instant now);
     void send_syn(Tcb& tcb, Instant now);
     void send_ack(Tcb& tcb, Instant now);
+    void release_received(Tcb& t, std::uint32_t n, Instant now);
+    std::int64_t end_of_stream(ConnId id, Tcb& t);
     void send_rst(Tcb& tcb, Instant now);
     void send_rst_reply(const InSegment& seg);
     void output_data(Tcb& tcb, Instant now);

@@ -119,10 +119,12 @@ void Net::collect(Side from) {
 }
 
 void Net::collect_events() {
-    for (const Event& ev : a_.events()) events_a_.push_back(ev);
-    for (const Event& ev : b_.events()) events_b_.push_back(ev);
     const InEngine in(hooks_);
-    a_.clear_events();
+    if (!leave_events_a_) {
+        for (const Event& ev : a_.events()) events_a_.push_back(ev);
+        a_.clear_events();
+    }
+    for (const Event& ev : b_.events()) events_b_.push_back(ev);
     b_.clear_events();
 }
 

@@ -91,6 +91,9 @@ public:
     // Injects a raw IPv4 packet into one engine, as if from the link.
     void inject(Side to, std::span<const std::uint8_t> packet);
 
+    // Leaves engine A's events in the engine for another consumer (an app
+    // host, dpdk_app/apps/host.hpp); take_events(Side::a) then sees none.
+    void leave_events_in_a(bool leave) { leave_events_a_ = leave; }
     // Events each engine posted, accumulated since the last take.
     std::vector<Event> take_events(Side s);
     bool saw_event(Side s, ConnId id, EventKind kind) const;
@@ -124,6 +127,7 @@ private:
     std::vector<Event> events_a_;
     std::vector<Event> events_b_;
     EngineCallHooks hooks_;
+    bool leave_events_a_ = false;
 };
 
 // Parses an IPv4 packet from the trace; fails the calling test on error.

@@ -1,0 +1,98 @@
+// The app host of one worker: the only consumer of its engine's events. It
+// copies them once, clears them once and hands each to the app that owns
+// its connection, in batches (one virtual call per app and pass). Ownership
+// and the app's context word live in a table indexed by ConnId index and
+// checked by generation: O(1), 16 bytes per connection, allocated once from
+// the engine's memory resource. Pure C++: unit-tested on an in-memory engine.
+#pragma once
+
+#include <cstdint>
+#include <memory_resource>
+#include <span>
+#include <vector>
+
+#include "dpdk_app/apps/app.hpp"
+
+namespace tcpfp::app {
+
+struct HostCounters {
+    std::uint64_t events = 0;       // engine events taken
+    std::uint64_t routed = 0;       // handed to their owner (accepts expanded)
+    std::uint64_t unowned = 0;      // for a connection no app owns (counted, dropped)
+    std::uint64_t accepted = 0;     // connections accepted for a listener's app
+    std::uint64_t batches = 0;      // on_events() calls
+    std::uint64_t passes_capped = 0;  // dispatch() stopped with events left (next iteration takes them)
+};
+
+class Host {
+public:
+    static constexpr std::uint16_t kNoApp = 0xffff;
+    static constexpr std::size_t kMaxApps = 32;
+    // Output a caller must drain before the next engine call may invalidate
+    // it (OutSegment payloads point into send buffers): called after every
+    // batch that left output. A plain function pointer, not a virtual call.
+    struct Drain {
+        void (*fn)(void* ctx, Instant now) = nullptr;
+        void* ctx = nullptr;
+    };
+
+    Host(tcp::Engine& engine, Neighbors& neighbors, unsigned worker,
+         std::pmr::memory_resource* mr = std::pmr::get_default_resource());
+    Host(const Host&) = delete;
+    Host& operator=(const Host&) = delete;
+
+    // Adds an app (not owned); returns its Stack. `poll`: the app's poll()
+    // runs every loop iteration. At most kMaxApps.
+    Stack& add(App& app, bool poll = false);
+    void set_drain(Drain d) { drain_ = d; }
+
+    void start(Instant now);
+    // Routes every pending engine event, including those the apps' own calls
+    // post while they run, for up to kMaxPasses passes.
+    void dispatch(Instant now);
+    void poll(Instant now);
+    void tick(Instant now);
+    void stop(Instant now);
+
+    const HostCounters& counters() const { return counters_; }
+    std::size_t app_count() const { return apps_.size(); }
+    App& app(std::size_t i) { return *apps_[i].app; }
+    // The app that owns `id`, or nullptr.
+    App* owner_of(ConnId id) const;
+
+private:
+    friend class Stack;
+    static constexpr unsigned kMaxPasses = 8;
+    struct Route {
+        std::uint32_t generation = 0;  // even values never match a live handle
+        std::uint16_t app = kNoApp;
+        std::uintptr_t context = 0;
+    };
+    struct Entry {
+        App* app = nullptr;
+        Stack stack;
+        bool poll = false;
+    };
+
+    void own(ConnId id, std::uint16_t app, std::uintptr_t context);
+    void disown(ConnId id);
+    const Route* route(ConnId id) const;
+    void route_event(const tcp::Event& e, Instant now);
+    void accept_all(ConnId listener, const Route& r, Instant now);
+    void push(std::uint16_t app, const AppEvent& e, Instant now);
+    void flush(Instant now);
+    void drain(Instant now);
+
+    tcp::Engine& engine_;
+    std::vector<Entry> apps_;
+    std::pmr::vector<Route> routes_;
+    std::vector<tcp::Event> taken_;    // this pass's engine events
+    std::vector<AppEvent> batch_;      // consecutive events of batch_app_
+    std::uint16_t batch_app_ = kNoApp;
+    Neighbors& neighbors_;
+    unsigned worker_;
+    Drain drain_;
+    HostCounters counters_;
+};
+
+}  // namespace tcpfp::app
