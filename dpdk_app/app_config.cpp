@@ -227,6 +227,7 @@ std::vector<Section> schema() {
          {uint_key("max_connections", 16, 16 * k1M, &AppConfig::engine, &E::max_connections),
           uint_key("max_time_wait", 16, 16 * k1M, &AppConfig::engine, &E::max_time_wait),
           uint_key("max_listeners", 4, 65536, &AppConfig::engine, &E::max_listeners),
+          uint_key("ttl", 1, 255, &AppConfig::engine, &E::ttl),
           uint_key("buffer_count", 2, 16 * k1M, &AppConfig::engine, &E::buffer_count),
           uint_key("buffer_size", 4096, 64 * k1M, &AppConfig::engine, &E::buffer_size),
           uint_key("send_buffer", 1024, 64 * k1M, &AppConfig::engine, &E::send_buffer),
