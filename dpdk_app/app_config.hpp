@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "dpdk_app/apps/proxy_config.hpp"
 #include "dpdk_app/impair.hpp"
 #include "tcp/engine/config.hpp"
 #include "tcp/wire/addr.hpp"
@@ -71,6 +72,7 @@ struct AppConfig {
     bool secret_set = false;  // [engine] secret given: otherwise random per run
     ServicesConfig services;
     ImpairConfig impair;  // test-only loss/delay/reorder on RX and TX
+    ProxyConfig proxy;    // [proxy]: off unless listen and backend are given
 };
 
 // Loads and validates `path`. On failure returns nullopt and sets `error`
