@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cinttypes>
 
 namespace tcpfp::app {
 
@@ -280,6 +281,20 @@ std::size_t Proxy::list_pairs(std::size_t& cursor, std::size_t scan,
     }
     if (cursor >= pairs_.size()) cursor = 0;
     return rows;
+}
+
+void print_counters(std::FILE* out, unsigned worker, const ProxyCounters& c) {
+    std::fprintf(out,
+                 "proxy %u: pairs opened %" PRIu64 " closed %" PRIu64 " aborted %" PRIu64
+                 " active %" PRIu64 ", bytes to backend %" PRIu64 " to client %" PRIu64 "\n",
+                 worker, c.pairs_opened, c.pairs_closed, c.pairs_aborted, c.active(),
+                 c.bytes_to_backend, c.bytes_to_client);
+#define TCPFP_X(name, desc)                                                              \
+    if (c.name != 0) {                                                                   \
+        std::fprintf(out, "proxy %u:   %-24s %12" PRIu64 "  %s\n", worker, #name, c.name, desc); \
+    }
+    TCPFP_PROXY_COUNTERS(TCPFP_X)
+#undef TCPFP_X
 }
 
 }  // namespace tcpfp::app

@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <memory_resource>
 #include <span>
 #include <vector>
@@ -50,6 +51,11 @@ struct ProxyCounters {
 #undef TCPFP_X
     std::uint64_t active() const { return pairs_opened - pairs_closed - pairs_aborted; }
 };
+
+// "proxy W: pairs opened .. closed .. aborted .. active .., bytes to backend
+// .. to client ..", then one line per non-zero counter (the worker's final
+// statistics; tests/e2e/proxy_test.py reads them).
+void print_counters(std::FILE* out, unsigned worker, const ProxyCounters& c);
 
 // One pair as the prompt shows it.
 struct ProxyPairView {
