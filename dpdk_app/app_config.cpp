@@ -3,6 +3,8 @@
 // documentation in config/README.md has one place to mirror.
 #include "dpdk_app/app_config.hpp"
 
+#include "dpdk_app/apps/registry.hpp"
+
 #include <rte_cfgfile.h>
 
 #include <charconv>
@@ -62,6 +64,31 @@ std::string parse_ip(std::string_view v, wire::Ipv4Addr& out) {
     auto a = wire::Ipv4Addr::parse(v);
     if (!a) return "bad IPv4 address: '" + std::string(v) + "'";
     out = *a;
+    return {};
+}
+
+// "name[:args], ..." against the registry (dpdk_app/apps/registry.cpp); each
+// app's factory checks its args now, so a bad one fails at load time.
+std::string parse_app_list(std::string_view v, std::vector<AppRun>& out) {
+    out.clear();
+    while (!v.empty()) {
+        const auto comma = v.find(',');
+        const std::string_view item = trim(v.substr(0, comma));
+        v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+        if (item.empty()) continue;
+        const auto colon = item.find(':');
+        AppRun run{std::string(item.substr(0, colon)),
+                   colon == std::string_view::npos ? std::string{} : std::string(item.substr(colon + 1))};
+        const AppFactory* f = find_app(run.name);
+        if (f == nullptr) {
+            std::string known;
+            for (const AppFactory& a : app_factories()) known += std::string(known.empty() ? "" : ", ") + a.name;
+            return "unknown app '" + run.name + "' (known: " + known + ")";
+        }
+        std::string why;
+        if (f->make(run.args, why) == nullptr) return run.name + ": " + why + " (args: " + f->args + ")";
+        out.push_back(std::move(run));
+    }
     return {};
 }
 
@@ -299,6 +326,7 @@ std::vector<Section> schema() {
            }},
           {"backend", [](auto v, AppConfig& c) { return parse_backends(v, c.proxy.backends); }},
           uint_key("connect_timeout_ms", 10, 600000, &AppConfig::proxy, &ProxyConfig::connect_timeout_ms)}},
+        {"apps", false, {{"run", [](auto v, AppConfig& c) { return parse_app_list(v, c.apps); }}}},
     };
 }
 

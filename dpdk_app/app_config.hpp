@@ -54,6 +54,13 @@ struct ServicesConfig {
     std::string seed_message = "my first tcp packet!";
 };
 
+// `[apps] run = NAME[:ARGS]`: an app from dpdk_app/apps/registry.cpp,
+// started on every worker.
+struct AppRun {
+    std::string name;
+    std::string args;
+};
+
 inline constexpr unsigned kMaxWorkers = 16;
 // How flows reach their worker (dpdk_app/steering.hpp); auto: RSS when the
 // port honours it, software otherwise.
@@ -71,6 +78,7 @@ struct AppConfig {
     tcp::EngineConfig engine;
     bool secret_set = false;  // [engine] secret given: otherwise random per run
     ServicesConfig services;
+    std::vector<AppRun> apps;
     ImpairConfig impair;  // test-only loss/delay/reorder on RX and TX
     ProxyConfig proxy;    // [proxy]: off unless listen and backend are given
 };

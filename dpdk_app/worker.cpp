@@ -41,7 +41,6 @@ Worker::Worker(const AppConfig& cfg, const Port& port, Shared& shared, unsigned 
       port_(port),
       shared_(shared),
       index_(index),
-      services_cfg_(cfg.services),
       port_filter_{&shared.steering, index},
       rx_impair_(cfg.impair, 0x9e3779b9u + index),
       tx_(port.id, static_cast<std::uint16_t>(index), port.pool, cfg.burst, counters_, cfg.impair),
@@ -51,7 +50,6 @@ Worker::Worker(const AppConfig& cfg, const Port& port, Shared& shared, unsigned 
              "of frames in each direction", cfg.impair.loss_permille, cfg.impair.delay_us,
              cfg.impair.reorder_permille);
     }
-    if (index != 0) services_cfg_.seed_client = false;
     tx_.set_max_frame(cfg.port.mtu + static_cast<std::uint32_t>(wire::kEthHeaderLen));
     for (auto& o : outbox_) o.reserve(kMaxBurst);
 }
@@ -63,10 +61,17 @@ void Worker::init(int socket) {
     engine_ = std::make_unique<tcp::Engine>(cfg_.engine, clock_.now(), mr_.get());
     for (const auto& a : cfg_.port.addresses) (void)engine_->add_address(a.addr);
     if (shared_.workers > 1) engine_->set_port_filter({&PortFilterCtx::accept, &port_filter_});
-    services_ = std::make_unique<Services>(services_cfg_, *engine_, arp_, mr_.get());
+    host_ = std::make_unique<Host>(*engine_, neighbors_, index_, mr_.get());
+    host_->set_drain({[](void* w, tcp::Instant now) { static_cast<Worker*>(w)->drain_output(now); }, this});
+    host_->set_log({&log_to_rte, nullptr});
+    // Every app of this worker is added here; the agent's `listen ... KIND`
+    // goes to apps_->responders.
+    apps_ = std::make_unique<WorkerApps>(cfg_, index_, *host_);
     cli_ = std::make_unique<cli::Agent>(*engine_, arp_, index_, shared_.cli_rings[index_]);
     cli_->set_verbose_flag(&verbose_);
     cli_->set_tx(&tx_);
+    cli_app_ = cli_->make_app();
+    host_->add(*cli_app_, true);
 }
 
 bool Worker::is_local(wire::Ipv4Addr a) const { return engine_->is_local(a); }
@@ -86,7 +91,7 @@ int Worker::run() {
             TLOG(WARNING, app, "cannot unblock net_tap's RX signal %d: RX stalls", tap_signal_);
         }
     }
-    services_->start(now);
+    host_->start(now);
     drain_output(now);
     tx_.flush();
     idle_baseline_ = tx_.held() - tx_.queued();  // a link still down keeps the first frames queued
@@ -116,9 +121,8 @@ int Worker::run() {
         poll_rings(now);
         engine_->advance(now);
         drain_output(now);
-        cli_->on_events(now);  // the traffic generator sees its events before the services drain them
-        services_->on_events(now);
-        services_->poll(now);
+        host_->dispatch(now);
+        host_->poll(now);
         if (cli_->poll(now)) drain_output(now);
         drain_output(now);
         if (now.millis() != last_tick_ms) {
@@ -127,6 +131,7 @@ int Worker::run() {
             arp_.tick(last_tick_ms);
             cli_->service(now);
             drain_output(now);
+            host_->tick(now);
             rearm_tap_rx();
             publish();
             answer_snapshot(shared_.snapshots[index_], *engine_);
@@ -136,7 +141,7 @@ int Worker::run() {
         if (!stopping && stop_.load(std::memory_order_relaxed)) {
             stopping = true;
             TLOG(INFO, app, "stopping: closing %zu connection(s)", engine_->connection_count());
-            services_->stop(now);
+            host_->stop(now);
             drain_output(now);
             tx_.flush();
             deadline = now + kDrainTime;
@@ -457,9 +462,11 @@ void Worker::print_stats() const {
         std::printf("  drop %-22s %10" PRIu64 "  %s\n", name(d), counters_.drops[i], describe(d));
     }
     if (!engine_) return;
-    std::printf("services %u: passive closes (CLOSE_WAIT -> LAST_ACK) %" PRIu64
-                ", chargen bytes sent %" PRIu64 "\n",
-                w, services_->passive_closes(), services_->chargen_bytes());
+    apps_->print_stats(w);
+    const auto& hc = host_->counters();
+    std::printf("apps %u: events %" PRIu64 " routed %" PRIu64 " unowned %" PRIu64 " in %" PRIu64
+                " batches, accepted %" PRIu64 "\n",
+                w, hc.events, hc.routed, hc.unowned, hc.batches, hc.accepted);
     const auto& c = engine_->counters();
     // Leak accounting (scripts/soak.sh): everything below returns to 0 when idle.
     std::printf("engine %u: %zu connection(s), %zu TIME_WAIT record(s), buffers in use %u, "

@@ -17,7 +17,8 @@
 #include "dpdk_app/drops.hpp"
 #include "dpdk_app/port.hpp"
 #include "dpdk_app/rte_memory_resource.hpp"
-#include "dpdk_app/services.hpp"
+#include "dpdk_app/apps/host.hpp"
+#include "dpdk_app/worker_apps.hpp"
 #include "dpdk_app/shared.hpp"
 #include "dpdk_app/tx.hpp"
 #include "tcp/engine/engine.hpp"
@@ -63,7 +64,6 @@ private:
     const Port& port_;
     Shared& shared_;
     const unsigned index_;
-    ServicesConfig services_cfg_;  // the seed client runs on worker 0 only
     PortFilterCtx port_filter_;
     std::vector<rte_mbuf*> outbox_[kMaxWorkers];  // frames for other workers, per burst
     Impair rx_impair_;
@@ -75,8 +75,11 @@ private:
     TscClock clock_;
     std::unique_ptr<RteMemoryResource> mr_;
     std::unique_ptr<tcp::Engine> engine_;
-    std::unique_ptr<Services> services_;
+    ArpNeighbors neighbors_{arp_};
+    std::unique_ptr<Host> host_;  // the only reader of engine_'s events
+    std::unique_ptr<WorkerApps> apps_;
     std::unique_ptr<cli::Agent> cli_;
+    std::unique_ptr<App> cli_app_;  // the agent on the host
     std::uint16_t ip_id_ = 0;
     // `set verbose on` (written by this lcore's CLI agent only): every TCP
     // segment in and out is printed; off, it costs one predictable branch.

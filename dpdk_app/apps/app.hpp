@@ -20,6 +20,8 @@ using tcp::Instant;
 class Host;
 class Stack;
 
+enum class LogLevel : std::uint8_t { err, warning, notice, info, debug };
+
 // One event of a connection the app owns. For `accepted`, `conn` is the new
 // connection (already accepted and owned by the listener's app) and
 // `listener` the listening socket; for every other kind `listener` is
@@ -93,8 +95,18 @@ public:
     bool owns(ConnId id) const;
     std::uintptr_t context(ConnId id) const;  // 0 when not owned
     void set_context(ConnId id, std::uintptr_t context);
+    // Calls f(ConnId) for every connection and listener this app owns; f may
+    // close them. O(connection table): for stop() and listings, not per packet.
+    template <class F>
+    void for_each_owned(F&& f) {
+        for_each_owned_fn([](void* ctx, ConnId c) { (*static_cast<F*>(ctx))(c); }, &f);
+    }
+    void for_each_owned_fn(void (*fn)(void* ctx, ConnId id), void* ctx);
 
     // --- the worker ---
+    // A line in the worker's log under the app's name (rte_log's tcpfp.svc,
+    // or tcpfp.seed for the seed client): for rare events, not per packet.
+    void log(LogLevel level, const char* fmt, ...) const __attribute__((format(printf, 3, 4)));
     unsigned worker() const { return worker_; }
     Neighbors& neighbors() const { return *neighbors_; }
     // Read-only engine inspection (counters, config, connection counts).

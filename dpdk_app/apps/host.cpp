@@ -1,6 +1,8 @@
 #include "dpdk_app/apps/host.hpp"
 
 #include <cerrno>
+#include <cstdarg>
+#include <cstdio>
 #include <stdexcept>
 
 namespace tcpfp::app {
@@ -185,6 +187,20 @@ int Stack::abort(ConnId id, Instant now) {
     return rc;
 }
 
+void Stack::log(LogLevel level, const char* fmt, ...) const {
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    const char* app = host_->apps_[app_].app->name();
+    if (host_->log_.fn != nullptr) {
+        host_->log_.fn(host_->log_.ctx, level, app, text);
+    } else {
+        std::fprintf(stderr, "%s: %s\n", app, text);
+    }
+}
+
 bool Stack::owns(ConnId id) const {
     const Host::Route* r = host_->route(id);
     return r != nullptr && r->app == app_;
@@ -193,6 +209,14 @@ bool Stack::owns(ConnId id) const {
 std::uintptr_t Stack::context(ConnId id) const {
     const Host::Route* r = host_->route(id);
     return r != nullptr && r->app == app_ ? r->context : 0;
+}
+
+void Stack::for_each_owned_fn(void (*fn)(void* ctx, ConnId id), void* ctx) {
+    const auto& routes = host_->routes_;
+    for (std::uint32_t i = 0; i < routes.size(); ++i) {
+        const Host::Route r = routes[i];
+        if (r.app == app_) fn(ctx, ConnId{i, r.generation});
+    }
 }
 
 void Stack::set_context(ConnId id, std::uintptr_t context) {

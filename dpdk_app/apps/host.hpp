@@ -36,6 +36,13 @@ public:
         void* ctx = nullptr;
     };
 
+    // Where Stack::log() lines go (the worker: rte_log). Without one they
+    // go to stderr.
+    struct LogSink {
+        void (*fn)(void* ctx, LogLevel level, const char* app, const char* text) = nullptr;
+        void* ctx = nullptr;
+    };
+
     Host(tcp::Engine& engine, Neighbors& neighbors, unsigned worker,
          std::pmr::memory_resource* mr = std::pmr::get_default_resource());
     Host(const Host&) = delete;
@@ -45,6 +52,7 @@ public:
     // runs every loop iteration. At most kMaxApps.
     Stack& add(App& app, bool poll = false);
     void set_drain(Drain d) { drain_ = d; }
+    void set_log(LogSink l) { log_ = l; }
 
     void start(Instant now);
     // Routes every pending engine event, including those the apps' own calls
@@ -92,6 +100,7 @@ private:
     Neighbors& neighbors_;
     unsigned worker_;
     Drain drain_;
+    LogSink log_;
     HostCounters counters_;
 };
 

@@ -23,9 +23,27 @@ Agent::Agent(tcp::Engine& engine, Arp& arp, unsigned worker, rte_ring* mailbox)
       gen_(engine, worker),
       flood_(worker) {}
 
-void Agent::on_events(tcp::Instant now) {
-    gen_.on_events(engine_.events(), now);
-    if (tx_ != nullptr) flood_.poll(now, *tx_, arp_);
+class Agent::HostedApp : public App {
+public:
+    explicit HostedApp(Agent& agent) : agent_(agent) {}
+    const char* name() const override { return "agent"; }
+    void start(Stack& s, Instant) override { agent_.gen_.set_stack(&s); }
+    void on_events(Stack&, std::span<const AppEvent> events, Instant) override {
+        for (const AppEvent& e : events) agent_.gen_events_.push_back(tcp::Event{e.conn, e.kind});
+    }
+    void poll(Stack&, Instant now) override {
+        agent_.gen_.on_events(agent_.gen_events_, now);
+        agent_.gen_events_.clear();
+        if (agent_.tx_ != nullptr) agent_.flood_.poll(now, *agent_.tx_, agent_.arp_);
+    }
+
+private:
+    Agent& agent_;
+};
+
+std::unique_ptr<App> Agent::make_app() {
+    gen_events_.reserve(engine_.config().event_queue);
+    return std::make_unique<HostedApp>(*this);
 }
 
 bool Agent::poll(tcp::Instant now) {

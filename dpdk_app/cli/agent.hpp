@@ -8,9 +8,11 @@
 #include <rte_ring.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "dpdk_app/apps/app.hpp"
 #include "dpdk_app/cli/mailbox.hpp"
 #include "dpdk_app/cli/gen.hpp"
 #include "tcp/engine/engine.hpp"
@@ -35,10 +37,11 @@ public:
     void set_verbose_flag(bool* flag) { verbose_ = flag; }
     // The worker's TX ledger, for the SYN flood's frames (cli/flood.hpp).
     void set_tx(Tx* tx) { tx_ = tx; }
-    // Every loop iteration, before the services drain engine.events(): drives
-    // the traffic generator (cli/gen.hpp) with the events of its connections,
-    // and sends the SYN flood's frames that are due.
-    void on_events(tcp::Instant now);
+    // The agent on the worker's app host: the generator's connections are
+    // opened through its Stack, so their events come to it; every loop
+    // iteration its poll() drives the generator with them and sends the SYN
+    // flood's frames that are due.
+    std::unique_ptr<App> make_app();
 
 private:
     struct Conn {
@@ -74,7 +77,9 @@ private:
     std::vector<Conn> conns_;
     std::vector<Listener> listeners_;
     std::vector<std::uint8_t> scratch_;
+    class HostedApp;
     Generator gen_;
+    std::vector<tcp::Event> gen_events_;  // routed since the last poll
     SynFlood flood_;
     Tx* tx_ = nullptr;
 };

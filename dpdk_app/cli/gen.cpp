@@ -460,7 +460,7 @@ void Generator::connect(std::uint32_t s, tcp::Instant now) {
     for (std::uint32_t tries = 0; tries < spec_.local_count && rc == -EADDRNOTAVAIL; ++tries) {
         p.local_ip = spec_.locals[next_local_];
         next_local_ = next_local_ + 1 == spec_.local_count ? 0 : next_local_ + 1;
-        rc = engine_.connect(p, now, h);
+        rc = stack_ != nullptr ? stack_->connect(p, now, h) : engine_.connect(p, now, h);
     }
     if (rc != 0) {
         const GenFail why = rc == -EADDRNOTAVAIL || rc == -EADDRINUSE ? GenFail::ports_exhausted

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "dpdk_app/apps/app.hpp"
 #include "tcp/engine/engine.hpp"
 
 namespace tcpfp::app::cli {
@@ -168,6 +169,9 @@ public:
     void on_events(std::span<const tcp::Event> events, tcp::Instant now);
     void report(GenReport& out, tcp::Instant now) const;
     bool running() const { return run_ == GenRun::running; }
+    // Connections are opened through `stack` when set, so the app host
+    // routes their events to whoever owns it (the agent).
+    void set_stack(Stack* stack) { stack_ = stack; }
 
 private:
     enum class Phase : std::uint8_t { idle, ready, connecting, open, paused };
@@ -199,6 +203,7 @@ private:
     std::uint64_t retrans_now() const;
 
     tcp::Engine& engine_;
+    Stack* stack_ = nullptr;
     const unsigned worker_;
     GenSpec spec_;
     GenRun run_ = GenRun::idle;

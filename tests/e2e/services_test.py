@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Built-in services against Linux clients: HTTP on 80 (curl: one request,
 keep-alive reuse, Connection: close, 200 sequential requests), echo on 7
-(256 KiB round trip) and discard on 9.
+(256 KiB round trip), discard on 9, and an app started by the config
+(`[apps] run = upper:7000`, the example of dpdk_app/apps/README.md).
 
     services_test.py TCPFP_EXE SOURCE_ROOT
 """
@@ -27,6 +28,8 @@ def main():
     t.config = h.write_config(os.path.join(root, "config", "tap.ini"),
                               {("services", "seed_client"): "off"},
                               os.path.join(t.dir, "services.ini"))
+    with open(t.config, "a") as f:
+        f.write("\n[apps]\nrun = upper:7000\n")
     t.start()
     t.peer_up()
 
@@ -63,6 +66,17 @@ def main():
         s.sendall(b"x" * 100000)
         s.shutdown(socket.SHUT_WR)
         h.check(s.recv(10) == b"", "discard swallows 100 kB and closes after EOF")
+
+    with socket.create_connection(("172.16.48.13", 7000), timeout=5) as s:
+        s.sendall(b"hello, app layer\n" * 1000)
+        s.shutdown(socket.SHUT_WR)
+        got = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+    h.check(got == b"HELLO, APP LAYER\n" * 1000, "the configured app 'upper' answers in upper case")
 
     log = t.stop()
     h.check("drop no_buffers" not in log, "the engine never ran out of buffers")

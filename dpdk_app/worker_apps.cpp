@@ -1,0 +1,64 @@
+#include "dpdk_app/worker_apps.hpp"
+
+#include <cinttypes>
+#include <cstring>
+
+#include "dpdk_app/apps/registry.hpp"
+#include "dpdk_app/arp.hpp"
+#include "dpdk_app/log.hpp"
+
+namespace tcpfp::app {
+
+bool ArpNeighbors::resolve(wire::Ipv4Addr addr, std::uint64_t now_ms) { return arp_.probe(addr, now_ms); }
+
+void log_to_rte(void*, LogLevel level, const char* app, const char* text) {
+    static constexpr std::uint32_t kLevels[] = {RTE_LOG_ERR, RTE_LOG_WARNING, RTE_LOG_NOTICE,
+                                                RTE_LOG_INFO, RTE_LOG_DEBUG};
+    const auto lvl = kLevels[static_cast<std::size_t>(level)];
+    if (std::strcmp(app, "seed") == 0) {
+        rte_log(lvl, static_cast<std::uint32_t>(g_log.seed), "tcpfp.seed: %s\n", text);
+    } else {
+        rte_log(lvl, static_cast<std::uint32_t>(g_log.svc), "tcpfp.svc: %s: %s\n", app, text);
+    }
+}
+
+WorkerApps::WorkerApps(const AppConfig& config, unsigned worker, Host& host)
+    : echo(config.services.echo ? 7 : 0),
+      discard(config.services.discard ? 9 : 0),
+      chargen(config.services.chargen ? 19 : 0),
+      http(config.services.http_body, config.services.http ? 80 : 0) {
+    const ServicesConfig& cfg = config.services;
+    for (App* app : {static_cast<App*>(&echo), static_cast<App*>(&discard), static_cast<App*>(&chargen),
+                     static_cast<App*>(&http), static_cast<App*>(&hold)}) {
+        host.add(*app);
+    }
+    if (cfg.seed_client && worker == 0) {
+        host.add(seed.emplace(SeedConfig{cfg.seed_source, cfg.seed_target, cfg.seed_port, cfg.seed_message}),
+                 true);
+    }
+    for (const AppRun& run : config.apps) {
+        std::string why;  // load_config checked the args already
+        auto app = find_app(run.name)->make(run.args, why);
+        host.add(*app);
+        configured.push_back(std::move(app));
+    }
+}
+
+void WorkerApps::print_stats(unsigned w) const {
+    ServiceCounters sum;
+    auto add = [&](const ServiceCounters& c) {
+        sum.accepted += c.accepted;
+        sum.passive_closes += c.passive_closes;
+    };
+    add(echo.counters());
+    add(discard.counters());
+    add(chargen.counters());
+    add(http.counters());
+    add(hold.counters());
+    std::printf("services %u: accepted %" PRIu64 ", passive closes (CLOSE_WAIT -> LAST_ACK) %" PRIu64
+                ", chargen bytes sent %" PRIu64 ", http requests %" PRIu64 " (oversized %" PRIu64 ")\n",
+                w, sum.accepted, sum.passive_closes, chargen.counters().bytes_out, http.http_counters().requests,
+                http.http_counters().oversized);
+}
+
+}  // namespace tcpfp::app
