@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cinttypes>
+#include <string>
 
 namespace tcpfp::app {
 
@@ -19,7 +20,15 @@ void Proxy::start(Stack& s, Instant now) {
         pairs_[i].next = free_head_;
         free_head_ = static_cast<std::uint32_t>(i);
     }
-    listening_ = s.listen(config_.listen->addr, config_.listen->port, 0, listener_) == 0;
+    const int rc = s.listen(config_.listen->addr, config_.listen->port, 0, listener_);
+    listening_ = rc == 0;
+    const std::string where = config_.listen->addr.to_string() + ":" + std::to_string(config_.listen->port);
+    if (!listening_) {
+        s.log(LogLevel::err, "cannot listen on %s (error %d): no proxy", where.c_str(), -rc);
+        return;
+    }
+    s.log(LogLevel::info, "listening on %s: %zu backend(s) round robin, up to %zu pair(s), connect timeout %u ms",
+          where.c_str(), config_.backends.size(), pairs_.size(), config_.connect_timeout_ms);
 }
 
 std::uint32_t Proxy::take_pair() {
