@@ -10,7 +10,9 @@ the tap twice, once each way through tcpfp.
   keeps sending, and the reverse;
 - the server's RST (SO_LINGER 0, close) reaches the client as a reset;
 - 200 concurrent proxied connections, each echoed byte-exact;
-- at the end: no pair, connection, buffer or mbuf left.
+- at the end: no pair, connection, buffer or mbuf left;
+- then with two workers (software steering): 100 concurrent connections,
+  each pair served whole by one worker, both workers serving some.
 
     proxy_test.py TCPFP_EXE SOURCE_ROOT
 """
@@ -63,7 +65,7 @@ class Server:
     """Linux server on 172.16.48.1:9000: each accepted connection runs the
     next handler queued by the test, or `default` when none is queued."""
 
-    def __init__(self, default):
+    def __init__(self, default, port=SERVER[1]):
         self.default = default
         self.handlers = queue.Queue()
         self.results = queue.Queue()
@@ -72,7 +74,7 @@ class Server:
         self.lock = threading.Lock()
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(SERVER)
+        self.sock.bind((SERVER[0], port))
         self.sock.listen(1024)
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -286,6 +288,33 @@ def final_checks(log):
             "no connection and no buffer left on the engine (%s)" % (m and m.groups(),))
 
 
+def two_workers(exe, root, count=100):
+    """Each worker runs a proxy; a client's pair stays on the worker that
+    owns the client's flow (the backend connection's port is chosen so that
+    its replies steer there too), so no segment reaches a worker that does
+    not know its connection."""
+    t = h.Tcpfp(exe, "", lcores="0@0,1@0,2@1", workers=2)
+    t.config = h.write_config(os.path.join(root, "config", "proxy.ini"),
+                              {("lcores", "workers"): "2", ("proxy", "backend"): "%s:9001" % h.PEER},
+                              os.path.join(t.dir, "proxy2.ini"))
+    t.start()
+    t.peer_up()
+    server = Server(echo, 9001)
+    concurrent(server, count)
+    log = t.stop()
+    rows = re.findall(r"proxy (\d+): pairs opened (\d+) closed (\d+) aborted (\d+) active (\d+)", log)
+    opened = [int(r[1]) for r in rows]
+    h.check(len(rows) == 2 and all(o > 0 for o in opened) and sum(opened) == count,
+            "both workers' proxies served pairs %s (sum %d)" % (opened, count))
+    h.check(all(r[1] == r[2] and r[3] == "0" and r[4] == "0" for r in rows),
+            "every pair closed on its worker, none aborted or left: %s" % rows)
+    engines = re.findall(r"engine \d+: (\d+) connection\(s\), \d+ TIME_WAIT record\(s\), buffers in use (\d+)", log)
+    h.check(len(engines) == 2 and all(e == ("0", "0") for e in engines),
+            "no connection and no buffer left on either engine %s" % engines)
+    h.check("rst_no_connection" not in log and "drop no_listener" not in log,
+            "no segment reached an engine that does not own its flow")
+
+
 def main():
     h.enter_namespace()
     exe, root = sys.argv[1], sys.argv[2]
@@ -303,6 +332,8 @@ def main():
     log = t.stop()  # checks exit 0 and every mbuf back
     final_checks(log)
     h.check("drop no_buffers" not in log, "the engine never ran out of buffers")
+
+    two_workers(exe, root)
 
 
 if __name__ == "__main__":
