@@ -9,6 +9,8 @@
 # Prints the captured segments and tcpfp's state transitions. From a terminal
 # tcpfp keeps serving (echo 7, discard 9, HTTP 80) until Ctrl-C; use
 # scripts/tcpfp-ns.sh to reach it. Nothing leaves the namespace.
+# TCPFP_CONFIG=FILE runs another configuration (default config/tap.ini),
+# for example one that adds `[apps] run = ...` (dpdk_app/apps/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,7 +61,7 @@ in_ns ip link set lo up
 echo "== starting tcpfp in namespace $NS (log $LOG)"
 # setsid: Ctrl-C reaches tcpfp once, through the trap, not twice.
 setsid ip netns exec "$NS" build/dpdk_app/tcpfp -l 0-1 --no-huge -m 1024 --no-pci \
-  --vdev=net_tap0,iface=$IFACE --file-prefix="tcpfp-run-$$" -- --config config/tap.ini \
+  --vdev=net_tap0,iface=$IFACE --file-prefix="tcpfp-run-$$" -- --config "${TCPFP_CONFIG:-config/tap.ini}" \
   >"$LOG" 2>&1 &
 tcpfp_pid=$!
 wait_for 20 "tcpfp's worker" grep -q "worker 0 on lcore" "$LOG"

@@ -594,9 +594,9 @@ bool Generator::budget_reached() const { return spec_.count != 0 && c_.requests 
 void Generator::pump_send(Slot& slot, tcp::Instant now) {
     const bool bulk = spec_.mode == GenMode::bulk;
     while (bulk ? !stop_sending_ : slot.req_left > 0) {
-        tcp::ConnInfo ci;
-        if (engine_.info(slot.h, ci) != 0 || ci.send_space == 0) return;  // resumed by `writable`
-        std::size_t len = std::min<std::size_t>(ci.send_space, bulk ? spec_.size : slot.req_left);
+        const std::uint32_t space = engine_.send_space(slot.h);  // O(1), fills nothing
+        if (space == 0) return;  // resumed by `writable`
+        std::size_t len = std::min<std::size_t>(space, bulk ? spec_.size : slot.req_left);
         const std::uint8_t* data = tx_scratch_.data();
         if (spec_.http) {
             data = reinterpret_cast<const std::uint8_t*>(http_request_.data()) +

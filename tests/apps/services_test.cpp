@@ -11,6 +11,8 @@
 #include "dpdk_app/apps/echo.hpp"
 #include "dpdk_app/apps/hold.hpp"
 #include "dpdk_app/apps/http.hpp"
+#include "dpdk_app/apps/registry.hpp"
+#include "dpdk_app/apps/upper.hpp"
 
 namespace tcpfp::app {
 namespace {
@@ -220,6 +222,33 @@ TEST(ServiceApps, StopClosesListenersAndConnections) {
     n.net().flush();
     ASSERT_TRUE(c.read_until(0));  // our FIN reached the client
     EXPECT_EQ(n.net().a().connection_count(), 1u);  // FIN_WAIT_2, orphaned; the listener is gone
+}
+
+// The example of dpdk_app/apps/README.md, made by its registry row as
+// `[apps] run = upper:7000` makes it.
+TEST(UpperApp, TheReadmeExampleAnswersInUpperCase) {
+    const AppFactory* f = find_app("upper");
+    ASSERT_NE(f, nullptr);
+    std::string why;
+    EXPECT_EQ(f->make("http", why), nullptr);
+    EXPECT_NE(why.find("expected a TCP port"), std::string::npos);
+    auto app = f->make("7000", why);
+    ASSERT_NE(app, nullptr);
+    tcp::EngineConfig small = tcp::test::test_config();
+    small.buffer_size = 4096;
+    test::AppNet n(small);
+    n.add(*app);
+    n.start();
+    Client c(n, 7000);
+    std::string line, upper;
+    for (int i = 0; i < 2000; ++i) {
+        line += "hello, app layer " + std::to_string(i) + "\n";
+        upper += "HELLO, APP LAYER " + std::to_string(i) + "\n";
+    }
+    c.send(line);
+    c.shutdown();
+    ASSERT_TRUE(c.read_until(0));
+    EXPECT_EQ(c.got, upper);
 }
 
 }  // namespace
