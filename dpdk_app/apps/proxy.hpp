@@ -33,7 +33,7 @@ namespace tcpfp::app {
 #define TCPFP_PROXY_COUNTERS(X)                                                                     \
     X(pairs_opened, "clients accepted and given a backend connection")                             \
     X(pairs_closed, "pairs ended with both directions done (a FIN each way)")                      \
-    X(pairs_aborted, "pairs ended by a reset, a timeout or a failed backend connect")              \
+    X(pairs_aborted, "pairs ended by a reset, a timeout, a failed backend connect or a stop")     \
     X(half_closes_to_backend, "client FINs forwarded as shutdown(wr) on the backend")              \
     X(half_closes_to_client, "backend FINs forwarded as shutdown(wr) on the client")               \
     X(resets_to_backend, "client resets/timeouts forwarded as an abort of the backend")            \

@@ -239,11 +239,21 @@ def server_reset(server):
             % (res, got, outcome))
 
 
-def concurrent(server, count=200):
+def show_proxy(t, field):
+    """`show proxy` at the prompt: the total column of one row."""
+    out = t.command("show proxy")
+    m = re.search(r"^%s\s.*?(\d+)\s*$" % field, out, re.M)
+    return int(m.group(1)) if m else None
+
+
+def concurrent(server, count=200, t=None):
     socks = [client() for _ in range(count)]
     # Every pair is open before any byte moves: they are concurrent.
     h.wait_until(lambda: server.open_now == count, TIMEOUT,
                  "%d backend connections open at once" % count)
+    if t is not None:
+        active = show_proxy(t, "pairs_active")
+        h.check(active == count, "show proxy: %s pairs active while all are open" % active)
     payloads = [os.urandom(64 * 1024 + i) for i in range(count)]
     results = [None] * count
 
@@ -318,7 +328,7 @@ def two_workers(exe, root, count=100):
 def main():
     h.enter_namespace()
     exe, root = sys.argv[1], sys.argv[2]
-    t = h.Tcpfp(exe, os.path.join(root, "config", "proxy.ini"))
+    t = h.Tcpfp(exe, os.path.join(root, "config", "proxy.ini"), prompt=True)
     t.start()
     t.peer_up()
     server = Server(echo)
@@ -327,7 +337,11 @@ def main():
     client_half_close(server)
     server_half_close(server)
     server_reset(server)
-    concurrent(server)
+    concurrent(server, 200, t)
+    h.wait_until(lambda: show_proxy(t, "pairs_active") == 0, 60, "show proxy: no pair active")
+    out = t.command("show proxy")
+    h.check(re.search(r"^pairs_opened\s+204\s+204\s*$", out, re.M) is not None,
+            "show proxy: 204 pairs opened on worker 0 and in total")
 
     log = t.stop()  # checks exit 0 and every mbuf back
     final_checks(log)
