@@ -12,9 +12,51 @@
 
 #include "apps/app_harness.hpp"
 #include "dpdk_app/apps/proxy.hpp"
+#include "fixtures/global_new.hpp"
+
+namespace {
+// Heap allocations made while the proxy runs (Watched below), counted by
+// this executable's global operator new (fixtures/global_new.cpp).
+bool g_in_proxy = false;
+std::size_t g_proxy_heap_allocations = 0;
+}  // namespace
+
+void tcpfp::test::note_global_new() {
+    if (g_in_proxy) ++g_proxy_heap_allocations;
+}
 
 namespace tcpfp::app {
 namespace {
+
+// Runs an app with every call into it marked, so a heap allocation inside
+// it (the engine calls it makes included) is counted.
+class Watched : public App {
+public:
+    explicit Watched(App& inner) : inner_(inner) {}
+    const char* name() const override { return inner_.name(); }
+    void start(Stack& s, Instant now) override { inner_.start(s, now); }
+    void on_events(Stack& s, std::span<const AppEvent> events, Instant now) override {
+        Mark m;
+        ++calls;
+        inner_.on_events(s, events, now);
+    }
+    void on_tick(Stack& s, Instant now) override {
+        Mark m;
+        inner_.on_tick(s, now);
+    }
+    void stop(Stack& s, Instant now) override {
+        Mark m;
+        inner_.stop(s, now);
+    }
+    unsigned calls = 0;
+
+private:
+    struct Mark {
+        Mark() { g_in_proxy = true; }
+        ~Mark() { g_in_proxy = false; }
+    };
+    App& inner_;
+};
 
 using tcp::test::kHostA;
 using tcp::test::kHostB;
@@ -83,13 +125,13 @@ class ProxyNet {
 public:
     explicit ProxyNet(const ProxyConfig& cfg, const tcp::EngineConfig& a = small_engine(),
                       std::vector<std::uint16_t> listen_ports = {9001, 9002})
-        : n(a), proxy(cfg) {
+        : n(a), proxy(cfg), watched(proxy) {
         for (const auto port : listen_ports) {
             ConnId l;
             EXPECT_EQ(n.peer().listen(kHostB, port, 64, l), 0);
             listeners.push_back(l);
         }
-        n.add(proxy);
+        n.add(watched);
         n.start();
         EXPECT_TRUE(proxy.listening());
     }
@@ -138,6 +180,7 @@ public:
 
     test::AppNet n;
     Proxy proxy;
+    Watched watched;  // the proxy, its heap use counted
     std::vector<ConnId> listeners;
     std::deque<Stream> streams;  // stable references
 };
@@ -373,6 +416,44 @@ TEST(Proxy, ASendThatFindsNoBufferIsRetriedOnTheNextTick) {
     EXPECT_GT(t.proxy.counters().send_stalls, 0u);
     EXPECT_TRUE(t.idle());
     EXPECT_EQ(t.proxy.counters().pairs_closed, static_cast<std::uint64_t>(kPairs));
+}
+
+TEST(Proxy, AllocatesNothingAfterStart) {
+    // The pool is allocated once, at start(); relaying, half-closes, resets,
+    // refusals and timeouts take nothing from the heap.
+    ProxyConfig cfg = proxy_config({9001, 9005, 9001}, 200);
+    cfg.backends.push_back(Endpoint{wire::Ipv4Addr::from_octets(172, 16, 48, 99), 9001});  // silent
+    ProxyNet t(cfg, small_engine(), {9001});
+    EXPECT_GT(t.proxy.capacity(), 0u);
+    g_proxy_heap_allocations = 0;
+    constexpr int kClients = 24;
+    for (int i = 0; i < kClients; ++i) {
+        Stream& c = t.client();
+        c.out = pattern(100000, static_cast<unsigned>(i));
+        c.shut_when_sent = true;
+    }
+    // Backends 0 and 2 of every four are B:9001; 1 refuses, 3 times out.
+    std::vector<Stream*> servers;
+    for (int i = 0; i < kClients / 2; ++i) servers.push_back(&t.backend());
+    ASSERT_TRUE(t.run_until(
+        [&] {
+            for (Stream* s : servers) {
+                if (s->eof && !s->shut_when_sent) {
+                    s->out = s->in;
+                    s->shut_when_sent = true;
+                }
+            }
+            return t.proxy.counters().active() == 0;
+        },
+        tcp::Duration::seconds(60)));
+    EXPECT_EQ(t.proxy.counters().pairs_closed, static_cast<std::uint64_t>(kClients / 2));
+    EXPECT_EQ(t.proxy.counters().backend_refused, static_cast<std::uint64_t>(kClients / 4));
+    EXPECT_EQ(t.proxy.counters().backend_timeouts, static_cast<std::uint64_t>(kClients / 4));
+    EXPECT_EQ(t.proxy.counters().bytes_to_backend, kClients / 2 * 100000u);
+    EXPECT_EQ(t.proxy.counters().bytes_to_client, kClients / 2 * 100000u);
+    EXPECT_GT(t.watched.calls, 0u);
+    EXPECT_EQ(g_proxy_heap_allocations, 0u);
+    EXPECT_TRUE(t.idle());
 }
 
 TEST(Proxy, OffWithoutListenOrBackends) {
