@@ -456,6 +456,22 @@ TEST(Proxy, AllocatesNothingAfterStart) {
     EXPECT_TRUE(t.idle());
 }
 
+TEST(Proxy, AClientBeyondTheTablesRoomIsResetAtOnce) {
+    // 8 control blocks: the listener and three pairs; the fourth client is
+    // accepted but its backend connect() finds no room.
+    tcp::EngineConfig a = small_engine();
+    a.max_connections = 8;
+    ProxyNet t(proxy_config({9001}), a);
+    for (int i = 0; i < 3; ++i) t.client();
+    for (int i = 0; i < 3; ++i) t.backend();
+    Stream& late = t.client();
+    ASSERT_TRUE(t.run_until([&] { return late.error != 0; }));
+    EXPECT_EQ(late.error, ECONNRESET);
+    EXPECT_EQ(t.proxy.counters().rejected, 1u);
+    EXPECT_EQ(t.proxy.counters().pairs_opened, 3u);
+    EXPECT_EQ(t.proxy.counters().active(), 3u);
+}
+
 TEST(Proxy, OffWithoutListenOrBackends) {
     test::AppNet n;
     Proxy off(ProxyConfig{});
