@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "dpdk_app/app_config.hpp"
+#include "dpdk_app/apps/proxy.hpp"
 #include "dpdk_app/drops.hpp"
 #include "dpdk_app/steering.hpp"
 #include "tcp/base/four_tuple.hpp"
@@ -48,6 +49,10 @@ struct alignas(64) LcoreStats {
     std::atomic<std::uint64_t> tcp_drops[static_cast<std::size_t>(tcp::Drop::count_)] = {};
     std::atomic<std::uint64_t> by_state[tcp::kStateCount] = {};
     std::atomic<std::uint64_t> app_drops[static_cast<std::size_t>(AppDrop::count_)] = {};
+    // The proxy's counters (dpdk_app/apps/proxy.hpp; 0 without [proxy]).
+#define TCPFP_X(name, desc) std::atomic<std::uint64_t> proxy_##name{0};
+    TCPFP_PROXY_COUNTERS(TCPFP_X)
+#undef TCPFP_X
 };
 
 // A bounded copy of one worker's connection table, made by the worker on

@@ -28,6 +28,7 @@
 
 #include "dpdk_app/cli/flood_commands.hpp"
 #include "dpdk_app/cli/gen_commands.hpp"
+#include "dpdk_app/cli/proxy_commands.hpp"
 #include "dpdk_app/cli/mailbox.hpp"
 #include "tcp/engine/counters.hpp"
 #include "tcp/engine/state.hpp"
@@ -1077,6 +1078,7 @@ void build_commands() {
     };
     add_gen_commands(host, gen_add);
     add_flood_commands(host, gen_add);  // the SYN flood (flood_commands.cpp), the same way
+    add_proxy_commands(host, gen_add);  // show proxy (proxy_commands.cpp)
 }
 
 void on_parsed(void* parsed, cmdline*, void* data) {
