@@ -120,12 +120,8 @@ class Tcpfp:
             [self.exe, "--lcores" if "@" in self.lcores else "-l", self.lcores] +
             (["--no-huge", "-m", "1024"] if self.huge_dir is None else ["--huge-dir=" + self.huge_dir]) +
             ["--no-pci", "--vdev=net_tap0,iface=" + IFACE, "--file-prefix=" + self.prefix,
-<<<<<<< HEAD
-             "--", "--config", self.config] + self.extra_args,
-=======
-             "--", "--config", self.config] + (["-i"] if self.prompt else []),
+             "--", "--config", self.config] + (["-i"] if self.prompt else []) + self.extra_args,
             stdin=subprocess.PIPE if self.prompt else None,
->>>>>>> proxy
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         _started.append(self.proc)
         wait_until(lambda: len(re.findall(r"worker \d+ on lcore \d+ running", self.log())) >=
