@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory_resource>
@@ -29,19 +30,29 @@ enum class LinkMode : std::uint8_t { deliver, drop, hold };
 struct Verdict {
     bool drop = false;
     bool duplicate = false;
+    bool corrupted = false;     // the callback changed a byte: the receiver must check sums
     tcp::Duration extra_delay;  // on top of the base latency (reordering)
 };
 
+using Bytes = std::pmr::vector<std::uint8_t>;
+
 class FuzzNet {
 public:
-    using Impair = std::function<void(int from, std::vector<std::uint8_t>& bytes, Verdict& v)>;
+    using Impair = std::function<void(int from, std::span<std::uint8_t> bytes, Verdict& v)>;
 
-    // `mr` holds both engines' memory (the targets pass their InputArena).
+    // `mr` holds both engines' memory and the link's (the targets pass their
+    // InputArena: from the heap, each packet and queue was an ASan
+    // allocation on fresh, quarantine-fed pages).
     FuzzNet(const tcp::EngineConfig& ca, const tcp::EngineConfig& cb,
             std::pmr::memory_resource* mr = std::pmr::get_default_resource())
-        : now_(tcp::Instant::from_micros(1'000'000)),
+        : mr_(mr),
+          now_(tcp::Instant::from_micros(1'000'000)),
           a_(ca, now_, mr),
-          b_(cb, now_, mr) {
+          b_(cb, now_, mr),
+          in_flight_(mr),
+          held_{std::pmr::vector<Packet>(mr), std::pmr::vector<Packet>(mr)},
+          events_{std::pmr::vector<tcp::Event>(mr), std::pmr::vector<tcp::Event>(mr)},
+          spare_(mr) {
         a_.add_address(kAddrA);
         b_.add_address(kAddrB);
     }
@@ -57,7 +68,7 @@ public:
     std::size_t in_flight() const { return in_flight_.size(); }
 
     // Events since the last call, per side.
-    std::vector<tcp::Event>& events(int side) { return events_[side]; }
+    std::pmr::vector<tcp::Event>& events(int side) { return events_[side]; }
 
     // Held packets of one direction go onto the link now (reversed: last first).
     void release(int from, bool reversed) {
@@ -124,11 +135,16 @@ private:
         tcp::Instant at;
         std::uint64_t order = 0;
         int to = 0;
-        std::vector<std::uint8_t> bytes;
+        // validate() checked both sums and nothing changed the bytes since:
+        // the receiver is told so (RxOffload), as a NIC would. Packets the
+        // impairment corrupted, and the targets' injected ones, are checked
+        // by the engine itself.
+        bool sums_ok = false;
+        Bytes bytes;
     };
 
     // Every segment an engine emits must be well formed.
-    static void validate(const std::vector<std::uint8_t>& bytes, int from) {
+    static void validate(std::span<const std::uint8_t> bytes, int from) {
         auto ip = wire::parse_ipv4_checked(bytes);
         FUZZ_CHECK(ip.ok(), "engine %c emitted a bad IPv4 header: %s", "AB"[from],
                    wire::name(ip.error()));
@@ -143,30 +159,26 @@ private:
     void collect(int from) {
         tcp::Engine& e = engine(from);
         for (const tcp::OutSegment& seg : e.output()) {
-            std::vector<std::uint8_t> bytes = take_buffer();
-            bytes.resize(20 + 60 + seg.payload_len());
-            auto n = tcp::serialize(seg, bytes);
+            // Serialized into scratch space and copied only if it travels:
+            // resizing a pmr vector constructed its bytes one by one.
+            auto n = tcp::serialize(seg, scratch_);
             FUZZ_CHECK(n.ok(), "engine %c: serialize failed: %s", "AB"[from], wire::name(n.error()));
-            bytes.resize(*n);
-            validate(bytes, from);
-            if (mode_[from] == LinkMode::drop) {
-                give_back(std::move(bytes));
-                continue;
-            }
+            const auto wire_bytes = std::span(scratch_).first(*n);
+            validate(wire_bytes, from);
+            if (mode_[from] == LinkMode::drop) continue;
             Verdict v;
-            if (impair_) impair_(from, bytes, v);
-            if (v.drop) {
-                give_back(std::move(bytes));
-                continue;
-            }
-            Packet p{now_ + delay + v.extra_delay, order_++, 1 - from, std::move(bytes)};
+            if (impair_) impair_(from, wire_bytes, v);
+            if (v.drop) continue;
+            Bytes bytes = take_buffer();
+            bytes.assign(wire_bytes.begin(), wire_bytes.end());
+            Packet p{now_ + delay + v.extra_delay, order_++, 1 - from, !v.corrupted, std::move(bytes)};
             if (mode_[from] == LinkMode::hold) {
-                if (v.duplicate) held_[from].push_back(p);
+                if (v.duplicate) held_[from].push_back(copy_of(p));
                 held_[from].push_back(std::move(p));
                 continue;
             }
             if (v.duplicate) {
-                Packet d = p;
+                Packet d = copy_of(p);
                 d.at = d.at + tcp::Duration::micros(10);
                 d.order = order_++;
                 in_flight_.push_back(std::move(d));
@@ -187,7 +199,7 @@ private:
             if (it == in_flight_.end() || it->at > now_) return;
             Packet p = std::move(*it);
             in_flight_.erase(it);
-            engine(p.to).input(p.bytes, now_);
+            engine(p.to).input(p.bytes, now_, {p.sums_ok, p.sums_ok});
             give_back(std::move(p.bytes));
             flush();
         }
@@ -195,27 +207,36 @@ private:
 
     // Packet buffers are recycled within an input: a heap block per segment
     // (under ASan a fresh, poisoned one each time) was a large part of a run.
-    std::vector<std::uint8_t> take_buffer() {
-        if (spare_.empty()) return {};
-        std::vector<std::uint8_t> b = std::move(spare_.back());
+    Bytes take_buffer() {
+        if (spare_.empty()) return Bytes(mr_);
+        Bytes b = std::move(spare_.back());
         spare_.pop_back();
         return b;
     }
-    void give_back(std::vector<std::uint8_t>&& b) {
+    void give_back(Bytes&& b) {
         b.clear();
         spare_.push_back(std::move(b));
     }
+    // A copy in the arena (a pmr vector's copy constructor would use the heap).
+    Packet copy_of(const Packet& p) {
+        Packet d{p.at, p.order, p.to, p.sums_ok, take_buffer()};
+        d.bytes.assign(p.bytes.begin(), p.bytes.end());
+        return d;
+    }
 
+    std::pmr::memory_resource* mr_;
     tcp::Instant now_;
     tcp::Engine a_;
     tcp::Engine b_;
     Impair impair_;
     LinkMode mode_[2] = {LinkMode::deliver, LinkMode::deliver};
     std::uint64_t order_ = 0;
-    std::vector<Packet> in_flight_;
-    std::vector<Packet> held_[2];
-    std::vector<tcp::Event> events_[2];
-    std::vector<std::vector<std::uint8_t>> spare_;
+    std::pmr::vector<Packet> in_flight_;
+    std::pmr::vector<Packet> held_[2];
+    std::pmr::vector<tcp::Event> events_[2];
+    std::pmr::vector<Bytes> spare_;
+    // An IPv4 header, the largest TCP header and a 9000-byte MTU's payload.
+    std::array<std::uint8_t, 20 + 60 + 9000> scratch_;
 };
 
 }  // namespace tcpfp::fuzz
