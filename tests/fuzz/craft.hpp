@@ -4,7 +4,7 @@
 
 #include <cstdint>
 #include <span>
-#include <vector>
+#include <cstddef>
 
 #include "tcp/wire/addr.hpp"
 #include "tcp/wire/ipv4.hpp"
@@ -24,7 +24,9 @@ struct RawSegment {
     std::span<const std::uint8_t> payload;
 };
 
-inline std::vector<std::uint8_t> build_packet(const RawSegment& s) {
+// Writes the packet into `out` (no heap block per packet: under ASan each was
+// a fresh allocation) and returns its length, or 0 if it does not fit.
+inline std::size_t build_packet(const RawSegment& s, std::span<std::uint8_t> out) {
     wire::TcpRepr r;
     r.src_port = s.sport;
     r.dst_port = s.dport;
@@ -35,16 +37,17 @@ inline std::vector<std::uint8_t> build_packet(const RawSegment& s) {
     r.urgent_ptr = s.urgent;
     r.options = s.options;
     r.payload = s.payload;
-    std::vector<std::uint8_t> out(wire::kIpv4MinHeaderLen + r.segment_len());
+    const std::size_t len = wire::kIpv4MinHeaderLen + r.segment_len();
+    if (len > out.size()) return 0;
+    out = out.first(len);
     wire::Ipv4Repr ip;
     ip.src = s.src;
     ip.dst = s.dst;
     ip.protocol = wire::ipproto::tcp;
     ip.payload_len = static_cast<std::uint16_t>(r.segment_len());
-    if (!wire::emit_ipv4(ip, out).ok()) return {};
-    auto n = wire::emit_tcp(r, s.src, s.dst, std::span(out).subspan(wire::kIpv4MinHeaderLen));
-    if (!n.ok()) return {};
-    return out;
+    if (!wire::emit_ipv4(ip, out).ok()) return 0;
+    if (!wire::emit_tcp(r, s.src, s.dst, out.subspan(wire::kIpv4MinHeaderLen)).ok()) return 0;
+    return len;
 }
 
 }  // namespace tcpfp::fuzz

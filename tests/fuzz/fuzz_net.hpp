@@ -5,7 +5,9 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory_resource>
 #include <span>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "input_arena.hpp"
 #include "tcp/engine/engine.hpp"
 #include "tcp/wire/ipv4.hpp"
 #include "tcp/wire/tcp.hpp"
@@ -29,22 +32,41 @@ enum class LinkMode : std::uint8_t { deliver, drop, hold };
 struct Verdict {
     bool drop = false;
     bool duplicate = false;
+    bool corrupted = false;     // the callback changed a byte: the receiver must check sums
     tcp::Duration extra_delay;  // on top of the base latency (reordering)
 };
 
 class FuzzNet {
 public:
-    using Impair = std::function<void(int from, std::vector<std::uint8_t>& bytes, Verdict& v)>;
+    using Impair = std::function<void(int from, std::span<std::uint8_t> bytes, Verdict& v)>;
 
-    // `mr` holds both engines' memory (the targets pass their InputArena).
+    // `mr` holds both engines' memory and the link's (the targets pass their
+    // InputArena: from the heap, each packet and queue was an ASan
+    // allocation on fresh, quarantine-fed pages).
     FuzzNet(const tcp::EngineConfig& ca, const tcp::EngineConfig& cb,
             std::pmr::memory_resource* mr = std::pmr::get_default_resource())
-        : now_(tcp::Instant::from_micros(1'000'000)),
+        : mr_(mr),
+          now_(tcp::Instant::from_micros(1'000'000)),
           a_(ca, now_, mr),
-          b_(cb, now_, mr) {
+          b_(cb, now_, mr),
+          in_flight_(mr),
+          held_{std::pmr::vector<Packet>(mr), std::pmr::vector<Packet>(mr)},
+          events_{std::pmr::vector<tcp::Event>(mr), std::pmr::vector<tcp::Event>(mr)},
+          free_{std::pmr::vector<std::uint8_t*>(mr), std::pmr::vector<std::uint8_t*>(mr)} {
         a_.add_address(kAddrA);
         b_.add_address(kAddrB);
     }
+    ~FuzzNet() {
+        for (const Packet& p : in_flight_) give_back(p);
+        for (const auto& h : held_) {
+            for (const Packet& p : h) give_back(p);
+        }
+        for (int c = 0; c < 2; ++c) {
+            for (std::uint8_t* block : free_[c]) mr_->deallocate(block, c == 0 ? kSmallBlock : kLargeBlock, 64);
+        }
+    }
+    FuzzNet(const FuzzNet&) = delete;
+    FuzzNet& operator=(const FuzzNet&) = delete;
 
     tcp::Engine& engine(int side) { return side == 0 ? a_ : b_; }
     tcp::Engine& a() { return a_; }
@@ -57,7 +79,7 @@ public:
     std::size_t in_flight() const { return in_flight_.size(); }
 
     // Events since the last call, per side.
-    std::vector<tcp::Event>& events(int side) { return events_[side]; }
+    std::pmr::vector<tcp::Event>& events(int side) { return events_[side]; }
 
     // Held packets of one direction go onto the link now (reversed: last first).
     void release(int from, bool reversed) {
@@ -124,11 +146,18 @@ private:
         tcp::Instant at;
         std::uint64_t order = 0;
         int to = 0;
-        std::vector<std::uint8_t> bytes;
+        // validate() checked both sums and nothing changed the bytes since:
+        // the receiver is told so (RxOffload), as a NIC would. Packets the
+        // impairment corrupted, and the targets' injected ones, are checked
+        // by the engine itself.
+        bool sums_ok = false;
+        std::uint8_t* data = nullptr;  // a block of block_size(len) bytes, see take_block()
+        std::uint32_t len = 0;
+        std::span<const std::uint8_t> bytes() const { return {data, len}; }
     };
 
     // Every segment an engine emits must be well formed.
-    static void validate(const std::vector<std::uint8_t>& bytes, int from) {
+    static void validate(std::span<const std::uint8_t> bytes, int from) {
         auto ip = wire::parse_ipv4_checked(bytes);
         FUZZ_CHECK(ip.ok(), "engine %c emitted a bad IPv4 header: %s", "AB"[from],
                    wire::name(ip.error()));
@@ -143,30 +172,26 @@ private:
     void collect(int from) {
         tcp::Engine& e = engine(from);
         for (const tcp::OutSegment& seg : e.output()) {
-            std::vector<std::uint8_t> bytes = take_buffer();
-            bytes.resize(20 + 60 + seg.payload_len());
-            auto n = tcp::serialize(seg, bytes);
+            // Serialized into scratch space and copied only if it travels.
+            auto n = tcp::serialize(seg, scratch_);
             FUZZ_CHECK(n.ok(), "engine %c: serialize failed: %s", "AB"[from], wire::name(n.error()));
-            bytes.resize(*n);
-            validate(bytes, from);
-            if (mode_[from] == LinkMode::drop) {
-                give_back(std::move(bytes));
-                continue;
-            }
+            const auto wire_bytes = std::span(scratch_).first(*n);
+            validate(wire_bytes, from);
+            if (mode_[from] == LinkMode::drop) continue;
             Verdict v;
-            if (impair_) impair_(from, bytes, v);
-            if (v.drop) {
-                give_back(std::move(bytes));
-                continue;
-            }
-            Packet p{now_ + delay + v.extra_delay, order_++, 1 - from, std::move(bytes)};
+            if (impair_) impair_(from, wire_bytes, v);
+            if (v.drop) continue;
+            Packet p = make_packet(wire_bytes);
+            p.at = now_ + delay + v.extra_delay;
+            p.to = 1 - from;
+            p.sums_ok = !v.corrupted;
             if (mode_[from] == LinkMode::hold) {
-                if (v.duplicate) held_[from].push_back(p);
+                if (v.duplicate) held_[from].push_back(copy_of(p));
                 held_[from].push_back(std::move(p));
                 continue;
             }
             if (v.duplicate) {
-                Packet d = p;
+                Packet d = copy_of(p);
                 d.at = d.at + tcp::Duration::micros(10);
                 d.order = order_++;
                 in_flight_.push_back(std::move(d));
@@ -187,35 +212,68 @@ private:
             if (it == in_flight_.end() || it->at > now_) return;
             Packet p = std::move(*it);
             in_flight_.erase(it);
-            engine(p.to).input(p.bytes, now_);
-            give_back(std::move(p.bytes));
+            engine(p.to).input(p.bytes(), now_, {p.sums_ok, p.sums_ok});
+            give_back(p);
             flush();
         }
     }
 
-    // Packet buffers are recycled within an input: a heap block per segment
-    // (under ASan a fresh, poisoned one each time) was a large part of a run.
-    std::vector<std::uint8_t> take_buffer() {
-        if (spare_.empty()) return {};
-        std::vector<std::uint8_t> b = std::move(spare_.back());
-        spare_.pop_back();
-        return b;
+    // Packet storage: blocks from the arena in two sizes, recycled within
+    // the input. A packet is a plain struct, so the link's queues move it as
+    // bytes (as pmr vectors, copying and erasing them was ~12 % of a
+    // fuzz_engine run). The bytes past a packet's end, and a block given
+    // back, are poisoned: an engine reading past a segment is reported.
+    static constexpr std::uint32_t kSmallBlock = 2048;
+    static constexpr std::uint32_t kLargeBlock = 20 + 60 + 9000;  // see scratch_
+    static std::uint32_t block_size(std::uint32_t len) {
+        return len <= kSmallBlock ? kSmallBlock : kLargeBlock;
     }
-    void give_back(std::vector<std::uint8_t>&& b) {
-        b.clear();
-        spare_.push_back(std::move(b));
+    Packet make_packet(std::span<const std::uint8_t> bytes) {
+        const auto len = static_cast<std::uint32_t>(bytes.size());
+        const std::uint32_t size = block_size(len);
+        auto& list = free_[size == kSmallBlock ? 0 : 1];
+        std::uint8_t* block;
+        if (list.empty()) {
+            block = static_cast<std::uint8_t*>(mr_->allocate(size, 64));
+        } else {
+            block = list.back();
+            list.pop_back();
+        }
+        asan_unpoison(block, len);
+        asan_poison(block + len, size - len);
+        std::memcpy(block, bytes.data(), len);
+        Packet p;
+        p.order = order_++;
+        p.data = block;
+        p.len = len;
+        return p;
+    }
+    void give_back(const Packet& p) {
+        const std::uint32_t size = block_size(p.len);
+        asan_poison(p.data, size);
+        free_[size == kSmallBlock ? 0 : 1].push_back(p.data);
+    }
+    Packet copy_of(const Packet& p) {
+        Packet d = make_packet(p.bytes());
+        d.at = p.at;
+        d.to = p.to;
+        d.sums_ok = p.sums_ok;
+        return d;
     }
 
+    std::pmr::memory_resource* mr_;
     tcp::Instant now_;
     tcp::Engine a_;
     tcp::Engine b_;
     Impair impair_;
     LinkMode mode_[2] = {LinkMode::deliver, LinkMode::deliver};
     std::uint64_t order_ = 0;
-    std::vector<Packet> in_flight_;
-    std::vector<Packet> held_[2];
-    std::vector<tcp::Event> events_[2];
-    std::vector<std::vector<std::uint8_t>> spare_;
+    std::pmr::vector<Packet> in_flight_;
+    std::pmr::vector<Packet> held_[2];
+    std::pmr::vector<tcp::Event> events_[2];
+    std::pmr::vector<std::uint8_t*> free_[2];  // blocks of kSmallBlock / kLargeBlock bytes
+    // An IPv4 header, the largest TCP header and a 9000-byte MTU's payload.
+    std::array<std::uint8_t, 20 + 60 + 9000> scratch_;
 };
 
 }  // namespace tcpfp::fuzz

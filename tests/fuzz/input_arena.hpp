@@ -38,6 +38,18 @@
 
 namespace tcpfp::fuzz {
 
+// Marks memory unusable / usable for ASan (no-ops in other builds).
+inline void asan_poison([[maybe_unused]] const void* p, [[maybe_unused]] std::size_t n) {
+#ifdef TCPFP_FUZZ_ASAN
+    ASAN_POISON_MEMORY_REGION(p, n);
+#endif
+}
+inline void asan_unpoison([[maybe_unused]] const void* p, [[maybe_unused]] std::size_t n) {
+#ifdef TCPFP_FUZZ_ASAN
+    ASAN_UNPOISON_MEMORY_REGION(p, n);
+#endif
+}
+
 class InputArena final : public std::pmr::memory_resource {
 public:
     explicit InputArena(std::size_t capacity)
@@ -64,16 +76,8 @@ private:
     // Also the alignment of the block: the engine's pools align to cache lines.
     static constexpr std::size_t kRedZone = 64;
 
-    static void poison([[maybe_unused]] void* p, [[maybe_unused]] std::size_t n) {
-#ifdef TCPFP_FUZZ_ASAN
-        ASAN_POISON_MEMORY_REGION(p, n);
-#endif
-    }
-    static void unpoison([[maybe_unused]] void* p, [[maybe_unused]] std::size_t n) {
-#ifdef TCPFP_FUZZ_ASAN
-        ASAN_UNPOISON_MEMORY_REGION(p, n);
-#endif
-    }
+    static void poison(void* p, std::size_t n) { asan_poison(p, n); }
+    static void unpoison(void* p, std::size_t n) { asan_unpoison(p, n); }
     bool owns(const void* p) const {
         const auto* b = static_cast<const std::byte*>(p);
         return b >= base_ && b < base_ + capacity_;
