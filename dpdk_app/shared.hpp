@@ -48,6 +48,10 @@ struct alignas(64) LcoreStats {
     std::atomic<std::uint64_t> tcp_drops[static_cast<std::size_t>(tcp::Drop::count_)] = {};
     std::atomic<std::uint64_t> by_state[tcp::kStateCount] = {};
     std::atomic<std::uint64_t> app_drops[static_cast<std::size_t>(AppDrop::count_)] = {};
+    // How many times the worker published, stored with release after the
+    // rest: the prompt waits for one more to read figures at least as new
+    // as its last command (PromptState::figures), with no mailbox trip.
+    std::atomic<std::uint64_t> publications{0};
 };
 
 // A bounded copy of one worker's connection table, made by the worker on
@@ -103,7 +107,8 @@ struct Shared {
     // Workers whose engine has no connection left after stop().
     std::atomic<unsigned> quiet{0};
     LcoreStats stats[kMaxWorkers];
-    // The prompt's mailboxes (dpdk_app/cli/mailbox.hpp): main lcore -> worker.
+    // The prompt's mailboxes (dpdk_app/cli/mailbox.hpp): main lcore -> worker,
+    // each carrying Command pointers (dpdk_app/apps/command.hpp).
     rte_ring* cli_rings[kMaxWorkers] = {};
     // Connection snapshots for the telemetry thread: telemetry -> worker.
     ConnSnapshot snapshots[kMaxWorkers];
