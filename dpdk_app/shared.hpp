@@ -107,7 +107,7 @@ struct Shared {
     // Workers whose engine has no connection left after stop().
     std::atomic<unsigned> quiet{0};
     LcoreStats stats[kMaxWorkers];
-    // The prompt's mailboxes (dpdk_app/cli/mailbox.hpp): main lcore -> worker,
+    // The prompt's mailboxes (dpdk_app/cli/cli.hpp): main lcore -> worker,
     // each carrying Command pointers (dpdk_app/apps/command.hpp).
     rte_ring* cli_rings[kMaxWorkers] = {};
     // Connection snapshots for the telemetry thread: telemetry -> worker.

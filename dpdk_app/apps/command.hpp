@@ -1,7 +1,7 @@
 // The prompt's commands as typed messages. The main lcore builds one object
-// of a family's message type (agent_commands.hpp, gen_commands_msg in
-// gen.hpp, flood.hpp), hands its pointer to the owning worker through that
-// worker's mailbox (an SPSC ring, dpdk_app/cli/mailbox.hpp) and waits for
+// of a family's message type (agent_commands.hpp, gen.hpp, flood.hpp),
+// hands its pointer to the owning worker through that worker's mailbox (an
+// SPSC rte_ring, dpdk_app/cli/prompt.hpp PromptState::call) and waits for
 // `done`. The worker's agent (agent.hpp) calls run() once on its own lcore:
 // one virtual call per command, never per packet. The reply lives in the
 // message itself, written before `done` (release) and read after it
@@ -22,7 +22,7 @@ class SynFlood;
 
 // Worker facilities that are not TCP and not the app API: the neighbour
 // table's text and the `set verbose` flag. The worker implements it
-// (dpdk_app/cli/agent_port.hpp); tests give a fake.
+// (dpdk_app/cli/prompt_apps.hpp); tests give a fake.
 class WorkerTools {
 public:
     virtual ~WorkerTools() = default;

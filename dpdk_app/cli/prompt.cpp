@@ -31,7 +31,7 @@ void PromptState::failf(const char* fmt, ...) {
     error = buf;
 }
 
-// The mailbox protocol (dpdk_app/cli/mailbox.hpp): `done` is written by the
+// The mailbox protocol (dpdk_app/apps/command.hpp): `done` is written by the
 // worker with release after the reply, read here with acquire.
 bool PromptState::send_and_wait(unsigned w, Command& c, bool& leave) {
     if (w >= shared.workers) {
