@@ -57,6 +57,7 @@ struct AppCounters {
     std::uint64_t arp_requests_sent = 0;
     std::uint64_t arp_replies_sent = 0;
     std::uint64_t icmp_echo_replies = 0;
+    std::uint64_t icmp_errors_in = 0;  // handed to the engine (its counters say what became of them)
     std::uint64_t tcp_in = 0;
     std::uint64_t tcp_out = 0;
     std::uint64_t tx_deferred = 0;  // frames a full TX ring deferred at least once (each counted once)

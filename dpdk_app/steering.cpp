@@ -48,12 +48,29 @@ unsigned Steering::owner(std::uint32_t a_ip, std::uint32_t b_ip, std::uint16_t a
 }
 
 unsigned Steering::owner_of_packet(std::span<const std::uint8_t> ip, unsigned self) const {
-    if (workers_ == 1 || ip.size() < 20 || (ip[0] >> 4) != 4 || ip[9] != 6) return self;
+    if (workers_ == 1 || ip.size() < 20 || (ip[0] >> 4) != 4) return self;
     const std::size_t hl = (ip[0] & 0x0fu) * 4u;
     const bool fragment = (wire::load_be16(&ip[6]) & 0x1fffu) != 0;  // a later fragment has no ports
-    if (hl < 20 || fragment || ip.size() < hl + 4) return self;
+    if (hl < 20 || fragment) return self;
+    if (ip[9] == 1) return owner_of_icmp_error(ip.subspan(hl), self);
+    if (ip[9] != 6 || ip.size() < hl + 4) return self;
     return owner(wire::load_be32(&ip[12]), wire::load_be32(&ip[16]), wire::load_be16(&ip[hl]),
                  wire::load_be16(&ip[hl + 2]));
+}
+
+// An ICMP error about a TCP segment we sent belongs to the worker that owns
+// the quoted connection (RFC 792: the quote holds the IPv4 header and the
+// ports). Echo and anything unparsable stay where they arrived.
+unsigned Steering::owner_of_icmp_error(std::span<const std::uint8_t> icmp, unsigned self) const {
+    if (icmp.size() < 8 + 20) return self;
+    const std::uint8_t type = icmp[0];
+    if (type != 3 && type != 4 && type != 11 && type != 12) return self;
+    const auto q = icmp.subspan(8);
+    const std::size_t hl = (q[0] & 0x0fu) * 4u;
+    if ((q[0] >> 4) != 4 || hl < 20 || q[9] != 6 || q.size() < hl + 4) return self;
+    // Quoted: source = our address and port, destination = the peer's.
+    return owner(wire::load_be32(&q[16]), wire::load_be32(&q[12]), wire::load_be16(&q[hl + 2]),
+                 wire::load_be16(&q[hl]));
 }
 
 }  // namespace tcpfp::app

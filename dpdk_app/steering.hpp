@@ -41,11 +41,13 @@ public:
     unsigned owner(const tcp::FourTuple& t) const {
         return owner(t.remote_ip.value, t.local_ip.value, t.remote_port, t.local_port);
     }
-    // The owner of an IPv4 packet (header first), or `self` when it is not a
-    // TCP first fragment long enough to carry ports.
+    // The owner of an IPv4 packet (header first): for TCP its flow's, for an
+    // ICMP error the quoted flow's; `self` when neither can be read.
     unsigned owner_of_packet(std::span<const std::uint8_t> ip, unsigned self) const;
 
 private:
+    unsigned owner_of_icmp_error(std::span<const std::uint8_t> icmp, unsigned self) const;
+
     SteerMode mode_ = SteerMode::single;
     unsigned workers_ = 1;
     std::uint8_t key_[kKeyLen];

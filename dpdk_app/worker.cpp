@@ -25,6 +25,15 @@ namespace {
 constexpr std::uint32_t kMaxBurst = 256;
 constexpr auto kDrainTime = tcp::Duration::seconds(2);  // for connections to close at stop
 
+// Destination unreachable, source quench, time exceeded, parameter problem:
+// the errors the engine matches to a connection.
+bool is_icmp_error(std::span<const std::uint8_t> icmp) {
+    if (icmp.empty()) return false;
+    const std::uint8_t t = icmp[0];
+    return t == wire::icmp_type::dest_unreachable || t == wire::icmp_type::source_quench ||
+           t == wire::icmp_type::time_exceeded || t == wire::icmp_type::parameter_problem;
+}
+
 AppDrop ipv4_drop_reason(wire::WireError e) {
     switch (e) {
         case wire::WireError::ip_truncated: return AppDrop::ip_truncated;
@@ -366,6 +375,12 @@ void Worker::rx_ipv4(rte_mbuf* m, std::size_t l2_len, std::span<const std::uint8
             tx_.free(m);  // the engine copied what it keeps
             return drain_output(now);
         case wire::ipproto::icmp:
+            if (is_icmp_error(ip->payload())) {
+                counters_.icmp_errors_in++;
+                engine_->input_icmp(packet.first(ip->total_len()), now);  // RFC 9293 §3.9.2.2
+                tx_.free(m);
+                return drain_output(now);
+            }
             return icmp_echo(m, l2_len, now);
         default:
             return tx_.drop(m, AppDrop::ip_unknown_proto);
@@ -437,10 +452,10 @@ void Worker::drain_output(tcp::Instant now) {
 void Worker::print_stats() const {
     const unsigned w = index_;
     std::printf("worker %u: rx %" PRIu64 " frames, tx %" PRIu64 " frames, tcp in %" PRIu64
-                " out %" PRIu64 ", icmp echo replies %" PRIu64 ", arp requests %" PRIu64
-                " replies %" PRIu64 "\n",
+                " out %" PRIu64 ", icmp echo replies %" PRIu64 " errors in %" PRIu64
+                ", arp requests %" PRIu64 " replies %" PRIu64 "\n",
                 w, counters_.rx_packets, counters_.tx_packets, counters_.tcp_in, counters_.tcp_out,
-                counters_.icmp_echo_replies, counters_.arp_requests_sent,
+                counters_.icmp_echo_replies, counters_.icmp_errors_in, counters_.arp_requests_sent,
                 counters_.arp_replies_sent);
     std::printf("worker %u: handoff out %" PRIu64 " in %" PRIu64 " ring_full %" PRIu64
                 " arp_copies %" PRIu64 "\n",

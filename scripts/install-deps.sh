@@ -14,6 +14,8 @@ packages=(
   clang libclang-rt-14-dev llvm
   # end-to-end harness: namespaces, capture, Linux peers
   iproute2 tshark netcat-openbsd socat curl iputils-ping python3
+  # e2e/icmp: Linux answers a SYN with ICMP port unreachable (nft reject)
+  nftables
   # scripts/bench.sh: kernel-side load generators, lo offload switches, the plot
   iperf3 wrk ethtool gnuplot-nox
   # scripts/stress-ci.sh: the CPU hog

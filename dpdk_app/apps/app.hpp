@@ -167,6 +167,7 @@ public:
                 case EventKind::timed_out: self.on_timed_out(stack, e.conn, now); break;
                 case EventKind::linger_done:
                 case EventKind::linger_timeout: self.on_linger(stack, e.conn, e.kind, now); break;
+                case EventKind::soft_error: self.on_soft_error(stack, e.conn, now); break;
             }
         }
     }
@@ -183,6 +184,8 @@ public:
     void on_reset(Stack& s, ConnId c, Instant now) { (void)s.close(c, now); }
     void on_timed_out(Stack& s, ConnId c, Instant now) { (void)s.close(c, now); }
     void on_linger(Stack&, ConnId, EventKind, Instant) {}
+    // An ICMP soft error (info().soft_error says which); the connection goes on.
+    void on_soft_error(Stack&, ConnId, Instant) {}
 };
 
 }  // namespace tcpfp::app

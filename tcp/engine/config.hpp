@@ -29,6 +29,7 @@ struct EngineConfig {
     // seeded with a SipHash at construction, so a small table makes a
     // short-lived engine (the fuzz targets build two per input) cheap.
     std::uint32_t ephemeral_port_table = 4096;
+    std::uint32_t pmtu_cache_entries = 1024;  // destinations with a learned path MTU (RFC 1191)
 
     // --- per-connection defaults (set_option overrides) ---
     std::uint32_t send_buffer = 128 * 1024;

@@ -60,7 +60,11 @@ namespace tcpfp::tcp {
     X(linger_timeouts, "SO_LINGER timeouts")                                            \
     X(timer_budget_carryover, "timer expirations carried over to the next advance")     \
     X(events_dropped, "application events lost to a full event queue")                  \
-    X(output_dropped, "segments lost to a full output queue")
+    X(output_dropped, "segments lost to a full output queue")                           \
+    X(icmp_soft_errors, "ICMP soft errors noted on a connection (RFC 9293 MUST-56, SHLD-25)") \
+    X(icmp_hard_aborts, "connections in SYN_SENT/SYN_RECEIVED aborted by ICMP protocol or port unreachable (SHLD-26)") \
+    X(pmtu_lowered, "connections whose MSS a fragmentation-needed error lowered (RFC 1191)") \
+    X(pmtu_clamped, "fragmentation-needed MTUs below 576 raised to 576 (RFC 1191 §3)")
 
 // Why a received segment was not (fully) processed. Wire errors come first
 // so a WireError maps to a drop reason by value.
@@ -99,7 +103,13 @@ namespace tcpfp::tcp {
     X(data_beyond_fin, "held out-of-order data beyond the peer's FIN, discarded")      \
     X(rcv_buffer_full, "data beyond the receive buffer")                               \
     X(time_wait_segment, "segment for a TIME_WAIT record that needs no answer")        \
-    X(orphan_data, "data for a socket the application closed (RST sent)")
+    X(orphan_data, "data for a socket the application closed (RST sent)")             \
+    X(icmp_malformed, "ICMP error: bad IPv4 header, checksum or quote")                 \
+    X(icmp_not_ours, "ICMP error quoting no TCP segment from one of our addresses")     \
+    X(icmp_no_connection, "ICMP error for no connection (or a TIME_WAIT record)")       \
+    X(icmp_out_of_window, "ICMP error quoting a sequence number outside SND.UNA..SND.NXT (RFC 5927 §4.1)") \
+    X(icmp_source_quench, "ICMP source quench, discarded (RFC 9293 MUST-55)")          \
+    X(icmp_mtu_not_lower, "fragmentation needed announcing no smaller MTU than in use")
 
 enum class Mib : std::uint8_t {
 #define TCPFP_X(name, desc) name,

@@ -10,7 +10,7 @@ namespace tcpfp::tcp {
 namespace {
 constexpr const char* kEventNames[] = {"accepted", "connected",   "readable", "writable",
                                        "peer_closed", "reset",    "timed_out", "closed",
-                                       "linger_done", "linger_timeout"};
+                                       "linger_done", "linger_timeout", "soft_error"};
 
 template <class T>
 T* allocate_array(std::pmr::memory_resource* mr, std::size_t n) {
@@ -82,7 +82,8 @@ Engine::Engine(const EngineConfig& config, Instant now, std::pmr::memory_resourc
       cookies_(derive_key(config.seed, 3)),
       ports_(derive_key(config.seed, 2), EphemeralPorts::kDynamicFirst, EphemeralPorts::kDynamicLast,
              config.ephemeral_port_table, mr),
-      rng_(config.seed ^ 0x5eedull) {
+      rng_(config.seed ^ 0x5eedull),
+      pmtu_(config.pmtu_cache_entries, mr) {
     config_.wscale = std::min<std::uint8_t>(config_.wscale, 14);  // RFC 7323 §2.3
     out_ = allocate_array<OutSegment>(mr_, config_.output_queue);
     events_ = allocate_array<Event>(mr_, config_.event_queue);
@@ -767,6 +768,7 @@ int Engine::info(ConnId id, ConnInfo& out) const {
     out.send_space = t->snd_limit > t->snd_buf.len ? t->snd_limit - t->snd_buf.len : 0;
     out.accept_q = t->state == State::listen ? listeners_.at(t->accept_next).accept_count : 0;
     out.error = t->so_error;
+    out.soft_error = t->soft_error;
     out.peer_closed = t->peer_fin || t->shut_rd;
     out.orphan = t->orphan;
     out.ts_ok = t->ts_ok;

@@ -15,6 +15,8 @@
 #include "tcp/crypto/isn.hpp"
 #include "tcp/crypto/random.hpp"
 #include "tcp/engine/buffer.hpp"
+#include "tcp/engine/pmtu.hpp"
+#include "tcp/wire/icmp.hpp"
 #include "tcp/engine/config.hpp"
 #include "tcp/engine/counters.hpp"
 #include "tcp/engine/loss.hpp"
@@ -41,6 +43,7 @@ enum class EventKind : std::uint8_t {
     closed,       // the connection is fully closed (our FIN acknowledged and the peer's seen)
     linger_done,  // close() with SO_LINGER: the FIN was acknowledged in time
     linger_timeout,  // close() with SO_LINGER: the timeout passed first
+    soft_error,   // an ICMP soft error arrived (ConnInfo::soft_error); the connection goes on
 };
 const char* to_string(EventKind k);
 
@@ -116,6 +119,7 @@ struct ConnInfo {
     std::uint32_t send_space = 0;  // bytes send() would take now
     std::uint32_t accept_q = 0;    // listeners: connections ready for accept()
     std::uint8_t error = 0;        // pending SO_ERROR
+    std::uint8_t soft_error = 0;   // last ICMP soft error (errno; 0 none)
     bool peer_closed = false;      // the peer's FIN arrived (or SHUT_RD)
     bool orphan = false;
     // What `ss -tan -i -o` adds: options, windows, RTT, and the earliest
@@ -200,6 +204,11 @@ public:
     // --- packets and time ---
     // One IPv4 packet (header + TCP segment). Never reads past `packet`.
     void input(std::span<const std::uint8_t> packet, Instant now, RxOffload rx = {});
+    // One IPv4 packet carrying ICMP: errors about our segments reach their
+    // connection (RFC 9293 §3.9.2.2; RFC 5927; RFC 1191 path MTU).
+    void input_icmp(std::span<const std::uint8_t> packet, Instant now);
+    // The path MTU cached towards `dst` (0 when none), RFC 1191.
+    std::uint16_t path_mtu(wire::Ipv4Addr dst) const;
     // Runs due timers (bounded per call; see timer_budget).
     void advance(Instant now);
     // When advance() next has work; Instant::max() when idle.
@@ -338,6 +347,14 @@ private:
     void update_ts_recent(Tcb& tcb, const InSegment& seg, Instant now);
     void on_data_acked(Tcb& tcb, SeqNum ack, const InSegment& seg, Instant now);
     void on_our_fin_acked(Tcb& tcb, Instant now);
+    // ICMP errors (icmp.cpp), in RFC 9293 §3.9.2.2 / RFC 5927 order.
+    Tcb* icmp_connection(const wire::IcmpError& e);
+    bool icmp_quote_in_window(const Tcb& t, const wire::IcmpError& e) const;
+    void icmp_soft(Tcb& t, int err);
+    void icmp_hard(Tcb& t);
+    void icmp_frag_needed(Tcb& t, const wire::IcmpError& e, Instant now);
+    void resend_at_new_mss(Tcb& t, Instant now);
+    std::uint16_t path_mss_limit(wire::Ipv4Addr dst) const;
     void send_challenge_ack(Tcb& tcb, Instant now);
     void send_oow_ack(Tcb& tcb, Instant now);
     bool oow_ack_allowed(const Tcb& tcb, Instant now);
@@ -461,6 +478,7 @@ private:
     EphemeralPorts ports_;
     Random rng_;
     PortFilter port_filter_;
+    PmtuCache pmtu_;
     Counters counters_;
 
     OutSegment* out_;

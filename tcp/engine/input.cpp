@@ -237,7 +237,7 @@ void Engine::negotiate_options(Tcb& t, const InSegment& seg, Instant now) {
     }
     // MUST-15/SHLD-6: the payload per segment is the smaller MSS less the
     // options every segment will carry (12 bytes of NOP,NOP,TS).
-    std::uint16_t mss = std::min<std::uint16_t>(peer_mss, t.rcv_mss);
+    std::uint16_t mss = std::min({peer_mss, t.rcv_mss, path_mss_limit(t.tuple.remote_ip)});
     if (t.ts_ok) mss = static_cast<std::uint16_t>(mss > 12 + 64 ? mss - 12 : 64);
     t.snd_mss = std::max<std::uint16_t>(mss, 64);
     // RFC 6928 / RFC 5681 §3.1: initial window.
@@ -448,7 +448,7 @@ bool Engine::open_from_cookie(Tcb& lt, const InSegment& seg, Instant now) {
         t.rcv_wscale = co.has_wscale ? our_wscale(lt.rcv_limit) : 0;
         t.sack_ok = co.sack;
     }
-    std::uint16_t m = std::min<std::uint16_t>(*mss, t.rcv_mss);
+    std::uint16_t m = std::min({*mss, t.rcv_mss, path_mss_limit(t.tuple.remote_ip)});
     if (t.ts_ok) m = static_cast<std::uint16_t>(m > 12 + 64 ? m - 12 : 64);
     t.snd_mss = m;
     t.cwnd = initial_window(t.snd_mss);

@@ -117,6 +117,7 @@ struct Tcb {
     // TCP_KEEPINTVL in seconds (<= 32767, as on Linux); TCP_KEEPCNT below.
     std::uint16_t ka_idle_s = 7200;
     std::uint16_t ka_intvl_s = 75;
+    std::uint8_t soft_error = 0;  // last ICMP soft error (errno), RFC 9293 SHLD-25
     Timer timer;
 };
 

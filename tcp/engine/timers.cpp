@@ -113,7 +113,10 @@ void Engine::on_rto(Tcb& t, Instant now) {
             release(t);
             return;
         }
-        finish(t, EventKind::timed_out, ETIMEDOUT);
+        // A connect() that an ICMP soft error preceded reports that error,
+        // as Linux does (EHOSTUNREACH rather than ETIMEDOUT).
+        const int err = t.state == State::syn_sent && t.soft_error != 0 ? t.soft_error : ETIMEDOUT;
+        finish(t, EventKind::timed_out, err);
         return;
     }
     // §5.5: back off (the base RTO is kept; arm_rtx applies 2^backoff, and
@@ -165,7 +168,10 @@ void Engine::on_keepalive(Tcb& t, Instant now) {
     if (t.user_timeout_on && expired) counters_.inc(Mib::user_timeouts);
     if (expired) {
         counters_.inc(Mib::conn_timeouts);
-        finish(t, EventKind::timed_out, ETIMEDOUT);
+        // A connect() that an ICMP soft error preceded reports that error,
+        // as Linux does (EHOSTUNREACH rather than ETIMEDOUT).
+        const int err = t.state == State::syn_sent && t.soft_error != 0 ? t.soft_error : ETIMEDOUT;
+        finish(t, EventKind::timed_out, err);
         return;
     }
     ++t.keepalive_probes;

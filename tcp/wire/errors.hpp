@@ -28,6 +28,8 @@ namespace tcpfp::wire {
     X(icmp_truncated, "ICMP message truncated")                                \
     X(icmp_bad_checksum, "ICMP checksum mismatch")                             \
     X(icmp_not_echo, "ICMP message is not an echo request or reply")           \
+    X(icmp_not_error, "ICMP message is not an error TCP acts on")              \
+    X(icmp_bad_quote, "ICMP error quotes no whole IPv4 header and 8 bytes")    \
     X(tcp_truncated, "TCP segment shorter than the minimal header")            \
     X(tcp_bad_data_offset, "TCP data offset below 5")                          \
     X(tcp_header_truncated, "TCP data offset runs past the segment")           \

@@ -1,5 +1,6 @@
 #include "tcp/wire/icmp.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "tcp/wire/bytes.hpp"
@@ -32,6 +33,52 @@ Result<std::size_t> emit_icmp_echo(const IcmpEcho& e, std::span<std::uint8_t> ou
     store_be16(p + 2, 0);
     store_be16(p + 4, e.id);
     store_be16(p + 6, e.seq);
+    store_be16(p + 2, checksum::finish(checksum::accumulate({p, len})));
+    return len;
+}
+
+Result<IcmpError> parse_icmp_error(std::span<const std::uint8_t> m) {
+    if (m.size() < kIcmpErrorHeaderLen) return WireError::icmp_truncated;
+    if (!checksum::verifies(checksum::accumulate(m))) return WireError::icmp_bad_checksum;
+    const std::uint8_t type = m[0];
+    if (type != icmp_type::dest_unreachable && type != icmp_type::source_quench &&
+        type != icmp_type::time_exceeded && type != icmp_type::parameter_problem) {
+        return WireError::icmp_not_error;
+    }
+    const auto quoted = m.subspan(kIcmpErrorHeaderLen);
+    // The quote is usually cut short of its total length: only the header
+    // itself is checked, never the quoted length against the buffer.
+    if (quoted.size() < 20 || (quoted[0] >> 4) != 4) return WireError::icmp_bad_quote;
+    const std::size_t ihl = (quoted[0] & 0x0fu) * 4u;
+    if (ihl < 20 || quoted.size() < ihl + 8) return WireError::icmp_bad_quote;
+    IcmpError e;
+    e.type = type;
+    e.code = m[1];
+    if (type == icmp_type::dest_unreachable && e.code == icmp_unreach::frag_needed) {
+        e.next_hop_mtu = load_be16(m.data() + 6);
+    }
+    e.quoted_total_len = load_be16(quoted.data() + 2);
+    e.quoted_protocol = quoted[9];
+    e.quoted_src = Ipv4Addr{load_be32(quoted.data() + 12)};
+    e.quoted_dst = Ipv4Addr{load_be32(quoted.data() + 16)};
+    e.quoted_payload = quoted.subspan(ihl);
+    return e;
+}
+
+Result<std::size_t> emit_icmp_error(std::uint8_t type, std::uint8_t code, std::uint16_t next_hop_mtu,
+                                    std::span<const std::uint8_t> quoted, std::span<std::uint8_t> out) {
+    if (quoted.size() < 20) return WireError::icmp_bad_quote;
+    const std::size_t ihl = (quoted[0] & 0x0fu) * 4u;
+    const std::size_t take = std::min(quoted.size(), ihl + 8);
+    const std::size_t len = kIcmpErrorHeaderLen + take;
+    if (out.size() < len) return WireError::buffer_too_small;
+    std::uint8_t* p = out.data();
+    std::memmove(p + kIcmpErrorHeaderLen, quoted.data(), take);
+    p[0] = type;
+    p[1] = code;
+    store_be16(p + 2, 0);
+    store_be16(p + 4, 0);
+    store_be16(p + 6, next_hop_mtu);
     store_be16(p + 2, checksum::finish(checksum::accumulate({p, len})));
     return len;
 }

@@ -194,5 +194,64 @@ TEST(Icmp, Rejects) {
     EXPECT_EQ(parse_icmp_echo(std::span(msg).first(7)).error(), WireError::icmp_truncated);
 }
 
+// Errors built by emit_icmp_error around Linux's own echo request as the
+// quoted datagram; the layout is RFC 792's (type, code, checksum, unused or
+// RFC 1191's next-hop MTU in bytes 6-7, then the quoted header + 8 bytes).
+TEST(IcmpError, RoundTripsAFragmentationNeededQuote) {
+    const auto quoted = ip_of(lc::icmp_echo_request);
+    std::vector<std::uint8_t> msg(8 + 28);
+    auto n = emit_icmp_error(icmp_type::dest_unreachable, icmp_unreach::frag_needed, 1280, quoted, msg);
+    ASSERT_TRUE(n);
+    EXPECT_EQ(*n, 8u + 20 + 8);  // header + IPv4 header + 8 bytes, no more
+    EXPECT_EQ(load_be16(&msg[6]), 1280);
+    auto e = parse_icmp_error(msg);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->type, icmp_type::dest_unreachable);
+    EXPECT_EQ(e->code, icmp_unreach::frag_needed);
+    EXPECT_EQ(e->next_hop_mtu, 1280);
+    EXPECT_EQ(e->quoted_protocol, ipproto::icmp);
+    auto ip = Ipv4View::parse(quoted);
+    ASSERT_TRUE(ip);
+    EXPECT_EQ(e->quoted_src, ip->src());
+    EXPECT_EQ(e->quoted_dst, ip->dst());
+    EXPECT_EQ(e->quoted_total_len, ip->total_len());
+    EXPECT_EQ(e->quoted_payload.size(), 8u);
+}
+
+TEST(IcmpError, OnlyFragmentationNeededCarriesAnMtu) {
+    const auto quoted = ip_of(lc::icmp_echo_request);
+    std::vector<std::uint8_t> msg(64);
+    auto n = emit_icmp_error(icmp_type::time_exceeded, 0, 1280, quoted, msg);
+    ASSERT_TRUE(n);
+    auto e = parse_icmp_error(std::span(msg).first(*n));
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->next_hop_mtu, 0);
+}
+
+TEST(IcmpError, Rejects) {
+    const auto quoted = ip_of(lc::icmp_echo_request);
+    std::vector<std::uint8_t> msg(64);
+    const std::size_t n = *emit_icmp_error(icmp_type::dest_unreachable, icmp_unreach::host, 0, quoted, msg);
+    msg.resize(n);
+    auto bad = msg;
+    bad[20] ^= 0x01;
+    EXPECT_EQ(parse_icmp_error(bad).error(), WireError::icmp_bad_checksum);
+    EXPECT_EQ(parse_icmp_error(std::span(msg).first(7)).error(), WireError::icmp_truncated);
+    // A quote cut inside its 8 bytes of payload: re-checksummed, still refused.
+    auto short_quote = std::vector<std::uint8_t>(msg.begin(), msg.end() - 1);
+    store_be16(&short_quote[2], 0);
+    store_be16(&short_quote[2], checksum::finish(checksum::accumulate(short_quote)));
+    EXPECT_EQ(parse_icmp_error(short_quote).error(), WireError::icmp_bad_quote);
+    // An echo request is not an error.
+    auto echo = ip_of(lc::icmp_echo_request);
+    EXPECT_EQ(parse_icmp_error(std::span(echo).subspan(20)).error(), WireError::icmp_not_error);
+    // A quote that is not IPv4.
+    auto v6 = msg;
+    v6[8] = 0x65;
+    store_be16(&v6[2], 0);
+    store_be16(&v6[2], checksum::finish(checksum::accumulate(v6)));
+    EXPECT_EQ(parse_icmp_error(v6).error(), WireError::icmp_bad_quote);
+}
+
 }  // namespace
 }  // namespace tcpfp::wire

@@ -109,6 +109,7 @@ class Tcpfp:
         self.dir = tempfile.mkdtemp(prefix="tcpfp-e2e-")
         self.log_path = os.path.join(self.dir, "tcpfp.log")
         self.proc = None
+        self.extra_args = []  # after the config: e.g. --cmdline-file FILE
 
     def start(self):
         log = open(self.log_path, "w")
@@ -116,7 +117,7 @@ class Tcpfp:
             [self.exe, "--lcores" if "@" in self.lcores else "-l", self.lcores] +
             (["--no-huge", "-m", "1024"] if self.huge_dir is None else ["--huge-dir=" + self.huge_dir]) +
             ["--no-pci", "--vdev=net_tap0,iface=" + IFACE, "--file-prefix=" + self.prefix,
-             "--", "--config", self.config],
+             "--", "--config", self.config] + self.extra_args,
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         _started.append(self.proc)
         wait_until(lambda: len(re.findall(r"worker \d+ on lcore \d+ running", self.log())) >=
