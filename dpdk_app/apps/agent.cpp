@@ -41,9 +41,11 @@ void Agent::on_events(Stack&, std::span<const AppEvent> events, Instant now) {
             add(e.conn, ListenMode::sink);  // the agent's own listeners are sinks
             continue;
         }
-        for (auto& c : conns_) {
-            if (c.h == e.conn && !c.closed) serve(c, now);
-        }
+        // The context word is the connection's place in conns_ + 1 (add()).
+        const std::uintptr_t at = stack_->context(e.conn);
+        if (at == 0 || at > conns_.size()) continue;  // closed earlier in this batch
+        Conn& c = conns_[at - 1];
+        if (!c.closed) serve(c, now);
     }
 }
 
@@ -76,6 +78,7 @@ Agent::Conn& Agent::add(tcp::ConnId h, ListenMode mode) {
     tcp::ConnInfo ci;
     if (stack_->info(h, ci) == 0) c.tuple = ci.tuple;
     conns_.push_back(std::move(c));
+    stack_->set_context(h, conns_.size());  // O(1) from an event to its Conn
     return conns_.back();
 }
 
