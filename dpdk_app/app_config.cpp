@@ -173,6 +173,33 @@ Key ms_key(const char* name, std::uint64_t lo, std::uint64_t hi, tcp::Duration t
             }};
 }
 
+// "a.b.c.d:port"; `any` allows 0.0.0.0 (every local address).
+std::string parse_endpoint(std::string_view v, bool any, Endpoint& out) {
+    const auto colon = v.find(':');
+    if (colon == std::string_view::npos) return "expected ADDRESS:PORT, got '" + std::string(v) + "'";
+    if (auto e = parse_ip(trim(v.substr(0, colon)), out.addr); !e.empty()) return e;
+    const auto& a = out.addr;
+    if ((a.is_unspecified() && !any) || a.is_broadcast() || a.is_multicast() || a.is_loopback()) {
+        return "not a usable address: '" + std::string(v) + "'";
+    }
+    return parse_uint(trim(v.substr(colon + 1)), 1, 65535, out.port);
+}
+
+// A comma list; the key may also repeat, each line adding its list.
+std::string parse_backends(std::string_view v, std::vector<Endpoint>& out) {
+    while (!v.empty()) {
+        const auto comma = v.find(',');
+        Endpoint e;
+        if (auto err = parse_endpoint(trim(v.substr(0, comma)), false, e); !err.empty()) return err;
+        if (out.size() == ProxyConfig::kMaxBackends) {
+            return "at most " + std::to_string(ProxyConfig::kMaxBackends) + " backends";
+        }
+        out.push_back(e);
+        v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+    }
+    return {};
+}
+
 Key bool_key(const char* name, bool ServicesConfig::*f) {
     return {name, [=](std::string_view v, AppConfig& c) { return parse_bool(v, c.services.*f); }};
 }
@@ -227,6 +254,7 @@ std::vector<Section> schema() {
          {uint_key("max_connections", 16, 16 * k1M, &AppConfig::engine, &E::max_connections),
           uint_key("max_time_wait", 16, 16 * k1M, &AppConfig::engine, &E::max_time_wait),
           uint_key("max_listeners", 4, 65536, &AppConfig::engine, &E::max_listeners),
+          uint_key("ttl", 1, 255, &AppConfig::engine, &E::ttl),
           uint_key("buffer_count", 2, 16 * k1M, &AppConfig::engine, &E::buffer_count),
           uint_key("buffer_size", 4096, 64 * k1M, &AppConfig::engine, &E::buffer_size),
           uint_key("send_buffer", 1024, 64 * k1M, &AppConfig::engine, &E::send_buffer),
@@ -289,8 +317,41 @@ std::vector<Section> schema() {
                c.services.seed_message = std::string(v);
                return std::string{};
            }}}},
+        {"proxy", false,
+         {{"listen",
+           [](auto v, AppConfig& c) {
+               Endpoint e;
+               auto err = parse_endpoint(v, true, e);
+               if (err.empty()) c.proxy.listen = e;
+               return err;
+           }},
+          {"backend", [](auto v, AppConfig& c) { return parse_backends(v, c.proxy.backends); }},
+          uint_key("connect_timeout_ms", 10, 600000, &AppConfig::proxy, &ProxyConfig::connect_timeout_ms)}},
         {"apps", false, {{"run", [](auto v, AppConfig& c) { return parse_app_list(v, c.apps); }}}},
     };
+}
+
+std::string check_proxy(const AppConfig& c) {
+    const ProxyConfig& p = c.proxy;
+    if (!p.enabled() && p.backends.empty()) return {};
+    if (!p.enabled()) return "[proxy] listen: missing (required with backend)";
+    if (p.backends.empty()) return "[proxy] backend: missing (required with listen)";
+    if (!p.listen->addr.is_unspecified()) {
+        bool local = false;
+        for (const auto& a : c.port.addresses) local |= a.addr == p.listen->addr;
+        if (!local) {
+            return "[proxy] listen: " + p.listen->addr.to_string() + " is not one of [port0] addresses";
+        }
+    }
+    // The services listen on every address: the same port would collide.
+    const auto& s = c.services;
+    const std::pair<bool, std::uint16_t> taken[] = {{s.echo, 7}, {s.discard, 9}, {s.chargen, 19}, {s.http, 80}};
+    for (const auto& [on, port] : taken) {
+        if (on && p.listen->port == port) {
+            return "[proxy] listen: port " + std::to_string(port) + " is taken by a [services] service";
+        }
+    }
+    return {};
 }
 
 // Checks that involve more than one key.
@@ -315,7 +376,7 @@ std::string cross_check(AppConfig& c) {
                    " is not one of [port0] addresses";
         }
     }
-    return {};
+    return check_proxy(c);
 }
 
 struct CfgDeleter {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "dpdk_app/apps/proxy_config.hpp"
 #include "dpdk_app/impair.hpp"
 #include "tcp/engine/config.hpp"
 #include "tcp/wire/addr.hpp"
@@ -79,6 +80,7 @@ struct AppConfig {
     ServicesConfig services;
     std::vector<AppRun> apps;
     ImpairConfig impair;  // test-only loss/delay/reorder on RX and TX
+    ProxyConfig proxy;    // [proxy]: off unless listen and backend are given
 };
 
 // Loads and validates `path`. On failure returns nullopt and sets `error`

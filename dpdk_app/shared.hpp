@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "dpdk_app/app_config.hpp"
+#include "dpdk_app/apps/proxy.hpp"
 #include "dpdk_app/drops.hpp"
 #include "dpdk_app/steering.hpp"
 #include "tcp/base/four_tuple.hpp"
@@ -52,6 +53,10 @@ struct alignas(64) LcoreStats {
     // rest: the prompt waits for one more to read figures at least as new
     // as its last command (PromptState::figures), with no mailbox trip.
     std::atomic<std::uint64_t> publications{0};
+    // The proxy's counters (dpdk_app/apps/proxy.hpp; 0 without [proxy]).
+#define TCPFP_X(name, desc) std::atomic<std::uint64_t> proxy_##name{0};
+    TCPFP_PROXY_COUNTERS(TCPFP_X)
+#undef TCPFP_X
 };
 
 // A bounded copy of one worker's connection table, made by the worker on

@@ -342,6 +342,7 @@ void Worker::publish() {
     put(s.retrans_segs, mib[static_cast<std::size_t>(tcp::Mib::retrans_segs)]);
     put(s.mbufs_held, static_cast<std::uint64_t>(tx_.held()));
     publish_counters(s, engine_->counters(), counters_);
+    apps_->publish(s);
 }
 
 void Worker::rx_ipv4(rte_mbuf* m, std::size_t l2_len, std::span<const std::uint8_t> packet,

@@ -6,6 +6,7 @@
 #include "dpdk_app/apps/registry.hpp"
 #include "dpdk_app/arp.hpp"
 #include "dpdk_app/log.hpp"
+#include "dpdk_app/shared.hpp"
 
 namespace tcpfp::app {
 
@@ -36,6 +37,7 @@ WorkerApps::WorkerApps(const AppConfig& config, unsigned worker, Host& host)
         host.add(seed.emplace(SeedConfig{cfg.seed_source, cfg.seed_target, cfg.seed_port, cfg.seed_message}),
                  true);
     }
+    if (config.proxy.enabled()) host.add(proxy.emplace(config.proxy));
     for (const AppRun& run : config.apps) {
         std::string why;  // load_config checked the args already
         auto app = find_app(run.name)->make(run.args, why);
@@ -59,6 +61,15 @@ void WorkerApps::print_stats(unsigned w) const {
                 ", chargen bytes sent %" PRIu64 ", http requests %" PRIu64 " (oversized %" PRIu64 ")\n",
                 w, sum.accepted, sum.passive_closes, chargen.counters().bytes_out, http.http_counters().requests,
                 http.http_counters().oversized);
+    if (proxy) print_counters(stdout, w, proxy->counters());
+}
+
+void WorkerApps::publish(LcoreStats& out) const {
+    if (!proxy) return;
+    const ProxyCounters& c = proxy->counters();
+#define TCPFP_X(name, desc) out.proxy_##name.store(c.name, std::memory_order_relaxed);
+    TCPFP_PROXY_COUNTERS(TCPFP_X)
+#undef TCPFP_X
 }
 
 }  // namespace tcpfp::app

@@ -11,12 +11,14 @@
 
 #include "dpdk_app/app_config.hpp"
 #include "dpdk_app/apps/host.hpp"
+#include "dpdk_app/apps/proxy.hpp"
 #include "dpdk_app/apps/responders.hpp"
 #include "dpdk_app/apps/seed.hpp"
 
 namespace tcpfp::app {
 
 class Arp;
+struct LcoreStats;
 
 class ArpNeighbors : public Neighbors {
 public:
@@ -34,6 +36,8 @@ struct WorkerApps {
     // Adds the configured apps to `host` (worker 0 also runs the seed client).
     WorkerApps(const AppConfig& cfg, unsigned worker, Host& host);
     void print_stats(unsigned worker) const;
+    // The figures the prompt reads without a round trip (the proxy's).
+    void publish(LcoreStats& out) const;
 
     // Every server runs, for the prompt's `listen ... KIND`; one that
     // [services] turns off has no listener of its own.
@@ -44,6 +48,7 @@ struct WorkerApps {
     Hold hold;
     Responders responders{&echo, &discard, &chargen, &http, &hold};
     std::optional<SeedClient> seed;
+    std::optional<Proxy> proxy;  // [proxy]: every worker runs one
     std::vector<std::unique_ptr<App>> configured;  // [apps] run
 };
 

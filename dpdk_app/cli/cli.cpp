@@ -215,6 +215,7 @@ Prompt::Prompt(const AppConfig& cfg, const Port& port, Shared& shared, const std
     add_conn_commands(st);
     add_gen_commands(st);
     add_flood_commands(st);
+    add_proxy_commands(st);
     for (auto& c : st.table) {
         compile(*c, st.first_words);
         st.ctx.push_back(c->inst);

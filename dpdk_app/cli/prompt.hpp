@@ -121,6 +121,7 @@ void add_conn_commands(PromptState& st);
 void add_show_conn_commands(PromptState& st);
 void add_gen_commands(PromptState& st);
 void add_flood_commands(PromptState& st);
+void add_proxy_commands(PromptState& st);  // proxy_commands.cpp
 // At the prompt's end: stop what may still run.
 void gen_shutdown(PromptState& st);
 void flood_shutdown(PromptState& st);

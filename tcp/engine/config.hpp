@@ -34,6 +34,7 @@ struct EngineConfig {
     // --- per-connection defaults (set_option overrides) ---
     std::uint32_t send_buffer = 128 * 1024;
     std::uint32_t recv_buffer = 128 * 1024;
+    std::uint8_t ttl = 64;                    // IP TTL of our segments (RFC 9293 MUST-49; IP_TTL per socket)
     std::uint16_t mtu = 1500;                 // MSS advertised = mtu - 40 (RFC 9293 §3.7.1)
     std::uint8_t wscale = 7;                  // our window shift (RFC 7323 §2), <= 14
     bool timestamps = true;                   // offer RFC 7323 timestamps

@@ -173,6 +173,7 @@ std::uint32_t Engine::new_tcb(const FourTuple& tuple, Instant now, int& err) {
     t.ka_idle_s = static_cast<std::uint16_t>(std::clamp<std::int64_t>(config_.keepalive_idle.as_millis() / 1000, 1, 32767));
     t.ka_intvl_s = static_cast<std::uint16_t>(std::clamp<std::int64_t>(config_.keepalive_interval.as_millis() / 1000, 1, 32767));
     t.ka_cnt = config_.keepalive_count;
+    t.ttl = config_.ttl;
     t.rcv_wscale = 0;
     // RFC 7323 security considerations: a TSval offset no observer can predict, yet the same
     // for every incarnation of a 4-tuple, so a new SYN's TSval is newer
@@ -261,7 +262,8 @@ void Engine::apply_options(std::uint32_t index, const SocketOptions& o) {
         {o.recv_buffer, SockOpt::recv_buffer}, {o.max_segment, SockOpt::max_segment},
         {o.congestion, SockOpt::congestion},   {o.keepalive_idle, SockOpt::keepalive_idle},
         {o.keepalive_interval, SockOpt::keepalive_interval},
-        {o.keepalive_count, SockOpt::keepalive_count}, {o.user_timeout, SockOpt::user_timeout}};
+        {o.keepalive_count, SockOpt::keepalive_count}, {o.user_timeout, SockOpt::user_timeout},
+        {o.ttl, SockOpt::ttl},                 {o.tos, SockOpt::tos}};
     for (const auto& [value, opt] : all) {
         if (value != -1) (void)set_option(id, opt, value);
     }
@@ -725,6 +727,18 @@ int Engine::set_option(ConnId id, SockOpt opt, std::int64_t value) {
             ut.stall_since = static_cast<std::uint32_t>(tick(now_));
             return 0;
         }
+        case SockOpt::ttl:
+            // MUST-49: the TTL is the application's to set (Linux: 1..255, -1 default).
+            if (value == -1) value = config_.ttl;
+            if (value < 1 || value > 255) return -EINVAL;
+            t->ttl = static_cast<std::uint8_t>(value);
+            return 0;
+        case SockOpt::tos:
+            // MUST-48 / RFC 2474: the DSCP is the application's; RFC 3168
+            // gives the ECN field to TCP, so those two bits are not taken.
+            if (value < 0 || value > 255) return -EINVAL;
+            t->tos = static_cast<std::uint8_t>(value & 0xfc);
+            return 0;
     }
     return -ENOPROTOOPT;
 }
@@ -746,6 +760,8 @@ int Engine::get_option(ConnId id, SockOpt opt, std::int64_t& value) const {
         case SockOpt::max_segment:
             value = is_synchronized(t->state) ? t->snd_mss : t->rcv_mss;
             return 0;
+        case SockOpt::ttl: value = t->ttl; return 0;
+        case SockOpt::tos: value = t->tos; return 0;
     }
     return -ENOPROTOOPT;
 }

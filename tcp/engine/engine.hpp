@@ -66,6 +66,8 @@ enum class SockOpt : std::uint8_t {
     keepalive_interval,  // TCP_KEEPINTVL: seconds between probes (1..32767)
     keepalive_count,  // TCP_KEEPCNT: unanswered probes before ETIMEDOUT (1..127)
     user_timeout,     // TCP_USER_TIMEOUT (RFC 5482): ms without progress before ETIMEDOUT; 0 = R2
+    ttl,              // IP_TTL (1..255; -1 restores [engine] ttl), RFC 9293 MUST-49
+    tos,              // IP_TOS: the Diffserv field (RFC 2474); the two ECN bits are TCP's, ignored
 };
 
 // Options set on a socket before it has a control block (before connect()
@@ -82,6 +84,8 @@ struct SocketOptions {
     std::int64_t keepalive_interval = -1;
     std::int64_t keepalive_count = -1;
     std::int64_t user_timeout = -1;
+    std::int64_t ttl = -1;
+    std::int64_t tos = -1;
 };
 
 struct ConnectParams {

@@ -146,6 +146,8 @@ std::uint32_t Engine::new_passive_tcb(const Tcb& lt, const InSegment& seg, Insta
     t.ka_idle_s = lt.ka_idle_s;
     t.ka_intvl_s = lt.ka_intvl_s;
     t.ka_cnt = lt.ka_cnt;
+    t.ttl = lt.ttl;  // an accepted connection inherits the listener's IP_TTL and IP_TOS
+    t.tos = lt.tos;
     t.user_timeout_on = lt.user_timeout_on;  // RFC 5482, inherited as on Linux
     user_timeouts_[index] = user_timeouts_[index_of(lt)];
     return index;
@@ -384,6 +386,8 @@ void Engine::send_cookie_syn_ack(Tcb& lt, const InSegment& seg, Instant now) {
     if (s == nullptr) return;
     const TcpOptions& in = seg.options;
     s->tuple = seg.tuple;
+    s->ttl = lt.ttl;
+    s->tos = lt.tos;
     s->seq = cookies_.make(seg.tuple, seg.seq, in.has_mss ? in.mss : 536, now);
     s->ack = seg.seq + 1;
     s->flags = tcp_flag::syn | tcp_flag::ack;

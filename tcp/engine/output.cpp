@@ -15,6 +15,7 @@ OutSegment* Engine::push_segment() {
     }
     OutSegment* s = &out_[out_len_++];
     *s = OutSegment{};
+    s->ttl = config_.ttl;  // segments of no connection (RSTs, TIME_WAIT ACKs)
     return s;
 }
 
@@ -41,6 +42,8 @@ std::uint16_t Engine::window_to_advertise(Tcb& t) {
 void Engine::fill_header(Tcb& t, OutSegment& s, std::uint8_t flags, SeqNum seq, Instant now) {
     (void)now;
     s.tuple = t.tuple;
+    s.ttl = t.ttl;
+    s.tos = t.tos;
     s.seq = seq;
     s.flags = flags;
     if ((flags & tcp_flag::syn) != 0) {

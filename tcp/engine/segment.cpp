@@ -32,6 +32,8 @@ wire::Result<std::size_t> serialize(const OutSegment& seg, std::span<std::uint8_
     ip.src = seg.tuple.local_ip;
     ip.dst = seg.tuple.remote_ip;
     ip.protocol = wire::ipproto::tcp;
+    ip.ttl = seg.ttl;
+    ip.tos = seg.tos;
     ip.id = ip_id;
     ip.payload_len = static_cast<std::uint16_t>(tcp_len);
     auto ipn = wire::emit_ipv4(ip, out, mode);

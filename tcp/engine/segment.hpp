@@ -42,6 +42,8 @@ struct OutSegment {
     std::uint8_t flags = 0;
     std::uint16_t window = 0;
     std::uint16_t urgent_ptr = 0;
+    std::uint8_t ttl = 64;  // the IPv4 header's: the connection's IP_TTL
+    std::uint8_t tos = 0;   // and IP_TOS
     wire::TcpOptions options;
     std::span<const std::uint8_t> payload;
     std::span<const std::uint8_t> payload2;

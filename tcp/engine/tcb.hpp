@@ -118,6 +118,8 @@ struct Tcb {
     std::uint16_t ka_idle_s = 7200;
     std::uint16_t ka_intvl_s = 75;
     std::uint8_t soft_error = 0;  // last ICMP soft error (errno), RFC 9293 SHLD-25
+    std::uint8_t ttl = 64;        // IP_TTL (MUST-49)
+    std::uint8_t tos = 0;         // IP_TOS: DSCP only (MUST-48); the ECN bits are TCP's
     Timer timer;
 };
 

@@ -218,6 +218,13 @@ bool map_option(int level, int name, SockOpt& opt) {
             default: return false;
         }
     }
+    if (level == kIpprotoIp) {
+        switch (name) {
+            case ipopt::ttl: opt = SockOpt::ttl; return true;  // RFC 9293 MUST-49
+            case ipopt::tos: opt = SockOpt::tos; return true;  // MUST-48
+            default: return false;
+        }
+    }
     if (level == kIpprotoTcp) {
         switch (name) {
             case tcpopt::nodelay: opt = SockOpt::nodelay; return true;
@@ -244,6 +251,8 @@ std::int64_t& pending_slot(SocketOptions& o, SockOpt opt) {
         case SockOpt::keepalive_interval: return o.keepalive_interval;
         case SockOpt::keepalive_count: return o.keepalive_count;
         case SockOpt::user_timeout: return o.user_timeout;
+        case SockOpt::ttl: return o.ttl;
+        case SockOpt::tos: return o.tos;
         case SockOpt::max_segment: break;
     }
     return o.max_segment;

@@ -17,6 +17,7 @@ namespace tcpfp::tcp::posix {
 inline constexpr int kAfInet = 2;
 inline constexpr int kSockStream = 1;
 inline constexpr int kIpprotoTcp = 6;
+inline constexpr int kIpprotoIp = 0;
 inline constexpr int kSolSocket = 1;
 inline constexpr int kONonblock = 04000;
 inline constexpr int kShutRd = 0, kShutWr = 1, kShutRdwr = 2;
@@ -26,6 +27,9 @@ inline constexpr short kPollIn = 0x001, kPollOut = 0x004, kPollErr = 0x008, kPol
 // Option names (SOL_SOCKET / IPPROTO_TCP), Linux numbering.
 namespace so {
 inline constexpr int reuseaddr = 2, error = 4, sndbuf = 7, rcvbuf = 8, keepalive = 9, linger = 13;
+}
+namespace ipopt {
+inline constexpr int tos = 1, ttl = 2;  // IP_TOS, IP_TTL (Linux's values)
 }
 namespace tcpopt {
 inline constexpr int nodelay = 1, maxseg = 2, keepidle = 4, keepintvl = 5, keepcnt = 6,

@@ -31,6 +31,14 @@ CASES = [
     ("[port0]\naddresses = 10.0.0.1/24\n[apps]\nrun = upper:http\n",
      "[apps] run: upper: expected a TCP port (1..65535), got 'http' (args: PORT)"),
     ("[services]\nseed_client = off\n[port0]\ngateway = 10.0.0.1\n", "[port0] addresses: missing"),
+    (("proxy.ini", {("proxy", "listen"): "172.16.48.2"}), "[proxy] listen: expected ADDRESS:PORT"),
+    (("proxy.ini", {("proxy", "listen"): "172.16.48.77:8080"}), "[proxy] listen: 172.16.48.77 is not one"),
+    (("proxy.ini", {("proxy", "listen"): "172.16.48.2:80"}), "[proxy] listen: port 80 is taken"),
+    (("proxy.ini", {("proxy", "backend"): "172.16.48.1:9000, 172.16.48.1:0"}), "[proxy] backend: out of range"),
+    (("proxy.ini", {("proxy", "backend"): "0.0.0.0:9000"}), "[proxy] backend: not a usable address"),
+    (("proxy.ini", {("proxy", "connect_timeout_ms"): "5"}), "[proxy] connect_timeout_ms: out of range"),
+    ("[services]\nseed_client = off\n[port0]\naddresses = 10.0.0.1/24\n[proxy]\nbackend = 10.0.0.2:1\n", "[proxy] listen: missing"),
+    ("[services]\nseed_client = off\n[port0]\naddresses = 10.0.0.1/24\n[proxy]\nlisten = 10.0.0.1:1\n", "[proxy] backend: missing"),
 ]
 
 
@@ -44,7 +52,9 @@ def main():
     d = tempfile.mkdtemp(prefix="tcpfp-badcfg-")
     for i, (case, expected) in enumerate(CASES):
         path = os.path.join(d, "bad%d.ini" % i)
-        if isinstance(case, dict):
+        if isinstance(case, tuple):  # (a file in config/, overrides)
+            h.write_config(os.path.join(root, "config", case[0]), case[1], path)
+        elif isinstance(case, dict):
             h.write_config(tap, case, path)
         else:
             open(path, "w").write(case)
@@ -63,7 +73,7 @@ def main():
         h.check(r.returncode != 0 and expected in r.stderr, "%s -> %r" % (" ".join(args), r.stderr.strip()))
     r = run(exe, "--help")
     h.check(r.returncode == 0 and "--config FILE" in r.stdout, "--help prints usage and exits 0")
-    for name in ("tap.ini", "nic.ini", "pair-server.ini", "pair-client.ini"):
+    for name in ("tap.ini", "nic.ini", "pair-server.ini", "pair-client.ini", "proxy.ini"):
         r = run(exe, "--", "--config", os.path.join(root, "config", name), "--check-config")
         h.check(r.returncode == 0 and r.stdout.strip().endswith(": ok"),
                 "config/%s validates (%r)" % (name, r.stdout.strip() + r.stderr.strip()))

@@ -178,6 +178,8 @@ void fuzz_tcp(std::span<const std::uint8_t> segment, Ipv4Addr src, Ipv4Addr dst)
     FUZZ_CHECK(parse_tcp_checked(out, src, dst).ok(), "update32 produced a bad checksum");
 }
 
+void fuzz_icmp_error(std::span<const std::uint8_t> message);  // below
+
 void fuzz_ipv4(std::span<const std::uint8_t> packet) {
     auto ip = Ipv4View::parse(packet);
     auto checked = parse_ipv4_checked(packet);
@@ -220,10 +222,35 @@ void fuzz_ipv4(std::span<const std::uint8_t> packet) {
         fuzz_tcp(payload, ip->src(), ip->dst());
     } else if (ip->protocol() == ipproto::icmp) {
         (void)parse_icmp_echo(payload);
+        fuzz_icmp_error(payload);
     }
 }
 
+// An error message (RFC 792): the quote must lie inside the message and hold
+// an IPv4 header and 8 bytes; emitting it again yields the same fields.
+void fuzz_icmp_error(std::span<const std::uint8_t> message) {
+    auto e = parse_icmp_error(message);
+    if (!e) return;
+    FUZZ_CHECK(e->quoted_payload.size() >= 8, "quote shorter than 8 bytes");
+    FUZZ_CHECK(e->quoted_payload.data() >= message.data() + kIcmpErrorHeaderLen + 20 &&
+                   e->quoted_payload.data() + e->quoted_payload.size() <= message.data() + message.size(),
+               "quote outside the message");
+    const auto quoted = message.subspan(kIcmpErrorHeaderLen);
+    std::vector<std::uint8_t> out(kIcmpErrorHeaderLen + quoted.size());
+    auto n = emit_icmp_error(e->type, e->code, e->next_hop_mtu, quoted, out);
+    FUZZ_CHECK(n.ok(), "emit_icmp_error failed: %s", name(n.error()));
+    auto back = parse_icmp_error(std::span(out).first(*n));
+    FUZZ_CHECK(back.ok() && back->type == e->type && back->code == e->code &&
+                   back->next_hop_mtu == e->next_hop_mtu && back->quoted_src == e->quoted_src &&
+                   back->quoted_dst == e->quoted_dst && back->quoted_protocol == e->quoted_protocol &&
+                   back->quoted_total_len == e->quoted_total_len &&
+                   std::equal(back->quoted_payload.begin(), back->quoted_payload.begin() + 8,
+                              e->quoted_payload.begin()),
+               "ICMP error round trip changed a field");
+}
+
 void fuzz_icmp(std::span<const std::uint8_t> message) {
+    fuzz_icmp_error(message);
     auto echo = parse_icmp_echo(message);
     if (!echo) return;
     FUZZ_CHECK(echo->type == icmp_type::echo_request || echo->type == icmp_type::echo_reply,

@@ -45,6 +45,23 @@ def fixtures():
     return out
 
 
+def checksum(data):
+    if len(data) % 2:
+        data = data + [0]
+    s = sum((data[i] << 8) | data[i + 1] for i in range(0, len(data), 2))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def icmp_error(type_, code, mtu, quoted_ip):
+    quote = list(quoted_ip[: (quoted_ip[0] & 15) * 4 + 8])
+    msg = [type_, code, 0, 0, 0, 0, mtu >> 8, mtu & 0xff] + quote
+    c = checksum(msg)
+    msg[2], msg[3] = c >> 8, c & 0xff
+    return msg
+
+
 def wire():
     d = clean("wire")
     for name, data in fixtures().items():
@@ -62,6 +79,12 @@ def wire():
     write(d, "opts-bad-len", [2, 1, 0, 0])
     write(d, "opts-overrun", [8, 12, 0, 0, 0, 0])
     write(d, "opts-unknown", [30, 6, 1, 2, 3, 4, 0, 0])
+    # ICMP errors quoting one of our TCP segments (RFC 792, RFC 1191).
+    for name, data in fixtures().items():
+        if name.startswith("linux_frames") and len(data) > 14 + 28 and data[14 + 9] == 6:
+            write(d, name + "-icmp-frag-needed", icmp_error(3, 4, 1280, data[14:]))
+            write(d, name + "-icmp-time-exceeded", icmp_error(11, 0, 0, data[14:]))
+            break
     write(d, "vlan-qinq", [0xff] * 6 + [2] * 6 + [0x88, 0xa8, 0, 5, 0x81, 0, 0, 7, 0x08, 0x06] + [0] * 28)
 
 

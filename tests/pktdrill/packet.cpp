@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "tcp/wire/bytes.hpp"
+#include "tcp/wire/icmp.hpp"
 #include "tcp/wire/ipv4.hpp"
 #include "tcp/wire/tcp.hpp"
 #include "tcp/wire/tcp_options.hpp"
@@ -181,7 +182,39 @@ std::optional<Captured> parse_captured(const std::vector<std::uint8_t>& packet, 
     return c;
 }
 
+namespace {
+
+// An ICMP error from the remote host about the segment we sent at p.start:
+// the quote is its IPv4 header and first 8 TCP bytes (RFC 792), as a router
+// returns them.
+std::vector<std::uint8_t> build_inbound_icmp(const PacketSpec& p, const Endpoints& ep, const SeqState& st) {
+    std::vector<std::uint8_t> quoted(wire::kIpv4MinHeaderLen + 8);
+    wire::Ipv4Repr q;
+    q.src = ep.local_ip;
+    q.dst = ep.remote_ip;
+    q.protocol = wire::ipproto::tcp;
+    q.payload_len = static_cast<std::uint16_t>(20 + p.len);  // as the segment went out, options aside
+    if (!wire::emit_ipv4(q, quoted)) throw BuildError{"cannot build the quoted header"};
+    std::uint8_t* t = quoted.data() + wire::kIpv4MinHeaderLen;
+    wire::store_be16(t, ep.local_port);
+    wire::store_be16(t + 2, ep.remote_port);
+    wire::store_be32(t + 4, st.local_isn + p.start);
+    std::vector<std::uint8_t> out(wire::kIpv4MinHeaderLen + wire::kIcmpErrorHeaderLen + quoted.size());
+    auto n = wire::emit_icmp_error(p.icmp_type, p.icmp_code, p.icmp_mtu, quoted,
+                                   std::span(out).subspan(wire::kIpv4MinHeaderLen));
+    wire::Ipv4Repr ip;
+    ip.src = ep.remote_ip;
+    ip.dst = ep.local_ip;
+    ip.protocol = wire::ipproto::icmp;
+    ip.payload_len = static_cast<std::uint16_t>(n ? *n : 0);
+    if (!n || !wire::emit_ipv4(ip, out)) throw BuildError{"cannot build the ICMP packet"};
+    return out;
+}
+
+}  // namespace
+
 std::vector<std::uint8_t> build_inbound(const PacketSpec& p, const Endpoints& ep, const SeqState& st) {
+    if (p.icmp) return build_inbound_icmp(p, ep, st);
     if (p.options_any) throw BuildError{"<...> is only meaningful on outbound packets"};
     wire::TcpOptionWriter w;
     std::vector<wire::SackBlock> blocks;

@@ -186,7 +186,13 @@ private:
             peek().is_word("mpls")) {
             unsupported("encapsulation prefix '" + peek().text + "'");
         }
-        if (peek().is_word("udp") || peek().is_word("icmp")) unsupported(peek().text + " packets");
+        if (peek().is_word("udp")) unsupported("udp packets");
+        if (peek().is_word("icmp")) {
+            if (!p.inbound) unsupported("outbound icmp packets");
+            take();
+            icmp(p);
+            return p;
+        }
         if (peek().kind == Tok::number && peek(1).is('>')) unsupported("port numbers on a packet line");
         // flags: '-' | '.' | WORD | WORD '.'
         if (accept('-')) {
@@ -228,6 +234,47 @@ private:
             }
         }
         return p;
+    }
+
+    // packetdrill's names (its icmp_packet.c) for the errors TCP acts on.
+    void icmp(PacketSpec& p) {
+        static const std::pair<const char*, std::uint8_t> kTypes[] = {
+            {"unreachable", 3}, {"source_quench", 4}, {"time_exceeded", 11}, {"parameter_problem", 12}};
+        static const std::pair<const char*, std::uint8_t> kCodes[] = {
+            {"net_unreachable", 0},   {"host_unreachable", 1}, {"protocol_unreachable", 2},
+            {"port_unreachable", 3},  {"frag_needed", 4},      {"source_route_failed", 5},
+            {"net_unknown", 6},       {"host_unknown", 7},     {"source_host_isolated", 8},
+            {"net_prohibited", 9},    {"host_prohibited", 10}, {"net_unreachable_for_tos", 11},
+            {"host_unreachable_for_tos", 12}, {"packet_filtered", 13}};
+        if (peek().kind != Tok::word) fail("expected an ICMP type but found " + describe(peek()));
+        const std::string type = take().text;
+        bool known = false;
+        for (auto [name, v] : kTypes) {
+            if (type == name) p.icmp_type = v, known = true;
+        }
+        if (!known) unsupported("ICMP type '" + type + "'");
+        p.icmp = true;
+        if (peek().kind == Tok::word && !peek().is_word("mtu")) {
+            const std::string code = take().text;
+            known = false;
+            for (auto [name, v] : kCodes) {
+                if (code == name) p.icmp_code = v, known = true;
+            }
+            if (!known) unsupported("ICMP code '" + code + "'");
+        }
+        if (peek().is_word("mtu")) {
+            take();
+            p.icmp_mtu = u16();
+        }
+        if (accept('[')) {
+            p.start = u32();
+            expect(':');
+            p.end = u32();
+            expect('(');
+            p.len = u32();
+            expect(')');
+            expect(']');
+        }
     }
 
     void options(PacketSpec& p) {

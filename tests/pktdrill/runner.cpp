@@ -212,7 +212,11 @@ void Runner::inbound(const Event& e, Instant t) {
     } catch (const BuildError& b) {
         fail(b.message);
     }
-    engine_->input(packet, now_);
+    if (e.packet.icmp) {
+        engine_->input_icmp(packet, now_);  // RFC 9293 §3.9.2.2
+    } else {
+        engine_->input(packet, now_);
+    }
     drain();
     retry_pending();
 }

@@ -38,6 +38,11 @@ struct PacketSpec {
     bool options_any = false;  // <...>: do not check
     bool has_options = false;  // an option list (possibly empty) was written
     std::vector<TcpOptionSpec> options;
+    // `< icmp TYPE [CODE] [mtu N] [start:end(len)]`: an ICMP error quoting
+    // the segment we sent at start (relative to our ISN), len bytes long.
+    bool icmp = false;
+    std::uint8_t icmp_type = 0, icmp_code = 0;
+    std::uint16_t icmp_mtu = 0;
 };
 
 struct SyscallSpec {

@@ -21,6 +21,7 @@ constexpr Named kConstants[] = {
     {"TCP_NODELAY", 1},     {"TCP_MAXSEG", 2},       {"TCP_CORK", 3},
     {"TCP_KEEPIDLE", 4},    {"TCP_KEEPINTVL", 5},    {"TCP_KEEPCNT", 6},
     {"TCP_INFO", 11},       {"TCP_USER_TIMEOUT", 18},
+    {"IP_TOS", 1},          {"IP_TTL", 2},
     {"O_RDONLY", 0},        {"O_WRONLY", 1},         {"O_RDWR", 2},
     {"O_NONBLOCK", 04000},  {"F_GETFL", 3},          {"F_SETFL", 4},
     {"SHUT_RD", 0},         {"SHUT_WR", 1},          {"SHUT_RDWR", 2},

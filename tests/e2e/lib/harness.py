@@ -93,8 +93,11 @@ def write_config(src, overrides, path):
 class Tcpfp:
     """tcpfp on net_tap in the current (private) namespace."""
 
-    def __init__(self, exe, config, lcores="0-1", workers=1, huge_dir=None):
+    def __init__(self, exe, config, lcores="0-1", workers=1, huge_dir=None, prompt=False):
         self.exe = exe
+        # prompt: the tcpfp> prompt reads commands from a pipe (command());
+        # stop() then types quit instead of sending SIGINT.
+        self.prompt = prompt
         self.config = config
         self.lcores = lcores
         self.workers = workers
@@ -117,7 +120,8 @@ class Tcpfp:
             [self.exe, "--lcores" if "@" in self.lcores else "-l", self.lcores] +
             (["--no-huge", "-m", "1024"] if self.huge_dir is None else ["--huge-dir=" + self.huge_dir]) +
             ["--no-pci", "--vdev=net_tap0,iface=" + IFACE, "--file-prefix=" + self.prefix,
-             "--", "--config", self.config] + self.extra_args,
+             "--", "--config", self.config] + (["-i"] if self.prompt else []) + self.extra_args,
+            stdin=subprocess.PIPE if self.prompt else None,
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         _started.append(self.proc)
         wait_until(lambda: len(re.findall(r"worker \d+ on lcore \d+ running", self.log())) >=
@@ -138,9 +142,25 @@ class Tcpfp:
     def wait_log(self, text, timeout):
         wait_until(lambda: text in self.log(), timeout, repr(text) + " in tcpfp's log")
 
+    def command(self, line, timeout=20):
+        """Types one line at the prompt; returns the log text it printed
+        (up to the next prompt)."""
+        start = len(self.log())
+        self.proc.stdin.write((line + "\n").encode())
+        self.proc.stdin.flush()
+        wait_until(lambda: "tcpfp> " in self.log()[start + len(line):], timeout,
+                   "the prompt to answer " + repr(line))
+        out = self.log()[start:]
+        return out[: out.index("tcpfp> ", len(line))]
+
     def stop(self):
-        """SIGINT, then the final statistics; checks the exit status and mbufs."""
-        self.proc.send_signal(signal.SIGINT)
+        """SIGINT (or quit at the prompt), then the final statistics; checks
+        the exit status and mbufs."""
+        if self.prompt:
+            self.proc.stdin.write(b"quit\n")
+            self.proc.stdin.close()
+        else:
+            self.proc.send_signal(signal.SIGINT)
         try:
             rc = self.proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
