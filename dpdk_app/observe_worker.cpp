@@ -25,6 +25,10 @@ void publish_counters(LcoreStats& out, const tcp::Counters& engine, const AppCou
     put_all(out.tcp_drops, engine.drops);
     put_all(out.by_state, engine.by_state);
     put_all(out.app_drops, app.drops);
+    // Last, with release: the figures above (and the worker's others, put
+    // before this call) are visible to whoever sees the new count.
+    out.publications.store(out.publications.load(std::memory_order_relaxed) + 1,
+                           std::memory_order_release);
 }
 
 void answer_snapshot(ConnSnapshot& snap, const tcp::Engine& engine) {
@@ -33,27 +37,39 @@ void answer_snapshot(ConnSnapshot& snap, const tcp::Engine& engine) {
     const int filter = snap.filter.load(std::memory_order_relaxed);
     snap.count = 0;
     snap.matched = 0;
-    engine.for_each_connection([&](tcp::ConnId h, const tcp::Tcb& t) {
-        if (!wanted(filter, t.state)) return;
-        SnapshotRow row;
-        row.tuple = t.tuple;
-        row.state = t.state;
-        row.orphan = t.orphan;
-        row.recv_q = t.rcv_buf.len;
-        row.send_q = t.snd_buf.len;
-        if (t.state == tcp::State::listen && snap.count < ConnSnapshot::kRows) {
+    // Through the engine's cursor walks and ConnInfo (no control block read
+    // directly): the state filter costs O(1) per connection, info() is only
+    // filled for the rows kept.
+    tcp::ConnId ids[256];
+    std::uint32_t cursor = 0;
+    for (tcp::ListPage p; !p.done;) {
+        p = engine.list_connections(cursor, ids);
+        cursor = p.next;
+        for (std::size_t i = 0; i < p.count; ++i) {
+            if (!wanted(filter, engine.state(ids[i]))) continue;
             tcp::ConnInfo ci;
-            if (engine.info(h, ci) == 0) row.recv_q = ci.accept_q;  // as ss: Recv-Q = backlog
+            if (snap.count < ConnSnapshot::kRows && engine.info(ids[i], ci) == 0) {
+                // as ss: a listener's Recv-Q is its accept queue
+                const std::uint32_t recv_q = ci.state == tcp::State::listen ? ci.accept_q : ci.recv_q;
+                add_row(snap, SnapshotRow{ci.tuple, recv_q, ci.send_q, ci.state, ci.orphan});
+            } else {
+                add_row(snap, SnapshotRow{});
+            }
         }
-        add_row(snap, row);
-    });
+    }
     if (wanted(filter, tcp::State::time_wait)) {
-        engine.for_each_time_wait([&](const tcp::TimeWaitRecord& tw) {
-            SnapshotRow row;
-            row.tuple = tw.tuple;
-            row.state = tcp::State::time_wait;
-            add_row(snap, row);
-        });
+        tcp::TimeWaitInfo tws[64];
+        cursor = 0;
+        for (tcp::ListPage p; !p.done;) {
+            p = engine.list_time_waits(cursor, tws);
+            cursor = p.next;
+            for (std::size_t i = 0; i < p.count; ++i) {
+                SnapshotRow row;
+                row.tuple = tws[i].tuple;
+                row.state = tcp::State::time_wait;
+                add_row(snap, row);
+            }
+        }
     }
     snap.answered.store(req, std::memory_order_release);
 }

@@ -49,6 +49,10 @@ struct alignas(64) LcoreStats {
     std::atomic<std::uint64_t> tcp_drops[static_cast<std::size_t>(tcp::Drop::count_)] = {};
     std::atomic<std::uint64_t> by_state[tcp::kStateCount] = {};
     std::atomic<std::uint64_t> app_drops[static_cast<std::size_t>(AppDrop::count_)] = {};
+    // How many times the worker published, stored with release after the
+    // rest: the prompt waits for one more to read figures at least as new
+    // as its last command (PromptState::figures), with no mailbox trip.
+    std::atomic<std::uint64_t> publications{0};
     // The proxy's counters (dpdk_app/apps/proxy.hpp; 0 without [proxy]).
 #define TCPFP_X(name, desc) std::atomic<std::uint64_t> proxy_##name{0};
     TCPFP_PROXY_COUNTERS(TCPFP_X)
@@ -108,7 +112,8 @@ struct Shared {
     // Workers whose engine has no connection left after stop().
     std::atomic<unsigned> quiet{0};
     LcoreStats stats[kMaxWorkers];
-    // The prompt's mailboxes (dpdk_app/cli/mailbox.hpp): main lcore -> worker.
+    // The prompt's mailboxes (dpdk_app/cli/cli.hpp): main lcore -> worker,
+    // each carrying Command pointers (dpdk_app/apps/command.hpp).
     rte_ring* cli_rings[kMaxWorkers] = {};
     // Connection snapshots for the telemetry thread: telemetry -> worker.
     ConnSnapshot snapshots[kMaxWorkers];

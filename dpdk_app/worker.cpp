@@ -76,11 +76,9 @@ void Worker::init(int socket) {
     // Every app of this worker is added here; the agent's `listen ... KIND`
     // goes to apps_->responders.
     apps_ = std::make_unique<WorkerApps>(cfg_, index_, *host_);
-    cli_ = std::make_unique<cli::Agent>(*engine_, arp_, index_, shared_.cli_rings[index_]);
-    cli_->set_verbose_flag(&verbose_);
-    cli_->set_tx(&tx_);
-    cli_app_ = cli_->make_app();
-    host_->add(*cli_app_, true);
+    prompt_apps_ = std::make_unique<cli::PromptApps>(index_, shared_.cli_rings[index_], arp_, tx_,
+                                                     verbose_, &apps_->responders);
+    prompt_apps_->add_to(*host_);
 }
 
 bool Worker::is_local(wire::Ipv4Addr a) const { return engine_->is_local(a); }
@@ -132,14 +130,11 @@ int Worker::run() {
         drain_output(now);
         host_->dispatch(now);
         host_->poll(now);
-        if (cli_->poll(now)) drain_output(now);
         drain_output(now);
         if (now.millis() != last_tick_ms) {
             last_tick_ms = now.millis();
             announce_on_link_up();
             arp_.tick(last_tick_ms);
-            cli_->service(now);
-            drain_output(now);
             host_->tick(now);
             rearm_tap_rx();
             publish();

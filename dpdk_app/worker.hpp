@@ -12,7 +12,7 @@
 
 #include "dpdk_app/app_config.hpp"
 #include "dpdk_app/arp.hpp"
-#include "dpdk_app/cli/agent.hpp"
+#include "dpdk_app/cli/prompt_apps.hpp"
 #include "dpdk_app/clock.hpp"
 #include "dpdk_app/drops.hpp"
 #include "dpdk_app/port.hpp"
@@ -78,8 +78,7 @@ private:
     ArpNeighbors neighbors_{arp_};
     std::unique_ptr<Host> host_;  // the only reader of engine_'s events
     std::unique_ptr<WorkerApps> apps_;
-    std::unique_ptr<cli::Agent> cli_;
-    std::unique_ptr<App> cli_app_;  // the agent on the host
+    std::unique_ptr<cli::PromptApps> prompt_apps_;  // the prompt's agent, generator and flood
     std::uint16_t ip_id_ = 0;
     // `set verbose on` (written by this lcore's CLI agent only): every TCP
     // segment in and out is printed; off, it costs one predictable branch.

@@ -14,6 +14,7 @@ wait 1 CLOSE_WAIT timeout 10000    # handshake, the line, Linux's FIN
 expect recv 1 "hello from linux\n"
 expect stat passive_opens == 1
 show conn
+show conn limit 1                  # one row, and how many were left out
 
 close 1                            # our FIN: CLOSE_WAIT -> LAST_ACK
 expect seen 1 LAST_ACK

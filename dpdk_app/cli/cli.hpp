@@ -1,10 +1,12 @@
 // The main lcore's side of the tcpfp> prompt: commands parsed by DPDK's
 // cmdline library (tokens, completion, help), an interactive prompt (-i) and
 // command scripts (--cmdline-file). Commands that touch an engine go to the
-// owning worker through its mailbox (mailbox.hpp) and wait for the reply.
+// owning worker as typed messages (dpdk_app/apps/command.hpp) through its
+// mailbox and wait for the reply; published figures are read directly.
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <string>
 
 #include "dpdk_app/app_config.hpp"
@@ -13,7 +15,10 @@
 
 namespace tcpfp::app::cli {
 
-// Creates the per-worker mailboxes (before the workers are built).
+class PromptState;
+
+// Creates the per-worker mailboxes, SPSC rte_rings of Command pointers
+// (before the workers are built).
 bool make_mailboxes(Shared& shared, std::string& error);
 void free_mailboxes(Shared& shared);
 
@@ -31,6 +36,9 @@ public:
     // The interactive prompt on stdin, until `quit` or end of input.
     void interact();
     bool quit_requested() const;
+
+private:
+    std::unique_ptr<PromptState> st_;  // everything the commands share
 };
 
 }  // namespace tcpfp::app::cli

@@ -18,13 +18,13 @@ ProxyCounters read(const LcoreStats& s) {
 
 std::string endpoint(const Endpoint& e) { return e.addr.to_string() + ":" + std::to_string(e.port); }
 
-void print_text(const GenHost& host, const ProxyCounters* per, const ProxyCounters& total) {
-    const ProxyConfig& cfg = host.cfg->proxy;
+void print_text(PromptState& st, const ProxyCounters* per, const ProxyCounters& total) {
+    const ProxyConfig& cfg = st.cfg.proxy;
     std::string backends;
     for (const Endpoint& b : cfg.backends) backends += (backends.empty() ? "" : ", ") + endpoint(b);
     std::printf("proxy on %s -> %s (round robin), connect timeout %u ms\n", endpoint(*cfg.listen).c_str(),
                 backends.c_str(), cfg.connect_timeout_ms);
-    const unsigned n = host.shared->workers;
+    const unsigned n = st.shared.workers;
     std::printf("%-24s", "");
     for (unsigned w = 0; w < n; ++w) std::printf(" %12s", ("worker " + std::to_string(w)).c_str());
     std::printf(" %12s\n", "total");
@@ -47,15 +47,15 @@ void print_json(const ProxyCounters& total) {
     std::printf("%s}\n", out.c_str());
 }
 
-void show_proxy(const GenHost& host, bool json) {
-    if (!host.cfg->proxy.enabled()) {
-        host.fail("show proxy: no [proxy] in the configuration");
+void show_proxy(PromptState& st, bool json) {
+    if (!st.cfg.proxy.enabled()) {
+        st.fail("show proxy: no [proxy] in the configuration");
         return;
     }
     ProxyCounters per[kMaxWorkers];
     ProxyCounters total;
-    for (unsigned w = 0; w < host.shared->workers; ++w) {
-        per[w] = read(host.shared->stats[w]);
+    for (unsigned w = 0; w < st.shared.workers; ++w) {
+        per[w] = read(st.shared.stats[w]);
 #define TCPFP_X(name, desc) total.name += per[w].name;
         TCPFP_PROXY_COUNTERS(TCPFP_X)
 #undef TCPFP_X
@@ -63,16 +63,16 @@ void show_proxy(const GenHost& host, bool json) {
     if (json) {
         print_json(total);
     } else {
-        print_text(host, per, total);
+        print_text(st, per, total);
     }
 }
 
 }  // namespace
 
-void add_proxy_commands(const GenHost& host, const GenAdd& add) {
-    add("show proxy", "the L4 proxy's pairs, half-closes, resets and bytes, per worker and total",
-        [host](const GenArgs&) { show_proxy(host, false); });
-    add("show proxy json", "the totals as one line of JSON", [host](const GenArgs&) { show_proxy(host, true); });
+void add_proxy_commands(PromptState& st) {
+    st.add("show proxy", "the L4 proxy's pairs, half-closes, resets and bytes, per worker and total",
+           [&st](const Args&) { show_proxy(st, false); });
+    st.add("show proxy json", "the totals as one line of JSON", [&st](const Args&) { show_proxy(st, true); });
 }
 
 }  // namespace tcpfp::app::cli

@@ -810,6 +810,54 @@ int Engine::info(ConnId id, ConnInfo& out) const {
     return 0;
 }
 
+TimeWaitInfo Engine::time_wait_info(const TimeWaitRecord& tw) const {
+    TimeWaitInfo i;
+    i.tuple = tw.tuple;
+    i.ts_ok = tw.ts_ok;
+    i.window = tw.window;
+    const Duration left = wheel_.tick_instant(tw.timer.expires) - now_;
+    i.left_ms = std::max<std::int64_t>(0, (left.as_micros() + 999) / 1000);
+    return i;
+}
+
+namespace {
+
+// The shared cursor walk: visits live slots of `pool` from `cursor`, at most
+// `max_scan` of them looked at, until `out` is full.
+template <class T, class Out, class Fill>
+ListPage list_pool(const Pool<T>& pool, std::uint32_t cursor, std::span<Out> out,
+                   std::uint32_t max_scan, Fill&& fill) {
+    ListPage page;
+    const auto cap = static_cast<std::uint32_t>(pool.capacity());
+    std::uint32_t i = std::min(cursor, cap);
+    const std::uint32_t stop = cap - i > max_scan ? i + max_scan : cap;
+    for (; i < stop && page.count < out.size(); ++i) {
+        if (pool.is_live(i)) out[page.count++] = fill(i);
+    }
+    page.next = i;
+    page.done = i == cap;
+    return page;
+}
+
+}  // namespace
+
+ListPage Engine::list_connections(std::uint32_t cursor, std::span<ConnId> out,
+                                  std::uint32_t max_scan) const {
+    return list_pool(tcbs_, cursor, out, max_scan,
+                     [&](std::uint32_t i) { return tcbs_.handle_of(i); });
+}
+
+ListPage Engine::list_time_waits(std::uint32_t cursor, std::span<TimeWaitInfo> out,
+                                 std::uint32_t max_scan) const {
+    return list_pool(time_waits_, cursor, out, max_scan,
+                     [&](std::uint32_t i) { return time_wait_info(time_waits_.at(i)); });
+}
+
+bool Engine::in_time_wait(const FourTuple& tuple) const {
+    const auto v = table_.find(tuple);
+    return v && (*v & kTimeWaitBit) != 0;
+}
+
 const char* to_string(TimerKind k) { return kTimerKindNames[static_cast<std::size_t>(k)]; }
 
 TimerKind Engine::loss_timer_kind(const Tcb& t) const {

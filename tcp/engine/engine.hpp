@@ -151,6 +151,15 @@ struct TimeWaitInfo {
     std::int64_t left_ms = 0;  // until the record is deleted (2*MSL after entry)
 };
 
+// One page of a cursor walk over the control blocks or TIME_WAIT records
+// (list_connections / list_time_waits): `count` entries were filled; pass
+// `next` as the cursor of the following call; `done` once every slot was seen.
+struct ListPage {
+    std::size_t count = 0;
+    std::uint32_t next = 0;
+    bool done = false;
+};
+
 // Armed timers by kind (a control block counts once per pending deadline,
 // though it holds one wheel entry) and the earliest expiry of each kind.
 struct TimerSummary {
@@ -247,6 +256,18 @@ public:
     // Calls f(const TimeWaitInfo&) for each TIME_WAIT record.
     template <class F>
     void for_each_time_wait_info(F&& f) const;
+    // Cursor walks for listings (the prompt's `show conn`): from slot
+    // `cursor` (0 to begin) on, in slot order, fill `out` with the live
+    // control blocks (listeners included) or TIME_WAIT records, looking at
+    // no more than `max_scan` slots, so that a caller on the fast path can
+    // bound each call. Entries created or freed between calls may or may not
+    // be listed; none is listed twice.
+    ListPage list_connections(std::uint32_t cursor, std::span<ConnId> out,
+                              std::uint32_t max_scan = UINT32_MAX) const;
+    ListPage list_time_waits(std::uint32_t cursor, std::span<TimeWaitInfo> out,
+                             std::uint32_t max_scan = UINT32_MAX) const;
+    // True when a TIME_WAIT record holds `tuple` (one table look-up).
+    bool in_time_wait(const FourTuple& tuple) const;
     // Walks every control block and TIME_WAIT record: O(connections), for
     // the prompt's `show timers`, not the fast path.
     TimerSummary timer_summary() const;
@@ -394,6 +415,7 @@ private:
     void schedule_loss_probe(Tcb& tcb, Instant now);
     TickMs loss_deadline(const Tcb& tcb) const;
     TimerKind loss_timer_kind(const Tcb& tcb) const;  // for info()/timer_summary()
+    TimeWaitInfo time_wait_info(const TimeWaitRecord& tw) const;
     void on_loss_timer(Tcb& tcb, Instant now);
     void on_reorder_timeout(Tcb& tcb, LossState& ls, Instant now);
     void send_loss_probe(Tcb& tcb, LossState& ls, Instant now);
@@ -484,15 +506,7 @@ void Engine::for_each_time_wait(F&& f) const {
 
 template <class F>
 void Engine::for_each_time_wait_info(F&& f) const {
-    time_waits_.for_each([&](PoolHandle, const TimeWaitRecord& tw) {
-        TimeWaitInfo i;
-        i.tuple = tw.tuple;
-        i.ts_ok = tw.ts_ok;
-        i.window = tw.window;
-        const Duration left = wheel_.tick_instant(tw.timer.expires) - now_;
-        i.left_ms = std::max<std::int64_t>(0, (left.as_micros() + 999) / 1000);
-        f(i);
-    });
+    time_waits_.for_each([&](PoolHandle, const TimeWaitRecord& tw) { f(time_wait_info(tw)); });
 }
 
 template <class F>

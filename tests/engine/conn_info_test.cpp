@@ -117,6 +117,80 @@ TEST(ConnInfo, TimeWaitRecordsAreListedWithTimeLeft) {
     EXPECT_EQ(net.a().timer_summary().count[idx(TimerKind::time_wait)], 0u);
 }
 
+// The cursor walks behind the prompt's paged `show conn`: every control
+// block (listeners included) and TIME_WAIT record once, in pages of the
+// caller's size, with a bound on the slots one call looks at.
+TEST(ConnInfo, CursorWalksListEveryConnectionOnceInBoundedPages) {
+    EngineConfig ca = test_config();
+    ca.msl = Duration::seconds(2);
+    Net net(ca, test_config());
+    ConnId listener;
+    ASSERT_EQ(net.a().listen(kHostA, 7000, 16, listener), 0);
+    std::vector<Pair> pairs;
+    for (std::uint16_t i = 0; i < 5; ++i) pairs.push_back(open_pair(net, static_cast<std::uint16_t>(5002 + i)));
+    ASSERT_EQ(net.a().connection_count(), 6u);
+
+    std::vector<ConnId> seen;
+    ConnId page[2];
+    std::uint32_t cursor = 0;
+    unsigned calls = 0;
+    for (ListPage p; !p.done; ++calls) {
+        p = net.a().list_connections(cursor, page);
+        ASSERT_LE(p.count, 2u);
+        ASSERT_GE(p.next, cursor);
+        seen.insert(seen.end(), page, page + p.count);
+        cursor = p.next;
+    }
+    EXPECT_EQ(calls, 4u);  // 2 + 2 + 2, then a page that finds the end
+    ASSERT_EQ(seen.size(), 6u);
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+        ConnInfo ci;
+        ASSERT_EQ(net.a().info(seen[i], ci), 0);
+        for (std::size_t j = 0; j < i; ++j) EXPECT_FALSE(seen[i] == seen[j]);
+    }
+    // A scan bound of one slot per call: never more than one entry.
+    cursor = 0;
+    std::size_t found = 0;
+    for (ListPage p; !p.done;) {
+        p = net.a().list_connections(cursor, page, 1);
+        ASSERT_LE(p.next, cursor + 1);
+        found += p.count;
+        cursor = p.next;
+    }
+    EXPECT_EQ(found, 6u);
+    EXPECT_EQ(cursor, ca.max_connections);
+
+    // Two connections into TIME_WAIT: listed with their tuples, then gone.
+    for (std::size_t i = 0; i < 2; ++i) {
+        ASSERT_EQ(net.a().close(pairs[i].a, net.now()), 0);
+        net.run_for(Duration::millis(20));
+        ASSERT_EQ(net.b().close(pairs[i].b, net.now()), 0);
+        net.run_for(Duration::millis(20));
+    }
+    ASSERT_EQ(net.a().time_wait_count(), 2u);
+    TimeWaitInfo tw[1];
+    std::vector<TimeWaitInfo> tws;
+    cursor = 0;
+    for (ListPage p; !p.done;) {
+        p = net.a().list_time_waits(cursor, tw);
+        tws.insert(tws.end(), tw, tw + p.count);
+        cursor = p.next;
+    }
+    ASSERT_EQ(tws.size(), 2u);
+    for (const auto& i : tws) {
+        EXPECT_TRUE(net.a().in_time_wait(i.tuple));
+        EXPECT_GT(i.left_ms, 3800);
+        EXPECT_EQ(i.tuple.remote_ip, kHostB);
+    }
+    ConnInfo live;
+    ASSERT_EQ(net.a().info(pairs[2].a, live), 0);
+    EXPECT_FALSE(net.a().in_time_wait(live.tuple));
+    net.run_for(Duration::seconds(5));
+    EXPECT_FALSE(net.a().in_time_wait(tws[0].tuple));
+    EXPECT_TRUE(net.a().list_time_waits(0, tw).done);
+    EXPECT_EQ(net.a().list_time_waits(0, tw).count, 0u);
+}
+
 // RFC 8985 §7: the tail of a flight is lost; once the other segments are
 // acknowledged the pending timer is the tail loss probe, not the RTO.
 TEST(ConnInfo, NamesTheTailLossProbe) {

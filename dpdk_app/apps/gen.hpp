@@ -1,10 +1,11 @@
-// The built-in traffic generators (`start gen crr|rr|bulk|hold ...`): a
-// per-worker state machine over the engine's event API. The prompt splits the
-// connections across the workers; each worker's Generator preallocates its
-// connection slots at start, is driven from the worker loop every iteration
-// (events first, then connects and deadline checks) and publishes its
-// counters about once a millisecond for the main lcore's once-per-second
-// line. Nothing is allocated per request or per connection.
+// The built-in traffic generators (`start gen crr|rr|bulk|hold ...`): an app
+// on each worker (added with poll = true). The prompt splits the connections
+// across the workers; each worker's Generator preallocates its connection
+// slots when a run starts, gets the events of its own connections from the
+// host (a connection's context word is its slot), and every loop iteration
+// opens connections and checks deadlines; it publishes its counters about
+// once a millisecond for the main lcore's once-per-second line. Nothing is
+// allocated per request or per connection.
 #pragma once
 
 #include <array>
@@ -15,9 +16,10 @@
 #include <vector>
 
 #include "dpdk_app/apps/app.hpp"
+#include "dpdk_app/apps/command.hpp"
 #include "tcp/engine/engine.hpp"
 
-namespace tcpfp::app::cli {
+namespace tcpfp::app {
 
 enum class GenMode : std::uint8_t { crr, rr, bulk, hold };
 const char* to_string(GenMode m);
@@ -151,34 +153,35 @@ struct GenReport {
     LatencyHistogram latency;
 };
 
-class Generator {
+class Generator : public App {
 public:
-    Generator(tcp::Engine& engine, unsigned worker);
-    ~Generator();
+    explicit Generator(unsigned worker);
+    ~Generator() override;
     Generator(const Generator&) = delete;
     Generator& operator=(const Generator&) = delete;
 
+    const char* name() const override { return "gen"; }
+    void start(Stack& stack, tcp::Instant now) override;
+    // The events of the generator's connections.
+    void on_events(Stack& stack, std::span<const AppEvent> events, tcp::Instant now) override;
+    // Every loop iteration: opens connections, checks deadlines, publishes,
+    // and after a run closes what is left in batches.
+    void poll(Stack& stack, tcp::Instant now) override;
+
     // Allocates the slots and starts connecting; false (with why) when a
     // generator is already running or the spec does not fit.
-    bool start(const GenSpec& spec, tcp::Instant now, std::string& why);
+    bool start_run(const GenSpec& spec, tcp::Instant now, std::string& why);
     // Closes every connection (gracefully) and freezes the figures.
-    void stop(tcp::Instant now);
-    // Every loop iteration, before the services drain the engine's events:
-    // handles the events of the generator's connections, then opens
-    // connections, checks deadlines and publishes.
-    void on_events(std::span<const tcp::Event> events, tcp::Instant now);
+    void stop_run(tcp::Instant now);
     void report(GenReport& out, tcp::Instant now) const;
     bool running() const { return run_ == GenRun::running; }
-    // Connections are opened through `stack` when set, so the app host
-    // routes their events to whoever owns it (the agent).
-    void set_stack(Stack* stack) { stack_ = stack; }
 
 private:
     enum class Phase : std::uint8_t { idle, ready, connecting, open, paused };
     struct Slot;
     struct HttpParser;
 
-    void poll(tcp::Instant now);
+    void step(tcp::Instant now);
     void publish(tcp::Instant now);
     void sweep(tcp::Instant now);
     void connect_ready(tcp::Instant now);
@@ -202,13 +205,11 @@ private:
     bool budget_reached() const;
     std::uint64_t retrans_now() const;
 
-    tcp::Engine& engine_;
     Stack* stack_ = nullptr;
     const unsigned worker_;
     GenSpec spec_;
     GenRun run_ = GenRun::idle;
     std::vector<Slot> slots_;
-    std::vector<std::uint32_t> by_index_;  // engine TCB index -> slot (kNone)
     std::vector<std::uint32_t> ready_;     // ring of slots waiting to connect
     std::size_t ready_head_ = 0, ready_len_ = 0;
     std::uint32_t syn_inflight_ = 0;
@@ -235,4 +236,20 @@ private:
 // The verify pattern: byte `offset` of connection `seed`'s stream.
 void fill_pattern(std::uint64_t seed, std::uint64_t offset, std::span<std::uint8_t> out);
 
-}  // namespace tcpfp::app::cli
+// The generator family's messages (command.hpp), run on each worker.
+struct GenStart : Command {
+    explicit GenStart(const GenSpec& share) : spec(share) {}
+    void run(AgentContext& ctx, tcp::Instant now) override;
+    const GenSpec spec;
+};
+
+struct GenStop : Command {
+    void run(AgentContext& ctx, tcp::Instant now) override;
+};
+
+struct GenRead : Command {
+    void run(AgentContext& ctx, tcp::Instant now) override;
+    GenReport report;
+};
+
+}  // namespace tcpfp::app

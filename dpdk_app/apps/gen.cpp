@@ -1,4 +1,4 @@
-#include "dpdk_app/cli/gen.hpp"
+#include "dpdk_app/apps/gen.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -7,11 +7,10 @@
 #include <cstring>
 #include <ctime>
 
-namespace tcpfp::app::cli {
+namespace tcpfp::app {
 
 namespace {
 
-constexpr std::uint32_t kNone = 0xffffffffu;
 constexpr std::size_t kScratch = 65536;       // the largest request/response and send chunk
 constexpr std::uint32_t kSweepPerMs = 4096;   // slots checked for deadlines per millisecond
 constexpr std::uint32_t kPauseMs = 10;        // first pause after a failure; doubles
@@ -231,13 +230,19 @@ struct Generator::Slot {
 
 // --- lifecycle --------------------------------------------------------------------
 
-Generator::Generator(tcp::Engine& engine, unsigned worker)
-    : engine_(engine), worker_(worker), tx_scratch_(kScratch), rx_scratch_(kScratch),
+Generator::Generator(unsigned worker)
+    : worker_(worker), tx_scratch_(kScratch), rx_scratch_(kScratch),
       expect_scratch_(kScratch) {}
 
 Generator::~Generator() = default;
 
-bool Generator::start(const GenSpec& spec, tcp::Instant now, std::string& why) {
+void Generator::start(Stack& stack, tcp::Instant) { stack_ = &stack; }
+
+bool Generator::start_run(const GenSpec& spec, tcp::Instant now, std::string& why) {
+    if (stack_ == nullptr) {
+        why = "the generator is not on worker " + std::to_string(worker_) + "'s app host";
+        return false;
+    }
     if (run_ == GenRun::running) {
         why = "a generator is already running on worker " + std::to_string(worker_);
         return false;
@@ -254,7 +259,6 @@ bool Generator::start(const GenSpec& spec, tcp::Instant now, std::string& why) {
     spec_ = spec;
     // Preallocated here, once per run: nothing below allocates.
     slots_.assign(spec.conns, Slot{});
-    by_index_.assign(engine_.config().max_connections, kNone);
     ready_.assign(std::max<std::uint32_t>(spec.conns, 1), 0);
     ready_head_ = ready_len_ = 0;
     syn_inflight_ = sweep_pos_ = next_local_ = 0;
@@ -288,7 +292,7 @@ bool Generator::start(const GenSpec& spec, tcp::Instant now, std::string& why) {
     return true;
 }
 
-void Generator::stop(tcp::Instant now) {
+void Generator::stop_run(tcp::Instant now) {
     if (run_ == GenRun::running) finish(now);
 }
 
@@ -309,7 +313,7 @@ void Generator::close_remaining(tcp::Instant now, std::uint32_t budget) {
     // neither ours nor connecting; keep them within the SYN window as well, or
     // a peer that is slow for a moment gets 10^5 FINs at once.
     const std::uint64_t limit = active_ + syn_inflight_ + spec_.syn_window + 64;
-    if (budget != UINT32_MAX && engine_.connection_count() > limit) {
+    if (budget != UINT32_MAX && stack_->engine().connection_count() > limit) {
         if (now.millis() == last_close_ms_) return;
         budget = 16;  // progress even if other sockets fill the engine
     }
@@ -328,7 +332,7 @@ void Generator::close_remaining(tcp::Instant now, std::uint32_t budget) {
 }
 
 std::uint64_t Generator::retrans_now() const {
-    return engine_.counters().mib[static_cast<std::size_t>(tcp::Mib::retrans_segs)];
+    return stack_->engine().counters().mib[static_cast<std::size_t>(tcp::Mib::retrans_segs)];
 }
 
 void Generator::report(GenReport& out, tcp::Instant now) const {
@@ -340,7 +344,7 @@ void Generator::report(GenReport& out, tcp::Instant now) const {
     const tcp::Instant end = run_ == GenRun::running ? now : end_;
     out.elapsed_us = static_cast<std::uint64_t>((end - start_).as_micros());
     out.retrans = (run_ == GenRun::running ? retrans_now() : retrans_end_) - retrans_start_;
-    out.time_wait_local = engine_.time_wait_count();
+    out.time_wait_local = stack_ != nullptr ? stack_->engine().time_wait_count() : 0;
     out.max_gap_us = max_gap_us_;
     out.stalls = stalls_;
     out.cpu_us = (run_ == GenRun::running ? thread_cpu_us() : cpu_end_us_) - cpu_start_us_;
@@ -364,22 +368,23 @@ void Generator::publish(tcp::Instant now) {
 
 // --- the per-iteration entry -------------------------------------------------------
 
-void Generator::on_events(std::span<const tcp::Event> events, tcp::Instant now) {
-    if (run_ != GenRun::running) {
-        if (close_cursor_ < slots_.size()) close_remaining(now, kClosesPerPoll);
-        return;
-    }
-    for (const tcp::Event& e : events) {
-        if (e.conn.index >= by_index_.size()) continue;
-        const std::uint32_t s = by_index_[e.conn.index];
-        if (s == kNone || !(slots_[s].h == e.conn)) continue;  // not ours
-        on_event(s, e.kind, now);
+// A connection's context word is its slot + 1 (connect()).
+void Generator::on_events(Stack& stack, std::span<const AppEvent> events, tcp::Instant now) {
+    for (const AppEvent& e : events) {
         if (run_ != GenRun::running) return;
+        const std::uintptr_t ctx = stack.context(e.conn);
+        if (ctx == 0 || ctx > slots_.size()) continue;  // closed earlier in this batch
+        const auto s = static_cast<std::uint32_t>(ctx - 1);
+        if (slots_[s].h == e.conn) on_event(s, e.kind, now);
     }
-    poll(now);
 }
 
-void Generator::poll(tcp::Instant now) {
+void Generator::poll(Stack&, tcp::Instant now) {
+    if (run_ == GenRun::running) return step(now);
+    if (close_cursor_ < slots_.size()) close_remaining(now, kClosesPerPoll);
+}
+
+void Generator::step(tcp::Instant now) {
     const auto gap = static_cast<std::uint64_t>((now - last_poll_).as_micros());
     last_poll_ = now;
     max_gap_us_ = std::max(max_gap_us_, gap);
@@ -460,7 +465,7 @@ void Generator::connect(std::uint32_t s, tcp::Instant now) {
     for (std::uint32_t tries = 0; tries < spec_.local_count && rc == -EADDRNOTAVAIL; ++tries) {
         p.local_ip = spec_.locals[next_local_];
         next_local_ = next_local_ + 1 == spec_.local_count ? 0 : next_local_ + 1;
-        rc = stack_ != nullptr ? stack_->connect(p, now, h) : engine_.connect(p, now, h);
+        rc = stack_->connect(p, now, h, std::uintptr_t{s} + 1);
     }
     if (rc != 0) {
         const GenFail why = rc == -EADDRNOTAVAIL || rc == -EADDRINUSE ? GenFail::ports_exhausted
@@ -471,7 +476,6 @@ void Generator::connect(std::uint32_t s, tcp::Instant now) {
     }
     exhausted_backoff_ = 0;
     slot.h = h;
-    by_index_[h.index] = s;
     slot.phase = Phase::connecting;
     slot.t0 = now;
     slot.due = now + tcp::Duration::millis(spec_.connect_timeout_ms);
@@ -562,11 +566,10 @@ void Generator::release(Slot& slot, tcp::Instant now) {
         return;
     }
     for (;;) {
-        const std::int64_t n = engine_.recv(slot.h, rx_scratch_, now);
+        const std::int64_t n = stack_->recv(slot.h, rx_scratch_, now);
         if (n <= 0) break;
     }
-    (void)engine_.close(slot.h, now);
-    by_index_[slot.h.index] = kNone;
+    (void)stack_->close(slot.h, now);
     slot.h = tcp::ConnId::invalid();
     if (slot.phase == Phase::open) --active_;
     if (slot.phase == Phase::connecting) --syn_inflight_;
@@ -594,7 +597,7 @@ bool Generator::budget_reached() const { return spec_.count != 0 && c_.requests 
 void Generator::pump_send(Slot& slot, tcp::Instant now) {
     const bool bulk = spec_.mode == GenMode::bulk;
     while (bulk ? !stop_sending_ : slot.req_left > 0) {
-        const std::uint32_t space = engine_.send_space(slot.h);  // O(1), fills nothing
+        const std::uint32_t space = stack_->send_space(slot.h);
         if (space == 0) return;  // resumed by `writable`
         std::size_t len = std::min<std::size_t>(space, bulk ? spec_.size : slot.req_left);
         const std::uint8_t* data = tx_scratch_.data();
@@ -604,7 +607,7 @@ void Generator::pump_send(Slot& slot, tcp::Instant now) {
         } else if (spec_.verify) {
             fill_pattern(slot.seed, slot.tx_off, {tx_scratch_.data(), len});
         }
-        const std::int64_t n = engine_.send(slot.h, {data, len}, now);
+        const std::int64_t n = stack_->send(slot.h, {data, len}, now);
         if (n <= 0) return;  // EAGAIN: `writable` resumes; errors come as events
         const auto sent = static_cast<std::uint64_t>(n);
         c_.bytes_sent += sent;
@@ -626,7 +629,7 @@ void Generator::pump_send(Slot& slot, tcp::Instant now) {
 void Generator::pump_recv(std::uint32_t s, tcp::Instant now) {
     Slot& slot = slots_[s];
     while (slot.phase == Phase::open && run_ == GenRun::running) {
-        const std::int64_t n = engine_.recv(slot.h, rx_scratch_, now);
+        const std::int64_t n = stack_->recv(slot.h, rx_scratch_, now);
         if (n == -EAGAIN) return;
         if (n < 0) return;  // reset/timeout: its event follows
         if (n == 0) {       // the peer closed: reconnect after a pause
@@ -683,4 +686,20 @@ void Generator::response_done(std::uint32_t s, tcp::Instant now) {
     begin_request(slot, now);
 }
 
-}  // namespace tcpfp::app::cli
+// --- the family's messages --------------------------------------------------------
+
+void GenStart::run(AgentContext& ctx, tcp::Instant now) {
+    if (ctx.gen == nullptr) return fail("no generator on worker " + std::to_string(ctx.worker));
+    std::string why;
+    if (!ctx.gen->start_run(spec, now, why)) fail(why);
+}
+
+void GenStop::run(AgentContext& ctx, tcp::Instant now) {
+    if (ctx.gen != nullptr) ctx.gen->stop_run(now);
+}
+
+void GenRead::run(AgentContext& ctx, tcp::Instant now) {
+    if (ctx.gen != nullptr) ctx.gen->report(report, now);
+}
+
+}  // namespace tcpfp::app

@@ -1,17 +1,12 @@
-#include "dpdk_app/cli/flood.hpp"
-
-#include <rte_mbuf.h>
+#include "dpdk_app/apps/flood.hpp"
 
 #include <algorithm>
 #include <cstring>
 
-#include "dpdk_app/arp.hpp"
-#include "dpdk_app/tx.hpp"
 #include "tcp/wire/bytes.hpp"
 #include "tcp/wire/checksum.hpp"
-#include "tcp/wire/ethernet.hpp"
 
-namespace tcpfp::app::cli {
+namespace tcpfp::app {
 
 namespace {
 constexpr std::uint32_t kMaxPerPoll = 256;  // a late loop catches up in bursts this big
@@ -24,7 +19,11 @@ constexpr std::uint8_t kSynOptions[20] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0,
                                           0, 0, 0, 0, 0, 0, 1, 3, 3, 7};
 }  // namespace
 
-bool SynFlood::start(const FloodSpec& spec, tcp::Instant now, std::string& why) {
+bool SynFlood::start_run(const FloodSpec& spec, tcp::Instant now, std::string& why) {
+    if (sink_ == nullptr) {
+        why = "worker " + std::to_string(worker_) + " has no frame sink for the flood";
+        return false;
+    }
     if (running_) {
         why = "a flood is running on worker " + std::to_string(worker_) + " (stop flood first)";
         return false;
@@ -38,7 +37,7 @@ bool SynFlood::start(const FloodSpec& spec, tcp::Instant now, std::string& why) 
     return true;
 }
 
-void SynFlood::stop(tcp::Instant now) {
+void SynFlood::stop_run(tcp::Instant now) {
     if (!running_) return;
     running_ = false;
     end_ = std::min(end_, now);
@@ -63,7 +62,7 @@ std::uint64_t SynFlood::next_random() {  // xorshift64: cheap, reproducible per 
 
 // Pacing: by now, rate * elapsed SYNs are due; the ones not sent yet go out
 // (at most kMaxPerPoll per iteration, so the rest of the loop keeps running).
-void SynFlood::send_due(tcp::Instant now, Tx& tx, Arp& arp) {
+void SynFlood::send_due(tcp::Instant now) {
     if (now >= end_) {
         running_ = false;
         return;
@@ -71,21 +70,14 @@ void SynFlood::send_due(tcp::Instant now, Tx& tx, Arp& arp) {
     const double elapsed_s = static_cast<double>((now - start_).as_micros()) / 1e6;
     const auto due = static_cast<std::uint64_t>(spec_.rate * elapsed_s);
     if (due <= sent_) return;
-    const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(due - sent_, kMaxPerPoll));
-    for (std::uint32_t i = 0; i < n; ++i) {
-        rte_mbuf* m = tx.alloc();  // counted as tx_no_mbuf by the ledger when the pool is dry
-        if (m == nullptr) {
-            ++no_mbuf_;
-            return;
-        }
-        auto* frame = rte_pktmbuf_mtod(m, std::uint8_t*);
-        build_syn(frame + wire::kEthHeaderLen);
-        m->data_len = static_cast<std::uint16_t>(wire::kEthHeaderLen + kIpLen + kTcpLen);
-        m->pkt_len = m->data_len;
-        m->ol_flags = 0;  // checksums are complete: no offload asked
-        ++sent_;
-        arp.output(m, spec_.remote_ip, now.millis());  // Ethernet header, then the TX burst
-    }
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(due - sent_, kMaxPerPoll));
+    std::uint8_t* bufs[kMaxPerPoll];
+    // The sink counts an empty pool (tx_no_mbuf); the round is cut short.
+    const std::size_t n = sink_->acquire({bufs, want}, kIpLen + kTcpLen);
+    if (n < want) ++no_mbuf_;
+    for (std::size_t i = 0; i < n; ++i) build_syn(bufs[i]);
+    sent_ += n;
+    sink_->send(n, spec_.remote_ip, now.millis());
 }
 
 // One SYN (IPv4 + TCP with options) at `ip`, as a Linux client would send
@@ -129,4 +121,20 @@ void SynFlood::build_syn(std::uint8_t* ip) {
     wire::store_be16(t + 16, wire::checksum::finish(wire::checksum::accumulate({t, kTcpLen}, pseudo)));
 }
 
-}  // namespace tcpfp::app::cli
+// --- the family's messages --------------------------------------------------------
+
+void FloodStart::run(AgentContext& ctx, tcp::Instant now) {
+    if (ctx.flood == nullptr) return fail("no flood on worker " + std::to_string(ctx.worker));
+    std::string why;
+    if (!ctx.flood->start_run(spec, now, why)) fail(why);
+}
+
+void FloodStop::run(AgentContext& ctx, tcp::Instant now) {
+    if (ctx.flood != nullptr) ctx.flood->stop_run(now);
+}
+
+void FloodRead::run(AgentContext& ctx, tcp::Instant now) {
+    if (ctx.flood != nullptr) ctx.flood->report(report, now);
+}
+
+}  // namespace tcpfp::app

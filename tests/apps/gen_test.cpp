@@ -1,7 +1,7 @@
-// The traffic generator's state machine (dpdk_app/cli/gen.cpp needs no DPDK)
-// against a second engine on the tests/engine harness link: echo, HTTP and
-// misbehaving servers, failures and their pauses, plus the histogram and the
-// verify pattern on their own.
+// The traffic generator (dpdk_app/apps/gen.cpp, an app) on a Host over
+// engine A of the tests/engine harness link, engine B playing the server:
+// echo, HTTP and misbehaving servers, failures and their pauses, plus the
+// histogram and the verify pattern on their own.
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "dpdk_app/cli/gen.hpp"
-#include "engine/harness.hpp"
+#include "apps/app_harness.hpp"
+#include "dpdk_app/apps/gen.hpp"
 
-namespace tcpfp::app::cli {
+namespace tcpfp::app {
 namespace {
 
 using tcp::ConnId;
@@ -26,12 +26,13 @@ using tcp::test::Side;
 
 enum class Server { echo, corrupt, http, http404 };
 
-// Engine A runs the generator; engine B plays the server.
+// Engine A runs the generator on a Host; engine B plays the server.
 class GenPair {
 public:
-    GenPair(Server mode, std::uint16_t port)
-        : net_(tcp::test::test_config(), tcp::test::test_config()), gen_(net_.a(), 0), mode_(mode) {
-        EXPECT_EQ(net_.b().listen({}, port, 0, listener_), 0);
+    GenPair(Server mode, std::uint16_t port) : gen_(0), mode_(mode) {
+        EXPECT_EQ(net().b().listen({}, port, 0, listener_), 0);
+        n_.add(gen_, true);
+        n_.start();
     }
 
     GenSpec spec(GenMode m, std::uint16_t port, std::uint32_t conns) {
@@ -50,22 +51,21 @@ public:
 
     void start(const GenSpec& s) {
         std::string why;
-        ASSERT_TRUE(gen_.start(s, net_.now(), why)) << why;
-        net_.flush();
+        ASSERT_TRUE(gen_.start_run(s, n_.now(), why)) << why;
+        net().flush();
     }
 
-    // One step of the worker loop: the link, the generator, the server.
+    // One step of the worker loop (the link, the host routing A's events to
+    // the generator, its poll), then the server.
     void step() {
-        net_.run_for(Duration::micros(20));
-        const auto ev = net_.take_events(Side::a);
-        gen_.on_events(ev, net_.now());
+        n_.step(Duration::micros(20));
         serve();
-        net_.flush();
+        net().flush();
     }
 
     bool run_until(const std::function<bool()>& pred, Duration limit) {
-        const auto end = net_.now() + limit;
-        while (net_.now() < end) {
+        const auto end = n_.now() + limit;
+        while (n_.now() < end) {
             step();
             if (pred()) return true;
         }
@@ -74,47 +74,48 @@ public:
 
     GenReport report() {
         GenReport r;
-        gen_.report(r, net_.now());
+        gen_.report(r, n_.now());
         return r;
     }
 
     bool finished() { return report().run == GenRun::finished; }
 
-    Net& net() { return net_; }
+    Net& net() { return n_.net(); }
+    Host& host() { return n_.host(); }
     Generator& gen() { return gen_; }
 
 private:
     void serve() {
-        for (const tcp::Event& e : net_.take_events(Side::b)) {
+        for (const tcp::Event& e : net().take_events(Side::b)) {
             if (e.kind == EventKind::accepted) {
                 ConnId c;
-                while (net_.b().accept(listener_, c) == 0) serve_conn(c);
+                while (net().b().accept(listener_, c) == 0) serve_conn(c);
             } else if (e.kind == EventKind::readable || e.kind == EventKind::peer_closed ||
                        e.kind == EventKind::writable) {
                 serve_conn(e.conn);
             } else if (e.kind == EventKind::reset || e.kind == EventKind::closed) {
-                (void)net_.b().close(e.conn, net_.now());
+                (void)net().b().close(e.conn, net().now());
             }
         }
     }
 
     void serve_conn(ConnId c) {
-        auto& b = net_.b();
+        auto& b = net().b();
         for (;;) {
             tcp::ConnInfo ci;
             if (b.info(c, ci) != 0) return;
             const std::size_t room = std::min<std::size_t>(ci.send_space, buf_.size());
             if (room == 0) return;
-            const std::int64_t n = b.recv(c, {buf_.data(), room}, net_.now());
+            const std::int64_t n = b.recv(c, {buf_.data(), room}, net().now());
             if (n == -EAGAIN) return;
             if (n <= 0) {
-                (void)b.close(c, net_.now());
+                (void)b.close(c, net().now());
                 return;
             }
             const auto len = static_cast<std::size_t>(n);
             if (mode_ == Server::http || mode_ == Server::http404) return http_reply(c);
             if (mode_ == Server::corrupt) buf_[len / 2] ^= 0x5a;
-            (void)b.send(c, {buf_.data(), len}, net_.now());
+            (void)b.send(c, {buf_.data(), len}, net().now());
         }
     }
 
@@ -122,11 +123,11 @@ private:
         const std::string r = mode_ == Server::http
                                   ? "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
                                   : "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
-        (void)net_.b().send(c, {reinterpret_cast<const std::uint8_t*>(r.data()), r.size()}, net_.now());
-        (void)net_.b().close(c, net_.now());
+        (void)net().b().send(c, {reinterpret_cast<const std::uint8_t*>(r.data()), r.size()}, net().now());
+        (void)net().b().close(c, net().now());
     }
 
-    Net net_;
+    test::AppNet n_;
     Generator gen_;
     Server mode_;
     ConnId listener_;
@@ -279,7 +280,7 @@ TEST(Gen, HoldKeepsConnectionsThenStopClosesThem) {
     p.start(s);
     ASSERT_TRUE(p.run_until([&] { return p.report().active == 300; }, Duration::seconds(10)));
     EXPECT_EQ(p.report().run, GenRun::running);
-    p.gen().stop(p.net().now());
+    p.gen().stop_run(p.net().now());
     ASSERT_TRUE(p.run_until([&] { return p.report().active == 0; }, Duration::seconds(5)));
     p.run_until([] { return false; }, Duration::millis(100));
     EXPECT_EQ(p.report().c.conns_failed, 0u);
@@ -287,4 +288,4 @@ TEST(Gen, HoldKeepsConnectionsThenStopClosesThem) {
 }
 
 }  // namespace
-}  // namespace tcpfp::app::cli
+}  // namespace tcpfp::app
