@@ -79,6 +79,7 @@ void Worker::init(int socket) {
     prompt_apps_ = std::make_unique<cli::PromptApps>(index_, shared_.cli_rings[index_], arp_, tx_,
                                                      verbose_, &apps_->responders);
     prompt_apps_->add_to(*host_);
+    if (apps_->proxy) prompt_apps_->set_proxy(&*apps_->proxy);
 }
 
 bool Worker::is_local(wire::Ipv4Addr a) const { return engine_->is_local(a); }

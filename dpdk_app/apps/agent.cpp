@@ -29,7 +29,7 @@ void Agent::poll(Stack&, Instant now) {
 }
 
 void Agent::run(Command& c, Instant now) {
-    AgentContext ctx{*stack_, *this, gen_, flood_, tools_, worker_};
+    AgentContext ctx{*stack_, *this, gen_, flood_, tools_, worker_, proxy_};
     c.rc = 0;
     c.run(ctx, now);
     c.done.store(true, std::memory_order_release);  // the prompt may free it from here on

@@ -49,6 +49,8 @@ public:
     Agent(unsigned worker, CommandSource source);
     // The worker's other apps and tools the commands reach (any may be null).
     void attach(Generator* gen, SynFlood* flood, WorkerTools* tools, Responders* responders);
+    // The worker's proxy, for `show proxy pairs` (nullptr without [proxy]).
+    void set_proxy(Proxy* proxy) { proxy_ = proxy; }
 
     const char* name() const override { return "agent"; }
     void start(Stack& stack, Instant now) override;
@@ -90,6 +92,7 @@ private:
     SynFlood* flood_ = nullptr;
     WorkerTools* tools_ = nullptr;
     Responders* responders_ = nullptr;
+    Proxy* proxy_ = nullptr;
     std::uint64_t next_id_;
     std::vector<Conn> conns_;
     std::vector<Listener> listeners_;

@@ -17,6 +17,7 @@ namespace tcpfp::app {
 
 class Agent;
 class Generator;
+class Proxy;
 class Stack;
 class SynFlood;
 
@@ -39,6 +40,7 @@ struct AgentContext {
     SynFlood* flood = nullptr;
     WorkerTools* tools = nullptr;
     unsigned worker = 0;
+    Proxy* proxy = nullptr;  // [proxy] configured
 };
 
 class Command {

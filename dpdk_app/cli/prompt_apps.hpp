@@ -50,6 +50,7 @@ public:
     PromptApps& operator=(const PromptApps&) = delete;
     // Adds the agent, the generator and the flood (each polled every iteration).
     void add_to(Host& host);
+    void set_proxy(Proxy* proxy) { agent_.set_proxy(proxy); }
 
 private:
     WorkerPort port_;

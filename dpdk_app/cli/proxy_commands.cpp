@@ -2,7 +2,10 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <memory>
 #include <string>
+
+#include "dpdk_app/apps/proxy_command.hpp"
 
 namespace tcpfp::app::cli {
 
@@ -67,9 +70,50 @@ void show_proxy(PromptState& st, bool json) {
     }
 }
 
+std::string tuple_text(const tcp::FourTuple& t) {
+    return t.local_ip.to_string() + ":" + std::to_string(t.local_port) + " <-> " + t.remote_ip.to_string() +
+           ":" + std::to_string(t.remote_port);
+}
+
+// Each worker's pairs, a page per round trip, as `ss` would list the two
+// connections of a pair: client side, then backend side.
+void show_proxy_pairs(PromptState& st) {
+    if (!st.cfg.proxy.enabled()) {
+        st.fail("show proxy pairs: no [proxy] in the configuration");
+        return;
+    }
+    std::uint64_t shown = 0;
+    std::printf("%-5s %-45s %-12s %-45s %-12s %12s %12s %s\n", "Lcore", "client", "state", "backend", "state",
+                "to_backend", "to_client", "fin");
+    for (unsigned w = 0; w < st.workers(); ++w) {
+        std::size_t cursor = 0;
+        for (bool done = false; !done && !st.stopping();) {
+            auto c = std::make_unique<ListProxyPairs>();
+            c->cursor = cursor;
+            if (!st.call_ok(w, c)) return;
+            for (const ProxyPairRow& r : c->rows) {
+                const std::string fin = std::string(r.pair.fin_to_backend ? ">" : "-") +
+                                        (r.pair.fin_to_client ? "<" : "-");
+                std::printf("%-5u %-45s %-12s %-45s %-12s %12" PRIu64 " %12" PRIu64 " %s\n", w,
+                            tuple_text(r.client).c_str(), tcp::to_string(r.client_state),
+                            r.pair.connected || r.backend_state != tcp::State::closed
+                                ? tuple_text(r.backend).c_str() : "(connecting)",
+                            tcp::to_string(r.backend_state), r.pair.bytes_to_backend, r.pair.bytes_to_client,
+                            fin.c_str());
+                ++shown;
+            }
+            cursor = c->cursor;
+            done = c->finished;
+        }
+    }
+    std::printf("%" PRIu64 " pair(s)\n", shown);
+}
+
 }  // namespace
 
 void add_proxy_commands(PromptState& st) {
+    st.add("show proxy pairs", "the live pairs: both connections' 4-tuples and states, bytes each way, FINs forwarded",
+           [&st](const Args&) { show_proxy_pairs(st); });
     st.add("show proxy", "the L4 proxy's pairs, half-closes, resets and bytes, per worker and total",
            [&st](const Args&) { show_proxy(st, false); });
     st.add("show proxy json", "the totals as one line of JSON", [&st](const Args&) { show_proxy(st, true); });

@@ -254,6 +254,11 @@ def concurrent(server, count=200, t=None):
     if t is not None:
         active = show_proxy(t, "pairs_active")
         h.check(active == count, "show proxy: %s pairs active while all are open" % active)
+        out = t.command("show proxy pairs")
+        rows = re.findall(r"^\d+\s+172\.16\.48\.2:8080 <-> 172\.16\.48\.1:\d+\s+ESTABLISHED\s+"
+                          r"172\.16\.48\.2:\d+ <-> 172\.16\.48\.1:9000\s+ESTABLISHED", out, re.M)
+        h.check(len(rows) == count and "%d pair(s)" % count in out,
+                "show proxy pairs: %d pairs listed, both sides ESTABLISHED" % len(rows))
     payloads = [os.urandom(64 * 1024 + i) for i in range(count)]
     results = [None] * count
 
