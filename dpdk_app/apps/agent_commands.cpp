@@ -1,5 +1,7 @@
 #include "dpdk_app/apps/agent_commands.hpp"
 
+#include "dpdk_app/apps/proxy.hpp"
+
 #include <cstring>
 
 namespace tcpfp::app {
@@ -124,6 +126,20 @@ void ListConns::run(AgentContext& ctx, tcp::Instant now) {
     }
 }
 
+namespace {
+
+// A proxy's connection shows the other side of its pair.
+void note_pair(AgentContext& ctx, tcp::ConnId id, ConnRow& row) {
+    tcp::ConnId other;
+    tcp::ConnInfo oi;
+    if (ctx.proxy != nullptr && ctx.proxy->partner(id, other) && ctx.stack.info(other, oi) == 0) {
+        row.paired = true;
+        row.pair = oi.tuple;
+    }
+}
+
+}  // namespace
+
 // Returns the slots looked at; sets cursor.time_waits once past the last.
 std::uint32_t ListConns::walk_tcbs(AgentContext& ctx, std::uint32_t budget) {
     tcp::ConnId ids[64];
@@ -140,6 +156,8 @@ std::uint32_t ListConns::walk_tcbs(AgentContext& ctx, std::uint32_t budget) {
             row.worker = ctx.worker;
             if (ctx.stack.info(ids[i], row.info) != 0 || !wanted(row.info)) continue;
             row.id = ctx.agent.id_of(ids[i]);
+            row.app = ctx.stack.owner_name(ids[i]);
+            note_pair(ctx, ids[i], row);
             keep(row);
         }
         if (p.done) {

@@ -106,6 +106,9 @@ struct ConnRow {
     std::uint64_t id = 0;  // the prompt's id, 0 when not the prompt's
     unsigned worker = 0;
     tcp::ConnInfo info;
+    const char* app = nullptr;  // the owning app's name (a static string), or nullptr
+    bool paired = false;        // a proxy pair: `pair` is the other connection's 4-tuple
+    tcp::FourTuple pair;
 };
 
 // A page of `show conn`: the worker walks its control blocks, then its

@@ -94,6 +94,8 @@ public:
     // not reused by another connection).
     bool owns(ConnId id) const;
     std::uintptr_t context(ConnId id) const;  // 0 when not owned
+    // The name of the app that owns `id` (any app's), or nullptr: for listings.
+    const char* owner_name(ConnId id) const;
     void set_context(ConnId id, std::uintptr_t context);
     // Calls f(ConnId) for every connection and listener this app owns; f may
     // close them. O(connection table): for stop() and listings, not per packet.

@@ -206,6 +206,11 @@ bool Stack::owns(ConnId id) const {
     return r != nullptr && r->app == app_;
 }
 
+const char* Stack::owner_name(ConnId id) const {
+    const App* a = host_->owner_of(id);
+    return a == nullptr ? nullptr : a->name();
+}
+
 std::uintptr_t Stack::context(ConnId id) const {
     const Host::Route* r = host_->route(id);
     return r != nullptr && r->app == app_ ? r->context : 0;

@@ -12,6 +12,7 @@ Proxy::Proxy(const ProxyConfig& config, std::pmr::memory_resource* mr)
 
 void Proxy::start(Stack& s, Instant now) {
     (void)now;
+    stack_ = &s;
     if (!config_.enabled() || config_.backends.empty()) return;
     // Each pair holds two connections: half the table bounds the pairs. The
     // only allocation the proxy makes, once.
@@ -68,6 +69,14 @@ void Proxy::unwait(std::uint32_t p) {
     (pr.next == kNone ? l.tail : pairs_[pr.next].prev) = pr.prev;
     pr.prev = pr.next = kNone;
     pr.wait = Wait::none;
+}
+
+bool Proxy::partner(ConnId c, ConnId& other) const {
+    std::uint32_t pair = 0;
+    unsigned side = 0;
+    if (stack_ == nullptr || !find(*stack_, c, pair, side)) return false;
+    other = pairs_[pair].conn[side ^ 1u];
+    return !other.is_invalid();
 }
 
 bool Proxy::find(const Stack& s, ConnId c, std::uint32_t& pair, unsigned& side) const {

@@ -93,6 +93,9 @@ public:
     // `cursor`; returns the rows filled and moves `cursor` past the scan
     // (back to 0 at the end of the pool). Bounded work per call.
     std::size_t list_pairs(std::size_t& cursor, std::size_t scan, std::span<ProxyPairView> out) const;
+    // The other connection of `c`'s pair (for `show conn`); false when `c`
+    // is not one of the proxy's pair connections.
+    bool partner(ConnId c, ConnId& other) const;
 
 private:
     static constexpr std::uint32_t kNone = 0xffffffffu;
@@ -119,6 +122,7 @@ private:
         std::uint32_t head = kNone, tail = kNone;
     };
 
+    const Stack* stack_ = nullptr;  // set at start: partner() reads the context word
     static std::uintptr_t context_of(std::uint32_t pair, unsigned side) {
         return (static_cast<std::uintptr_t>(pair) + 1) << 1 | side;
     }

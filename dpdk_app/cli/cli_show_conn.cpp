@@ -73,7 +73,12 @@ std::string conn_json(PromptState& st, const ConnRow& r) {
            ",\"snd_wnd\":" + n(i.snd_wnd) + ",\"rcv_wnd\":" + n(i.rcv_wnd) + ",\"cwnd\":" +
            n(i.cwnd) + ",\"ssthresh\":" + n(i.ssthresh) + ",\"srtt_us\":" + n(i.srtt_us) +
            ",\"rttvar_us\":" + n(i.rttvar_us) + ",\"rto_ms\":" + n(i.rto_ms) + ",\"in_flight\":" +
-           n(i.in_flight) + ",\"orphan\":" + b(i.orphan) + "}";
+           n(i.in_flight) + ",\"orphan\":" + b(i.orphan) + ",\"app\":\"" + (r.app ? r.app : "") +
+           "\",\"pair\":\"" +
+           (r.paired ? endpoint(r.pair.local_ip, r.pair.local_port) + "->" +
+                           endpoint(r.pair.remote_ip, r.pair.remote_port)
+                     : std::string()) +
+           "\"}";
 }
 
 void print_rows(PromptState& st, const std::vector<ConnRow>& rows, bool json) {
@@ -95,7 +100,12 @@ void print_rows(PromptState& st, const std::vector<ConnRow>& rows, bool json) {
                     i.send_q, endpoint(i.tuple.local_ip, i.tuple.local_port).c_str(),
                     endpoint(i.tuple.remote_ip, i.tuple.remote_port).c_str(), st.lcore_of(r.worker),
                     timer_text(i).c_str());
-        const std::string d = detail_text(i);
+        std::string d = detail_text(i);
+        if (r.app != nullptr) d += std::string(d.empty() ? "" : " ") + "app:" + r.app;
+        if (r.paired) {
+            d += " pair:" + endpoint(r.pair.local_ip, r.pair.local_port) + "->" +
+                 endpoint(r.pair.remote_ip, r.pair.remote_port);
+        }
         if (!d.empty()) std::printf("         %s\n", d.c_str());
     }
 }

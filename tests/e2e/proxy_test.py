@@ -259,6 +259,10 @@ def concurrent(server, count=200, t=None):
                           r"172\.16\.48\.2:\d+ <-> 172\.16\.48\.1:9000\s+ESTABLISHED", out, re.M)
         h.check(len(rows) == count and "%d pair(s)" % count in out,
                 "show proxy pairs: %d pairs listed, both sides ESTABLISHED" % len(rows))
+        out = t.command("show conn port 9000 all")
+        paired = re.findall(r" app:proxy pair:172\.16\.48\.2:8080->172\.16\.48\.1:\d+$", out, re.M)
+        h.check(len(paired) == count, "show conn: %d backend connections marked app:proxy with their "
+                "client as pair" % len(paired))
     payloads = [os.urandom(64 * 1024 + i) for i in range(count)]
     results = [None] * count
 
