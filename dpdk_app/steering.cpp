@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "tcp/wire/bytes.hpp"
+#include "tcp/wire/icmp.hpp"
 
 namespace tcpfp::app {
 
@@ -63,8 +64,7 @@ unsigned Steering::owner_of_packet(std::span<const std::uint8_t> ip, unsigned se
 // ports). Echo and anything unparsable stay where they arrived.
 unsigned Steering::owner_of_icmp_error(std::span<const std::uint8_t> icmp, unsigned self) const {
     if (icmp.size() < 8 + 20) return self;
-    const std::uint8_t type = icmp[0];
-    if (type != 3 && type != 4 && type != 11 && type != 12) return self;
+    if (!wire::is_icmp_error_type(icmp[0])) return self;
     const auto q = icmp.subspan(8);
     const std::size_t hl = (q[0] & 0x0fu) * 4u;
     if ((q[0] >> 4) != 4 || hl < 20 || q[9] != 6 || q.size() < hl + 4) return self;

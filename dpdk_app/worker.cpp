@@ -25,15 +25,6 @@ namespace {
 constexpr std::uint32_t kMaxBurst = 256;
 constexpr auto kDrainTime = tcp::Duration::seconds(2);  // for connections to close at stop
 
-// Destination unreachable, source quench, time exceeded, parameter problem:
-// the errors the engine matches to a connection.
-bool is_icmp_error(std::span<const std::uint8_t> icmp) {
-    if (icmp.empty()) return false;
-    const std::uint8_t t = icmp[0];
-    return t == wire::icmp_type::dest_unreachable || t == wire::icmp_type::source_quench ||
-           t == wire::icmp_type::time_exceeded || t == wire::icmp_type::parameter_problem;
-}
-
 AppDrop ipv4_drop_reason(wire::WireError e) {
     switch (e) {
         case wire::WireError::ip_truncated: return AppDrop::ip_truncated;
@@ -377,7 +368,7 @@ void Worker::rx_ipv4(rte_mbuf* m, std::size_t l2_len, std::span<const std::uint8
             tx_.free(m);  // the engine copied what it keeps
             return drain_output(now);
         case wire::ipproto::icmp:
-            if (is_icmp_error(ip->payload())) {
+            if (!ip->payload().empty() && wire::is_icmp_error_type(ip->payload()[0])) {
                 counters_.icmp_errors_in++;
                 engine_->input_icmp(packet.first(ip->total_len()), now);  // RFC 9293 §3.9.2.2
                 tx_.free(m);

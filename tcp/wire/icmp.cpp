@@ -41,10 +41,7 @@ Result<IcmpError> parse_icmp_error(std::span<const std::uint8_t> m) {
     if (m.size() < kIcmpErrorHeaderLen) return WireError::icmp_truncated;
     if (!checksum::verifies(checksum::accumulate(m))) return WireError::icmp_bad_checksum;
     const std::uint8_t type = m[0];
-    if (type != icmp_type::dest_unreachable && type != icmp_type::source_quench &&
-        type != icmp_type::time_exceeded && type != icmp_type::parameter_problem) {
-        return WireError::icmp_not_error;
-    }
+    if (!is_icmp_error_type(type)) return WireError::icmp_not_error;
     const auto quoted = m.subspan(kIcmpErrorHeaderLen);
     // The quote is usually cut short of its total length: only the header
     // itself is checked, never the quoted length against the buffer.

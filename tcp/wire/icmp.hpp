@@ -33,6 +33,12 @@ inline constexpr std::uint8_t source_route_failed = 5;
 
 inline constexpr std::size_t kIcmpErrorHeaderLen = 8;
 
+// The error types TCP acts on (RFC 9293 §3.9.2.2).
+constexpr bool is_icmp_error_type(std::uint8_t type) {
+    return type == icmp_type::dest_unreachable || type == icmp_type::source_quench ||
+           type == icmp_type::time_exceeded || type == icmp_type::parameter_problem;
+}
+
 // An error message and what it quotes of the packet that caused it: the
 // IPv4 header and at least the first 8 bytes of its payload (RFC 792), for
 // TCP the ports and the sequence number.

@@ -44,15 +44,8 @@ def main():
               "expect stat icmp_soft_errors >= 1",
               "abort 2",
               "echo ICMP-DONE"]
-    path = os.path.join(t.dir, "icmp.cmd")
-    open(path, "w").write("\n".join(script) + "\n")
-    t.extra_args = ["--cmdline-file", path]
-    t.start()
-    t.peer_up()
-    h.wait_until(lambda: t.proc.poll() is not None, 60, "the script to end")
-    log = t.log()
-    print("---- tcpfp log ----\n" + log + "-------------------", flush=True)
-    h.check(t.proc.returncode == 0 and "ICMP-DONE" in log,
+    rc, log = t.run_script(script, 60)
+    h.check(rc == 0 and "ICMP-DONE" in log,
             "port unreachable ends connect() within one round trip; host unreachable does not")
     h.check("mbufs held 0 (idle baseline 0)" in log, "every mbuf freed or sent")
 

@@ -91,16 +91,8 @@ def main():
                "expect stat pmtu_lowered == 1",
                "expect stat rto_expirations == 0",
                "echo PMTU-DONE"]
-    path = os.path.join(t.dir, "pmtu.cmd")
-    open(path, "w").write("\n".join(script) + "\n")
-    t.extra_args = ["--cmdline-file", path]
-    t.start()
-    t.peer_up()
-    # Without -i, tcpfp exits when the script ends: 0 only if every expect held.
-    h.wait_until(lambda: t.proc.poll() is not None, 90, "the script to end")
-    log = t.log()
-    print("---- tcpfp log ----\n" + log + "-------------------", flush=True)
-    h.check(t.proc.returncode == 0 and "PMTU-DONE" in log,
+    rc, log = t.run_script(script, 90)
+    h.check(rc == 0 and "PMTU-DONE" in log,
             "300 kB reach the far host byte-exact (sha256), the MSS lowered once, no RTO")
     h.check(" mss:1228 " in log, "show conn reports MSS 1228 (1280 - 40 - 12)")
     h.check("mbufs held 0 (idle baseline 0)" in log, "every mbuf freed or sent")

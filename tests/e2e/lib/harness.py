@@ -131,6 +131,20 @@ class Tcpfp:
             fail("tcpfp exited at start")
         sh("ip", "link", "set", IFACE, "address", KERNEL_MAC, check=True)
 
+    def run_script(self, lines, timeout):
+        """Runs `lines` as a command script (--cmdline-file, no -i): starts
+        tcpfp, brings the peer up and waits for tcpfp to exit, which it does
+        with 0 only if every command and expect held. Returns (rc, log)."""
+        path = os.path.join(self.dir, "script.cmd")
+        open(path, "w").write("\n".join(lines) + "\n")
+        self.extra_args = ["--cmdline-file", path]
+        self.start()
+        self.peer_up()
+        wait_until(lambda: self.proc.poll() is not None, timeout, "the script to end")
+        log = self.log()
+        print("---- tcpfp log ----\n" + log + "-------------------", flush=True)
+        return self.proc.returncode, log
+
     def peer_up(self):
         sh("ip", "addr", "add", PEER + "/24", "dev", IFACE, check=True)
         sh("ip", "link", "set", IFACE, "up", check=True)
