@@ -73,11 +73,7 @@ void SeedClient::trace(Stack& s, Instant now) {
     if (s.info(conn_, ci) == 0) {
         state = tcp::to_string(ci.state);
     } else {
-        if (now < next_tw_check_) return;  // scanning the records is not free
-        next_tw_check_ = now + tcp::Duration::millis(10);
-        bool in_tw = false;
-        s.engine().for_each_time_wait_info([&](const tcp::TimeWaitInfo& tw) { in_tw |= tw.tuple == tuple_; });
-        state = in_tw ? "TIME_WAIT" : "CLOSED";
+        state = s.engine().in_time_wait(tuple_) ? "TIME_WAIT" : "CLOSED";  // one table lookup
     }
     if (std::strcmp(state, state_) == 0) return;
     s.log(LogLevel::info, "+%.3f ms state %s -> %s", ms(now), state_, state);

@@ -51,7 +51,6 @@ private:
     tcp::FourTuple tuple_;
     const char* state_ = "CLOSED";
     Instant started_;
-    Instant next_tw_check_;
 };
 
 }  // namespace tcpfp::app
