@@ -7,9 +7,12 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "dpdk_app/apps/hdr_histogram.hpp"
+#include "dpdk_app/apps/sha256.hpp"
 
 namespace tcpfp::app {
 namespace {
@@ -173,6 +176,61 @@ TEST(HdrHistogram, AboveSixtySecondsClampsIntoTheTopBucketButMaxStaysExact) {
     EXPECT_EQ(h.count(), 0u);
     EXPECT_EQ(h.max(), 0u);
     EXPECT_EQ(h.min(), 0u);
+}
+
+// --- Sha256 -----------------------------------------------------------------------
+// Vectors: FIPS 180-2 Appendix B (B.1 "abc", B.2 the 448-bit message, B.3 one
+// million 'a'), repeated in NIST CSRC's "Cryptographic Standards and
+// Guidelines: Examples with Intermediate Values" (SHA256.pdf) for FIPS 180-4;
+// the empty string's digest is the well-known SHA-256("").
+
+std::string sha256_hex(std::string_view msg) {
+    Sha256 s;
+    s.update(reinterpret_cast<const std::uint8_t*>(msg.data()), msg.size());
+    return Sha256::hex(s.finish());
+}
+
+TEST(Sha256, Fips180ExampleVectors) {
+    EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+              "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+TEST(Sha256, OneMillionAInUnevenPieces) {
+    Sha256 s;
+    const std::string chunk(1000, 'a');
+    std::size_t fed = 0;
+    for (std::size_t piece = 1; fed < 1'000'000; piece = piece % 997 + 1) {  // 1..997-byte pieces
+        const std::size_t n = std::min(piece, std::size_t{1'000'000} - fed);
+        s.update(reinterpret_cast<const std::uint8_t*>(chunk.data()), n);
+        fed += n;
+    }
+    EXPECT_EQ(Sha256::hex(s.finish()), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST(Sha256, EverySplitInTwoGivesTheSameDigest) {
+    // 200 bytes: crosses three block boundaries and both padding cases.
+    std::string msg;
+    for (int i = 0; i < 200; ++i) msg.push_back(static_cast<char>('A' + i % 53));
+    const std::string whole = sha256_hex(msg);
+    const auto* p = reinterpret_cast<const std::uint8_t*>(msg.data());
+    for (std::size_t cut = 0; cut <= msg.size(); ++cut) {
+        Sha256 s;
+        s.update(p, cut);
+        s.update(p + cut, msg.size() - cut);
+        ASSERT_EQ(Sha256::hex(s.finish()), whole) << "cut at " << cut;
+    }
+    // Lengths around the padding edge (55 fits the length in the last block,
+    // 56 does not) and full blocks, fed whole and one byte at a time.
+    for (std::size_t len : {55u, 56u, 63u, 64u, 119u, 120u}) {
+        Sha256 s;
+        s.update(p, len);
+        const std::string once = Sha256::hex(s.finish());
+        s.reset();  // reuse after finish()
+        for (std::size_t i = 0; i < len; ++i) s.update(p + i, 1);
+        EXPECT_EQ(Sha256::hex(s.finish()), once) << len;
+    }
 }
 
 }  // namespace
