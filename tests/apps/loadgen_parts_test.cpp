@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dpdk_app/apps/hdr_histogram.hpp"
+#include "dpdk_app/apps/pacer.hpp"
 #include "dpdk_app/apps/sha256.hpp"
 
 namespace tcpfp::app {
@@ -231,6 +232,157 @@ TEST(Sha256, EverySplitInTwoGivesTheSameDigest) {
         for (std::size_t i = 0; i < len; ++i) s.update(p + i, 1);
         EXPECT_EQ(Sha256::hex(s.finish()), once) << len;
     }
+}
+
+// --- RatePacer --------------------------------------------------------------------
+// Virtual time: Instants built from microseconds, no clock.
+
+using tcp::Duration;
+using tcp::Instant;
+
+constexpr Instant kT0 = Instant::from_micros(1'000'000'000);  // an arbitrary, non-zero start
+Instant at_us(std::uint64_t us) { return kT0 + Duration::micros(static_cast<std::int64_t>(us)); }
+
+// A worker that starts everything available at each poll; `next_gap` gives
+// the microseconds to the next poll. Returns the pacer after `run_us`.
+template <class Gap>
+RatePacer run_poller(double rate, std::uint64_t burst, std::uint64_t run_us, Gap&& next_gap) {
+    RatePacer p;
+    p.start(kT0, rate, Duration{}, burst);
+    for (std::uint64_t t = 0; t <= run_us; t += next_gap()) {
+        const std::uint64_t n = p.available(at_us(t));
+        p.take(n, at_us(t));
+    }
+    return p;
+}
+
+TEST(RatePacer, RateWithinOnePercentOverTwoSecondsForAnyPollInterval) {
+    constexpr std::uint64_t kRun = 2'000'000;  // 2 s
+    for (double rate : {1'000.0, 50'000.0, 500'000.0}) {
+        const double want = rate * 2;
+        for (std::uint64_t gap : {1u, 7u, 33u, 100u}) {
+            // 500k/s polled every 100 us is 50 per poll: the burst leaves room.
+            const RatePacer p = run_poller(rate, 128, kRun, [&] { return gap; });
+            EXPECT_LE(std::abs(static_cast<double>(p.taken()) - want), 0.01 * want)
+                << "rate " << rate << " poll every " << gap << " us: " << p.taken();
+            EXPECT_EQ(p.missed(), 0u) << rate << " " << gap;
+            EXPECT_EQ(p.taken(), p.due(at_us(kRun / gap * gap))) << "no start lost or invented";
+        }
+        std::mt19937_64 rng(42);  // fixed seed
+        std::uniform_int_distribution<std::uint64_t> gap(1, 100);
+        const RatePacer p = run_poller(rate, 128, kRun, [&] { return gap(rng); });
+        EXPECT_LE(std::abs(static_cast<double>(p.taken()) - want), 0.01 * want)
+            << "rate " << rate << " random poll: " << p.taken();
+        EXPECT_EQ(p.missed(), 0u);
+    }
+}
+
+TEST(RatePacer, ConstantRateIsExactAtWholeTicks) {
+    RatePacer p;
+    p.start(kT0, 50'000, Duration{}, 10);
+    EXPECT_EQ(p.due(kT0), 0u);
+    EXPECT_EQ(p.due(at_us(19)), 0u);
+    EXPECT_EQ(p.due(at_us(20)), 1u);  // one every 20 us
+    EXPECT_EQ(p.due(at_us(1'000'000)), 50'000u);
+    EXPECT_EQ(p.due(kT0 - Duration::micros(5)), 0u) << "before the start nothing is due";
+    EXPECT_DOUBLE_EQ(p.target_at(at_us(3)), 50'000.0);
+}
+
+TEST(RatePacer, RampIsTheIntegralOfALinearRise) {
+    constexpr double kRate = 50'000;
+    constexpr std::uint64_t kRamp = 1'000'000;  // 1 s
+    RatePacer p;
+    p.start(kT0, kRate, Duration::micros(kRamp), 64);
+    for (std::uint64_t t = 0; t <= 3'000'000; t += 997) {
+        const double s = static_cast<double>(t) / 1e6;
+        const double ramp_s = static_cast<double>(kRamp) / 1e6;
+        const double want = t < kRamp ? kRate * s * s / (2 * ramp_s) : kRate * (s - ramp_s / 2);
+        ASSERT_LE(std::abs(static_cast<double>(p.due(at_us(t))) - want), 1.0) << "t=" << t << " us";
+        const double rate_want = t < kRamp ? kRate * s / ramp_s : kRate;
+        ASSERT_NEAR(p.target_at(at_us(t)), rate_want, 1e-6) << "t=" << t << " us";
+    }
+    EXPECT_EQ(p.due(at_us(kRamp)), 25'000u) << "the triangle: rate * ramp / 2";
+    EXPECT_EQ(p.due(at_us(2 * kRamp)), 75'000u);
+    EXPECT_DOUBLE_EQ(p.target_at(at_us(kRamp / 4)), kRate / 4);
+}
+
+TEST(RatePacer, StalledPollerDropsTheExcessInsteadOfBursting) {
+    constexpr std::uint64_t kBurst = 32;
+    RatePacer p;
+    p.start(kT0, 50'000, Duration{}, kBurst);
+    std::uint64_t t = 0;
+    for (; t < 100'000; t += 10) p.take(p.available(at_us(t)), at_us(t));
+    EXPECT_EQ(p.missed(), 0u);
+    const std::uint64_t before = p.taken();
+    t += 50'000;  // descheduled for 50 ms: 2500 starts came due meanwhile
+    const std::uint64_t late = p.available(at_us(t));
+    EXPECT_EQ(late, kBurst) << "a late worker gets at most a burst";
+    EXPECT_EQ(p.missed(), p.due(at_us(t)) - before - kBurst);
+    EXPECT_GE(p.missed(), 2500u - kBurst - 1);
+    EXPECT_EQ(p.available(at_us(t)), kBurst) << "asking again changes nothing";
+    p.take(late, at_us(t));
+    EXPECT_EQ(p.available(at_us(t)), 0u);
+    for (t += 10; t <= 300'000; t += 10) p.take(p.available(at_us(t)), at_us(t));
+    EXPECT_EQ(p.taken() + p.missed(), p.due(at_us(300'000))) << "every due start is taken or missed";
+    const RatePacer::Spread s = p.spread(at_us(300'000));
+    EXPECT_EQ(s.ms, 300u);
+    // The millisecond after the stall holds its own 50 plus one burst, not the 2500 missed.
+    EXPECT_LE(s.max, 50 + kBurst + 1);
+    EXPECT_GE(s.max, 50 + kBurst - 1);
+}
+
+TEST(RatePacer, TakingLessLeavesCreditsUpToTheBurst) {
+    RatePacer p;
+    p.start(kT0, 1'000, Duration{}, 5);  // one per ms
+    EXPECT_EQ(p.available(at_us(3'000)), 3u);
+    p.take(1, at_us(3'000));  // no free connection for the other two
+    EXPECT_EQ(p.available(at_us(3'000)), 2u);
+    EXPECT_EQ(p.available(at_us(6'000)), 5u);
+    EXPECT_EQ(p.missed(), 0u);
+    EXPECT_EQ(p.available(at_us(8'000)), 5u);
+    EXPECT_EQ(p.missed(), 2u);
+}
+
+TEST(RatePacer, EvenlyPacedRunHasAFlatSpread) {
+    constexpr double kRate = 50'000;
+    const RatePacer p = run_poller(kRate, 64, 2'000'000, [] { return std::uint64_t{3}; });
+    const RatePacer::Spread s = p.spread(at_us(2'000'000));
+    EXPECT_EQ(s.ms, 2000u);
+    EXPECT_NEAR(s.mean, 50.0, 0.1);
+    EXPECT_LE(s.max, 51u);  // ceil(50) + 1
+    EXPECT_LT(s.stddev, 1.0);
+}
+
+TEST(RatePacer, SpreadCountsIdleMillisecondsAsZero) {
+    RatePacer p;
+    p.start(kT0, 0, Duration{}, 1);
+    EXPECT_EQ(p.spread(at_us(999)).ms, 0u);
+    p.take(10, at_us(500));  // ms 0
+    const RatePacer::Spread open = p.spread(at_us(900));
+    EXPECT_EQ(open.ms, 0u) << "no whole millisecond yet";
+    const RatePacer::Spread s = p.spread(at_us(10'000));  // ms 0..9: 10, then nine zeros
+    EXPECT_EQ(s.ms, 10u);
+    EXPECT_DOUBLE_EQ(s.mean, 1.0);
+    EXPECT_DOUBLE_EQ(s.stddev, 3.0);  // sqrt(100 / 10 - 1)
+    EXPECT_EQ(s.max, 10u);
+    p.take(4, at_us(5'100));  // ms 5, closes ms 0
+    p.take(2, at_us(5'900));
+    const RatePacer::Spread t = p.spread(at_us(10'000));
+    EXPECT_DOUBLE_EQ(t.mean, 1.6);
+    EXPECT_EQ(t.max, 10u);
+}
+
+TEST(RatePacer, UnlimitedNeverLimitsNorMisses) {
+    RatePacer p;
+    p.start(kT0, 0, Duration::seconds(1), 8);
+    for (std::uint64_t t = 0; t < 1'000; t += 100) {
+        EXPECT_EQ(p.available(at_us(t)), RatePacer::kUnlimited);
+        EXPECT_EQ(p.available(at_us(t)), UINT64_MAX / 2);
+        p.take(1'000, at_us(t));
+    }
+    EXPECT_EQ(p.taken(), 10'000u);
+    EXPECT_EQ(p.missed(), 0u);
+    EXPECT_EQ(p.target_at(at_us(5)), 0.0);
 }
 
 }  // namespace
