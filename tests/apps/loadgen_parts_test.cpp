@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -12,8 +13,21 @@
 #include <vector>
 
 #include "dpdk_app/apps/hdr_histogram.hpp"
+#include "dpdk_app/apps/http_response.hpp"
 #include "dpdk_app/apps/pacer.hpp"
 #include "dpdk_app/apps/sha256.hpp"
+#include "fixtures/global_new.hpp"
+
+namespace {
+// Heap allocations made inside Watch scopes below, counted by this
+// executable's global operator new (fixtures/global_new.cpp).
+bool g_watching = false;
+std::size_t g_heap_allocations = 0;
+}  // namespace
+
+void tcpfp::test::note_global_new() {
+    if (g_watching) ++g_heap_allocations;
+}
 
 namespace tcpfp::app {
 namespace {
@@ -383,6 +397,348 @@ TEST(RatePacer, UnlimitedNeverLimitsNorMisses) {
     EXPECT_EQ(p.taken(), 10'000u);
     EXPECT_EQ(p.missed(), 0u);
     EXPECT_EQ(p.target_at(at_us(5)), 0.0);
+}
+
+// --- HttpResponseParser -----------------------------------------------------------
+// Fixtures: responses hand-written for these tests after RFC 9112's grammar
+// (§4 status line, §5 fields, §6.3 framing, §7.1 chunked) and RFC 9110's
+// status codes; none is captured from a server.
+
+const auto* bytes(std::string_view s) { return reinterpret_cast<const std::uint8_t*>(s.data()); }
+
+struct Parsed {
+    std::size_t used = 0;
+    std::string body;  // what the body sink received
+    bool done = false;
+    HttpParseError error = HttpParseError::none;
+    unsigned status = 0;
+    bool keep_alive = false, chunked = false;
+    std::uint64_t body_bytes = 0, header_bytes = 0;
+    bool operator==(const Parsed&) const = default;
+};
+
+Parsed snapshot(const HttpResponseParser& p, std::size_t used, std::string body) {
+    return {used, std::move(body), p.done(), p.error(), p.status(), p.keep_alive(), p.chunked(),
+            p.body_bytes(), p.header_bytes()};
+}
+
+// Feeds `wire` in pieces ending at `cuts` (then the rest), as a client would:
+// a piece's unused tail (after the response ended) is not fed again.
+Parsed parse_cut(std::string_view wire, const std::vector<std::size_t>& cuts, bool head = false, bool eof = false) {
+    HttpResponseParser p;
+    p.reset(head);
+    std::string body;
+    auto sink = [&](const std::uint8_t* b, std::size_t n) { body.append(reinterpret_cast<const char*>(b), n); };
+    std::size_t at = 0, used = 0;
+    std::vector<std::size_t> ends = cuts;
+    ends.push_back(wire.size());
+    for (std::size_t end : ends) {
+        if (p.done() || p.failed()) break;
+        const std::size_t n = p.feed(bytes(wire) + at, end - at, sink);
+        used += n;
+        if (n < end - at) break;  // the response ended inside this piece
+        at = end;
+    }
+    if (eof) p.on_eof();
+    return snapshot(p, used, body);
+}
+Parsed parse(std::string_view wire, bool head = false, bool eof = false) { return parse_cut(wire, {}, head, eof); }
+
+// The same result for every two-piece split and for one byte at a time.
+void expect_split_invariant(std::string_view wire, const Parsed& whole) {
+    for (std::size_t cut = 0; cut <= wire.size(); ++cut) {
+        ASSERT_EQ(parse_cut(wire, {cut}), whole) << "split at " << cut;
+    }
+    std::vector<std::size_t> every;
+    for (std::size_t i = 1; i < wire.size(); ++i) every.push_back(i);
+    EXPECT_EQ(parse_cut(wire, every), whole) << "one byte at a time";
+}
+
+constexpr std::string_view kLengthResponse =
+    "HTTP/1.1 200 OK\r\n"
+    "Server: tcpfp-test\r\n"
+    "content-LENGTH: 13\r\n"
+    "X-Folded: a\r\n"
+    " b\r\n"
+    "Connection: keep-alive\r\n"
+    "\r\n"
+    "Hello, world!";
+
+TEST(HttpResponseParser, ContentLengthAtEverySplit) {
+    const Parsed whole = parse(kLengthResponse);
+    EXPECT_TRUE(whole.done);
+    EXPECT_EQ(whole.error, HttpParseError::none);
+    EXPECT_EQ(whole.status, 200u);
+    EXPECT_EQ(whole.body, "Hello, world!");
+    EXPECT_EQ(whole.used, kLengthResponse.size());
+    EXPECT_EQ(whole.body_bytes, 13u);
+    EXPECT_EQ(whole.header_bytes, kLengthResponse.size() - 13);
+    EXPECT_TRUE(whole.keep_alive);
+    EXPECT_FALSE(whole.chunked);
+    expect_split_invariant(kLengthResponse, whole);
+}
+
+constexpr std::string_view kChunkedResponse =
+    "HTTP/1.1 200 OK\r\n"
+    "Transfer-Encoding: chunked\r\n"
+    "\r\n"
+    "5;name=value\r\n"
+    "Hello\r\n"
+    "8 ; ext=\"q\"\r\n"
+    ", chunky\r\n"
+    "1A\r\n"
+    "abcdefghijklmnopqrstuvwxyz\r\n"
+    "0;last\r\n"
+    "Expires: never\r\n"
+    "X-Trailer: 1\r\n"
+    "\r\n";
+
+TEST(HttpResponseParser, ChunkedWithExtensionsAndTrailersAtEverySplit) {
+    const Parsed whole = parse(kChunkedResponse);
+    EXPECT_TRUE(whole.done);
+    EXPECT_EQ(whole.error, HttpParseError::none);
+    EXPECT_EQ(whole.body, "Hello, chunkyabcdefghijklmnopqrstuvwxyz");
+    EXPECT_EQ(whole.body_bytes, whole.body.size());
+    EXPECT_EQ(whole.used, kChunkedResponse.size()) << "up to the blank line after the trailers";
+    EXPECT_EQ(whole.header_bytes, 47u);  // status line + one field + blank line
+    EXPECT_TRUE(whole.chunked);
+    EXPECT_TRUE(whole.keep_alive);
+    expect_split_invariant(kChunkedResponse, whole);
+}
+
+TEST(HttpResponseParser, BareLfLineEndingsAreAccepted) {
+    const Parsed p = parse("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n3\nabc\n0\n\n");
+    EXPECT_TRUE(p.done);
+    EXPECT_EQ(p.body, "abc");
+    const Parsed q = parse("HTTP/1.0 404 Not Found\nContent-Length: 2\n\nno");
+    EXPECT_TRUE(q.done);
+    EXPECT_EQ(q.status, 404u);
+    EXPECT_EQ(q.body, "no");
+    EXPECT_FALSE(q.keep_alive) << "HTTP/1.0 without keep-alive";
+}
+
+TEST(HttpResponseParser, PipelinedResponsesStopAtEachBoundary) {
+    const std::string wire = std::string(kLengthResponse) + std::string(kChunkedResponse) +
+                             "HTTP/1.1 204 No Content\r\n\r\n" + "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    const std::vector<std::size_t> sizes{kLengthResponse.size(), kChunkedResponse.size(), 27, 38};
+    const std::vector<std::string> bodies{"Hello, world!", "Hello, chunkyabcdefghijklmnopqrstuvwxyz", "", ""};
+    const std::vector<unsigned> statuses{200, 200, 204, 200};
+    HttpResponseParser p;
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+        p.reset();
+        std::string body;
+        const std::size_t used = p.feed(bytes(wire) + at, wire.size() - at, [&](const std::uint8_t* b, std::size_t n) {
+            body.append(reinterpret_cast<const char*>(b), n);
+        });
+        EXPECT_TRUE(p.done()) << i;
+        EXPECT_EQ(used, sizes[i]) << i;
+        EXPECT_EQ(body, bodies[i]) << i;
+        EXPECT_EQ(p.status(), statuses[i]) << i;
+        EXPECT_EQ(p.feed(bytes(wire) + at + used, wire.size() - at - used), 0u) << "done: takes nothing more";
+        at += used;
+    }
+    EXPECT_EQ(at, wire.size());
+    // The same stream cut in the middle of the second response.
+    const Parsed first = parse_cut(wire, {kLengthResponse.size() + 20});
+    EXPECT_EQ(first.used, kLengthResponse.size());
+}
+
+TEST(HttpResponseParser, InterimContinueThenFinalResponse) {
+    constexpr std::string_view kWire =
+        "HTTP/1.1 100 Continue\r\n\r\n"
+        "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    const Parsed p = parse(kWire);
+    EXPECT_TRUE(p.done);
+    EXPECT_EQ(p.status, 200u);
+    EXPECT_EQ(p.body, "ok");
+    EXPECT_EQ(p.used, kWire.size());
+    EXPECT_EQ(p.header_bytes, kWire.size() - 2) << "interim responses count as header bytes";
+    expect_split_invariant(kWire, p);
+    HttpResponseParser q;
+    q.feed(bytes(kWire), 25);  // exactly the 100 Continue
+    EXPECT_FALSE(q.done());
+    EXPECT_EQ(q.status(), 0u) << "no final status yet";
+    EXPECT_TRUE(q.first_byte_seen());
+}
+
+TEST(HttpResponseParser, HeadAnd204And304HaveNoBody) {
+    constexpr std::string_view kHead = "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n";
+    const std::string next = std::string(kHead) + "HTTP/1.1 200 OK\r\n";
+    const Parsed head = parse(next, /*head=*/true);
+    EXPECT_TRUE(head.done);
+    EXPECT_EQ(head.used, kHead.size()) << "the next response is left alone";
+    EXPECT_EQ(head.body_bytes, 0u);
+    const Parsed not_head = parse(next);
+    EXPECT_FALSE(not_head.done) << "the same bytes after a GET: 1234 body bytes expected";
+    const Parsed no_content = parse("HTTP/1.1 204 No Content\r\nContent-Length: 7\r\n\r\nHTTP");
+    EXPECT_TRUE(no_content.done);
+    EXPECT_EQ(no_content.used, 46u);
+    EXPECT_EQ(no_content.status, 204u);
+    const Parsed not_modified = parse("HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n");
+    EXPECT_TRUE(not_modified.done);
+    EXPECT_FALSE(not_modified.chunked);
+}
+
+TEST(HttpResponseParser, CloseDelimitedBodyEndsAtEof) {
+    constexpr std::string_view kWire = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end";
+    const Parsed open = parse(kWire);
+    EXPECT_FALSE(open.done);
+    EXPECT_EQ(open.body, "until the end");
+    EXPECT_EQ(open.used, kWire.size());
+    const Parsed closed = parse(kWire, false, /*eof=*/true);
+    EXPECT_TRUE(closed.done);
+    EXPECT_EQ(closed.error, HttpParseError::none);
+    EXPECT_FALSE(closed.keep_alive);
+    EXPECT_EQ(closed.body_bytes, 13u);
+    // A final coding other than chunked also runs to the close (RFC 9112 §6.3 rule 3).
+    const Parsed gzip = parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\nContent-Length: 3\r\n\r\nxyzw", false, true);
+    EXPECT_TRUE(gzip.done);
+    EXPECT_EQ(gzip.body, "xyzw");
+    EXPECT_FALSE(gzip.chunked);
+}
+
+TEST(HttpResponseParser, TransferEncodingChunkedOverridesContentLength) {
+    const Parsed p = parse("HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: gzip,\r\n"
+                           "transfer-encoding:  CHUNKED \r\n\r\n2\r\nhi\r\n0\r\n\r\n");
+    EXPECT_TRUE(p.done);
+    EXPECT_TRUE(p.chunked);
+    EXPECT_EQ(p.body, "hi");
+    // With chunked framing an invalid Content-Length is ignored (rule 5 does not apply).
+    const Parsed q = parse("HTTP/1.1 200 OK\r\nContent-Length: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    EXPECT_TRUE(q.done);
+}
+
+TEST(HttpResponseParser, ConnectionTokensDecideKeepAlive) {
+    EXPECT_FALSE(parse("HTTP/1.1 200 OK\r\nconnection: Upgrade, CLOSE\r\nContent-Length: 0\r\n\r\n").keep_alive);
+    EXPECT_TRUE(parse("HTTP/1.1 200 OK\r\nConnection: closed\r\nContent-Length: 0\r\n\r\n").keep_alive)
+        << "a token is matched whole";
+    EXPECT_TRUE(parse("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n").keep_alive);
+    EXPECT_FALSE(parse("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").keep_alive);
+    EXPECT_TRUE(parse("HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\nabcde").done) << "identical list values";
+}
+
+TEST(HttpResponseParser, EachErrorFromAMalformedResponse) {
+    const std::string long_field = "HTTP/1.1 200 OK\r\nX-Long: " + std::string(HttpResponseParser::kMaxLine, 'a') + "\r\n";
+    const std::string huge_chunk = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + std::string(17, 'f') + "\r\n";
+    const struct {
+        std::string wire;
+        HttpParseError want;
+    } cases[] = {
+        {"HTTX/1.1 200 OK\r\n", HttpParseError::bad_status_line},
+        {"HTTP/1.1 2x0 OK\r\n", HttpParseError::bad_status_line},
+        {"HTTP/2 200 OK\r\n", HttpParseError::bad_status_line},
+        {"HTTP/1.1 099 Low\r\n\r\n", HttpParseError::bad_status_line},
+        {"HTTP/1.1 200\r\r\n", HttpParseError::bad_status_line},
+        {long_field, HttpParseError::line_too_long},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 12a\r\n\r\n", HttpParseError::bad_content_length},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", HttpParseError::bad_content_length},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\n", HttpParseError::bad_content_length},
+        {"HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n", HttpParseError::bad_content_length},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n", HttpParseError::bad_content_length},
+        {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", HttpParseError::bad_chunk},
+        {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n;x\r\n", HttpParseError::bad_chunk},
+        {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nHelloX\r\n", HttpParseError::bad_chunk},
+        {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nHello\rX", HttpParseError::bad_chunk},
+        {huge_chunk, HttpParseError::bad_chunk},
+        {"HTTP/1.1 200 OK\r\nBad Name: x\r\n", HttpParseError::bad_header},
+        {"HTTP/1.1 200 OK\r\nContent-Length : 5\r\n", HttpParseError::bad_header},
+        {"HTTP/1.1 200 OK\r\nno colon here\r\n", HttpParseError::bad_header},
+        {"HTTP/1.1 200 OK\r\n: empty name\r\n", HttpParseError::bad_header},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n 6\r\n", HttpParseError::bad_header},
+    };
+    for (const auto& c : cases) {
+        const Parsed p = parse(c.wire);
+        EXPECT_EQ(p.error, c.want) << c.wire << " gave " << name(p.error);
+        EXPECT_FALSE(p.done) << c.wire;
+    }
+    const Parsed short_body = parse("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", false, /*eof=*/true);
+    EXPECT_EQ(short_body.error, HttpParseError::eof_in_response);
+    EXPECT_EQ(short_body.body, "abc");
+    const Parsed mid_header = parse("HTTP/1.1 200 OK\r\nConte", false, true);
+    EXPECT_EQ(mid_header.error, HttpParseError::eof_in_response);
+    HttpResponseParser nothing;
+    nothing.on_eof();
+    EXPECT_EQ(nothing.error(), HttpParseError::eof_in_response);
+    EXPECT_FALSE(nothing.first_byte_seen()) << "closed before any byte";
+    EXPECT_STREQ(name(HttpParseError::bad_chunk), "bad_chunk");
+}
+
+TEST(HttpResponseParser, FailedParserConsumesNothingMoreAndResetStartsOver) {
+    HttpResponseParser p;
+    constexpr std::string_view kBad = "HTTP/1.1 2x0 OK\r\n";
+    EXPECT_EQ(p.feed(bytes(kBad), kBad.size()), 11u) << "up to and including the bad byte";
+    EXPECT_TRUE(p.failed());
+    EXPECT_EQ(p.feed(bytes(kBad), kBad.size()), 0u);
+    p.reset();
+    EXPECT_FALSE(p.failed());
+    EXPECT_FALSE(p.first_byte_seen());
+    EXPECT_EQ(p.feed(bytes(kLengthResponse), kLengthResponse.size()), kLengthResponse.size());
+    EXPECT_TRUE(p.done());
+}
+
+TEST(HttpResponseParser, BodySinkGetsExactlyTheDecodedBody) {
+    // A large chunked body: chunk payloads must reach the sink verbatim,
+    // the framing never.
+    std::string wire = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    std::string want;
+    for (int i = 1; i <= 40; ++i) {
+        std::string chunk;
+        for (int j = 0; j < i * 37; ++j) chunk.push_back(static_cast<char>('0' + (i * 7 + j) % 75));
+        char size[16];
+        std::snprintf(size, sizeof size, "%x\r\n", static_cast<unsigned>(chunk.size()));
+        wire += size + chunk + "\r\n";
+        want += chunk;
+    }
+    wire += "0\r\n\r\n";
+    const Parsed p = parse_cut(wire, {100, 101, 3000, 3001, 3002, 20000});
+    EXPECT_TRUE(p.done);
+    EXPECT_EQ(p.body, want);
+    EXPECT_EQ(p.body_bytes, want.size());
+    HttpResponseParser q;  // without a sink (and with a null function pointer) only the count moves
+    EXPECT_EQ(q.feed(bytes(wire), wire.size()), wire.size());
+    EXPECT_EQ(q.body_bytes(), want.size());
+    q.reset();
+    void (*none)(const std::uint8_t*, std::size_t) = nullptr;
+    EXPECT_EQ(q.feed(bytes(wire), wire.size(), none), wire.size());
+    EXPECT_TRUE(q.done());
+}
+
+// --- No allocation in the per-packet paths ----------------------------------------
+
+TEST(LoadgenParts, PerPacketCallsAllocateNothing) {
+    HttpResponseParser parser;
+    HdrHistogram hist;
+    RatePacer pacer;
+    Sha256 sha;
+    std::uint64_t sunk = 0;
+    g_heap_allocations = 0;
+    g_watching = true;
+    pacer.start(kT0, 50'000, Duration::millis(10), 16);
+    for (std::uint64_t t = 0; t < 20'000; t += 5) {
+        const std::uint64_t n = pacer.available(at_us(t));
+        pacer.take(n, at_us(t));
+        hist.record(t * 37 % 100'000);
+    }
+    (void)pacer.spread(at_us(20'000));
+    for (int round = 0; round < 3; ++round) {
+        parser.reset();
+        for (std::size_t i = 0; i < kChunkedResponse.size(); ++i) {
+            parser.feed(bytes(kChunkedResponse) + i, 1, [&](const std::uint8_t* b, std::size_t n) {
+                sha.update(b, n);
+                sunk += n;
+            });
+        }
+    }
+    const auto digest = sha.finish();
+    (void)hist.percentile(0.99);
+    g_watching = false;
+    EXPECT_EQ(g_heap_allocations, 0u);
+    EXPECT_TRUE(parser.done());
+    EXPECT_EQ(sunk, 3 * 39u);
+    EXPECT_EQ(hist.count(), 4000u);
+    EXPECT_NE(digest[0] | digest[31], 0);  // used, so the work is not optimised away
 }
 
 }  // namespace
