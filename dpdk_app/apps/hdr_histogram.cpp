@@ -28,7 +28,8 @@ double HdrHistogram::mean() const {
 std::uint64_t HdrHistogram::percentile(double q) const {
     if (n_ == 0) return 0;
     if (q >= 1.0) return max_;  // exact even when max is above kMaxValue
-    const double want = std::ceil(std::max(q, 0.0) * static_cast<double>(n_));
+    const double frac = q > 0 ? q : 0.0;  // NaN too
+    const double want = std::ceil(frac * static_cast<double>(n_));
     const std::uint64_t rank = std::clamp<std::uint64_t>(static_cast<std::uint64_t>(want), 1, n_);
     std::uint64_t seen = 0;
     for (std::size_t b = 0; b < kBuckets; ++b) {

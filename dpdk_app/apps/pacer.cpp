@@ -8,7 +8,7 @@ namespace tcpfp::app {
 void RatePacer::start(tcp::Instant now, double rate_per_s, tcp::Duration ramp, std::uint64_t burst) {
     *this = RatePacer{};
     start_ = now;
-    rate_ = std::max(rate_per_s, 0.0);
+    rate_ = rate_per_s > 0 ? rate_per_s : 0.0;  // negative or NaN: unlimited, as 0
     ramp_us_ = static_cast<std::uint64_t>(std::max<std::int64_t>(ramp.as_micros(), 0));
     burst_ = std::max<std::uint64_t>(burst, 1);
 }

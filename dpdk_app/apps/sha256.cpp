@@ -100,6 +100,7 @@ void Sha256::compress(const std::uint8_t* block) {
 }
 
 void Sha256::update(const std::uint8_t* p, std::size_t n) {
+    if (n == 0) return;  // p may be null then: keep it away from memcpy
     length_ += n;
     if (used_ != 0) {  // top up a partial block first
         const std::size_t take = std::min(n, buf_.size() - used_);

@@ -127,6 +127,8 @@ TEST(HdrHistogram, SmallValuesAreExactAndPercentilesClampToMinMax) {
     EXPECT_EQ(h.percentile(0.5), 50u);
     EXPECT_EQ(h.percentile(0.0), 1u);
     EXPECT_EQ(h.percentile(0.99), 99u);
+    EXPECT_EQ(h.percentile(-1.0), 1u) << "below 0 is the minimum";
+    EXPECT_EQ(h.percentile(std::nan("")), 1u);
     EXPECT_DOUBLE_EQ(h.mean(), 50.5);
     HdrHistogram one;
     one.record(1'000'003);  // bucket [999424, 1003519]: midpoint clamped to the only sample
@@ -209,6 +211,9 @@ TEST(Sha256, Fips180ExampleVectors) {
     EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
               "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    Sha256 empty;
+    empty.update(nullptr, 0);
+    EXPECT_EQ(Sha256::hex(empty.finish()), sha256_hex(""));
     EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
