@@ -1,34 +1,47 @@
-// The built-in traffic generators (`start gen crr|rr|bulk|hold ...`): an app
-// on each worker (added with poll = true). The prompt splits the connections
-// across the workers; each worker's Generator preallocates its connection
-// slots when a run starts, gets the events of its own connections from the
-// host (a connection's context word is its slot), and every loop iteration
-// opens connections and checks deadlines; it publishes its counters about
-// once a millisecond for the main lcore's once-per-second line. Nothing is
-// allocated per request or per connection.
+// The built-in load tester (`start gen [NAME] crr|rr|bulk|hold ...`): an app
+// on each worker (added with poll = true) that runs up to kMaxProfiles named
+// traffic profiles at once. The prompt splits each profile's connections and
+// rate across the workers; a worker's share of a profile is a GenProfile
+// (gen_profile.hpp) with its own slots, counters and histograms. A
+// connection's context word names its profile and slot, so the events of
+// one profile never touch another's state. Nothing is allocated per request
+// or per connection: a profile's memory is taken when it starts.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "dpdk_app/apps/app.hpp"
 #include "dpdk_app/apps/command.hpp"
+#include "dpdk_app/apps/hdr_histogram.hpp"
 #include "tcp/engine/engine.hpp"
 
 namespace tcpfp::app {
 
+inline constexpr std::size_t kMaxProfiles = 8;
+
 enum class GenMode : std::uint8_t { crr, rr, bulk, hold };
 const char* to_string(GenMode m);
+
+// What the bytes of a request and a response are (dpdk_app/README.md,
+// "Load tester"):
+//   echo  request bytes, the same bytes back (RFC 862 echo; `size`);
+//   rr    tcpfp's rr service framing (apps/rr.hpp): an 8-byte header asks
+//         for the response size, so request and response sizes differ;
+//   http  HTTP/1.1 requests, responses parsed by Content-Length or chunked.
+enum class GenProto : std::uint8_t { echo, rr, http };
+const char* to_string(GenProto p);
 
 // Why a connection attempt (or an established connection) was lost: each
 // one counts in conns_failed and under its reason.
 #define TCPFP_GEN_FAILS(X)                                                                   \
     X(refused, "RST in answer to the SYN (ECONNREFUSED)")                                    \
-    X(connect_timeout, "not ESTABLISHED within 10 s (three SYN retransmissions)")              \
+    X(connect_timeout, "not ESTABLISHED within the connect timeout")                          \
     X(ports_exhausted, "connect: EADDRNOTAVAIL, no free ephemeral port (TIME_WAIT holds them)") \
     X(no_memory, "connect: ENOBUFS, connection table or buffers full")                      \
     X(reset, "reset after ESTABLISHED")                                                      \
@@ -47,11 +60,13 @@ inline constexpr std::size_t kGenFailCount = 0
 const char* name(GenFail f);
 
 // Data-level errors: each makes `wait gen` fail.
-#define TCPFP_GEN_ERRORS(X)                                                        \
-    X(verify_mismatch, "verify: received bytes differ from the sent pattern")      \
-    X(bad_response, "HTTP response unparsable, not 200, or without Content-Length") \
-    X(early_eof, "the peer closed before the response was complete")              \
-    X(excess_data, "bytes beyond the expected response")
+#define TCPFP_GEN_ERRORS(X)                                                          \
+    X(verify_mismatch, "verify: received bytes differ from the expected pattern")    \
+    X(bad_response, "HTTP response unparsable (status line, length or chunk)")       \
+    X(early_eof, "the peer closed before the response was complete")                \
+    X(excess_data, "bytes beyond the expected response")                            \
+    X(digest_mismatch, "sha256: a response body's digest differs from the expected") \
+    X(server_kept_open, "closer server: the server did not close after the response")
 enum class GenError : std::uint8_t {
 #define TCPFP_X(name, desc) name,
     TCPFP_GEN_ERRORS(TCPFP_X)
@@ -64,77 +79,107 @@ inline constexpr std::size_t kGenErrorCount = 0
     ;
 const char* name(GenError e);
 
-// Latency in microseconds: log-linear buckets (exact below 32 us, then 16
-// per power of two: at most 1/16 relative error), fixed size, no allocation.
-class LatencyHistogram {
-public:
-    static constexpr unsigned kSubBits = 4;
-    static constexpr std::uint64_t kLinear = 2u << kSubBits;  // 32 exact buckets
-    static constexpr std::size_t kBuckets = kLinear + (64 - kSubBits - 1) * (1u << kSubBits);
+// Run states published and reported. `draining`: the run has ended (its
+// figures are frozen) and the connections are being closed with FIN, each
+// after its response in flight or the drain timeout.
+enum class GenRun : std::uint8_t { idle, running, draining, finished };
+const char* to_string(GenRun r);
 
-    void record(std::uint64_t us) {
-        ++b_[bucket(us)];
-        ++n_;
-    }
-    void merge(const LatencyHistogram& o);
-    void clear();
-    std::uint64_t count() const { return n_; }
-    // The value below which a fraction p (0..1) of the samples lie: the
-    // middle of that bucket; 0 without samples.
-    std::uint64_t percentile(double p) const;
-
-    static std::size_t bucket(std::uint64_t us);
-    static std::uint64_t lower(std::size_t bucket);
-    static std::uint64_t width(std::size_t bucket);
-
-private:
-    std::array<std::uint64_t, kBuckets> b_{};
-    std::uint64_t n_ = 0;
+// The cumulative figures of one profile on one worker.
+struct GenCounters {
+    std::uint64_t conns_opened = 0;  // reached ESTABLISHED
+    std::uint64_t conns_failed = 0;
+    std::uint64_t requests = 0;      // completed exchanges (bulk: size-byte sends)
+    std::uint64_t bytes_sent = 0;    // payload accepted by send()
+    std::uint64_t bytes_received = 0;
+    std::uint64_t errors = 0;
+    std::uint64_t closed_fin = 0;    // connections we closed with FIN
+    std::uint64_t closed_rst = 0;    // ... with RST (close rst)
+    std::uint64_t closed_by_server = 0;  // the server's FIN came first (closer server, HTTP close)
+    std::uint64_t drain_timeouts = 0;    // closed at the end with a response still in flight
+    std::uint64_t rate_missed = 0;       // starts the schedule allowed that found nothing to start
+    std::uint64_t drained = 0;           // responses completed after the run ended (not in requests)
+    std::array<std::uint64_t, 6> status{};  // HTTP status classes: [0] unused, [1] 1xx .. [5] 5xx
+    std::array<std::uint64_t, kGenFailCount> fails{};
+    std::array<std::uint64_t, kGenErrorCount> error_kinds{};
 };
 
-// Run states published and reported.
-enum class GenRun : std::uint8_t { idle, running, finished };
+// One second of a profile on one worker, published for the main lcore's
+// per-second line: the counters at the end of that second, and the request
+// latencies completed within it.
+struct GenSecond {
+    std::uint64_t second = 0;  // 1-based: the second that ended
+    std::uint64_t at_us = 0;   // its end, since the run started (the last one is partial)
+    std::uint64_t final = 0;   // 1: the run ended with this one
+    std::uint64_t opened = 0, failed = 0, requests = 0, sent = 0, received = 0, errors = 0;
+    std::uint64_t active = 0, retrans = 0, target_milli = 0;  // target rate x 1000 at its end
+    std::uint64_t status4 = 0, status5 = 0, closed = 0, missed = 0;
+};
 
-// Published by a worker about once a millisecond (relaxed stores, one
-// writer); cache-line aligned so two workers never share a line.
+// Where a worker publishes one profile: cumulative counters about once a
+// millisecond (relaxed stores, one writer), and each finished second twice
+// buffered (second k in slot k % 2, then `seconds` = k, release), with that
+// second's request-latency histogram. The main lcore owns it; cache-line
+// aligned so two workers never share a line.
 struct alignas(64) GenPublished {
     std::atomic<std::uint64_t> conns_opened{0}, conns_failed{0}, requests{0}, bytes_sent{0},
         bytes_received{0}, errors{0}, active{0};
     std::atomic<std::uint8_t> run{0};  // GenRun
+    std::atomic<std::uint64_t> seconds{0};
+    struct Slot {
+        std::array<std::atomic<std::uint64_t>, sizeof(GenSecond) / 8> fields{};
+        std::array<std::atomic<std::uint64_t>, HdrHistogram::kBuckets> latency{};
+    };
+    std::array<Slot, 2> second;
+
+    void put_second(const GenSecond& s, const HdrHistogram& h);
+    // Reads second k (false when it was overwritten meanwhile).
+    bool get_second(std::uint64_t k, GenSecond& s, HdrHistogram& h) const;
 };
 
-// What `start gen` asks of one worker.
+// How the client ends a connection after a transaction (crr) or at the end.
+enum class GenCloser : std::uint8_t { client, server };
+
+// What `start gen` asks of one worker for one profile.
 struct GenSpec {
+    std::string name;               // "" for the unnamed profile
     GenMode mode = GenMode::rr;
+    GenProto proto = GenProto::echo;
     wire::Ipv4Addr remote_ip;
     std::uint16_t remote_port = 0;
-    std::uint32_t conns = 0;        // this worker's share
-    std::uint32_t size = 64;        // request (and echo response) bytes; bulk: bytes per send
+    std::uint32_t conns = 0;        // this worker's share: its concurrency cap
+    std::uint32_t request = 64;     // request bytes (echo: also the response); bulk: bytes per send
+    std::uint32_t response = 64;    // rr, http (/bytes/N): response bytes asked for
     std::uint64_t duration_us = 0;  // 0: none
     std::uint64_t count = 0;        // this worker's share of requests; 0: none
     bool verify = false;
-    bool http = false;              // rport 80: HTTP GET instead of an echo exchange
+    double rate = 0;                // this worker's share per second; 0: as fast as it can
+    std::uint64_t ramp_us = 0;
+    std::uint64_t think_us = 0;     // pause between a response and the next request
+    std::uint32_t pipeline = 1;     // requests in flight per connection
+    GenCloser closer = GenCloser::client;
+    bool close_rst = false;         // the client's close is an abort (RST), not a FIN
+    std::uint32_t drain_ms = 1000;  // at the end: wait this long for responses in flight
+    // HTTP: the request text, built by the prompt (method, path, Host,
+    // headers, Content-Length when body > 0, Connection: close unless
+    // keep-alive); then `http_body` bytes of body.
+    std::string http_request;
+    std::uint32_t http_body = 0;
+    bool http_head = false;         // HEAD: responses have no body
+    bool keep_alive = true;         // false: the server closes after each response
+    bool check_digest = false;
+    std::array<std::uint8_t, 32> digest{};  // sha256 every response body must have
+    tcp::SocketOptions options;     // per-profile TCP knobs
     std::array<wire::Ipv4Addr, tcp::kMaxLocalAddresses> locals{};  // local addresses to rotate over
     std::uint32_t local_count = 0;
+    std::uint16_t port_lo = 0, port_hi = 0;  // source ports; 0: RFC 6056 ephemeral
     std::uint32_t syn_window = 1024;  // connection attempts in flight at most
     std::uint32_t connect_timeout_ms = 10000;
     std::uint64_t seed = 0;         // verify: pattern seed
     GenPublished* publish = nullptr;  // where the worker publishes (main lcore owns it)
 };
 
-// The counters a worker's generator keeps (and reports).
-struct GenCounters {
-    std::uint64_t conns_opened = 0;  // reached ESTABLISHED
-    std::uint64_t conns_failed = 0;
-    std::uint64_t requests = 0;      // completed exchanges (crr: connections; bulk: size-byte sends)
-    std::uint64_t bytes_sent = 0;    // payload accepted by send()
-    std::uint64_t bytes_received = 0;
-    std::uint64_t errors = 0;
-    std::array<std::uint64_t, kGenFailCount> fails{};
-    std::array<std::uint64_t, kGenErrorCount> error_kinds{};
-};
-
-// One worker's final (or current) figures, for `show gen`.
+// One worker's figures for one profile, for `show gen`, `save gen`.
 struct GenReport {
     GenRun run = GenRun::idle;
     GenMode mode = GenMode::rr;
@@ -147,11 +192,17 @@ struct GenReport {
     // Gaps between two loop iterations while running: the longest, and how
     // many exceeded 1 ms (the worker was descheduled: CPU contention, not TCP).
     std::uint64_t max_gap_us = 0, stalls = 0;
-    // CPU time the worker thread got during the run: below the elapsed time
-    // when it shares its CPU with other processes.
-    std::uint64_t cpu_us = 0;
-    LatencyHistogram latency;
+    std::uint64_t cpu_us = 0;  // CPU time the worker thread got during the run
+    // The rate: what the schedule allowed, what started, and how evenly the
+    // starts spread over the milliseconds of the run.
+    double target_rate = 0;
+    std::uint64_t due = 0, started = 0;
+    std::uint64_t spread_ms = 0, spread_max = 0;
+    double spread_mean = 0, spread_stddev = 0;
+    HdrHistogram connect, first_byte, latency;  // connect time, time to first byte, request completion
 };
+
+class GenProfile;
 
 class Generator : public App {
 public:
@@ -162,94 +213,65 @@ public:
 
     const char* name() const override { return "gen"; }
     void start(Stack& stack, tcp::Instant now) override;
-    // The events of the generator's connections.
     void on_events(Stack& stack, std::span<const AppEvent> events, tcp::Instant now) override;
-    // Every loop iteration: opens connections, checks deadlines, publishes,
-    // and after a run closes what is left in batches.
+    // Every loop iteration: each profile opens connections, starts requests,
+    // checks deadlines, publishes, and after its run closes what is left.
     void poll(Stack& stack, tcp::Instant now) override;
 
-    // Allocates the slots and starts connecting; false (with why) when a
-    // generator is already running or the spec does not fit.
-    bool start_run(const GenSpec& spec, tcp::Instant now, std::string& why);
-    // Closes every connection (gracefully) and freezes the figures.
-    void stop_run(tcp::Instant now);
-    void report(GenReport& out, tcp::Instant now) const;
-    bool running() const { return run_ == GenRun::running; }
+    // Starts profile `index` (0..kMaxProfiles-1); false (with why) when that
+    // profile is still running or the spec does not fit.
+    bool start_run(std::size_t index, const GenSpec& spec, tcp::Instant now, std::string& why);
+    // Ends the run: no new work, responses in flight drained, FIN for all.
+    void stop_run(std::size_t index, tcp::Instant now);
+    void report(std::size_t index, GenReport& out, tcp::Instant now) const;
+    bool running(std::size_t index) const;
+
+    // Single-profile shorthands (profile 0), as before profiles existed.
+    bool start_run(const GenSpec& spec, tcp::Instant now, std::string& why) {
+        return start_run(0, spec, now, why);
+    }
+    void stop_run(tcp::Instant now) { stop_run(0, now); }
+    void report(GenReport& out, tcp::Instant now) const { report(0, out, now); }
+    bool running() const { return running(0); }
+
+    // A connection's context word: profile in the top 16 bits, slot + 1 below.
+    static std::uintptr_t context_of(std::size_t profile, std::uint32_t slot) {
+        return (std::uintptr_t{profile} << 48) | (std::uintptr_t{slot} + 1);
+    }
 
 private:
-    enum class Phase : std::uint8_t { idle, ready, connecting, open, paused };
-    struct Slot;
-    struct HttpParser;
-
-    void step(tcp::Instant now);
-    void publish(tcp::Instant now);
-    void sweep(tcp::Instant now);
-    void connect_ready(tcp::Instant now);
-    void connect(std::uint32_t s, tcp::Instant now);
-    void on_event(std::uint32_t s, tcp::EventKind kind, tcp::Instant now);
-    void on_connected(Slot& slot, tcp::Instant now);
-    void on_lost(std::uint32_t s, tcp::EventKind kind, tcp::Instant now);
-    void begin_request(Slot& slot, tcp::Instant now);
-    void pump_send(Slot& slot, tcp::Instant now);
-    void pump_recv(std::uint32_t s, tcp::Instant now);
-    std::size_t consume(Slot& slot, std::size_t len);
-    void response_done(std::uint32_t s, tcp::Instant now);
-    void fail(std::uint32_t s, GenFail why, tcp::Instant now);
-    void error(GenError e);
-    void release(Slot& slot, tcp::Instant now);
-    void enqueue(std::uint32_t s);
-    void hold_connects(tcp::Instant now);
-    void pause(Slot& slot, tcp::Instant now);
-    void finish(tcp::Instant now);
-    void close_remaining(tcp::Instant now, std::uint32_t budget);
-    bool budget_reached() const;
-    std::uint64_t retrans_now() const;
-
     Stack* stack_ = nullptr;
     const unsigned worker_;
-    GenSpec spec_;
-    GenRun run_ = GenRun::idle;
-    std::vector<Slot> slots_;
-    std::vector<std::uint32_t> ready_;     // ring of slots waiting to connect
-    std::size_t ready_head_ = 0, ready_len_ = 0;
-    std::uint32_t syn_inflight_ = 0;
-    std::uint32_t sweep_pos_ = 0;
-    std::uint32_t close_cursor_ = 0;  // finish(): slots below it are closed
-    std::uint64_t last_close_ms_ = 0;
-    std::uint32_t next_local_ = 0;
-    std::uint64_t conn_serial_ = 0;
-    std::uint64_t active_ = 0;
-    bool stop_sending_ = false;  // bulk with count: the share is sent, wait for the echo
-    tcp::Instant start_, end_, last_publish_, deadline_;
-    tcp::Instant last_poll_;
-    tcp::Instant connect_hold_until_;  // no connect() before (ports or memory ran out)
-    std::uint8_t exhausted_backoff_ = 0;
-    std::uint64_t max_gap_us_ = 0, stalls_ = 0;
-    std::uint64_t cpu_start_us_ = 0, cpu_end_us_ = 0;
-    std::uint64_t retrans_start_ = 0, retrans_end_ = 0;
-    GenCounters c_;
-    LatencyHistogram latency_;
-    std::vector<std::uint8_t> tx_scratch_, rx_scratch_, expect_scratch_;
-    std::string http_request_;
+    std::array<std::unique_ptr<GenProfile>, kMaxProfiles> profiles_;
 };
 
-// The verify pattern: byte `offset` of connection `seed`'s stream.
+// The verify pattern of the echo protocol: byte `offset` of connection
+// `seed`'s stream.
 void fill_pattern(std::uint64_t seed, std::uint64_t offset, std::span<std::uint8_t> out);
+// The response pattern of tcpfp's rr and HTTP /bytes/N services: byte k of
+// a response is 'a' + k % 26. Fills `out` as bytes offset.. of a response.
+void fill_response_pattern(std::uint64_t offset, std::span<std::uint8_t> out);
 
 // The generator family's messages (command.hpp), run on each worker.
 struct GenStart : Command {
-    explicit GenStart(const GenSpec& share) : spec(share) {}
+    GenStart(std::size_t profile_index, const GenSpec& share) : index(profile_index), spec(share) {}
     void run(AgentContext& ctx, tcp::Instant now) override;
+    const std::size_t index;
     const GenSpec spec;
 };
 
 struct GenStop : Command {
+    explicit GenStop(std::size_t profile_index = 0) : index(profile_index) {}
     void run(AgentContext& ctx, tcp::Instant now) override;
+    const std::size_t index;
 };
 
 struct GenRead : Command {
+    explicit GenRead(std::size_t profile_index = 0) : index(profile_index) {}
     void run(AgentContext& ctx, tcp::Instant now) override;
-    GenReport report;
+    const std::size_t index;
+    // On the heap with the message: three histograms are ~90 KB.
+    std::unique_ptr<GenReport> report = std::make_unique<GenReport>();
 };
 
 }  // namespace tcpfp::app

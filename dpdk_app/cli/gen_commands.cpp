@@ -1,5 +1,5 @@
-#include "dpdk_app/cli/gen_commands.hpp"
-
+// The load tester's commands: start (and its options), stop, wait, and the
+// table of commands. The figures and reports are in gen_report.cpp.
 #include <algorithm>
 #include <cinttypes>
 #include <cmath>
@@ -8,40 +8,56 @@
 #include <cstdlib>
 #include <utility>
 
+#include "dpdk_app/cli/gen_commands.hpp"
+
 namespace tcpfp::app::cli {
 
 namespace {
 
-using Clock = GenState::Clock;
-using Sums = GenState::Sums;
-using Summary = GenState::Summary;
-using Field = GenState::Field;
 using Run = GenState::Run;
-
-void report_line(double t, const Sums& now, const Sums& before, double dt) {
-    auto rate = [&](std::uint64_t a, std::uint64_t b) { return static_cast<double>(a - b) / dt; };
-    const double bytes = std::max(rate(now.sent, before.sent), rate(now.received, before.received));
-    std::printf("gen: t=%.0fs conn/s=%.0f req/s=%.0f Gbit/s=%.2f retrans=%" PRIu64 " active=%" PRIu64
-                " errors=%" PRIu64 "\n",
-                t, rate(now.opened, before.opened), rate(now.requests, before.requests),
-                bytes * 8 / 1e9, now.retrans, now.active, now.errors);
-    std::fflush(stdout);
-}
-
-std::string fmt(const char* f, double v) {
-    char b[64];
-    std::snprintf(b, sizeof b, f, v);
-    return b;
-}
-
-const char* run_name(GenRun r) {
-    return r == GenRun::running ? "running" : r == GenRun::finished ? "finished" : "idle";
-}
+using Clock = GenState::Clock;
 
 bool parse_number(const std::string& s, double& v) {
     char* end = nullptr;
     v = std::strtod(s.c_str(), &end);
     return !s.empty() && *end == '\0' && std::isfinite(v) && v >= 0;
+}
+
+bool whole(double v, double lo, double hi) { return v == std::floor(v) && v >= lo && v <= hi; }
+
+// "on"/"off" (also 1/0).
+bool parse_switch(const std::string& s, bool& on) {
+    if (s != "on" && s != "1" && s != "off" && s != "0") return false;
+    on = s == "on" || s == "1";
+    return true;
+}
+
+// "LO-HI" or "N" (a range of one).
+bool parse_range(const std::string& s, double lo_min, double hi_max, double& lo, double& hi) {
+    const auto dash = s.find('-');
+    if (!parse_number(s.substr(0, dash), lo)) return false;
+    hi = lo;
+    if (dash != std::string::npos && !parse_number(s.substr(dash + 1), hi)) return false;
+    return whole(lo, lo_min, hi_max) && whole(hi, lo, hi_max);
+}
+
+// An HTTP token (RFC 9110 §5.6.2): a method, a header name.
+bool http_token(const std::string& s) {
+    static const std::string kSpecials = "!#$%&'*+-.^_`|~";
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || kSpecials.find(c) != std::string::npos;
+    });
+}
+
+bool valid_name(const std::string& n) {
+    static const char* const kReserved[] = {"crr", "rr", "bulk", "hold", "json", "timeout", "all"};
+    if (n.empty() || n.size() > 32) return false;
+    for (const char* r : kReserved) {
+        if (n == r) return false;
+    }
+    return std::all_of(n.begin(), n.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+    });
 }
 
 }  // namespace
@@ -55,248 +71,264 @@ void GenState::fail(const char* fmt, ...) {
     st.fail(buf);
 }
 
-GenState::Sums GenState::sum_published() {
-    Sums s;
-    for (unsigned w = 0; w < workers(); ++w) {
-        const auto& p = published[w];
-        auto get = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
-        s.opened += get(p.conns_opened);
-        s.failed += get(p.conns_failed);
-        s.requests += get(p.requests);
-        s.sent += get(p.bytes_sent);
-        s.received += get(p.bytes_received);
-        s.errors += get(p.errors);
-        s.active += get(p.active);
-        s.retrans += st.shared.stats[w].retrans_segs.load(std::memory_order_relaxed) -
-                     run.retrans_base[w];
-        const auto state = static_cast<GenRun>(p.run.load(std::memory_order_acquire));
-        s.running += state == GenRun::running;
-        s.finished += state == GenRun::finished;
+// The profile called `name` ("" is the unnamed one); fails `command` if none ran.
+GenState::Profile* GenState::find(const std::string& name, const char* command) {
+    for (auto& p : profiles) {
+        if (p.used && p.name == name) return &p;
     }
-    return s;
+    if (name.empty()) {
+        fail("%s: no generator has run (start gen ...)", command);
+    } else {
+        fail("%s: no profile '%s' (show gen lists them)", command, name.c_str());
+    }
+    return nullptr;
 }
 
-// Like testpmd's --stats-period: one line a second while the generator runs.
-void GenState::reporter() {
-    Sums before = sum_published();
-    auto last = Clock::now();
-    while (!reporter_stop.load() && !signalled()) {
-        const auto next = last + std::chrono::seconds(1);
-        while (Clock::now() < next && !reporter_stop.load() && !signalled()) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        if (reporter_stop.load() || signalled()) return;
-        const Sums now = sum_published();
-        if (now.running == 0) return;  // finished: `show gen` has the figures
-        const auto at = Clock::now();
-        const double dt = std::chrono::duration<double>(at - last).count();
-        report_line(std::chrono::duration<double>(at - run.started_at).count(), now, before, dt);
-        before = now;
-        last = at;
+// Where a new run of `name` goes: its own slot again, or a free one.
+GenState::Profile* GenState::slot_for(const std::string& name) {
+    for (auto& p : profiles) {
+        if (p.used && p.name == name) return &p;
     }
+    for (auto& p : profiles) {
+        if (!p.used) return &p;
+    }
+    // Full: reuse the oldest finished profile.
+    for (auto& p : profiles) {
+        if (sum_published(p).running + sum_published(p).draining == 0) return &p;
+    }
+    return nullptr;
 }
 
-void GenState::stop_reporter() {
-    reporter_stop.store(true);
-    if (reporter_thread.joinable()) reporter_thread.join();
-    reporter_stop.store(false);
-}
+// --- options -----------------------------------------------------------------
 
-bool GenState::collect(Summary& s) {
-    unsigned running = 0, finished = 0;
-    for (unsigned w = 0; w < workers(); ++w) {
-        auto r = std::make_unique<GenRead>();
-        if (!st.call(w, r)) return false;
-        const GenReport& g = r->report;
-        running += g.run == GenRun::running;
-        finished += g.run == GenRun::finished;
-        s.c.conns_opened += g.c.conns_opened;
-        s.c.conns_failed += g.c.conns_failed;
-        s.c.requests += g.c.requests;
-        s.c.bytes_sent += g.c.bytes_sent;
-        s.c.bytes_received += g.c.bytes_received;
-        s.c.errors += g.c.errors;
-        for (std::size_t i = 0; i < kGenFailCount; ++i) s.c.fails[i] += g.c.fails[i];
-        for (std::size_t i = 0; i < kGenErrorCount; ++i) s.c.error_kinds[i] += g.c.error_kinds[i];
-        s.active += g.active;
-        s.elapsed_us = std::max(s.elapsed_us, g.elapsed_us);
-        s.retrans += g.retrans;
-        s.time_wait_local += g.time_wait_local;
-        s.max_gap_us = std::max(s.max_gap_us, g.max_gap_us);
-        s.stalls += g.stalls;
-        s.cpu_us += g.cpu_us;
-        s.latency.merge(g.latency);
+bool GenState::parse_options(const std::vector<std::string>& w, Run& r) {
+    for (std::size_t i = 0; i < w.size(); ++i) {
+        if (!parse_option(w, i, r)) return false;
     }
-    s.run = running ? GenRun::running : finished ? GenRun::finished : GenRun::idle;
     return true;
 }
 
-std::vector<GenState::Field> GenState::fields(const Summary& s) const {
-    const double secs = static_cast<double>(s.elapsed_us) / 1e6;
-    auto per_s = [&](std::uint64_t v) { return secs > 0 ? static_cast<double>(v) / secs : 0.0; };
-    auto u = [](const char* n, std::uint64_t v) {
-        return Field{n, static_cast<double>(v), std::to_string(v)};
+// One option at w[i] (and its value: i moves past it).
+bool GenState::parse_option(const std::vector<std::string>& w, std::size_t& i, Run& r) {
+    const std::string& k = w[i];
+    if (k == "verify") return r.verify = true;
+    const bool has = i + 1 < w.size();
+    const std::string v = has ? w[i + 1] : "";
+    double x = 0;
+    const bool num = has && parse_number(v, x);
+    auto bad = [&](const char* what) {
+        fail("bad argument: %s %s (%s)", k.c_str(), has ? v.c_str() : "needs a value", what);
+        return false;
     };
-    const double bytes = std::max(per_s(s.c.bytes_sent), per_s(s.c.bytes_received));
-    std::vector<Field> f = {
-        {"elapsed_s", secs, fmt("%.3f", secs)},
-        u("conns_opened", s.c.conns_opened),
-        u("conns_failed", s.c.conns_failed),
-        u("requests", s.c.requests),
-        u("bytes_sent", s.c.bytes_sent),
-        u("bytes_received", s.c.bytes_received),
-        {"conn_per_s", per_s(s.c.conns_opened), fmt("%.1f", per_s(s.c.conns_opened))},
-        {"req_per_s", per_s(s.c.requests), fmt("%.1f", per_s(s.c.requests))},
-        {"gbit_per_s", bytes * 8 / 1e9, fmt("%.4f", bytes * 8 / 1e9)},
-        u("retrans", s.retrans),
-        u("errors", s.c.errors),
-        u("active", s.active),
-        u("p50_us", s.latency.percentile(0.50)),
-        u("p99_us", s.latency.percentile(0.99)),
-        u("time_wait_local", s.time_wait_local),
-        u("conns", run.conns),
-        u("p90_us", s.latency.percentile(0.90)),
-        u("p999_us", s.latency.percentile(0.999)),
-        u("max_gap_us", s.max_gap_us),
-        u("stalls", s.stalls),
-        {"worker_cpu_s", static_cast<double>(s.cpu_us) / 1e6, fmt("%.3f", static_cast<double>(s.cpu_us) / 1e6)},
-    };
-    for (std::size_t i = 0; i < kGenFailCount; ++i) {
-        f.push_back(u(("failed." + std::string(name(static_cast<GenFail>(i)))).c_str(), s.c.fails[i]));
+    bool known = false;
+    if (!parse_http_option(w, i, r, known)) return false;
+    if (known) return true;
+    if (!parse_tcp_option(k, v, r, known)) return false;
+    if (known) return ++i, true;
+    ++i;
+    if (k == "size" || k == "request" || k == "response") {
+        if (!num || !whole(x, 1, 65536) || (k == "response" && x > 2147483647)) return bad("bytes, 1..65536");
+        if (k != "response") r.request = static_cast<std::uint32_t>(x);
+        if (k != "request") r.response = static_cast<std::uint32_t>(x);
+        r.response_given |= k == "response";
+        return true;
     }
-    for (std::size_t i = 0; i < kGenErrorCount; ++i) {
-        f.push_back(u(("error." + std::string(name(static_cast<GenError>(i)))).c_str(), s.c.error_kinds[i]));
+    if (k == "duration") return num && x > 0 && x <= 1e6 ? (r.duration_s = x, true) : bad("seconds > 0");
+    if (k == "count") return num && whole(x, 1, 1e15) ? (r.count = static_cast<std::uint64_t>(x), true) : bad(">= 1");
+    if (k == "rate") {
+        std::string s = v;
+        if (s.size() > 2 && s.compare(s.size() - 2, 2, "/s") == 0) s.resize(s.size() - 2);
+        return parse_number(s, x) && x > 0 && x <= 1e8 ? (r.rate = x, true) : bad("per second, e.g. 1000/s");
     }
-    return f;
-}
-
-std::string GenState::describe_run() const {
-    std::string d = std::string(to_string(run.mode)) + " " + run.raddr.to_string() + ":" +
-                    std::to_string(run.rport) + " conns " + std::to_string(run.conns);
-    if (run.mode != GenMode::hold) d += " size " + std::to_string(run.size);
-    if (run.duration_s > 0) d += " duration " + fmt("%g", run.duration_s) + " s";
-    if (run.count > 0) d += " count " + std::to_string(run.count);
-    if (run.verify) d += " verify";
-    return d;
-}
-
-void GenState::print_json(const Summary& s) const {
-    const auto f = fields(s);
-    std::string o = "{\"mode\":\"" + std::string(to_string(run.mode)) + "\"";
-    std::string failed, errs;
-    for (const auto& x : f) {
-        if (x.name.rfind("failed.", 0) == 0) {
-            failed += (failed.empty() ? "\"" : ",\"") + x.name.substr(7) + "\":" + x.text;
-        } else if (x.name.rfind("error.", 0) == 0) {
-            errs += (errs.empty() ? "\"" : ",\"") + x.name.substr(6) + "\":" + x.text;
-        } else {
-            o += ",\"" + x.name + "\":" + x.text;
-        }
+    if (k == "ramp") return num && x <= 3600 ? (r.ramp_s = x, true) : bad("seconds, 0..3600");
+    if (k == "think") return num && x <= 3.6e6 ? (r.think_ms = x, true) : bad("milliseconds");
+    if (k == "pipeline") return num && whole(x, 1, 8) ? (r.pipeline = static_cast<std::uint32_t>(x), true) : bad("1..8");
+    if (k == "drain") return num && whole(x, 0, 600000) ? (r.drain_ms = static_cast<std::uint32_t>(x), true) : bad("ms");
+    if (k == "connect-timeout") {
+        return num && whole(x, 1, 600000) ? (r.connect_timeout_ms = static_cast<std::uint32_t>(x), true) : bad("ms");
     }
-    o += ",\"state\":\"" + std::string(run_name(s.run)) + "\",\"failed_by\":{" + failed +
-         "},\"errors_by\":{" + errs + "}}";
-    std::printf("%s\n", o.c_str());
-}
-
-void GenState::print_text(const Summary& s) const {
-    const auto f = fields(s);
-    auto v = [&](const char* n) {
-        for (const auto& x : f) {
-            if (x.name == n) return x.text;
-        }
-        return std::string("?");
-    };
-    std::printf("gen %s: %s after %s s\n", describe_run().c_str(), run_name(s.run), v("elapsed_s").c_str());
-    std::printf("  connections: opened %s (%s/s), failed %s, active %s\n", v("conns_opened").c_str(),
-                v("conn_per_s").c_str(), v("conns_failed").c_str(), v("active").c_str());
-    std::printf("  requests:    %s (%s/s), latency p50 %s us, p99 %s us\n", v("requests").c_str(),
-                v("req_per_s").c_str(), v("p50_us").c_str(), v("p99_us").c_str());
-    std::printf("  bytes:       sent %s, received %s (%s Gbit/s in the busier direction)\n",
-                v("bytes_sent").c_str(), v("bytes_received").c_str(), v("gbit_per_s").c_str());
-    std::printf("  latency:     p90 %s us, p99.9 %s us\n", v("p90_us").c_str(), v("p999_us").c_str());
-    std::printf("  retransmits %s, errors %s, TIME_WAIT records here %s\n", v("retrans").c_str(),
-                v("errors").c_str(), v("time_wait_local").c_str());
-    std::printf("  worker loop: longest gap %s us, %s gap(s) over 1 ms, CPU %s s of %s s per worker"
-                " (less: descheduled, CPU contention)\n",
-                v("max_gap_us").c_str(), v("stalls").c_str(),
-                fmt("%.3f", static_cast<double>(s.cpu_us) / 1e6 / workers()).c_str(), v("elapsed_s").c_str());
-    for (std::size_t i = 0; i < kGenFailCount; ++i) {
-        if (s.c.fails[i]) {
-            std::printf("  failed: %-16s %" PRIu64 "\n", name(static_cast<GenFail>(i)), s.c.fails[i]);
-        }
+    if (k == "close") return v == "fin" || v == "rst" ? (r.close_rst = v == "rst", true) : bad("fin or rst");
+    if (k == "closer") {
+        if (v != "client" && v != "server") return bad("client or server");
+        r.closer = v == "server" ? GenCloser::server : GenCloser::client;
+        return r.closer_given = true;
     }
-    for (std::size_t i = 0; i < kGenErrorCount; ++i) {
-        if (s.c.error_kinds[i]) {
-            std::printf("  error:  %-16s %" PRIu64 "\n", name(static_cast<GenError>(i)), s.c.error_kinds[i]);
-        }
+    if (k == "proto") {
+        if (v != "echo" && v != "rr" && v != "http") return bad("echo, rr or http");
+        r.proto = v == "rr" ? GenProto::rr : v == "http" ? GenProto::http : GenProto::echo;
+        return r.proto_given = true;
     }
-}
-
-bool GenState::need_run(const char* what) {
-    if (run.started) return true;
-    fail("%s: no generator has run (start gen ...)", what);
+    if (k == "src") {
+        const auto dash = v.find('-');
+        const auto lo = parse_addr(v.substr(0, dash));
+        const auto hi = dash == std::string::npos ? lo : parse_addr(v.substr(dash + 1));
+        if (!lo || !hi || lo->is_unspecified() || hi->value < lo->value) return bad("A.B.C.D or A.B.C.D-A.B.C.E");
+        r.src_lo = *lo;
+        r.src_hi = *hi;
+        return true;
+    }
+    if (k == "sport") {
+        double lo = 0, hi = 0;
+        if (!parse_range(v, 1, 65535, lo, hi)) return bad("LO-HI within 1..65535");
+        r.port_lo = static_cast<std::uint16_t>(lo);
+        r.port_hi = static_cast<std::uint16_t>(hi);
+        return true;
+    }
+    --i;
+    fail("bad argument: '%s' (options: size request response duration count verify rate ramp think pipeline "
+         "close closer drain connect-timeout proto method path host header body keepalive sha256 mss wscale "
+         "sack ts cc nodelay sndbuf rcvbuf ttl tos src sport)",
+         k.c_str());
     return false;
 }
 
-// The options after "conns N": size B, duration S, count C, verify.
-bool GenState::parse_options(const std::string& rest, Run& r) {
-    const auto w = words(rest);
-    for (std::size_t i = 0; i < w.size(); ++i) {
-        double v = 0;
-        const bool has_value = i + 1 < w.size() && parse_number(w[i + 1], v);
-        if (w[i] == "verify") {
-            r.verify = true;
-        } else if (w[i] == "size" && has_value && v >= 1 && v <= 65536 && v == std::floor(v)) {
-            r.size = static_cast<std::uint32_t>(v);
-            ++i;
-        } else if (w[i] == "duration" && has_value && v > 0 && v <= 1e6) {
-            r.duration_s = v;
-            ++i;
-        } else if (w[i] == "count" && has_value && v >= 1 && v == std::floor(v) && v < 1e15) {
-            r.count = static_cast<std::uint64_t>(v);
-            ++i;
-        } else if (w[i] == "size" || w[i] == "duration" || w[i] == "count") {
-            fail("bad argument: %s %s (size: 1..65536 bytes, duration: seconds > 0, count: >= 1)",
-                 w[i].c_str(), i + 1 < w.size() ? w[i + 1].c_str() : "needs a value");
-            return false;
-        } else {
-            fail("bad argument: '%s' (options: size <1..65536> duration <s> count <C> verify)",
-                 w[i].c_str());
-            return false;
-        }
+// The per-profile TCP knobs: socket options of every connection.
+bool GenState::parse_tcp_option(const std::string& k, const std::string& v, Run& r, bool& known) {
+    static const char* const kKeys[] = {"mss", "wscale", "sack", "ts", "cc", "nodelay", "sndbuf", "rcvbuf", "ttl", "tos"};
+    known = std::find_if(std::begin(kKeys), std::end(kKeys), [&](const char* s) { return k == s; }) != std::end(kKeys);
+    if (!known) return true;
+    double x = 0;
+    bool on = false;
+    const bool num = parse_number(v, x);
+    auto bad = [&](const char* what) {
+        fail("bad argument: %s %s (%s)", k.c_str(), v.empty() ? "needs a value" : v.c_str(), what);
+        return false;
+    };
+    tcp::SocketOptions& o = r.options;
+    if (k == "mss") return num && whole(x, 64, 65495) ? (o.max_segment = static_cast<std::int64_t>(x), true) : bad("64..65495");
+    if (k == "wscale") return parse_switch(v, on) ? (o.window_scale = on, true) : bad("on or off");
+    if (k == "sack") return parse_switch(v, on) ? (o.sack = on, true) : bad("on or off");
+    if (k == "ts") return parse_switch(v, on) ? (o.timestamps = on, true) : bad("on or off");
+    if (k == "nodelay") return parse_switch(v, on) ? (o.nodelay = on, true) : bad("on or off");
+    if (k == "cc") {
+        if (v != "newreno" && v != "cubic") return bad("newreno or cubic");
+        return o.congestion = v == "cubic" ? 1 : 0, true;
     }
-    if (r.duration_s > 0 && r.count > 0) {
-        fail("bad argument: duration and count exclude each other");
+    if (k == "sndbuf" || k == "rcvbuf") {
+        if (!num || !whole(x, 1024, 1 << 30)) return bad("bytes, 1024..2^30");
+        (k == "sndbuf" ? o.send_buffer : o.recv_buffer) = static_cast<std::int64_t>(x);
+        return true;
+    }
+    if (k == "ttl") return num && whole(x, 1, 255) ? (o.ttl = static_cast<std::int64_t>(x), true) : bad("1..255");
+    return num && whole(x, 0, 255) ? (o.tos = static_cast<std::int64_t>(x), true) : bad("0..255");
+}
+
+// HTTP request options; `header` takes a double-quoted "Name: value".
+bool GenState::parse_http_option(const std::vector<std::string>& w, std::size_t& i, Run& r, bool& known) {
+    const std::string& k = w[i];
+    known = k == "method" || k == "path" || k == "host" || k == "header" || k == "body" || k == "keepalive" ||
+            k == "sha256";
+    if (!known) return true;
+    if (i + 1 >= w.size()) {
+        fail("bad argument: %s needs a value", k.c_str());
         return false;
     }
+    const std::string v = w[++i];
+    double x = 0;
+    bool on = false;
+    auto bad = [&](const char* what) {
+        fail("bad argument: %s %s (%s)", k.c_str(), v.c_str(), what);
+        return false;
+    };
+    if (k == "method") return http_token(v) ? (r.method = v, true) : bad("an HTTP method token, e.g. GET");
+    if (k == "path") {
+        const bool ok = !v.empty() && v[0] == '/' && std::none_of(v.begin(), v.end(), [](char c) { return c <= ' '; });
+        return ok ? (r.path = v, true) : bad("starts with /, no spaces");
+    }
+    if (k == "host") return http_token(v) || parse_addr(v) ? (r.host = v, true) : bad("a host name");
+    if (k == "body") return parse_number(v, x) && whole(x, 0, 65536) ? (r.body = static_cast<std::uint32_t>(x), true) : bad("bytes, 0..65536");
+    if (k == "keepalive") return parse_switch(v, on) ? (r.keep_alive = on, true) : bad("on or off");
+    if (k == "sha256") {
+        const bool hex = v.size() == 64 && std::all_of(v.begin(), v.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+        return hex ? (r.sha256 = v, true) : bad("64 hex digits");
+    }
+    // header "Name: value": the quoted string may hold spaces, so it spans words.
+    std::string quoted = v;
+    while (quoted.size() < 2 || quoted.back() != '"') {
+        if (i + 1 >= w.size()) return bad("a double-quoted \"Name: value\"");
+        quoted += ' ';
+        quoted += w[++i];
+    }
+    std::string h;
+    const auto colon = parse_quoted(quoted, h) ? h.find(':') : std::string::npos;
+    if (colon == std::string::npos || !http_token(h.substr(0, colon)) || h.find_first_of("\r\n") != std::string::npos) {
+        return bad("\"Name: value\", a token name and no line breaks");
+    }
+    if (r.headers.size() >= 16) return bad("at most 16 headers");
+    r.headers.push_back(h);
     return true;
 }
 
-bool GenState::check_run(const Run& r) {
-    const bool http = r.rport == 80 && (r.mode == GenMode::crr || r.mode == GenMode::rr);
-    if (r.verify && (http || r.mode == GenMode::hold)) {
-        fail("bad argument: verify checks echoed bytes: crr, rr or bulk against an echo service");
-        return false;
+// The defaults that follow from the mode, the port and the options, then
+// the combinations that cannot work.
+bool GenState::check_run(Run& r) {
+    const bool exchange = r.mode == GenMode::crr || r.mode == GenMode::rr;
+    if (!r.proto_given) {
+        r.proto = r.rport == 80 && exchange ? GenProto::http : r.response_given && r.response != r.request ? GenProto::rr : GenProto::echo;
     }
-    if (r.mode == GenMode::hold && r.count > 0) {
-        fail("bad argument: hold takes a duration, not a count");
-        return false;
+    if (r.mode == GenMode::hold && r.count > 0) return fail("bad argument: hold takes a duration, not a count"), false;
+    if (r.duration_s > 0 && r.count > 0) return fail("bad argument: duration and count exclude each other"), false;
+    if (r.rate > 0 && r.mode == GenMode::bulk) return fail("bad argument: rate: crr, hold (connections/s) or rr (requests/s)"), false;
+    if (r.ramp_s > 0 && r.rate == 0) return fail("bad argument: ramp needs a rate"), false;
+    if ((r.think_ms > 0 && r.mode != GenMode::rr) || (r.pipeline > 1 && r.mode != GenMode::rr)) {
+        return fail("bad argument: think and pipeline apply to rr"), false;
     }
+    if (r.proto == GenProto::echo && r.response_given && r.response != r.request) {
+        return fail("bad argument: response: an echo answers with the request's size (proto rr or http for another)"), false;
+    }
+    if (r.proto == GenProto::echo && r.closer == GenCloser::server) {
+        return fail("bad argument: closer server: an echo server never closes first (proto rr or http)"), false;
+    }
+    if (r.verify && (r.mode == GenMode::hold || (r.proto == GenProto::http && r.path.rfind("/bytes/", 0) != 0 && !r.response_given))) {
+        return fail("bad argument: verify checks echoed bytes or tcpfp's response pattern (rr, http /bytes/N)"), false;
+    }
+    if (r.proto == GenProto::http && !check_http(r)) return false;
     const std::uint64_t room = std::uint64_t{st.cfg.engine.max_connections} * workers();
     if (r.conns == 0 || r.conns > room) {
-        fail("bad argument: conns must be 1..%" PRIu64 " ([engine] max_connections per worker)", room);
-        return false;
+        return fail("bad argument: conns must be 1..%" PRIu64 " ([engine] max_connections per worker)", room), false;
     }
     return true;
 }
 
-// The local addresses on the peer's subnet (all of them when none is).
-std::uint32_t GenState::pick_locals(wire::Ipv4Addr raddr, GenSpec& spec) const {
+bool GenState::check_http(Run& r) {
+    if (!(r.mode == GenMode::crr || r.mode == GenMode::rr)) {
+        return fail("bad argument: proto http: crr or rr"), false;
+    }
+    if (r.path.empty()) r.path = r.response_given ? "/bytes/" + std::to_string(r.response) : "/";
+    // crr: the server closes (Connection: close) unless the client is to.
+    if (r.keep_alive < 0) r.keep_alive = r.mode == GenMode::rr || (r.closer_given && r.closer == GenCloser::client);
+    if (r.mode == GenMode::crr && !r.closer_given) r.closer = r.keep_alive ? GenCloser::client : GenCloser::server;
+    if (r.closer == GenCloser::server) r.keep_alive = 0;
+    if (!r.sha256.empty() && r.method == "HEAD") return fail("bad argument: sha256 with HEAD (no body)"), false;
+    build_http_request(r);
+    return true;
+}
+
+// RFC 9112 §3: request line, Host (RFC 9110 §7.2), our headers, the body's
+// Content-Length (§6.2), and Connection: close unless kept alive (§9.6).
+void GenState::build_http_request(Run& r) const {
+    std::string host = r.host;
+    if (host.empty()) {
+        host = r.raddr.to_string();
+        if (r.rport != 80) host += ':' + std::to_string(r.rport);
+    }
+    std::string q = r.method + " " + r.path + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: tcpfp-gen\r\n";
+    for (const auto& h : r.headers) q += h + "\r\n";
+    if (r.body > 0) q += "Content-Length: " + std::to_string(r.body) + "\r\n";
+    if (r.keep_alive == 0) q += "Connection: close\r\n";
+    r.http_request = q + "\r\n";
+}
+
+// The local addresses: the `src` range, or those on the peer's subnet (all
+// of them when none is).
+std::uint32_t GenState::pick_locals(const Run& r, GenSpec& spec) {
     std::uint32_t n = 0;
     for (const auto& a : st.cfg.port.addresses) {
-        if (a.same_subnet(raddr) && n < spec.locals.size()) spec.locals[n++] = a.addr;
+        const bool in = r.src_lo.is_unspecified() ? a.same_subnet(r.raddr)
+                                                  : a.addr.value >= r.src_lo.value && a.addr.value <= r.src_hi.value;
+        if (in && n < spec.locals.size()) spec.locals[n++] = a.addr;
     }
-    if (n == 0) {
+    if (n == 0 && r.src_lo.is_unspecified()) {
         for (const auto& a : st.cfg.port.addresses) {
             if (n < spec.locals.size()) spec.locals[n++] = a.addr;
         }
@@ -305,182 +337,229 @@ std::uint32_t GenState::pick_locals(wire::Ipv4Addr raddr, GenSpec& spec) const {
     return n;
 }
 
-GenSpec GenState::spec_for(const Run& r, unsigned w) {
+// Worker w's share: its connections, and the rate and count in proportion.
+GenSpec GenState::spec_for(const Profile& p, unsigned w) const {
+    const Run& r = p.run;
     GenSpec spec;
+    spec.name = p.name;
     spec.mode = r.mode;
+    spec.proto = r.proto;
     spec.remote_ip = r.raddr;
     spec.remote_port = r.rport;
     const unsigned n = workers();
     spec.conns = r.conns / n + (w < r.conns % n ? 1 : 0);
-    spec.size = r.size;
+    const double share = static_cast<double>(spec.conns) / r.conns;
+    spec.request = r.mode == GenMode::bulk && r.request == 64 ? 16384 : r.request;
+    spec.response = r.response;
     spec.duration_us = static_cast<std::uint64_t>(r.duration_s * 1e6);
-    if (r.count > 0 && spec.conns > 0) {
-        // Shares in proportion to the connections, at least one each.
-        spec.count = std::max<std::uint64_t>(1, r.count * spec.conns / r.conns);
-    }
+    if (r.count > 0 && spec.conns > 0) spec.count = std::max<std::uint64_t>(1, r.count * spec.conns / r.conns);
     spec.verify = r.verify;
-    spec.http = r.rport == 80 && (r.mode == GenMode::crr || r.mode == GenMode::rr);
-    spec.seed = 0x67656e00ull + runs;  // "gen": deterministic per run
-    spec.publish = &published[w];
+    spec.rate = r.rate * share;
+    spec.ramp_us = static_cast<std::uint64_t>(r.ramp_s * 1e6);
+    spec.think_us = static_cast<std::uint64_t>(r.think_ms * 1e3);
+    spec.pipeline = r.pipeline;
+    spec.closer = r.closer;
+    spec.close_rst = r.close_rst;
+    spec.drain_ms = r.drain_ms;
+    spec.connect_timeout_ms = r.connect_timeout_ms;
+    spec.http_request = r.http_request;
+    spec.http_body = r.body;
+    spec.http_head = r.method == "HEAD";
+    spec.keep_alive = r.keep_alive != 0;
+    spec.check_digest = !r.sha256.empty();
+    for (std::size_t i = 0; i < spec.digest.size() && spec.check_digest; ++i) {
+        spec.digest[i] = static_cast<std::uint8_t>(std::stoul(r.sha256.substr(2 * i, 2), nullptr, 16));
+    }
+    spec.options = r.options;
+    spec.port_lo = r.port_lo;
+    spec.port_hi = r.port_hi;
+    spec.seed = 0x67656e00ull + p.runs * 131 + static_cast<std::uint64_t>(&p - profiles.data());
+    spec.publish = &(*p.published)[w];
     return spec;
 }
 
-void GenState::start_gen(const Args& a, bool with_options) {
+// --- start, stop, wait -------------------------------------------------------------
+
+void GenState::start_gen(const Args& a, bool named, bool with_options) {
+    const std::size_t o = named ? 1 : 0;  // token offset after the name
+    const std::string name = named ? a.s[2] : "";
+    if (named && !valid_name(name)) {
+        return fail("bad argument: profile name '%s' (1..32 of A-Z a-z 0-9 _ -; not crr, rr, bulk, hold, json, timeout, all)",
+                    name.c_str());
+    }
     Run next;
-    next.mode = a.s[2] == "crr" ? GenMode::crr : a.s[2] == "rr" ? GenMode::rr
-             : a.s[2] == "bulk" ? GenMode::bulk : GenMode::hold;
-    if (!parse_target(a.s[3], next.raddr, next.rport)) {
-        return fail("bad argument: '%s' is not ADDR:PORT", a.s[3].c_str());
+    const std::string& mode = a.s[2 + o];
+    next.mode = mode == "crr" ? GenMode::crr : mode == "rr" ? GenMode::rr : mode == "bulk" ? GenMode::bulk : GenMode::hold;
+    if (!parse_target(a.s[3 + o], next.raddr, next.rport)) {
+        return fail("bad argument: '%s' is not ADDR:PORT", a.s[3 + o].c_str());
     }
-    next.conns = a.n[5];
-    next.size = next.mode == GenMode::bulk ? 16384 : 64;
-    if (with_options && !parse_options(a.rest, next)) return;
+    next.conns = a.n[5 + o];
+    if (with_options && !parse_options(words(a.rest), next)) return;
     if (!check_run(next)) return;
-    if (any_running()) return fail("start gen: a generator is running (stop gen first)");
-    if (!resolve_next_hop(st, next.raddr, "start gen")) return;
-    stop_reporter();
-    ++runs;
-    GenSpec probe;
-    next.locals = pick_locals(next.raddr, probe);
-    for (unsigned w = 0; w < workers(); ++w) {
-        next.retrans_base[w] = st.shared.stats[w].retrans_segs.load(std::memory_order_relaxed);
+    Profile* p = slot_for(name);
+    if (p == nullptr) return fail("start gen: %zu profiles are running (stop one first)", kMaxProfiles);
+    const Sums now = sum_published(*p);
+    if (p->used && now.running + now.draining > 0) {
+        return fail("start gen: profile '%s' is running (stop gen%s%s first)", name.c_str(), named ? " " : "", name.c_str());
     }
-    next.started = true;
-    next.started_at = Clock::now();
-    run = next;
+    if (!resolve_next_hop(st, next.raddr, "start gen")) return;
+    GenSpec probe;
+    next.locals = pick_locals(next, probe);
+    if (next.locals == 0) return fail("bad argument: src: no local address in that range");
+    {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!p->published) p->published = std::make_unique<std::array<GenPublished, kMaxWorkers>>();
+        p->name = name;
+        p->used = true;
+        p->run = next;
+        ++p->runs;
+        p->series.clear();
+        p->follow.fill(Follow{});
+        // The workers' share of this profile has ended: nobody writes these now.
+        for (auto& g : *p->published) g.seconds.store(0, std::memory_order_relaxed);
+        p->reporting = false;
+    }
+    if (!send_start(*p, probe)) return;
+    std::printf("gen%s%s: started %s on %u worker(s), from %u local address(es)\n", named ? " " : "", name.c_str(),
+                describe(*p).c_str(), workers(), next.locals);
+    start_reporter();
+}
+
+bool GenState::send_start(Profile& p, const GenSpec& probe) {
+    const auto index = static_cast<std::size_t>(&p - profiles.data());
+    p.started_at = Clock::now();
     for (unsigned w = 0; w < workers(); ++w) {
-        GenSpec spec = spec_for(next, w);
+        GenSpec spec = spec_for(p, w);
         spec.locals = probe.locals;
         spec.local_count = probe.local_count;
-        auto r = std::make_unique<GenStart>(spec);
-        if (!st.call(w, r)) return;
-        if (r->rc != 0) return fail("start gen: worker %u: %s", w, r->out.c_str());
+        auto r = std::make_unique<GenStart>(index, spec);
+        if (!st.call(w, r)) return false;
+        if (r->rc != 0) return fail("start gen: worker %u: %s", w, r->out.c_str()), false;
     }
-    std::printf("gen: started %s on %u worker(s), from %u local address(es)\n",
-                describe_run().c_str(), workers(), next.locals);
-    reporter_thread = std::thread([this] { reporter(); });
+    std::lock_guard<std::mutex> lock(mu);
+    p.reporting = true;
+    return true;
 }
 
-void GenState::stop_gen() {
-    if (!need_run("stop gen")) return;
+void GenState::stop_gen(const std::string& name) {
+    std::vector<Profile*> which;
+    if (name.empty()) {
+        for (auto& p : profiles) {
+            if (p.used) which.push_back(&p);
+        }
+        if (which.empty()) return (void)find(name, "stop gen");
+    } else {
+        Profile* p = find(name, "stop gen");
+        if (p == nullptr) return;
+        which.push_back(p);
+    }
+    for (Profile* p : which) {
+        const auto index = static_cast<std::size_t>(p - profiles.data());
+        for (unsigned w = 0; w < workers(); ++w) {
+            auto r = std::make_unique<GenStop>(index);
+            if (!st.call(w, r)) return;
+        }
+    }
+    for (Profile* p : which) {
+        // The workers drain and close in batches: wait for the last (the drain time and 5 s).
+        const auto end = Clock::now() + std::chrono::milliseconds(p->run.drain_ms + 5000);
+        while (sum_published(*p).draining > 0 && Clock::now() < end && !signalled()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        Summary s;
+        if (!collect(*p, s)) return;
+        print_text(*p, s);
+    }
+}
+
+GenState::Sums GenState::sum_published(const Profile& p) const {
+    Sums s;
+    if (!p.published) return s;
     for (unsigned w = 0; w < workers(); ++w) {
-        auto r = std::make_unique<GenStop>();
-        if (!st.call(w, r)) return;
+        const auto& g = (*p.published)[w];
+        auto get = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+        s.opened += get(g.conns_opened);
+        s.failed += get(g.conns_failed);
+        s.requests += get(g.requests);
+        s.errors += get(g.errors);
+        s.active += get(g.active);
+        const auto state = static_cast<GenRun>(g.run.load(std::memory_order_acquire));
+        s.running += state == GenRun::running;
+        s.draining += state == GenRun::draining;
+        s.finished += state == GenRun::finished;
     }
-    stop_reporter();
-    // The workers close in batches per loop iteration: wait for the last.
-    const auto end = Clock::now() + std::chrono::seconds(5);
-    while (sum_published().active > 0 && Clock::now() < end && !signalled()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return s;
+}
+
+// Finished (drained), or for hold without a duration: every connection ESTABLISHED.
+bool GenState::reached_goal(const Profile& p, const Sums& s) const {
+    if (s.running + s.draining == 0) return true;
+    return p.run.mode == GenMode::hold && p.run.duration_s == 0 && s.running > 0 && s.active >= p.run.conns;
+}
+
+void GenState::wait_gen(const std::string& name, std::uint64_t timeout_ms, bool given) {
+    std::vector<Profile*> which;
+    for (auto& p : profiles) {
+        if (p.used && (name.empty() ? sum_published(p).running + sum_published(p).draining > 0 : p.name == name)) {
+            which.push_back(&p);
+        }
     }
+    if (which.empty()) {
+        Profile* p = find(name, "wait gen");  // fails when none ran
+        if (p == nullptr) return;
+        which.push_back(p);
+    }
+    for (Profile* p : which) {
+        const Run& r = p->run;
+        const bool open_ended = r.duration_s == 0 && r.count == 0 && r.mode != GenMode::hold;
+        if (open_ended && sum_published(*p).running > 0) {
+            return fail("wait gen: profile '%s' has no duration or count: it runs until 'stop gen'", p->name.c_str());
+        }
+        // Default: the rest of the duration, the drain and 30 s more (count or hold: 120 s).
+        std::uint64_t limit = timeout_ms;
+        if (!given) {
+            const double left = r.duration_s - std::chrono::duration<double>(Clock::now() - p->started_at).count();
+            limit = r.duration_s > 0 ? static_cast<std::uint64_t>(std::max(0.0, left) * 1000) + r.drain_ms + 30000 : 120000;
+        }
+        const auto end = Clock::now() + std::chrono::milliseconds(limit);
+        while (!reached_goal(*p, sum_published(*p))) {
+            if (Clock::now() >= end || signalled()) return fail("%s", wait_failure(*p, limit).c_str());
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        Summary s;
+        if (!collect(*p, s)) return;
+        print_text(*p, s);
+        if (!fail_on_errors(*p, s)) return;
+    }
+}
+
+std::string GenState::wait_failure(Profile& p, std::uint64_t timeout_ms) {
     Summary s;
-    if (!collect(s)) return;
-    print_text(s);
-}
-
-// Finished, or for hold without a duration: every connection ESTABLISHED.
-bool GenState::reached_goal(const Sums& s) const {
-    if (s.running == 0) return true;
-    return run.mode == GenMode::hold && run.duration_s == 0 && s.active >= run.conns;
-}
-
-void GenState::wait_gen(std::uint64_t timeout_ms, bool given) {
-    if (!need_run("wait gen")) return;
-    const bool open_ended = run.duration_s == 0 && run.count == 0 && run.mode != GenMode::hold;
-    if (open_ended && any_running()) {
-        return fail("wait gen: this generator has no duration or count: it runs until 'stop gen'");
-    }
-    // Default: the rest of the duration and 30 s more (count or hold: 120 s).
-    if (!given) {
-        timeout_ms = 120000;
-        if (run.duration_s > 0) {
-            const double left = run.duration_s -
-                                std::chrono::duration<double>(Clock::now() - run.started_at).count();
-            timeout_ms = static_cast<std::uint64_t>(std::max(0.0, left) * 1000) + 30000;
+    std::string why;
+    if (collect(p, s)) {
+        for (std::size_t i = 0; i < kGenFailCount; ++i) {
+            if (s.c.fails[i] == 0) continue;
+            why += ' ';
+            why += name(static_cast<GenFail>(i));
+            why += '=';
+            why += std::to_string(s.c.fails[i]);
         }
     }
-    const auto end = Clock::now() + std::chrono::milliseconds(timeout_ms);
-    Sums s = sum_published();
-    while (!reached_goal(s)) {
-        if (Clock::now() >= end || signalled()) {
-            std::string why;
-            Summary sum;
-            if (collect(sum)) {
-                s.requests = sum.c.requests;
-                s.active = sum.active;
-                s.failed = sum.c.conns_failed;
-                s.errors = sum.c.errors;
-                for (std::size_t i = 0; i < kGenFailCount; ++i) {
-                    if (sum.c.fails[i] == 0) continue;
-                    why += ' ';
-                    why += name(static_cast<GenFail>(i));
-                    why += '=';
-                    why += std::to_string(sum.c.fails[i]);
-                }
-            }
-            return fail("wait gen: not finished within %" PRIu64 " ms (requests %" PRIu64
-                        ", active %" PRIu64 " of %u, failed %" PRIu64 "%s%s, errors %" PRIu64 ")",
-                        timeout_ms, s.requests, s.active, run.conns, s.failed,
-                        why.empty() ? "" : ":", why.c_str(), s.errors);
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        s = sum_published();
-    }
-    if (s.running == 0) stop_reporter();
-    Summary sum;
-    if (!collect(sum)) return;
-    print_text(sum);
-    if (sum.c.errors > 0) {
-        std::string kinds;
-        for (std::size_t i = 0; i < kGenErrorCount; ++i) {
-            if (sum.c.error_kinds[i]) {
-                kinds += ' ';
-                kinds += name(static_cast<GenError>(i));
-                kinds += '=';
-                kinds += std::to_string(sum.c.error_kinds[i]);
-            }
-        }
-        fail("wait gen: the generator saw %" PRIu64 " error(s):%s", sum.c.errors, kinds.c_str());
-    }
-}
-
-void GenState::expect_gen(const std::string& field, const std::string& op, const std::string& value) {
-    if (!need_run("expect gen")) return;
-    double want = 0;
-    if (!parse_number(value, want)) return fail("bad argument: '%s' is not a number", value.c_str());
-    Summary s;
-    if (!collect(s)) return;
-    const auto f = fields(s);
-    const auto it = std::find_if(f.begin(), f.end(), [&](const Field& x) { return x.name == field; });
-    if (it == f.end()) {
-        std::string names;
-        for (const auto& x : f) {
-            if (x.name.find('.') == std::string::npos) names += " " + x.name;
-        }
-        return fail("bad argument: unknown field '%s' (fields:%s, failed.<reason>, error.<kind>)",
-                    field.c_str(), names.c_str());
-    }
-    bool ok = false;
-    if (!compare(it->value, op, want, ok)) return fail("bad argument: operator '%s'", op.c_str());
-    if (!ok) {
-        return fail("expect gen: expected %s %s %s, found %s", field.c_str(), op.c_str(),
-                    value.c_str(), it->text.c_str());
-    }
-    std::printf("ok: gen %s = %s (%s %s)\n", field.c_str(), it->text.c_str(), op.c_str(), value.c_str());
-}
-
-void GenState::show_gen(bool json) {
-    if (!need_run("show gen")) return;
-    Summary s;
-    if (!collect(s)) return;
-    if (json) return print_json(s);
-    print_text(s);
+    char b[512];
+    std::snprintf(b, sizeof b,
+                  "wait gen: %s%snot finished within %" PRIu64 " ms (requests %" PRIu64 ", active %" PRIu64
+                  " of %u, failed %" PRIu64 "%s%s, errors %" PRIu64 ")",
+                  p.name.c_str(), p.name.empty() ? "" : " ", timeout_ms, s.c.requests, s.active, p.run.conns,
+                  s.c.conns_failed, why.empty() ? "" : ":", why.c_str(), s.c.errors);
+    return b;
 }
 
 void GenState::shutdown() {
-    if (run.started && any_running()) {
+    for (std::size_t i = 0; i < profiles.size(); ++i) {
+        const Sums s = sum_published(profiles[i]);
+        if (!profiles[i].used || s.running + s.draining == 0) continue;
         for (unsigned w = 0; w < workers(); ++w) {
-            auto r = std::make_unique<GenStop>();
+            auto r = std::make_unique<GenStop>(i);
             (void)st.call(w, r);
         }
     }
@@ -490,24 +569,42 @@ void GenState::shutdown() {
 void add_gen_commands(PromptState& st) {
     st.gen = std::make_unique<GenState>(st);
     GenState& g = *st.gen;
+    const char* opts = "options: rate <R>/s ramp <s> think <ms> size|request|response <B> duration <s>|count <C> "
+                       "verify pipeline <n> close fin|rst closer client|server drain <ms> proto echo|rr|http "
+                       "method path host header \"N: v\" body keepalive sha256 mss wscale sack ts cc nodelay "
+                       "sndbuf rcvbuf ttl tos src sport (dpdk_app/README.md)";
     st.add("start gen crr#rr#bulk#hold <raddr:rport> conns <n:u32>",
-           "traffic generator; runs until stop gen (hold: keeps N connections open)",
-           [&g](const Args& a) { g.start_gen(a, false); });
-    st.add("start gen crr#rr#bulk#hold <raddr:rport> conns <n:u32> <options...>",
-           "options: size <B> duration <s>|count <C> verify (rport 80: HTTP GET)",
-           [&g](const Args& a) { g.start_gen(a, true); });
-    st.add("stop gen", "stop the generator, close its connections, print its figures",
-           [&g](const Args&) { g.stop_gen(); });
-    st.add("wait gen", "wait until the generator finishes (hold: all ESTABLISHED); fails on errors",
-           [&g](const Args&) { g.wait_gen(0, false); });
-    st.add("wait gen timeout <ms:u32>", "the same with a timeout",
-           [&g](const Args& a) { g.wait_gen(a.n[3], true); });
-    st.add("show gen", "the generator's figures: rates, latency p50/p99, failures, TIME_WAIT",
-           [&g](const Args&) { g.show_gen(false); });
-    st.add("show gen json", "the same as one line of JSON", [&g](const Args&) { g.show_gen(true); });
+           "load tester; runs until stop gen (hold: keeps N connections open)",
+           [&g](const Args& a) { g.start_gen(a, false, false); });
+    st.add("start gen crr#rr#bulk#hold <raddr:rport> conns <n:u32> <options...>", opts,
+           [&g](const Args& a) { g.start_gen(a, false, true); });
+    st.add("start gen <name> crr#rr#bulk#hold <raddr:rport> conns <n:u32>", "a named profile (several run at once)",
+           [&g](const Args& a) { g.start_gen(a, true, false); });
+    st.add("start gen <name> crr#rr#bulk#hold <raddr:rport> conns <n:u32> <options...>", opts,
+           [&g](const Args& a) { g.start_gen(a, true, true); });
+    st.add("stop gen", "stop every profile: drain, close with FIN, print the figures",
+           [&g](const Args&) { g.stop_gen(""); });
+    st.add("wait gen", "wait until every running profile finishes (hold: all ESTABLISHED); fails on errors",
+           [&g](const Args&) { g.wait_gen("", 0, false); });
+    st.add("wait gen timeout <ms:u32>", "the same with a timeout", [&g](const Args& a) { g.wait_gen("", a.n[3], true); });
+    st.add("show gen", "every profile's figures", [&g](const Args&) { g.show_gen("", false); });
     st.add("expect gen <field> ==#!=#<#<=#>#>= <value>",
-           "compare a show gen json field (requests, errors, conns_failed, req_per_s, ...)",
-           [&g](const Args& a) { g.expect_gen(a.s[2], a.s[3], a.s[4]); });
+           "compare a show gen json field (requests, errors, conns_failed, req_per_s, p99_us, ...)",
+           [&g](const Args& a) { g.expect_gen("", a.s[2], a.s[3], a.s[4]); });
+    st.add("save gen <path>", "write PATH.json, PATH.series.csv and PATH.latency.csv (scripts/plot-gen.sh PATH)",
+           [&g](const Args& a) { g.save_gen("", a.s[2]); });
+    st.add("stop gen <name>", "stop one profile", [&g](const Args& a) { g.stop_gen(a.s[2]); });
+    st.add("wait gen <name>", "wait for one profile", [&g](const Args& a) { g.wait_gen(a.s[2], 0, false); });
+    st.add("wait gen <name> timeout <ms:u32>", "the same with a timeout",
+           [&g](const Args& a) { g.wait_gen(a.s[2], a.n[4], true); });
+    // One spec for both: rte_cmdline calls "show gen json" ambiguous otherwise.
+    st.add("show gen <name>", "json: every profile as JSON (an array for several); NAME: one profile's figures",
+           [&g](const Args& a) { a.s[2] == "json" ? g.show_gen("", true) : g.show_gen(a.s[2], false); });
+    st.add("show gen <name> json", "the same as JSON", [&g](const Args& a) { g.show_gen(a.s[2], true); });
+    st.add("expect gen <name> <field> ==#!=#<#<=#>#>= <value>", "compare one profile's field",
+           [&g](const Args& a) { g.expect_gen(a.s[2], a.s[3], a.s[4], a.s[5]); });
+    st.add("save gen <name> <path>", "save one profile's series and histograms",
+           [&g](const Args& a) { g.save_gen(a.s[2], a.s[3]); });
 }
 
 void gen_shutdown(PromptState& st) {

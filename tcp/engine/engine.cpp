@@ -174,6 +174,9 @@ std::uint32_t Engine::new_tcb(const FourTuple& tuple, Instant now, int& err) {
     t.ka_intvl_s = static_cast<std::uint16_t>(std::clamp<std::int64_t>(config_.keepalive_interval.as_millis() / 1000, 1, 32767));
     t.ka_cnt = config_.keepalive_count;
     t.ttl = config_.ttl;
+    t.sack_offer = config_.sack;
+    t.ts_offer = config_.timestamps;
+    t.ws_offer = true;
     t.rcv_wscale = 0;
     // RFC 7323 security considerations: a TSval offset no observer can predict, yet the same
     // for every incarnation of a 4-tuple, so a new SYN's TSval is newer
@@ -263,7 +266,9 @@ void Engine::apply_options(std::uint32_t index, const SocketOptions& o) {
         {o.congestion, SockOpt::congestion},   {o.keepalive_idle, SockOpt::keepalive_idle},
         {o.keepalive_interval, SockOpt::keepalive_interval},
         {o.keepalive_count, SockOpt::keepalive_count}, {o.user_timeout, SockOpt::user_timeout},
-        {o.ttl, SockOpt::ttl},                 {o.tos, SockOpt::tos}};
+        {o.ttl, SockOpt::ttl},                 {o.tos, SockOpt::tos},
+        {o.sack, SockOpt::sack},               {o.timestamps, SockOpt::timestamps},
+        {o.window_scale, SockOpt::window_scale}};
     for (const auto& [value, opt] : all) {
         if (value != -1) (void)set_option(id, opt, value);
     }
@@ -739,6 +744,18 @@ int Engine::set_option(ConnId id, SockOpt opt, std::int64_t value) {
             if (value < 0 || value > 255) return -EINVAL;
             t->tos = static_cast<std::uint8_t>(value & 0xfc);
             return 0;
+        case SockOpt::sack:
+            if (value != 0 && value != 1) return -EINVAL;
+            t->sack_offer = value == 1;
+            return 0;
+        case SockOpt::timestamps:
+            if (value != 0 && value != 1) return -EINVAL;
+            t->ts_offer = value == 1;
+            return 0;
+        case SockOpt::window_scale:
+            if (value != 0 && value != 1) return -EINVAL;
+            t->ws_offer = value == 1;
+            return 0;
     }
     return -ENOPROTOOPT;
 }
@@ -762,6 +779,9 @@ int Engine::get_option(ConnId id, SockOpt opt, std::int64_t& value) const {
             return 0;
         case SockOpt::ttl: value = t->ttl; return 0;
         case SockOpt::tos: value = t->tos; return 0;
+        case SockOpt::sack: value = t->sack_offer; return 0;
+        case SockOpt::timestamps: value = t->ts_offer; return 0;
+        case SockOpt::window_scale: value = t->ws_offer; return 0;
     }
     return -ENOPROTOOPT;
 }

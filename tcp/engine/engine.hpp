@@ -68,6 +68,11 @@ enum class SockOpt : std::uint8_t {
     user_timeout,     // TCP_USER_TIMEOUT (RFC 5482): ms without progress before ETIMEDOUT; 0 = R2
     ttl,              // IP_TTL (1..255; -1 restores [engine] ttl), RFC 9293 MUST-49
     tos,              // IP_TOS: the Diffserv field (RFC 2474); the two ECN bits are TCP's, ignored
+    // What the SYN offers (before connect(), or on a listener for the
+    // connections it accepts; SYN cookies use the engine's defaults):
+    sack,             // SACK-permitted (RFC 2018): 0 or 1
+    timestamps,       // the Timestamps option (RFC 7323 §3): 0 or 1
+    window_scale,     // the Window Scale option (RFC 7323 §2), shift [engine] wscale: 0 or 1
 };
 
 // Options set on a socket before it has a control block (before connect()
@@ -86,6 +91,9 @@ struct SocketOptions {
     std::int64_t user_timeout = -1;
     std::int64_t ttl = -1;
     std::int64_t tos = -1;
+    std::int64_t sack = -1;
+    std::int64_t timestamps = -1;
+    std::int64_t window_scale = -1;
 };
 
 struct ConnectParams {

@@ -148,6 +148,9 @@ std::uint32_t Engine::new_passive_tcb(const Tcb& lt, const InSegment& seg, Insta
     t.ka_cnt = lt.ka_cnt;
     t.ttl = lt.ttl;  // an accepted connection inherits the listener's IP_TTL and IP_TOS
     t.tos = lt.tos;
+    t.sack_offer = lt.sack_offer;  // and what the listener offers
+    t.ts_offer = lt.ts_offer;
+    t.ws_offer = lt.ws_offer;
     t.user_timeout_on = lt.user_timeout_on;  // RFC 5482, inherited as on Linux
     user_timeouts_[index] = user_timeouts_[index_of(lt)];
     return index;
@@ -221,7 +224,7 @@ void Engine::negotiate_options(Tcb& t, const InSegment& seg, Instant now) {
     // MUST-15: assume 536 when the peer sends no MSS option.
     const std::uint16_t peer_mss = o.has_mss ? o.mss : 536;
     // RFC 7323 §2.2: scaling only when both SYNs carry the option.
-    t.ws_ok = o.has_wscale;
+    t.ws_ok = o.has_wscale && t.ws_offer;
     if (t.ws_ok) {
         // RFC 7323 §2.3: a shift above 14 is used as 14.
         t.snd_wscale = std::min<std::uint8_t>(o.wscale, 14);
@@ -231,8 +234,9 @@ void Engine::negotiate_options(Tcb& t, const InSegment& seg, Instant now) {
         t.snd_wscale = 0;
         t.rcv_wscale = 0;
     }
-    t.sack_ok = config_.sack && o.sack_permitted;
-    t.ts_ok = config_.timestamps && o.has_timestamps;
+    // RFC 2018 §2, RFC 7323 §3.2: only what both SYNs carried.
+    t.sack_ok = t.sack_offer && o.sack_permitted;
+    t.ts_ok = t.ts_offer && o.has_timestamps;
     if (t.ts_ok) {
         t.ts_recent = o.ts_val;
         t.ts_recent_age_h = static_cast<std::uint16_t>(tick(now) / 3'600'000);

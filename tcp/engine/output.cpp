@@ -139,11 +139,12 @@ void Engine::send_syn(Tcb& t, Instant now) {
             o.sack_permitted = t.sack_ok;
             o.has_timestamps = t.ts_ok;
         } else {
-            o.has_wscale = true;
-            t.rcv_wscale = our_wscale(t.rcv_limit);  // used once the SYN-ACK confirms scaling
+            o.has_wscale = t.ws_offer;
+            // used once the SYN-ACK confirms scaling
+            t.rcv_wscale = o.has_wscale ? our_wscale(t.rcv_limit) : 0;
             o.wscale = t.rcv_wscale;
-            o.sack_permitted = config_.sack;
-            o.has_timestamps = config_.timestamps;
+            o.sack_permitted = t.sack_offer;
+            o.has_timestamps = t.ts_offer;
             o.ts_val = ts_now(t.ts_offset);
             o.ts_ecr = 0;
         }

@@ -52,6 +52,11 @@ struct Tcb {
     bool in_table : 1 = false;       // tuple present in the connection table
     bool persist : 1 = false;        // rtx_deadline is a zero-window probe (MUST-35/36)
     bool user_timeout_on : 1 = false;  // TCP_USER_TIMEOUT set: see UserTimeout
+    // What our SYN offers (SockOpt::sack/timestamps/window_scale): SACK,
+    // timestamps, window scaling (with [engine] wscale).
+    bool sack_offer : 1 = true;
+    bool ts_offer : 1 = true;
+    bool ws_offer : 1 = true;
     std::uint8_t unacked_segs = 0;   // full-sized segments received since our last ACK
     std::uint8_t backoff = 0;        // RTO doublings (RFC 6298 §5.5)
     std::uint8_t retries = 0;        // consecutive retransmission timeouts

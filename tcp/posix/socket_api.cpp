@@ -253,6 +253,9 @@ std::int64_t& pending_slot(SocketOptions& o, SockOpt opt) {
         case SockOpt::user_timeout: return o.user_timeout;
         case SockOpt::ttl: return o.ttl;
         case SockOpt::tos: return o.tos;
+        case SockOpt::sack: return o.sack;
+        case SockOpt::timestamps: return o.timestamps;
+        case SockOpt::window_scale: return o.window_scale;
         case SockOpt::max_segment: break;
     }
     return o.max_segment;

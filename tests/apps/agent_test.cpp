@@ -202,7 +202,7 @@ TEST(Agent, ToolsAndMissingAppsAnswerByCommand) {
     t.time_wait_ms = 1000;
     a.run(t);
     EXPECT_EQ(a.n().net().a().config().msl.as_micros(), 500'000);
-    GenStart gen(GenSpec{});
+    GenStart gen(0, GenSpec{});
     EXPECT_EQ(a.run(gen).rc, 1);  // this worker has no generator
     EXPECT_EQ(gen.out, "no generator on worker 0");
 }
