@@ -231,6 +231,44 @@ Prompt::~Prompt() {
 
 bool Prompt::quit_requested() const { return st_->quit; }
 
+namespace {
+
+// Runs one line through the command table; "" when it succeeded, else why.
+std::string run_line(PromptState& st, cmdline* cl, const std::string& line) {
+    st.failed = false;
+    st.error.clear();
+    const int rc = cmdline_parse(cl, (line + "\n").c_str());
+    if (rc == CMDLINE_PARSE_AMBIGUOUS) return "ambiguous command";
+    if (rc == CMDLINE_PARSE_NOMATCH || rc == CMDLINE_PARSE_BAD_ARGS) {
+        const std::string first = line.substr(0, line.find_first_of(" \t"));
+        if (!st.first_words.count(first)) return "unknown command '" + first + "' (see help)";
+        std::string why = "bad arguments; usage:";
+        for (const auto& c : st.table) {
+            if (c->words.size() && c->words[0] == first) why += "\n    " + c->usage;
+        }
+        return why;
+    }
+    if (rc < 0) return "parse error " + std::to_string(rc);
+    return st.failed ? st.error : std::string();
+}
+
+// A script line `expect-fail "TEXT" COMMAND...`: COMMAND must fail with an
+// error that contains TEXT (negative cases in one script). "" when it did.
+std::string run_expect_fail(PromptState& st, cmdline* cl, const std::string& line) {
+    const auto open = line.find('"');
+    const auto close = open == std::string::npos ? open : line.find('"', open + 1);
+    if (close == std::string::npos) return "usage: expect-fail \"TEXT\" COMMAND...";
+    const std::string text = line.substr(open + 1, close - open - 1);
+    const std::string command = trim(line.substr(close + 1));
+    const std::string why = run_line(st, cl, command);
+    if (why.empty()) return "expect-fail: '" + command + "' succeeded";
+    if (why.find(text) == std::string::npos) return "expect-fail: the error was '" + why + "', not '" + text + "'";
+    std::printf("ok: failed as expected: %s\n", why.c_str());
+    return "";
+}
+
+}  // namespace
+
 bool Prompt::run_file(const std::string& path) {
     PromptState& st = *st_;
     std::ifstream in(path);
@@ -259,28 +297,8 @@ bool Prompt::run_file(const std::string& path) {
         }
         std::printf("tcpfp> %s\n", line.c_str());
         std::fflush(stdout);
-        st.failed = false;
-        st.error.clear();
-        const int rc = cmdline_parse(cl, (line + "\n").c_str());
-        std::string why;
-        if (rc == CMDLINE_PARSE_AMBIGUOUS) {
-            why = "ambiguous command";
-        } else if (rc == CMDLINE_PARSE_NOMATCH || rc == CMDLINE_PARSE_BAD_ARGS) {
-            const std::string first = line.substr(0, line.find_first_of(" \t"));
-            why = st.first_words.count(first)
-                      ? "bad arguments (usage: see help, e.st. '" + first + " ...')"
-                      : "unknown command '" + first + "' (see help)";
-            if (st.first_words.count(first)) {
-                why = "bad arguments; usage:";
-                for (const auto& c : st.table) {
-                    if (c->words.size() && c->words[0] == first) why += "\n    " + c->usage;
-                }
-            }
-        } else if (rc < 0) {
-            why = "parse error " + std::to_string(rc);
-        } else if (st.failed) {
-            why = st.error;
-        }
+        const bool negative = line.rfind("expect-fail ", 0) == 0;
+        const std::string why = negative ? run_expect_fail(st, cl, line) : run_line(st, cl, line);
         if (!why.empty()) {
             std::printf("%s:%u: error in '%s': %s\n", path.c_str(), lineno, line.c_str(), why.c_str());
             ok = false;

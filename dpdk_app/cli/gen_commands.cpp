@@ -466,6 +466,7 @@ void GenState::stop_gen(const std::string& name) {
         while (sum_published(*p).draining > 0 && Clock::now() < end && !signalled()) {
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
+        flush_reports(*p);
         Summary s;
         if (!collect(*p, s)) return;
         print_text(*p, s);
@@ -526,6 +527,7 @@ void GenState::wait_gen(const std::string& name, std::uint64_t timeout_ms, bool 
             if (Clock::now() >= end || signalled()) return fail("%s", wait_failure(*p, limit).c_str());
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
         }
+        flush_reports(*p);
         Summary s;
         if (!collect(*p, s)) return;
         print_text(*p, s);

@@ -148,6 +148,7 @@ private:
     void stop_reporter();
     void reporter();
     bool report_second(Profile& p);
+    void flush_reports(Profile& p);
     bool collect(const Profile& p, Summary& s);
     std::vector<Field> fields(const Profile& p, const Summary& s) const;
     std::string describe(const Profile& p) const;

@@ -119,6 +119,13 @@ bool GenState::report_second(Profile& p) {
     return true;
 }
 
+// The seconds the reporter has not printed yet, before a summary.
+void GenState::flush_reports(Profile& p) {
+    std::lock_guard<std::mutex> lock(mu);
+    while (p.reporting && report_second(p)) {
+    }
+}
+
 // --- figures ------------------------------------------------------------------------------
 
 bool GenState::collect(const Profile& p, Summary& s) {

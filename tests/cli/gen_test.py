@@ -5,12 +5,13 @@ network namespace; no kernel network in the path).
 
     gen_test.py TCPFP_EXE SOURCE_ROOT CASE
 
-CASE: gen-pair | gen-http (scripts/CASE.cmd must exit 0 with every expect
+CASE: gen-pair | gen-http | gen-options (scripts/CASE.cmd must exit 0 with every expect
 met), or gen-expect-fails (a generator expectation that cannot hold) and
 gen-bad-argument (conflicting options): the script must exit non-zero,
 naming the line and what was wrong. Needs
 root and unshare -n: exit 77 (skip) without them, a failure under CI=true.
 """
+import json
 import os
 import subprocess
 import sys
@@ -84,10 +85,29 @@ def main():
         check("\nnever\n" not in out, "the script stops at the failure")
         return
     script = os.path.join(root, "scripts", case + ".cmd")
+    saved = "/tmp/tcpfp-gen-options-web"
+    for ext in (".json", ".series.csv", ".latency.csv"):
+        if os.path.exists(saved + ext):
+            os.unlink(saved + ext)
     rc, out = run_pair(exe, root, script)
     check(rc == 0, "%s exits 0 (got %d)" % (case, rc))
     check("every command succeeded" in out, "the script reports success")
     check(out.count("mbufs held 0 ") >= 2, "both sides freed or sent every mbuf")
+    if case == "gen-options":
+        check_saved(saved)
+
+
+def check_saved(path):
+    """save gen's files: the JSON parses and agrees with its CSVs."""
+    doc = json.load(open(path + ".json"))
+    rows = open(path + ".series.csv").read().strip().split("\n")
+    check(doc["profile"] == "web", "the JSON names the profile")
+    check(len(doc["series"]) == len(rows) - 1 >= 2, "a row per second in both (%d)" % (len(rows) - 1))
+    check(doc["summary"]["status_2xx"] > 100, "the summary has the status classes")
+    hist = doc["histograms"]["request"]
+    check(sum(b[2] for b in hist) == doc["summary"]["samples"], "the histogram holds every request")
+    cdf = open(path + ".latency.csv").read().strip().split("\n")[1:]
+    check(abs(float(cdf[-1].split(",")[1]) - 1.0) < 1e-6, "the latency CDF ends at 1")
 
 
 if __name__ == "__main__":
