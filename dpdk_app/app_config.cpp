@@ -400,7 +400,7 @@ std::string cross_check(AppConfig& c) {
                    " is not one of [port0] addresses";
         }
     }
-    if (auto e = check_rr_port(c.services); !e.empty()) return e;
+    if (auto why = check_rr_port(c.services); !why.empty()) return why;
     return check_proxy(c);
 }
 
