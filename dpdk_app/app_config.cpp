@@ -303,6 +303,9 @@ std::vector<Section> schema() {
                c.services.http_body = std::string(v) + "\n";
                return std::string{};
            }},
+          uint_key("http_body_slots", 0, 1u << 20, &AppConfig::services, &ServicesConfig::http_body_slots),
+          bool_key("rr", &ServicesConfig::rr),
+          uint_key("rr_port", 1, 65535, &AppConfig::services, &ServicesConfig::rr_port),
           bool_key("seed_client", &ServicesConfig::seed_client),
           {"seed_source", [](auto v, AppConfig& c) { return parse_ip(v, c.services.seed_source); }},
           {"seed_target",
@@ -331,6 +334,18 @@ std::vector<Section> schema() {
     };
 }
 
+// The ports of the enabled services, each listening on every address.
+std::vector<std::pair<const char*, std::uint16_t>> service_ports(const ServicesConfig& s) {
+    const std::pair<bool, std::pair<const char*, std::uint16_t>> all[] = {
+        {s.echo, {"echo", 7}}, {s.discard, {"discard", 9}}, {s.chargen, {"chargen", 19}},
+        {s.http, {"http", 80}}, {s.rr, {"rr", s.rr_port}}};
+    std::vector<std::pair<const char*, std::uint16_t>> out;
+    for (const auto& [on, named] : all) {
+        if (on) out.push_back(named);
+    }
+    return out;
+}
+
 std::string check_proxy(const AppConfig& c) {
     const ProxyConfig& p = c.proxy;
     if (!p.enabled() && p.backends.empty()) return {};
@@ -344,11 +359,20 @@ std::string check_proxy(const AppConfig& c) {
         }
     }
     // The services listen on every address: the same port would collide.
-    const auto& s = c.services;
-    const std::pair<bool, std::uint16_t> taken[] = {{s.echo, 7}, {s.discard, 9}, {s.chargen, 19}, {s.http, 80}};
-    for (const auto& [on, port] : taken) {
-        if (on && p.listen->port == port) {
+    for (const auto& [name, port] : service_ports(c.services)) {
+        if (p.listen->port == port) {
             return "[proxy] listen: port " + std::to_string(port) + " is taken by a [services] service";
+        }
+    }
+    return {};
+}
+
+// rr's port is configurable: it must not be another service's.
+std::string check_rr_port(const ServicesConfig& s) {
+    if (!s.rr) return {};
+    for (const auto& [name, port] : service_ports(s)) {
+        if (port == s.rr_port && std::strcmp(name, "rr") != 0) {
+            return "[services] rr_port: port " + std::to_string(port) + " is taken by " + name;
         }
     }
     return {};
@@ -376,6 +400,7 @@ std::string cross_check(AppConfig& c) {
                    " is not one of [port0] addresses";
         }
     }
+    if (auto why = check_rr_port(c.services); !why.empty()) return why;
     return check_proxy(c);
 }
 

@@ -47,6 +47,11 @@ struct ServicesConfig {
     bool http = true;
     bool chargen = true;  // TCP 19: sends until the peer closes (RFC 864)
     std::string http_body = "hello from tcpfp\n";
+    // Request bodies (Content-Length) still arriving that each worker's HTTP
+    // server can read at once; one more gets 503 and a close.
+    std::uint32_t http_body_slots = 1024;
+    bool rr = true;  // request/response with client-chosen sizes (dpdk_app/apps/rr.hpp)
+    std::uint16_t rr_port = 5001;
     bool seed_client = true;
     wire::Ipv4Addr seed_source = wire::Ipv4Addr::from_octets(172, 16, 48, 13);
     wire::Ipv4Addr seed_target = wire::Ipv4Addr::from_octets(172, 16, 48, 1);

@@ -27,10 +27,11 @@ WorkerApps::WorkerApps(const AppConfig& config, unsigned worker, Host& host)
     : echo(config.services.echo ? 7 : 0),
       discard(config.services.discard ? 9 : 0),
       chargen(config.services.chargen ? 19 : 0),
-      http(config.services.http_body, config.services.http ? 80 : 0) {
+      http(config.services.http_body, config.services.http ? 80 : 0, config.services.http_body_slots),
+      rr(config.services.rr ? config.services.rr_port : 0) {
     const ServicesConfig& cfg = config.services;
     for (App* app : {static_cast<App*>(&echo), static_cast<App*>(&discard), static_cast<App*>(&chargen),
-                     static_cast<App*>(&http), static_cast<App*>(&hold)}) {
+                     static_cast<App*>(&http), static_cast<App*>(&hold), static_cast<App*>(&rr)}) {
         host.add(*app);
     }
     if (cfg.seed_client && worker == 0) {
@@ -57,11 +58,34 @@ void WorkerApps::print_stats(unsigned w) const {
     add(chargen.counters());
     add(http.counters());
     add(hold.counters());
+    add(rr.counters());
     std::printf("services %u: accepted %" PRIu64 ", passive closes (CLOSE_WAIT -> LAST_ACK) %" PRIu64
                 ", chargen bytes sent %" PRIu64 ", http requests %" PRIu64 " (oversized %" PRIu64 ")\n",
                 w, sum.accepted, sum.passive_closes, chargen.counters().bytes_out, http.http_counters().requests,
                 http.http_counters().oversized);
+    print_http_rr(w);
     if (proxy) print_counters(stdout, w, proxy->counters());
+}
+
+// Only what moved, so a run without load-test traffic prints nothing more.
+void WorkerApps::print_http_rr(unsigned w) const {
+    const HttpCounters& h = http.http_counters();
+    if (h.bytes_routes + h.chunked_routes + h.status_routes + h.responses_4xx + h.responses_5xx +
+            h.body_bytes > 0) {
+        std::printf("http %u: bytes out %" PRIu64 ", /bytes %" PRIu64 ", /chunked %" PRIu64 ", /status %" PRIu64
+                    ", 2xx %" PRIu64 " 3xx %" PRIu64 " 4xx %" PRIu64 " 5xx %" PRIu64 ", bad requests %" PRIu64
+                    ", 501 %" PRIu64 ", no body slot %" PRIu64 ", body bytes dropped %" PRIu64 "\n",
+                    w, http.counters().bytes_out, h.bytes_routes, h.chunked_routes, h.status_routes,
+                    h.responses_2xx, h.responses_3xx, h.responses_4xx, h.responses_5xx, h.bad_requests,
+                    h.not_implemented, h.no_slot, h.body_bytes);
+    }
+    const RrCounters& r = rr.rr_counters();
+    if (r.requests + r.bad_requests > 0) {
+        std::printf("rr %u: requests %" PRIu64 ", bytes in %" PRIu64 ", bytes out %" PRIu64
+                    ", bad requests %" PRIu64 ", closes asked %" PRIu64 "\n",
+                    w, r.requests, rr.counters().bytes_in, rr.counters().bytes_out, r.bad_requests,
+                    r.close_requests);
+    }
 }
 
 void WorkerApps::publish(LcoreStats& out) const {

@@ -36,6 +36,7 @@ struct WorkerApps {
     // Adds the configured apps to `host` (worker 0 also runs the seed client).
     WorkerApps(const AppConfig& cfg, unsigned worker, Host& host);
     void print_stats(unsigned worker) const;
+    void print_http_rr(unsigned worker) const;
     // The figures the prompt reads without a round trip (the proxy's).
     void publish(LcoreStats& out) const;
 
@@ -46,7 +47,8 @@ struct WorkerApps {
     Chargen chargen;
     Http http;
     Hold hold;
-    Responders responders{&echo, &discard, &chargen, &http, &hold};
+    Rr rr;
+    Responders responders{&echo, &discard, &chargen, &http, &hold, &rr};
     std::optional<SeedClient> seed;
     std::optional<Proxy> proxy;  // [proxy]: every worker runs one
     std::vector<std::unique_ptr<App>> configured;  // [apps] run

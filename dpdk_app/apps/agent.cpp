@@ -95,6 +95,7 @@ bool Agent::responder_kind(ListenMode mode, ResponderKind& kind) {
         case ListenMode::chargen: kind = ResponderKind::chargen; return true;
         case ListenMode::http: kind = ResponderKind::http; return true;
         case ListenMode::hold: kind = ResponderKind::hold; return true;
+        case ListenMode::rr: kind = ResponderKind::rr; return true;
         default: return false;
     }
 }

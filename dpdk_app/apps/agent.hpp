@@ -19,7 +19,7 @@ namespace tcpfp::app {
 
 // Server behaviour of a prompt listener's accepted connections: sink keeps
 // the data for `expect recv` (the agent's own); the others are responders.
-enum class ListenMode : std::uint8_t { client, echo, discard, http, sink, hold, chargen };
+enum class ListenMode : std::uint8_t { client, echo, discard, http, sink, hold, chargen, rr };
 
 // Global connection ids: worker w numbers its connections w * kIdStride + 1, + 2, ...
 inline constexpr std::uint64_t kIdStride = 100000;

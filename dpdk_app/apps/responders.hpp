@@ -1,8 +1,8 @@
 // The built-in servers of one worker, for the prompt's agent: `listen ADDR
-// PORT echo|discard|chargen|http|hold` opens a listener owned by the server
-// app of that kind, so each responder exists once (dpdk_app/apps/echo.cpp,
-// discard.cpp, chargen.cpp, http.cpp, hold.hpp) and the connections it
-// accepts are that app's.
+// PORT echo|discard|chargen|http|hold|rr` opens a listener owned by the
+// server app of that kind, so each responder exists once
+// (dpdk_app/apps/echo.cpp, discard.cpp, chargen.cpp, http.cpp, hold.hpp,
+// rr.cpp) and the connections it accepts are that app's.
 #pragma once
 
 #include <string_view>
@@ -12,10 +12,11 @@
 #include "dpdk_app/apps/echo.hpp"
 #include "dpdk_app/apps/hold.hpp"
 #include "dpdk_app/apps/http.hpp"
+#include "dpdk_app/apps/rr.hpp"
 
 namespace tcpfp::app {
 
-enum class ResponderKind : std::uint8_t { echo, discard, chargen, http, hold };
+enum class ResponderKind : std::uint8_t { echo, discard, chargen, http, hold, rr };
 
 struct Responders {
     Echo* echo = nullptr;
@@ -23,6 +24,7 @@ struct Responders {
     Chargen* chargen = nullptr;
     Http* http = nullptr;
     Hold* hold = nullptr;
+    Rr* rr = nullptr;
 
     // 0 or -errno (-ENOTCONN before the worker started its apps).
     int listen(ResponderKind kind, wire::Ipv4Addr addr, std::uint16_t port, ConnId& out) {
@@ -32,6 +34,7 @@ struct Responders {
             case ResponderKind::chargen: return chargen->listen_on(addr, port, out);
             case ResponderKind::http: return http->listen_on(addr, port, out);
             case ResponderKind::hold: return hold->listen_on(addr, port, out);
+            case ResponderKind::rr: return rr->listen_on(addr, port, out);
         }
         return -EINVAL;
     }
@@ -42,6 +45,7 @@ struct Responders {
             case ResponderKind::chargen: return chargen->unlisten(listener, now);
             case ResponderKind::http: return http->unlisten(listener, now);
             case ResponderKind::hold: return hold->unlisten(listener, now);
+            case ResponderKind::rr: return rr->unlisten(listener, now);
         }
         return -EINVAL;
     }

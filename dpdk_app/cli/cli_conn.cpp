@@ -81,6 +81,7 @@ void do_listen(PromptState& st, const std::string& addr, std::uint32_t port, con
     else if (mode == "http") m = ListenMode::http;
     else if (mode == "chargen") m = ListenMode::chargen;
     else if (mode == "hold") m = ListenMode::hold;
+    else if (mode == "rr") m = ListenMode::rr;
     for (unsigned w = 0; w < st.workers(); ++w) {
         auto c = std::make_unique<ListenCmd>();
         c->on = on;
@@ -211,7 +212,7 @@ void seed_client(PromptState& st, const std::string& target) {
 }
 
 void add_open_commands(PromptState& st) {
-    st.add("listen <addr> <port:u32> echo#discard#chargen#http#sink#hold",
+    st.add("listen <addr> <port:u32> echo#discard#chargen#http#sink#hold#rr",
            "listen on <addr|any>; sink keeps data for expect recv, the others are the built-in servers",
            [&st](const Args& a) { do_listen(st, a.s[1], a.n[2], a.s[3], true); });
     st.add("unlisten <addr> <port:u32>", "stop a listen command's listener",
