@@ -16,6 +16,8 @@ packages=(
   iproute2 tshark netcat-openbsd socat curl iputils-ping python3
   # e2e/icmp: Linux answers a SYN with ICMP port unreachable (nft reject)
   nftables
+  # e2e/nginx_gen: a real HTTP server for the load tester, run in the test's namespace
+  nginx-light
   # scripts/bench.sh: kernel-side load generators, lo offload switches, the plot
   iperf3 wrk ethtool gnuplot-nox
   # scripts/stress-ci.sh: the CPU hog
@@ -44,4 +46,14 @@ export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture; answer for it.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
 $SUDO apt-get update
+# Installing nginx would start its default site on this host's port 80 (and
+# fail if that port is taken); the e2e test runs its own nginx in a private
+# namespace. Services may not start while this install runs (policy-rc.d,
+# as Debian's container images do), unless a policy is already in place.
+policy=/usr/sbin/policy-rc.d
+if [[ " ${missing[*]} " == *" nginx-light "* && ! -e $policy ]]; then
+  printf '#!/bin/sh\n# install-deps.sh: no service starts during the install\nexit 101\n' | $SUDO tee $policy >/dev/null
+  $SUDO chmod 755 $policy
+  trap '$SUDO rm -f $policy' EXIT
+fi
 $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
