@@ -51,6 +51,29 @@ expect gen long closed_fin == 8
 expect gen long active == 0
 expect gen long drain_timeouts == 0
 
+# tcpfp's rr service (port 5001) learns the response size from each
+# request's header: 100-byte requests, 16 KB responses, at a target rate,
+# every response byte checked.
+start gen sizes rr 172.16.48.1:5001 conns 8 request 100 response 16384 rate 1000/s duration 2 verify
+wait gen sizes
+expect gen sizes errors == 0
+expect gen sizes conns_failed == 0
+expect gen sizes requests > 500
+# HTTP bodies from tcpfp's server: GET /bytes/N (Content-Length) and
+# /chunked/N (chunked), each body checked byte by byte.
+start gen bytes rr 172.16.48.1:80 conns 2 count 50 response 100000 verify
+wait gen bytes
+expect gen bytes errors == 0
+expect gen bytes status_2xx >= 50
+start gen chunks rr 172.16.48.1:80 conns 2 count 50 path /chunked/50000 verify
+wait gen chunks
+expect gen chunks errors == 0
+expect gen chunks status_2xx >= 50
+start gen e404 crr 172.16.48.1:80 conns 2 count 20 path /status/404
+wait gen e404
+expect gen e404 status_4xx >= 20
+expect gen e404 errors == 0
+
 # Bad values name what is wrong.
 expect-fail "rate" start gen rr 172.16.48.1:7 conns 2 rate 0
 expect-fail "rate: crr, hold" start gen bulk 172.16.48.1:9 conns 1 rate 10/s

@@ -169,7 +169,7 @@ def final(path, listeners):
     return text, st
 
 client_text, cs = final(d + "/client.log", 3)   # echo, discard, http
-server_text, ss = final(d + "/server.log", 4)   # echo, discard, chargen, http
+server_text, ss = final(d + "/server.log", 5)   # echo, discard, chargen, http, rr
 if rc != 0:
     err = re.findall(r"^.*error in .*$", client_text, re.M)
     problems.append("the client script failed (exit %d): %s" % (rc, err[-1] if err else "see client.log"))

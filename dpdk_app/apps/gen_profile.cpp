@@ -122,6 +122,7 @@ void GenProfile::end_run(tcp::Instant now) {
     drain_cursor_ = 0;
     drain_deadline_ = now + tcp::Duration::millis(spec_.drain_ms);
     drain(now);
+    publish(now);  // `draining` (or `finished`) is seen at once
 }
 
 void GenProfile::drain(tcp::Instant now) {
@@ -218,6 +219,7 @@ void GenProfile::publish_second(tcp::Instant now, bool final) {
     s.status5 = c_.status[5];
     s.closed = c_.closed_fin + c_.closed_rst + c_.closed_by_server;
     s.missed = c_.rate_missed;
+    s.due = spec_.rate > 0 ? pacer_.due(now) : 0;
     if (spec_.publish != nullptr) spec_.publish->put_second(s, second_latency_);
     second_latency_.clear();
 }

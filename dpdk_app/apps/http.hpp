@@ -46,6 +46,7 @@ struct HttpCounters {
 
 class Http : public Service<Http> {
 public:
+    static constexpr bool kNoDelay = true;  // multi-segment responses
     static constexpr std::size_t kRequestMax = 1024;  // request header bytes at most
     static constexpr std::uint64_t kMaxBody = std::uint64_t{1} << 40;  // N of /bytes, /chunked
     static constexpr std::uint64_t kChunk = 16384;  // data bytes per chunk at most

@@ -62,6 +62,7 @@ struct RrCounters {
 
 class Rr : public Service<Rr> {
 public:
+    static constexpr bool kNoDelay = true;  // multi-segment responses
     static constexpr std::uint32_t kCloseBit = 0x80000000u;
     static constexpr std::uint32_t kMaxLength = 0x7fffffffu;  // both lengths
 

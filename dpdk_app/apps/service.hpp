@@ -29,6 +29,7 @@ void end_connection(Stack& s, ConnId c, Instant now, ServiceCounters& counters);
 template <class Derived>
 class Service : public Handlers<Derived> {
 public:
+    static constexpr bool kNoDelay = false;  // a server's TCP_NODELAY (listen_on)
     // port 0: no listener of its own (the agent may still add some).
     explicit Service(std::uint16_t port) : port_(port) {}
 
@@ -46,7 +47,12 @@ public:
     // A listener whose connections this server answers (0 or -errno).
     int listen_on(wire::Ipv4Addr addr, std::uint16_t port, ConnId& out) {
         if (stack_ == nullptr) return -ENOTCONN;
-        return stack_->listen(addr, port, 0, out);
+        // Servers whose answers span segments set TCP_NODELAY (inherited
+        // by what the listener accepts): otherwise Nagle holds a response's
+        // last partial segment until the client's delayed ACK, ~40 ms.
+        tcp::SocketOptions o;
+        if (Derived::kNoDelay) o.nodelay = 1;
+        return stack_->listen(addr, port, 0, out, 0, o);
     }
     int unlisten(ConnId listener, Instant now) {
         return stack_ == nullptr ? -ENOTCONN : stack_->close(listener, now);

@@ -127,7 +127,9 @@ bool GenState::parse_option(const std::vector<std::string>& w, std::size_t& i, R
     if (known) return ++i, true;
     ++i;
     if (k == "size" || k == "request" || k == "response") {
-        if (!num || !whole(x, 1, 65536) || (k == "response" && x > 2147483647)) return bad("bytes, 1..65536");
+        const bool ok = num && whole(x, 1, k == "response" ? 2147483647.0 : 65536.0);
+        if (!ok) return bad(k == "response" ? "bytes, 1..2147483647" : "bytes, 1..65536");
+        if (k == "size" && x > 65536) return bad("bytes, 1..65536");
         if (k != "response") r.request = static_cast<std::uint32_t>(x);
         if (k != "request") r.response = static_cast<std::uint32_t>(x);
         r.response_given |= k == "response";
@@ -279,8 +281,9 @@ bool GenState::check_run(Run& r) {
     if (r.proto == GenProto::echo && r.closer == GenCloser::server) {
         return fail("bad argument: closer server: an echo server never closes first (proto rr or http)"), false;
     }
-    if (r.verify && (r.mode == GenMode::hold || (r.proto == GenProto::http && r.path.rfind("/bytes/", 0) != 0 && !r.response_given))) {
-        return fail("bad argument: verify checks echoed bytes or tcpfp's response pattern (rr, http /bytes/N)"), false;
+    const bool pattern_path = r.path.rfind("/bytes/", 0) == 0 || r.path.rfind("/chunked/", 0) == 0;
+    if (r.verify && (r.mode == GenMode::hold || (r.proto == GenProto::http && !pattern_path && !r.response_given))) {
+        return fail("bad argument: verify checks echoed bytes or tcpfp's response pattern (rr, http /bytes/N, /chunked/N)"), false;
     }
     if (r.proto == GenProto::http && !check_http(r)) return false;
     const std::uint64_t room = std::uint64_t{st.cfg.engine.max_connections} * workers();
@@ -463,7 +466,8 @@ void GenState::stop_gen(const std::string& name) {
     for (Profile* p : which) {
         // The workers drain and close in batches: wait for the last (the drain time and 5 s).
         const auto end = Clock::now() + std::chrono::milliseconds(p->run.drain_ms + 5000);
-        while (sum_published(*p).draining > 0 && Clock::now() < end && !signalled()) {
+        for (Sums s = sum_published(*p); s.running + s.draining > 0 && Clock::now() < end && !signalled();
+             s = sum_published(*p)) {
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
         flush_reports(*p);

@@ -26,10 +26,12 @@ std::string fmt(const char* f, double v) {
 std::string label(const std::string& name) { return name.empty() ? "gen" : "gen " + name; }
 
 void print_row(const std::string& name, const Row& r) {
-    std::printf("%s: t=%.0fs target=%.0f/s conn/s=%.0f req/s=%.0f active=%" PRIu64 " tx=%.3f rx=%.3f Gbit/s"
+    // A second cut short by the run's end shows its own length: t=2.35s.
+    const bool whole_second = std::fabs(r.t - std::round(r.t)) < 0.005;
+    std::printf("%s: t=%.*fs target=%.0f/s conn/s=%.0f req/s=%.0f active=%" PRIu64 " tx=%.3f rx=%.3f Gbit/s"
                 " retrans=%" PRIu64 " errors=%" PRIu64 " 4xx=%" PRIu64 " 5xx=%" PRIu64 " missed=%" PRIu64
                 " p50=%" PRIu64 "us p99=%" PRIu64 "us\n",
-                label(name).c_str(), r.t, r.target, r.conn_per_s, r.req_per_s, r.active, r.tx_gbps, r.rx_gbps,
+                label(name).c_str(), whole_second ? 0 : 2, r.t, r.target, r.conn_per_s, r.req_per_s, r.active, r.tx_gbps, r.rx_gbps,
                 r.retrans, r.errors, r.status4, r.status5, r.missed, r.p50, r.p99);
     std::fflush(stdout);
 }
@@ -91,7 +93,7 @@ bool GenState::report_second(Profile& p) {
         const GenSecond& b = f.last;
         dt = std::max(dt, static_cast<double>(s.at_us - b.at_us) / 1e6);
         row.t = std::max(row.t, static_cast<double>(s.at_us) / 1e6);
-        row.target += static_cast<double>(s.target_milli) / 1000;
+        row.target += static_cast<double>(s.due - b.due);  // the schedule's own average
         row.conn_per_s += static_cast<double>(s.opened - b.opened);
         row.req_per_s += static_cast<double>(s.requests - b.requests);
         row.tx_gbps += static_cast<double>(s.sent - b.sent) * 8 / 1e9;
@@ -110,7 +112,7 @@ bool GenState::report_second(Profile& p) {
     }
     if (dt <= 0) return true;  // a worker that ended at once: nothing to say
     row.dt = dt;
-    for (double* v : {&row.conn_per_s, &row.req_per_s, &row.tx_gbps, &row.rx_gbps}) *v /= dt;
+    for (double* v : {&row.target, &row.conn_per_s, &row.req_per_s, &row.tx_gbps, &row.rx_gbps}) *v /= dt;
     row.p50 = sum.percentile(0.50);
     row.p99 = sum.percentile(0.99);
     row.samples = sum.count();
@@ -190,6 +192,7 @@ std::vector<Field> GenState::fields(const Profile& p, const Summary& s) const {
         d("worker_cpu_s", static_cast<double>(s.cpu_us) / 1e6, "%.3f"),
         d("target_rate", s.target_rate, "%.1f"),
         d("achieved_rate", s.target_rate > 0 ? per_s(conn_rate ? s.started : s.c.requests) : 0.0, "%.1f"),
+        d("scheduled_rate", secs > 0 ? static_cast<double>(s.due) / secs : 0.0, "%.1f"),
         u("rate_due", s.due), u("rate_started", s.started), u("rate_missed", s.c.rate_missed),
         u("spread_max_per_ms", s.spread_max), d("spread_stddev_per_ms", s.spread_stddev, "%.3f"),
         u("closed_fin", s.c.closed_fin), u("closed_rst", s.c.closed_rst),
@@ -266,8 +269,9 @@ void GenState::print_text(const Profile& p, const Summary& s) const {
     std::printf("  requests:    %s (%s/s); after the end: %s drained, %s drain timeouts\n", v("requests").c_str(),
                 v("req_per_s").c_str(), v("drained").c_str(), v("drain_timeouts").c_str());
     if (p.run.rate > 0) {
-        std::printf("  rate:        target %s/s, achieved %s/s (%s due, %s started, %s missed); per ms: max %s, stddev %s\n",
-                    v("target_rate").c_str(), v("achieved_rate").c_str(), v("rate_due").c_str(),
+        std::printf("  rate:        target %s/s (%s/s on average with the ramp), achieved %s/s (%s due, %s started,"
+                    " %s missed); per ms: max %s, stddev %s\n",
+                    v("target_rate").c_str(), v("scheduled_rate").c_str(), v("achieved_rate").c_str(), v("rate_due").c_str(),
                     v("rate_started").c_str(), v("rate_missed").c_str(), v("spread_max_per_ms").c_str(),
                     v("spread_stddev_per_ms").c_str());
     }
