@@ -272,11 +272,13 @@ int main(int argc, char** argv) {
                 return false;
             };
             for (int i = 0; i < 200 && waiting(); ++i) usleep(5000);
-            cli::Prompt p(*cfg, *port, *shared, g_signals);
-            bool ok = true;
-            if (!args.cmdline_file.empty()) ok = p.run_file(args.cmdline_file);
-            if (args.interactive && !p.quit_requested() && g_signals.load() == 0) p.interact();
-            if (!args.interactive && !ok) rc = 1;
+            {
+                cli::Prompt p(*cfg, *port, *shared, g_signals);
+                bool ok = true;
+                if (!args.cmdline_file.empty()) ok = p.run_file(args.cmdline_file);
+                if (args.interactive && !p.quit_requested() && g_signals.load() == 0) p.interact();
+                if (!args.interactive && !ok) rc = 1;
+            }  // the prompt ends while the workers run: its generators detach from it first
             for (auto& w : workers) w->stop();
         }
         // The main lcore does control: here, waiting for a signal.

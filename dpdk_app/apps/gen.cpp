@@ -162,6 +162,12 @@ bool Generator::running(std::size_t index) const {
     return index < kMaxProfiles && profiles_[index] && profiles_[index]->run() == GenRun::running;
 }
 
+void Generator::detach() {
+    for (auto& p : profiles_) {
+        if (p) p->detach();
+    }
+}
+
 // A connection's context word names its profile and slot (context_of).
 void Generator::on_events(Stack& stack, std::span<const AppEvent> events, tcp::Instant now) {
     for (const AppEvent& e : events) {
@@ -189,6 +195,10 @@ void GenStart::run(AgentContext& ctx, tcp::Instant now) {
 
 void GenStop::run(AgentContext& ctx, tcp::Instant now) {
     if (ctx.gen != nullptr) ctx.gen->stop_run(index, now);
+}
+
+void GenDetach::run(AgentContext& ctx, tcp::Instant) {
+    if (ctx.gen != nullptr) ctx.gen->detach();
 }
 
 void GenRead::run(AgentContext& ctx, tcp::Instant now) {

@@ -226,6 +226,7 @@ public:
     void stop_run(std::size_t index, tcp::Instant now);
     void report(std::size_t index, GenReport& out, tcp::Instant now) const;
     bool running(std::size_t index) const;
+    void detach();  // GenDetach
 
     // Single-profile shorthands (profile 0), as before profiles existed.
     bool start_run(const GenSpec& spec, tcp::Instant now, std::string& why) {
@@ -265,6 +266,12 @@ struct GenStop : Command {
     explicit GenStop(std::size_t profile_index = 0) : index(profile_index) {}
     void run(AgentContext& ctx, tcp::Instant now) override;
     const std::size_t index;
+};
+
+// The prompt is going away: no profile writes to its publication blocks
+// again (they are the prompt's; the workers outlive it by their stop time).
+struct GenDetach : Command {
+    void run(AgentContext& ctx, tcp::Instant now) override;
 };
 
 struct GenRead : Command {

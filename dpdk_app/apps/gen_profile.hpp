@@ -58,6 +58,7 @@ public:
     void poll(tcp::Instant now);
     void report(GenReport& out, tcp::Instant now) const;
     GenRun run() const { return run_; }
+    void detach() { spec_.publish = nullptr; }
     std::uint32_t slots() const { return static_cast<std::uint32_t>(slots_.size()); }
 
 private:

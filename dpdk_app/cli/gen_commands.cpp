@@ -560,6 +560,9 @@ std::string GenState::wait_failure(Profile& p, std::uint64_t timeout_ms) {
     return b;
 }
 
+// The prompt ends: stop what runs (the workers drain and close on their
+// own), and detach every worker from the publication blocks, which die
+// with this GenState while the workers may still run for their stop time.
 void GenState::shutdown() {
     for (std::size_t i = 0; i < profiles.size(); ++i) {
         const Sums s = sum_published(profiles[i]);
@@ -570,6 +573,10 @@ void GenState::shutdown() {
         }
     }
     stop_reporter();
+    for (unsigned w = 0; w < workers(); ++w) {
+        auto r = std::make_unique<GenDetach>();
+        (void)st.call(w, r);
+    }
 }
 
 void add_gen_commands(PromptState& st) {

@@ -25,13 +25,20 @@ std::string fmt(const char* f, double v) {
 
 std::string label(const std::string& name) { return name.empty() ? "gen" : "gen " + name; }
 
+// The rate's schedule, integrated: starts due by t seconds (a linear ramp
+// from 0 to `rate` over `ramp` seconds, then flat), as the pacer keeps it.
+double scheduled(double rate, double ramp, double t) {
+    if (ramp <= 0) return rate * t;
+    return t < ramp ? rate * t * t / (2 * ramp) : rate * (t - ramp / 2);
+}
+
 void print_row(const std::string& name, const Row& r) {
-    // A second cut short by the run's end shows its own length: t=2.35s.
-    const bool whole_second = std::fabs(r.t - std::round(r.t)) < 0.005;
+    // Second k is t=ks; one cut short by the run's end shows when: t=2.35s.
+    const double t = r.final ? r.t : static_cast<double>(r.second);
     std::printf("%s: t=%.*fs target=%.0f/s conn/s=%.0f req/s=%.0f active=%" PRIu64 " tx=%.3f rx=%.3f Gbit/s"
                 " retrans=%" PRIu64 " errors=%" PRIu64 " 4xx=%" PRIu64 " 5xx=%" PRIu64 " missed=%" PRIu64
                 " p50=%" PRIu64 "us p99=%" PRIu64 "us\n",
-                label(name).c_str(), whole_second ? 0 : 2, r.t, r.target, r.conn_per_s, r.req_per_s, r.active, r.tx_gbps, r.rx_gbps,
+                label(name).c_str(), r.final ? 2 : 0, t, r.target, r.conn_per_s, r.req_per_s, r.active, r.tx_gbps, r.rx_gbps,
                 r.retrans, r.errors, r.status4, r.status5, r.missed, r.p50, r.p99);
     std::fflush(stdout);
 }
@@ -93,7 +100,6 @@ bool GenState::report_second(Profile& p) {
         const GenSecond& b = f.last;
         dt = std::max(dt, static_cast<double>(s.at_us - b.at_us) / 1e6);
         row.t = std::max(row.t, static_cast<double>(s.at_us) / 1e6);
-        row.target += static_cast<double>(s.due - b.due);  // the schedule's own average
         row.conn_per_s += static_cast<double>(s.opened - b.opened);
         row.req_per_s += static_cast<double>(s.requests - b.requests);
         row.tx_gbps += static_cast<double>(s.sent - b.sent) * 8 / 1e9;
@@ -109,10 +115,16 @@ bool GenState::report_second(Profile& p) {
         f.last = s;
         f.next = k + 1;
         f.done = s.final != 0;
+        row.final |= f.done;
     }
     if (dt <= 0) return true;  // a worker that ended at once: nothing to say
     row.dt = dt;
-    for (double* v : {&row.target, &row.conn_per_s, &row.req_per_s, &row.tx_gbps, &row.rx_gbps}) *v /= dt;
+    row.second = k;
+    for (double* v : {&row.conn_per_s, &row.req_per_s, &row.tx_gbps, &row.rx_gbps}) *v /= dt;
+    // The target is the schedule's average over this second (a ramp shows
+    // its slope), from the profile's own rate and ramp.
+    const double t0 = static_cast<double>(k - 1), t1 = row.final ? std::max(row.t, t0 + 1e-3) : static_cast<double>(k);
+    row.target = (scheduled(p.run.rate, p.run.ramp_s, t1) - scheduled(p.run.rate, p.run.ramp_s, t0)) / (t1 - t0);
     row.p50 = sum.percentile(0.50);
     row.p99 = sum.percentile(0.99);
     row.samples = sum.count();

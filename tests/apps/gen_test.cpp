@@ -578,5 +578,24 @@ TEST(GenProfiles, SocketOptionsApply) {
     EXPECT_TRUE(seen);
 }
 
+// The prompt's publication blocks die with the prompt while the workers
+// still run their stop time (memif_link saw a surviving client crash at
+// exit, writing into the freed blocks while it drained): after detach()
+// a profile that still runs or drains never writes to them again.
+TEST(GenProfiles, DetachedProfilesPublishNothing) {
+    GenPair p(Server::echo, 7);
+    auto s = p.spec(GenMode::rr, 7, 4);
+    s.duration_us = 300'000;
+    p.start(s);
+    p.run_until([] { return false; }, Duration::millis(50));
+    const std::uint64_t before = p.published().requests.load();
+    EXPECT_GT(before, 0u);
+    p.gen().detach();
+    ASSERT_TRUE(p.run_until([&] { return p.finished(); }, Duration::seconds(5)));
+    EXPECT_GT(p.report().c.requests, before);  // it went on running
+    EXPECT_EQ(p.published().requests.load(), before);
+    EXPECT_EQ(p.published().run.load(), static_cast<std::uint8_t>(GenRun::running));
+}
+
 }  // namespace
 }  // namespace tcpfp::app

@@ -86,7 +86,7 @@ def main():
         return
     script = os.path.join(root, "scripts", case + ".cmd")
     saved = "/tmp/tcpfp-gen-options-web"
-    for ext in (".json", ".series.csv", ".latency.csv"):
+    for ext in (".json", ".series.csv", ".latency.csv", ".png"):
         if os.path.exists(saved + ext):
             os.unlink(saved + ext)
     rc, out = run_pair(exe, root, script)
@@ -108,6 +108,10 @@ def check_saved(path):
     check(sum(b[2] for b in hist) == doc["summary"]["samples"], "the histogram holds every request")
     cdf = open(path + ".latency.csv").read().strip().split("\n")[1:]
     check(abs(float(cdf[-1].split(",")[1]) - 1.0) < 1e-6, "the latency CDF ends at 1")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    p = subprocess.run([os.path.join(root, "scripts", "plot-gen.sh"), path], capture_output=True, text=True)
+    check(p.returncode == 0, "scripts/plot-gen.sh draws it (%s)" % (p.stdout + p.stderr).strip())
+    check(open(path + ".png", "rb").read(8) == b"\x89PNG\r\n\x1a\n", "PATH.png is a PNG")
 
 
 if __name__ == "__main__":

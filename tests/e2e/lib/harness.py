@@ -200,6 +200,11 @@ class Capture:
         self.proc = subprocess.Popen(["tshark", "-i", IFACE, "-w", path, "-f", bpf],
                                      stdout=subprocess.DEVNULL, stderr=open(self.err, "w"))
         wait_until(lambda: "Capturing on" in open(self.err).read(), 20, "tshark to capture")
+        # "Capturing on" can come before the capture is live: on a busy
+        # machine the seed test once lost its first five segments. dumpcap
+        # writes the file's header only after the interface is open and
+        # filtered, so a non-empty file means packets from now on are seen.
+        wait_until(lambda: os.path.exists(path) and os.path.getsize(path) > 0, 20, "tshark's capture file")
 
     def stop(self):
         time.sleep(0.3)  # let the last frames reach the ring
