@@ -41,8 +41,10 @@ trap cleanup EXIT
 
 # nginx: its own config, pid file, logs and docroot under $WORK.
 mkdir -p "$WORK/root" "$WORK/tmp"
+chmod 755 "$WORK" "$WORK/root"  # nginx's worker (www-data) reads the docroot: mktemp made it 0700
 echo "hello from nginx" >"$WORK/root/index.html"
 for n in 1k:1024 16k:16384 1m:1048576; do head -c "${n#*:}" /dev/urandom >"$WORK/root/${n%%:*}"; done
+chmod 644 "$WORK"/root/*
 cat >"$WORK/nginx.conf" <<CONF
 daemon off;
 worker_processes 1;
