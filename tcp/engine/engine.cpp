@@ -101,7 +101,12 @@ Engine::~Engine() {
 }
 
 bool Engine::add_address(wire::Ipv4Addr addr) {
-    if (addr.is_unspecified() || is_local(addr) || addr_count_ == kMaxAddresses) return false;
+    // A broadcast or multicast address is never ours: parse() then discards
+    // every segment sent to one as not local (RFC 9293 §3.9.2.3, MUST-57).
+    if (addr.is_unspecified() || addr.is_broadcast() || addr.is_multicast() || is_local(addr) ||
+        addr_count_ == kMaxAddresses) {
+        return false;
+    }
     addrs_[addr_count_++] = addr;
     std::uint32_t h = addr_slot(addr);
     while (addr_hash_[h] != 0) h = (h + 1) & (kAddrSlots - 1);
@@ -325,6 +330,8 @@ int Engine::accept(ConnId listener_id, ConnId& out) {
 
 int Engine::connect(const ConnectParams& p, Instant now, ConnId& out) {
     now_ = now;
+    // RFC 9293 §3.9.1.1 MUST-46: an OPEN to a broadcast or multicast remote
+    // address is an error (Linux answers ENETUNREACH; we say EINVAL).
     if (p.remote_port == 0 || p.remote_ip.is_unspecified() || p.remote_ip.is_multicast() ||
         p.remote_ip.is_broadcast()) {
         return -EINVAL;

@@ -202,7 +202,8 @@ public:
 
     // --- addresses ---
     static constexpr std::uint32_t kMaxAddresses = kMaxLocalAddresses;
-    bool add_address(wire::Ipv4Addr addr);  // false when already present, unspecified or full
+    // false when already present, unspecified, broadcast or multicast (MUST-57), or full
+    bool add_address(wire::Ipv4Addr addr);
     // Per packet (destination and source): a probe or two in a small
     // open-addressed table, whatever the number of addresses.
     bool is_local(wire::Ipv4Addr addr) const {

@@ -30,12 +30,15 @@ bool Engine::parse(std::span<const std::uint8_t> packet, RxOffload rx, InSegment
     counters_.inc(Mib::in_segs);
     const Ipv4Addr src = ip->src();
     const Ipv4Addr dst = ip->dst();
+    // Only our own addresses, none of them broadcast or multicast
+    // (add_address): a SYN or any segment to a broadcast or multicast
+    // address is discarded here, silently (RFC 9293 §3.9.2.3, MUST-57).
     if (!is_local(dst)) {
         counters_.drop(Drop::not_local);
         return false;
     }
-    // RFC 9293 §3.9.2.1 / RFC 1122 §4.2.3.10: no connection from a broadcast
-    // or multicast address; a source of our own is a LAND attack.
+    // RFC 9293 §3.9.2.3 / RFC 1122 §4.2.3.10 (MUST-63): no connection from a
+    // broadcast or multicast address; a source of our own is a LAND attack.
     if (src.is_broadcast() || src.is_multicast() || src.is_unspecified() || is_local(src)) {
         counters_.drop(Drop::bad_source);
         return false;

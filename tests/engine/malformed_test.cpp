@@ -63,6 +63,9 @@ TEST(Malformed, EachFrameIsDroppedUnderItsOwnReason) {
         {"not TCP", [](auto& p) { p[9] = 17; fix_ip_checksum(p); }, Drop::not_tcp},
         {"not our address", [](auto& p) { store_be32(&p[16], Ipv4Addr::from_octets(172, 16, 48, 99).value); fix_ip_checksum(p); fix_tcp_checksum(p); },
          Drop::not_local},
+        // RFC 9293 §3.9.2.3 MUST-57: to a broadcast or multicast address.
+        {"broadcast destination", [](auto& p) { store_be32(&p[16], 0xffffffffu); fix_ip_checksum(p); fix_tcp_checksum(p); }, Drop::not_local},
+        {"multicast destination", [](auto& p) { store_be32(&p[16], Ipv4Addr::from_octets(224, 0, 0, 1).value); fix_ip_checksum(p); fix_tcp_checksum(p); }, Drop::not_local},
         {"broadcast source", [](auto& p) { store_be32(&p[12], 0xffffffffu); fix_ip_checksum(p); fix_tcp_checksum(p); }, Drop::bad_source},
         {"multicast source", [](auto& p) { store_be32(&p[12], Ipv4Addr::from_octets(224, 0, 0, 1).value); fix_ip_checksum(p); fix_tcp_checksum(p); },
          Drop::bad_source},

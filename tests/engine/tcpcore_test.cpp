@@ -287,6 +287,18 @@ TEST(Addresses, SixtyFourAndLookups) {
     EXPECT_FALSE(empty.add_address(wire::Ipv4Addr{}));
 }
 
+// RFC 9293 §3.9.2.3 MUST-57: no broadcast or multicast address is local, so
+// segments to one are discarded as not local.
+TEST(Addresses, BroadcastAndMulticastAreNeverLocal) {
+    Engine e(test_config(), Instant::from_micros(0));
+    for (const auto a : {wire::Ipv4Addr::from_octets(255, 255, 255, 255), wire::Ipv4Addr::from_octets(224, 0, 0, 1),
+                         wire::Ipv4Addr::from_octets(239, 255, 255, 250)}) {
+        EXPECT_FALSE(e.add_address(a)) << a.to_string();
+        EXPECT_FALSE(e.is_local(a)) << a.to_string();
+    }
+    EXPECT_TRUE(e.add_address(wire::Ipv4Addr::from_octets(223, 255, 255, 254)));  // the last unicast /8
+}
+
 // --- table_full = drop | rst ---
 
 struct FullTable {

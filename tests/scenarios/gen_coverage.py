@@ -1,68 +1,82 @@
 #!/usr/bin/env python3
-"""Writes COVERAGE.md: every MUST and SHLD of RFC 9293 Appendix B with the
-scenario scripts that name it (`// MUST-nn: ...` comments), or why none does.
+"""Writes COVERAGE.md: every MUST and SHLD row of RFC 9293 Appendix B with
+the scenario scripts that name it (`// MUST-nn: ...` comments), or why none
+does.
 
 usage: gen_coverage.py RFC9293.txt > COVERAGE.md   (run from tests/scenarios)
+
+Appendix B gives some ids to several rows (MUST-15 and SHLD-5 for IPv4 and
+IPv6, MUST-20 for R1 and R2, MUST-46 and MUST-57 in two groups, MUST-56 for
+three ICMP cases). A key "ID" applies to every row of that id; a key
+"ID|words" only to the row whose feature text contains those words.
+
+Every row gets exactly one of:
+- the scripts whose tag names its id (a NOTES entry may add what they leave
+  out);
+- NOT_SHOWN[key]: scripts tag the id, but they show another row of it;
+- REASONS[key]: no script; why, and where else it is checked, or that it is
+  not implemented.
+The script stops with an error if a row has no scripts and no reason, or if
+a REASONS/NOT_SHOWN/NOTES key matches no row or a row it does not fit, so a
+new tag cannot leave a stale reason behind.
 """
 import pathlib
 import re
 import sys
 
-# Why a requirement has no script: it is not visible on the wire, belongs
-# to the application interface, or needs a feature the engine lacks yet.
+ENGINE_IP = "tests/engine/ip_fields_test.cpp"
+
+# Rows that no script names.
 REASONS = {
-    "SHLD-27": "PSH collapsing is a sender choice (we set PSH only where a write drains the buffer); not distinguishable by a script",
-    "SHLD-14": "our right edge never moves left except by < 1 scale unit (RFC 7323 §2.4): tests/engine and the fuzz engine target check the buffer bound",
-    "SHLD-13": "an application guideline, not stack behaviour",
-    "MUST-7": "the script language cannot write a malformed option; tests/engine Malformed and tests/unit option table cover it",
-    "SHLD-6": "MSS from the MTU: mss/*.pkt show MSS = MTU - 40; icmp/frag-needed.pkt shows it follow the path MTU (RFC 1191)",
-    "SHLD-1": "ISN PRF (RFC 6528, SipHash): not observable with relative sequence numbers (tests/crypto)",
-    "SHLD-2": "RST with data: accepted as an RST; the script language has no such RST with payload check yet",
-    "SHLD-9": "R1 is counted (r1_reached) for the application; API, not wire",
-    "SHLD-10": "R1 = 3 retransmissions by default (EngineConfig::r1_retries); configuration, not wire",
-    "SHLD-24": "IP source routing is not supported (options are skipped)",
-    "SHLD-20": "an app that does not want soft-error reports leaves Handlers::on_soft_error empty (dpdk_app/apps/app.hpp); API, not wire",
-    "SHLD-22": "the runner cannot check IP header fields; tests/engine/ip_fields_test.cpp IpFields.IpTtlAndIpTosApplyFromTheNextSegmentOn checks the DSCP on every segment",
-    "SHLD-21": "IP_TOS may change at any time, from the next segment on: tests/engine/ip_fields_test.cpp IpFields.IpTtlAndIpTosApplyFromTheNextSegmentOn",
-    "SHLD-23": "advice to applications (not to change the Diffserv field mid-connection); our own apps set it once at listen/connect",
-    "SHLD-8": "ECN (RFC 3168) is not implemented: ECE/CWR are parsed and ignored",
-    "MUST-2": "checksum generation: every captured segment is parsed with its checksum verified by the runner",
-    "MUST-3": "checksum verification: the script language cannot write a bad checksum (tests/unit covers it)",
-    "MUST-8": "ISN clock (RFC 6528): not observable through relative sequence numbers (tests/crypto covers it)",
-    "MUST-9": "ISN secrecy: not observable on the wire (tests/crypto)",
-    "MUST-11": "local port selection at OPEN: API property (tests/crypto ephemeral ports)",
-    "MUST-19": "slow start and congestion avoidance: tests/engine (congestion_test, Matrix, FastRetransmit)",
-    "MUST-22": "SYN backoff in retransmit-rto/syn-backoff.pkt; SYN give-up after 247 s in tests/engine Timeout.SynRetriesGiveEtimedout",
-    "MUST-23": "SYN R2 >= 3 minutes: tests/engine Timeout.SynRetriesGiveEtimedout (247 s)",
-    "MUST-32": "inform the application of urgent data asynchronously: API, not wire",
-    "MUST-33": "application learns urgent data size: API, not wire",
-    "MUST-35": "zero-window probing: TODO (zero-window-persist)",
-    "MUST-36": "zero-window probing: TODO (zero-window-persist)",
-    "MUST-37": "window stays zero indefinitely: TODO (zero-window-persist)",
-    "MUST-38": "sender SWS avoidance: partly shown by Nagle tails; TODO dedicated script",
-    "MUST-39": "receiver SWS avoidance: TODO",
-    "MUST-40": "delayed ACK < 0.5 s: shown by 40 ms ACKs in half-close and urgent scripts (no tag)",
-    "MUST-41": "OPEN on an existing connection: API error, not wire",
-    "MUST-42": "SEND in SYN-SENT queued: TODO",
-    "MUST-43": "local IP selection: API",
-    "MUST-44": "ISN before the first SYN: not observable",
-    "MUST-45": "ICMP source quench: no ICMP",
-    "MUST-46": "ICMP: no ICMP", "MUST-47": "ICMP: no ICMP",
-    "MUST-48": "the runner cannot check IP header fields; tests/engine/ip_fields_test.cpp IpFields.IpTtlAndIpTosApplyFromTheNextSegmentOn and AcceptedConnectionsInheritTheListenersFields",
-    "MUST-49": "the runner cannot check IP header fields; tests/engine/ip_fields_test.cpp IpFields.EverySegmentCarriesTheConfiguredTtlByDefault ([engine] ttl) and IpTtlAndIpTosApplyFromTheNextSegmentOn (IP_TTL)",
-    "MUST-50": "ICMP: no ICMP", "MUST-51": "ICMP: no ICMP",
-    "MUST-52": "ICMP: no ICMP", "MUST-53": "ICMP: no ICMP",
-    "MUST-57": "broadcast/multicast: the runner sends to one unicast address",
-    "MUST-58": "aggregate ACKs: TODO (delayed-ack)",
-    "MUST-59": "ACK processing before sending: TODO",
-    "MUST-60": "PUSH buffering: API",
-    "MUST-62": "urgent pointer on send: the SocketApi has no MSG_OOB",
-    "MUST-63": "IP options: the runner sends none",
-    "MUST-66": "RST/URG with zero window: TODO",
-    "MUST-69": "option padding with zeros: checked by tests/unit (option writer)",
+    "MUST-62": "receiving: Engine::process_urg takes SEG.SEQ + SEG.UP as the octet after the urgent data (Tcb::rcv_up), but nothing reports it (MUST-32/33), so no script can see it; sending: the SocketApi has no MSG_OOB and tcpfp never sends URG",
+    "MUST-32": "**not implemented**: the urgent pointer is recorded (Tcb::rcv_up) but no event or socket call tells the application (no SIGURG, POLLPRI or SIOCATMARK counterpart); urgent bytes are delivered inline (RFC 6093)",
+    "MUST-33": "**not implemented**: no call tells whether or how much urgent data is queued (Tcb::rcv_up is not exposed)",
+    "SHLD-13": "advice to applications (new ones should not use URG), not stack behaviour; the SocketApi cannot send urgent data",
+    "MUST-7": "the script language writes only well-formed options; tests/engine/malformed_test.cpp Malformed.EachFrameIsDroppedUnderItsOwnReason: a zero option length, an option past the header and an MSS of length 3 are dropped and counted, with no state and no answer (the RFC only suggests a reset)",
+    "MUST-69": "tests/unit/wire_tcp_options_test.cpp TcpOptions.WriterPadsToFourBytes; scripts compare option lists, not the pad bytes",
+    "MUST-2": "checked by every script without a tag: Runner::drain fails any segment the engine emits whose checksum does not verify (parse_captured)",
+    "MUST-3": "the script language cannot write a bad checksum (the runner fills it in); tests/engine/malformed_test.cpp 'bad TCP checksum' (dropped as wire_tcp_bad_checksum) and tests/unit/wire_tcp_test.cpp Tcp.AnyBitFlipIsCaught",
+    "MUST-8": "ISN = 4 µs clock + SipHash (RFC 6528, tcp/crypto/isn.hpp); scripts see relative sequence numbers only; tests/crypto/isn_test.cpp Isn.ClockTicksEveryFourMicroseconds and Isn.AdvancesByTheTickCount",
+    "SHLD-1": "SipHash-2-4 of the 4-tuple under a secret key (RFC 6528); scripts see relative sequence numbers only; tests/crypto/isn_test.cpp Isn.IsClockPlusTruncatedSipHashOfTheTuple",
+    "MUST-9": "the PRF key is a per-engine random secret, never on the wire; tests/crypto/isn_test.cpp Isn.DifferentSecretsGiveDifferentIsns",
+    "MUST-44": "Engine::connect, with no local address bound, takes the engine's first configured address before the SYN is built (there is no routing table to ask); the runner's engine has one address, and no engine test picks among several",
+    "MUST-45": "every segment of a connection is built from its 4-tuple, fixed at connect() or from the SYN's destination on a passive open; the runner has one local address, so no script can show another being avoided",
+    "MUST-43": "bind() before connect() passes the local address (ConnectParams::local_ip; EADDRNOTAVAIL if not ours); the runner maps every bind() address to its single local address, and no engine test connects from a second one",
+    "MUST-59": "the runner cannot express a burst: each `<` line is one Engine::input() followed by a drain, and any segment emitted must be matched before the next `<` (Runner::inbound calls expect_no_output). Also **not implemented** in the strict sense: the engine decides ACKs inside input(), one segment at a time (an immediate ACK at every second full-sized segment, a duplicate ACK per out-of-order segment), and dpdk_app/worker.cpp transmits after each packet, so a receive burst of four full segments yields two ACKs, the first already stale. delayed-ack/aggregate-acks.pkt shows the aggregation that does happen (MUST-58)",
+    "SHLD-9": "no event: the application can read ConnInfo::retries/backoff (Engine::info) and R1 is counted (Mib::r1_reached); the runner's SocketApi has no TCP_INFO to read them",
+    "SHLD-10": "R1 = 3 retransmissions (EngineConfig::r1_retries, the RFC's value); it only feeds a counter, nothing on the wire",
+    "MUST-50": "this row is about IP options passed up by the IP layer (RFC 9293 §3.9.2.1; TCP options are MUST-6, options/ignored-options.pkt). Engine::parse starts the TCP header at IHL*4 and reads no IP option, so all are ignored; the runner builds 20-byte IP headers and cannot add options; tests/unit/wire_ipv4_icmp_test.cpp Ipv4.SkipsOptions checks the skip at the wire level (no engine test feeds a TCP segment with IP options)",
+    "MUST-51": "**not implemented**: no API to give a source route; tcpfp writes no IP options",
+    "MUST-52": "**not implemented**: source routes are neither given (MUST-51) nor read from datagrams",
+    "MUST-53": "**not implemented**: a received source route is ignored (IP options are skipped); replies go by the normal next hop",
+    "SHLD-24": "**not implemented**: IP source routes are ignored (MUST-53)",
+    "MUST-47": "soft errors reach the application as EventKind::soft_error and ConnInfo::soft_error: tests/engine/icmp_test.cpp IcmpError.HostUnreachableInEstablishedIsSoftAndReported; the SocketApi the runner drives keeps SO_ERROR at 0 for them (as Linux), so icmp/soft-error.pkt shows only that the connection survives",
+    "SHLD-20": "an application that wants no soft-error reports leaves Handlers::on_soft_error empty (dpdk_app/apps/app.hpp, the default); API, not wire",
+    "MUST-49": f"the runner cannot check IP header fields (the parser refuses ttl on a packet line); {ENGINE_IP} IpFields.EverySegmentCarriesTheConfiguredTtlByDefault ([engine] ttl) and IpFields.IpTtlAndIpTosApplyFromTheNextSegmentOn (IP_TTL)",
+    "MUST-48": f"the runner cannot check IP header fields (the parser refuses tos on a packet line); {ENGINE_IP} IpFields.IpTtlAndIpTosApplyFromTheNextSegmentOn and IpFields.AcceptedConnectionsInheritTheListenersFields",
+    "SHLD-22": f"the runner cannot check IP header fields; {ENGINE_IP} IpFields.IpTtlAndIpTosApplyFromTheNextSegmentOn checks the DSCP the application set on every segment (the ECN bits are TCP's)",
+    "SHLD-21": f"IP_TOS may change at any time and applies from the next segment on: {ENGINE_IP} IpFields.IpTtlAndIpTosApplyFromTheNextSegmentOn",
+    "SHLD-23": "advice to applications (not to change the Diffserv field mid-connection); tcpfp's own apps set it once, at listen or connect",
+    "SHLD-8": "**not implemented**: ECN (RFC 3168); ECE and CWR are parsed and ignored, the ECN bits of IP_TOS are masked off",
+}
+
+# Rows that share an id whose tagged scripts show a different row.
+NOT_SHOWN = {
+    "SHLD-5|IPv6": "not applicable: tcpfp is IPv4 only (the IPv4 row above)",
+    "MUST-15|IPv6": "not applicable: tcpfp is IPv4 only (the IPv4 row above)",
+    "MUST-20|Negative advice": "not applicable: there is no IP routing to advise (a fast path with a fixed next hop); reaching R1 is counted (Mib::r1_reached, Engine::on_rto) and the retransmissions go on; retransmit-rto/r2-timeout.pkt shows R2",
+}
+
+# What the tagged scripts of a row leave out.
+NOTES = {
+    "MUST-66": "URG: the pointer is taken (Tcb::rcv_up) but not reported (MUST-32/33), so the script shows the URG segment accepted at a zero window, not its pointer",
+    "MUST-46": "tcpfp refuses with EINVAL; Linux answers ENETUNREACH",
+    "SHLD-26": "in synchronized states tcpfp keeps the connection (RFC 5461 §4), as icmp/hard-error-established.pkt shows",
+    "MUST-6": "the script language writes only known kinds; an unassigned kind: tests/unit/wire_tcp_options_test.cpp TcpOptionTable",
 }
 
 REQ = re.compile(r"\|\s*(.*?)\s*\|\s*((?:MUST|SHLD|MAY|REC)-\d+)?\s*\|")
+GROUP = re.compile(r"^\|\s*([^|]*?\S)\s*\|$")  # a row of one cell: the group's title
 
 
 def requirements(rfc_text):
@@ -74,6 +88,10 @@ def requirements(rfc_text):
                 rows.append(current)
             current = None
             continue
+        g = GROUP.match(line.strip())
+        if g:
+            group = g.group(1)
+            continue
         m = REQ.match(line.strip())
         if not m:
             continue
@@ -82,8 +100,6 @@ def requirements(rfc_text):
             current = [req, feature, group]
         elif current:
             current[1] += " " + feature
-        elif feature and "Feature" not in feature and "|" not in feature:
-            group = feature.strip()
     return [r for r in rows if r[0].startswith(("MUST", "SHLD"))]
 
 
@@ -97,30 +113,67 @@ def tags():
     return found
 
 
+def lookup(table, req, feature, used):
+    for key, value in table.items():
+        kreq, _, words = key.partition("|")
+        if kreq == req and words and words in feature:
+            used.add(key)
+            return value
+    if req in table:
+        used.add(req)
+        return table[req]
+    return None
+
+
 def main():
     reqs = requirements(open(sys.argv[1]).read())
     found = tags()
+    rows, errors, used = [], [], set()
+    covered = 0
+    for req, feature, group in reqs:
+        feature = re.sub(r"\s+", " ", feature.replace("*", "")).strip()
+        scripts = sorted(set(found.get(req, [])))
+        not_shown = lookup(NOT_SHOWN, req, feature, used)
+        reason = lookup(REASONS, req, feature, used)
+        note = lookup(NOTES, req, feature, used)
+        if scripts and not not_shown:
+            if reason:
+                errors.append(f"{req} ({feature}): named by {scripts[0]}; drop its REASONS entry")
+            covered += 1
+            cell = ", ".join(f"`{s}`" for s in scripts)
+            if note:
+                cell += f" ({note})"
+        elif not_shown:
+            cell = not_shown
+        elif reason:
+            if note:
+                errors.append(f"{req}: a NOTES entry for a row no script names")
+            cell = reason
+        else:
+            errors.append(f"{req} ({feature}): no script and no reason")
+            cell = "?"
+        rows.append((req, group, feature, cell))
+    for table in (REASONS, NOT_SHOWN, NOTES):
+        errors += [f"{k}: matches no row" for k in table if k not in used]
+    if errors:
+        sys.exit("gen_coverage.py:\n  " + "\n  ".join(errors))
+
     print("# RFC 9293 Appendix B coverage by scenario scripts\n")
+    print(f"**{covered} of {len(reqs)} requirements named by a script** (rows of Appendix B with")
+    print("MUST or SHOULD; an id that Appendix B gives to several rows counts once per row).")
+    print("Every other row says why no script names it, where else it is checked, or that")
+    print("tcpfp does not implement it.\n")
     print("Generated by `gen_coverage.py` from the `// MUST-nn:` and `// SHLD-nn:` comments")
     print("in the scripts. Regenerate after adding a script:\n")
     print("    cd tests/scenarios && ./gen_coverage.py ../../../shared/reference/rfc9293.txt > COVERAGE.md\n")
-    print("| requirement | feature | scripts or reason |")
-    print("|---|---|---|")
-    covered = 0
-    for req, feature, _ in reqs:
-        feature = re.sub(r"\s+", " ", feature.replace("*", "")).strip()
-        scripts = sorted(set(found.get(req, [])))
-        if scripts:
-            covered += 1
-            cell = ", ".join(f"`{s}`" for s in scripts)
-        else:
-            cell = REASONS.get(req, "not yet covered")
-        print(f"| {req} | {feature} | {cell} |")
-    print(f"\n{covered} of {len(reqs)} MUST/SHLD requirements are named by a script.\n")
-    print("## TODO (features the engine does not have yet)\n")
-    for t in ["fast-retransmit", "sack (loss recovery)", "delayed-ack (counting)", "nagle (TCP_NODELAY)",
-              "zero-window-persist", "keepalive"]:
-        print(f"- {t}")
+    print("| requirement | group | feature | scripts or reason |")
+    print("|---|---|---|---|")
+    for req, group, feature, cell in rows:
+        print(f"| {req} | {group} | {feature} | {cell} |")
+    missing = [f"{req} ({feature})" for req, _, feature, cell in rows if "**not implemented**" in cell]
+    print("\n## Not implemented\n")
+    for m in missing:
+        print(f"- {m}")
 
 
 main()
