@@ -43,6 +43,17 @@ for w in ("cps", "rps", "bulk"):
     positive(("linux", w, "value"))
     positive(("io_limit", w, "pps"))
     positive(("tcpfp", w, "pps"))
+# crr with a 16 KB response (rr framing), and crr paced at a target rate:
+# a p99 and an achieved rate on both sides (whether the rate was met is
+# reported, not checked: the machine may be busy).
+for w in ("crr_16k", "crr_rate"):
+    positive(("tcpfp", w, "value"))
+    positive(("linux", w, "value"))
+positive(("io_limit", "crr_16k", "pps"))
+positive(("tcpfp", "crr_16k", "pps"))
+positive(("tcpfp", "crr_rate", "gen", "achieved_rate"))
+positive(("linux", "crr_rate", "client", "achieved_rate"))
+positive(("linux", "crr_16k", "with_offloads", "value"))
 positive(("linux", "bulk_iperf3", "value"))
 positive(("http", "tcpfp", "value"))
 positive(("http", "linux", "value"))
