@@ -60,6 +60,7 @@ struct GenState {
     struct Row {
         double t = 0, dt = 0, target = 0, conn_per_s = 0, req_per_s = 0, tx_gbps = 0, rx_gbps = 0;
         std::uint64_t active = 0, retrans = 0, errors = 0, status4 = 0, status5 = 0, missed = 0, closed = 0;
+        std::uint64_t failed = 0;  // connections lost (failed.<reason>) in this second
         std::uint64_t p50 = 0, p99 = 0, samples = 0;
         std::uint64_t second = 0;  // k: the second (k-1, k] of the run
         bool final = false;        // the run ended within it (t says when)

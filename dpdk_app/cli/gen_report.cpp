@@ -36,10 +36,10 @@ void print_row(const std::string& name, const Row& r) {
     // Second k is t=ks; one cut short by the run's end shows when: t=2.35s.
     const double t = r.final ? r.t : static_cast<double>(r.second);
     std::printf("%s: t=%.*fs target=%.0f/s conn/s=%.0f req/s=%.0f active=%" PRIu64 " tx=%.3f rx=%.3f Gbit/s"
-                " retrans=%" PRIu64 " errors=%" PRIu64 " 4xx=%" PRIu64 " 5xx=%" PRIu64 " missed=%" PRIu64
+                " retrans=%" PRIu64 " failed=%" PRIu64 " errors=%" PRIu64 " 4xx=%" PRIu64 " 5xx=%" PRIu64 " missed=%" PRIu64
                 " p50=%" PRIu64 "us p99=%" PRIu64 "us\n",
                 label(name).c_str(), r.final ? 2 : 0, t, r.target, r.conn_per_s, r.req_per_s, r.active, r.tx_gbps, r.rx_gbps,
-                r.retrans, r.errors, r.status4, r.status5, r.missed, r.p50, r.p99);
+                r.retrans, r.failed, r.errors, r.status4, r.status5, r.missed, r.p50, r.p99);
     std::fflush(stdout);
 }
 
@@ -107,6 +107,7 @@ bool GenState::report_second(Profile& p) {
         row.active += s.active;
         row.retrans += s.retrans - b.retrans;
         row.errors += s.errors - b.errors;
+        row.failed += s.failed - b.failed;
         row.status4 += s.status4 - b.status4;
         row.status5 += s.status5 - b.status5;
         row.missed += s.missed - b.missed;
@@ -413,20 +414,20 @@ void GenState::save_gen(const std::string& name, const std::string& path_arg) {
     for (std::size_t i = 0; i < f.size(); ++i) json << (i ? "," : "") << "\"" << f[i].name << "\":" << f[i].text;
     json << "},\"series\":[";
     csv << "t_s,target_per_s,conn_per_s,req_per_s,active,tx_gbit_s,rx_gbit_s,retrans,errors,status_4xx,status_5xx,"
-           "rate_missed,closed,p50_us,p99_us\n";
+           "rate_missed,closed,p50_us,p99_us,conns_failed\n";
     for (std::size_t i = 0; i < series.size(); ++i) {
         const Row& r = series[i];
         char line[512];
         std::snprintf(line, sizeof line,
                       "%.3f,%.1f,%.1f,%.1f,%" PRIu64 ",%.6f,%.6f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                      ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
+                      ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
                       r.t, r.target, r.conn_per_s, r.req_per_s, r.active, r.tx_gbps, r.rx_gbps, r.retrans, r.errors,
-                      r.status4, r.status5, r.missed, r.closed, r.p50, r.p99);
+                      r.status4, r.status5, r.missed, r.closed, r.p50, r.p99, r.failed);
         csv << line << "\n";
         json << (i ? "," : "") << "[" << line << "]";
     }
     json << "],\"series_columns\":\"t_s,target_per_s,conn_per_s,req_per_s,active,tx_gbit_s,rx_gbit_s,retrans,errors,"
-            "status_4xx,status_5xx,rate_missed,closed,p50_us,p99_us\",\"histograms\":{";
+            "status_4xx,status_5xx,rate_missed,closed,p50_us,p99_us,conns_failed\",\"histograms\":{";
     cdf << "latency_us,fraction\n";
     const std::pair<const char*, const HdrHistogram*> hists[] = {
         {"request", &s.latency}, {"connect", &s.connect}, {"first_byte", &s.first_byte}};
