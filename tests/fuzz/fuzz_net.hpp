@@ -2,6 +2,12 @@
 // tests/engine/harness.hpp this has no GoogleTest dependency, every packet's
 // fate is decided by a callback (the fuzz input), and each direction of the
 // link can be switched to deliver, drop or hold (queue until released).
+//
+// One FuzzNet serves every input of a process: reset() puts the engines
+// (Engine::reset) and the link back to their constructed state, which costs
+// what the previous input used, where building two engines per input cost
+// a sixth of a fuzz_engine run (their pools, tables, timer wheel and queues
+// written, and under ASan unpoisoned, every time).
 #pragma once
 
 #include <algorithm>
@@ -40,13 +46,13 @@ class FuzzNet {
 public:
     using Impair = std::function<void(int from, std::span<std::uint8_t> bytes, Verdict& v)>;
 
-    // `mr` holds both engines' memory and the link's (the targets pass their
-    // InputArena: from the heap, each packet and queue was an ASan
-    // allocation on fresh, quarantine-fed pages).
+    // `mr` holds both engines' memory and the link's, for as long as the
+    // FuzzNet lives. The configurations fix the capacities every reset()
+    // must keep (see Engine::reset).
     FuzzNet(const tcp::EngineConfig& ca, const tcp::EngineConfig& cb,
             std::pmr::memory_resource* mr = std::pmr::get_default_resource())
         : mr_(mr),
-          now_(tcp::Instant::from_micros(1'000'000)),
+          now_(kStart),
           a_(ca, now_, mr),
           b_(cb, now_, mr),
           in_flight_(mr),
@@ -68,6 +74,37 @@ public:
     FuzzNet(const FuzzNet&) = delete;
     FuzzNet& operator=(const FuzzNet&) = delete;
 
+    // For the next input: both engines as new with these configurations,
+    // the link empty and delivering, the clock at its start. Everything an
+    // input can observe is then as on a newly built FuzzNet (the packet
+    // blocks kept on the free lists are poisoned and rewritten before use).
+    void reset(const tcp::EngineConfig& ca, const tcp::EngineConfig& cb) {
+        for (const Packet& p : in_flight_) give_back(p);
+        in_flight_.clear();
+        for (auto& h : held_) {
+            for (const Packet& p : h) give_back(p);
+            h.clear();
+        }
+        events_[0].clear();
+        events_[1].clear();
+        now_ = kStart;
+        a_.reset(ca, now_);
+        b_.reset(cb, now_);
+        a_.add_address(kAddrA);
+        b_.add_address(kAddrB);
+        impair_ = nullptr;
+        mode_[0] = mode_[1] = LinkMode::deliver;
+        order_ = 0;
+        delay = kDelay;
+        digest_ = kDigestStart;
+    }
+
+    // A summary of what the engines did since the last reset (each packet's
+    // direction, time, length and both checksums; each event), for the
+    // determinism check of replay_main: the same input must give the same
+    // digest, whatever ran before it. O(1) per packet.
+    std::uint64_t digest() const { return digest_; }
+
     tcp::Engine& engine(int side) { return side == 0 ? a_ : b_; }
     tcp::Engine& a() { return a_; }
     tcp::Engine& b() { return b_; }
@@ -75,7 +112,8 @@ public:
     void set_impair(Impair f) { impair_ = std::move(f); }
     void set_mode(int from, LinkMode m) { mode_[from] = m; }
     LinkMode mode(int from) const { return mode_[from]; }
-    tcp::Duration delay = tcp::Duration::micros(100);
+    static constexpr tcp::Duration kDelay = tcp::Duration::micros(100);
+    tcp::Duration delay = kDelay;
     std::size_t in_flight() const { return in_flight_.size(); }
 
     // Events since the last call, per side.
@@ -142,6 +180,16 @@ public:
     }
 
 private:
+    static constexpr tcp::Instant kStart = tcp::Instant::from_micros(1'000'000);
+    static constexpr std::uint64_t kDigestStart = 0xcbf29ce484222325ull;
+
+    void mix(std::uint64_t v) {
+        // One multiply-xorshift round per value (splitmix64's finaliser):
+        // not a secure hash, only a sensitive one.
+        digest_ = (digest_ ^ v) * 0xbf58476d1ce4e5b9ull;
+        digest_ ^= digest_ >> 31;
+    }
+
     struct Packet {
         tcp::Instant at;
         std::uint64_t order = 0;
@@ -177,6 +225,12 @@ private:
             FUZZ_CHECK(n.ok(), "engine %c: serialize failed: %s", "AB"[from], wire::name(n.error()));
             const auto wire_bytes = std::span(scratch_).first(*n);
             validate(wire_bytes, from);
+            // validate() found an IPv4 header and a TCP header behind it.
+            std::uint64_t sums = 0;
+            std::memcpy(&sums, &wire_bytes[10], 2);   // IPv4 header checksum
+            std::memcpy(reinterpret_cast<std::uint8_t*>(&sums) + 2, &wire_bytes[20 + 16], 2);  // TCP checksum
+            mix((static_cast<std::uint64_t>(from) << 62) ^ (std::uint64_t{*n} << 32) ^ sums);
+            mix(static_cast<std::uint64_t>(now_.micros()));
             if (mode_[from] == LinkMode::drop) continue;
             Verdict v;
             if (impair_) impair_(from, wire_bytes, v);
@@ -199,7 +253,12 @@ private:
             in_flight_.push_back(std::move(p));
         }
         e.clear_output();
-        for (const tcp::Event& ev : e.events()) events_[from].push_back(ev);
+        for (const tcp::Event& ev : e.events()) {
+            mix((static_cast<std::uint64_t>(from) << 40) ^ (static_cast<std::uint64_t>(ev.kind) << 32) ^
+                ev.conn.index);
+            mix(ev.conn.generation);
+            events_[from].push_back(ev);
+        }
         e.clear_events();
     }
 
@@ -274,6 +333,7 @@ private:
     std::pmr::vector<std::uint8_t*> free_[2];  // blocks of kSmallBlock / kLargeBlock bytes
     // An IPv4 header, the largest TCP header and a 9000-byte MTU's payload.
     std::array<std::uint8_t, 20 + 60 + 9000> scratch_;
+    std::uint64_t digest_ = kDigestStart;
 };
 
 }  // namespace tcpfp::fuzz
