@@ -16,7 +16,12 @@ EphemeralPorts::EphemeralPorts(SipKey secret, std::uint16_t first, std::uint16_t
     // secret (8-byte inputs, while start() hashes 16 bytes, so the two never
     // share an input) keeps this class free of a second seed.
     table_.resize(table_size);
-    for (std::size_t i = 0; i < table_size; ++i) {
+    rekey(secret);
+}
+
+void EphemeralPorts::rekey(SipKey secret) {
+    secret_ = secret;
+    for (std::size_t i = 0; i < table_.size(); ++i) {
         table_[i] = static_cast<std::uint32_t>(siphash24_u64(secret_, i));
     }
 }

@@ -76,6 +76,10 @@ public:
                       [&](std::uint16_t p) { return steer(p) && is_free(p); });
     }
 
+    // As if constructed again with `secret` (same range and table size):
+    // the counters start over from the new secret. O(table_size()) SipHashes.
+    void rekey(SipKey secret);
+
     bool in_range(std::uint16_t port) const { return port >= first_ && port <= last_; }
     std::uint16_t first() const { return first_; }
     std::uint16_t last() const { return last_; }

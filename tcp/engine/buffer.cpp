@@ -1,23 +1,39 @@
 #include "tcp/engine/buffer.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace tcpfp::tcp {
 
 BufferPool::BufferPool(std::uint32_t count, std::uint32_t size, std::pmr::memory_resource* mr)
-    : mr_(mr), count_(count), size_(size) {
+    : mr_(mr), count_(count), size_(size), max_size_(size) {
     base_ = static_cast<std::uint8_t*>(mr_->allocate(static_cast<std::size_t>(count) * size, 64));
     free_ = static_cast<std::uint32_t*>(mr_->allocate(sizeof(std::uint32_t) * count, 64));
     for (std::uint32_t i = 0; i < count; ++i) free_[i] = count - 1 - i;
     free_top_ = count;
+    low_top_ = count;
 }
 
 BufferPool::~BufferPool() {
-    mr_->deallocate(base_, static_cast<std::size_t>(count_) * size_, 64);
+    mr_->deallocate(base_, static_cast<std::size_t>(count_) * max_size_, 64);
     mr_->deallocate(free_, sizeof(std::uint32_t) * count_, 64);
 }
 
-std::uint32_t BufferPool::acquire() { return free_top_ == 0 ? kNone : free_[--free_top_]; }
+void BufferPool::reset(std::uint32_t size) {
+    if (size > max_size_) throw std::invalid_argument("BufferPool::reset: size above the constructed one");
+    // acquire() and release() only write the stack at or above the lowest
+    // top it reached; below it the constructor's order is intact.
+    for (std::uint32_t i = low_top_; i < count_; ++i) free_[i] = count_ - 1 - i;
+    free_top_ = count_;
+    low_top_ = count_;
+    size_ = size;
+}
+
+std::uint32_t BufferPool::acquire() {
+    if (free_top_ == 0) return kNone;
+    if (--free_top_ < low_top_) low_top_ = free_top_;
+    return free_[free_top_];
+}
 
 void BufferPool::release(std::uint32_t id) { free_[free_top_++] = id; }
 

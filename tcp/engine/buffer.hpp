@@ -19,6 +19,12 @@ public:
     BufferPool(const BufferPool&) = delete;
     BufferPool& operator=(const BufferPool&) = delete;
 
+    // Every buffer free again, in the constructor's order, now `size` bytes
+    // each (at most the size constructed with: the memory stays). O(buffers
+    // ever taken since construction or the last reset).
+    void reset(std::uint32_t size);
+    std::uint32_t max_size() const { return max_size_; }
+
     std::uint32_t acquire();  // kNone when exhausted
     void release(std::uint32_t id);
     std::uint8_t* data(std::uint32_t id) { return base_ + static_cast<std::size_t>(id) * size_; }
@@ -30,9 +36,11 @@ private:
     std::pmr::memory_resource* mr_;
     std::uint32_t count_;
     std::uint32_t size_;
+    std::uint32_t max_size_;  // bytes per buffer allocated: size_ may be reset lower
     std::uint8_t* base_;
     std::uint32_t* free_;  // stack of free ids
     std::uint32_t free_top_;
+    std::uint32_t low_top_;  // lowest free_top_ since the last reset: free_[low_top_..] was written
 };
 
 // A ring of bytes in one pool buffer. 12 bytes, embedded in the control

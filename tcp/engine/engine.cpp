@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <iterator>
+#include <stdexcept>
 
 namespace tcpfp::tcp {
 
@@ -57,6 +59,10 @@ std::int64_t left_ms(TickMs due, TickMs now) {
     return due <= now ? 0 : static_cast<std::int64_t>(due - now);
 }
 
+// What each secret is derived for (the constructor and reset() must agree).
+constexpr std::uint64_t kIsnKey = 1, kPortKey = 2, kCookieKey = 3;
+constexpr std::uint64_t kRngSalt = 0x5eed;
+
 SipKey derive_key(std::uint64_t seed, std::uint64_t purpose) {
     Random r(seed ^ (purpose * 0x9e3779b97f4a7c15ull));
     return SipKey{r.next_u64(), r.next_u64()};
@@ -78,16 +84,59 @@ Engine::Engine(const EngineConfig& config, Instant now, std::pmr::memory_resourc
       listen_table_(config.max_listeners, mr),
       wheel_(now, Duration::millis(1), mr),
       buffers_(config.buffer_count, config.buffer_size, mr),
-      isn_(derive_key(config.seed, 1)),
-      cookies_(derive_key(config.seed, 3)),
-      ports_(derive_key(config.seed, 2), EphemeralPorts::kDynamicFirst, EphemeralPorts::kDynamicLast,
+      isn_(derive_key(config.seed, kIsnKey)),
+      cookies_(derive_key(config.seed, kCookieKey)),
+      ports_(derive_key(config.seed, kPortKey), EphemeralPorts::kDynamicFirst, EphemeralPorts::kDynamicLast,
              config.ephemeral_port_table, mr),
-      rng_(config.seed ^ 0x5eedull),
+      rng_(config.seed ^ kRngSalt),
       pmtu_(config.pmtu_cache_entries, mr) {
     config_.wscale = std::min<std::uint8_t>(config_.wscale, 14);  // RFC 7323 §2.3
     out_ = allocate_array<OutSegment>(mr_, config_.output_queue);
     events_ = allocate_array<Event>(mr_, config_.event_queue);
     user_timeouts_ = allocate_array<UserTimeout>(mr_, config_.max_connections);
+}
+
+void Engine::reset(const EngineConfig& config, Instant now) {
+    const EngineConfig& c = config_;
+    if (config.max_connections != c.max_connections || config.max_time_wait != c.max_time_wait ||
+        config.max_listeners != c.max_listeners || config.buffer_count != c.buffer_count ||
+        config.max_loss_states != c.max_loss_states || config.output_queue != c.output_queue ||
+        config.event_queue != c.event_queue ||
+        config.ephemeral_port_table != c.ephemeral_port_table ||
+        config.pmtu_cache_entries != c.pmtu_cache_entries ||
+        config.buffer_size > buffers_.max_size()) {
+        throw std::invalid_argument("Engine::reset: capacities differ from the constructed ones");
+    }
+    config_ = config;
+    config_.wscale = std::min<std::uint8_t>(config_.wscale, 14);  // as the constructor
+    epoch_ = now;
+    now_ = now;
+    std::fill(std::begin(addr_hash_), std::end(addr_hash_), 0u);  // 512 bytes
+    addr_count_ = 0;
+    // Control blocks, records and loss states are dropped wholesale: what
+    // release() would undo one by one (table entries, timers, buffers) is
+    // reset below as a whole.
+    tcbs_.clear();
+    time_waits_.clear();
+    losses_.clear();
+    listeners_.clear();
+    table_.clear(config.seed);
+    listen_table_.clear();
+    wheel_.reset(now);
+    buffers_.reset(config.buffer_size);
+    isn_ = IsnGenerator(derive_key(config.seed, kIsnKey));
+    cookies_ = SynCookies(derive_key(config.seed, kCookieKey));
+    ports_.rekey(derive_key(config.seed, kPortKey));
+    rng_ = Random(config.seed ^ kRngSalt);
+    port_filter_ = PortFilter{};
+    pmtu_.clear();
+    counters_ = Counters{};
+    // The queues' and user_timeouts_' old entries stay: nothing reads an
+    // entry before writing it (push_segment(), post() and new_tcb() do).
+    out_len_ = 0;
+    events_len_ = 0;
+    challenge_window_start_ms_ = 0;
+    challenge_acks_in_window_ = 0;
 }
 
 Engine::~Engine() {

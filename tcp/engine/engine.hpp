@@ -200,6 +200,22 @@ public:
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
 
+    // Back to the state of `Engine(config, now, mr)`, without giving back
+    // or re-initialising the memory: every connection, TIME_WAIT record,
+    // listener and address forgotten (no segment or event for them), timers
+    // disarmed, counters zeroed, the secrets and the RNG re-derived from
+    // config.seed. Whatever the engine did before, the same calls then give
+    // the same segments, events and counters as on a new engine (the fuzz
+    // targets reuse two engines for every input instead of building them).
+    // The cost grows with what was used since the last reset, not with the
+    // capacities. `config` must have the capacities constructed with
+    // (max_connections, max_time_wait, max_listeners, buffer_count,
+    // max_loss_states, output_queue, event_queue, ephemeral_port_table,
+    // pmtu_cache_entries) and a buffer_size no larger; anything else
+    // (options, timers, seed) may change. Throws std::invalid_argument
+    // otherwise, leaving the engine as it was.
+    void reset(const EngineConfig& config, Instant now);
+
     // --- addresses ---
     static constexpr std::uint32_t kMaxAddresses = kMaxLocalAddresses;
     // false when already present, unspecified, broadcast or multicast (MUST-57), or full

@@ -30,6 +30,7 @@ void PmtuCache::update(wire::Ipv4Addr dst, std::uint16_t mtu, std::uint64_t now_
         if (e.addr == 0) return 0;
         return e.expires_ms <= now_ms ? 1 : e.expires_ms + 2;
     };
+    written_ = true;
     const std::uint32_t h = slot(dst);
     Entry* victim = &table_[h];
     for (std::uint32_t i = 0; i < kProbe; ++i) {
@@ -41,6 +42,12 @@ void PmtuCache::update(wire::Ipv4Addr dst, std::uint16_t mtu, std::uint64_t now_
         if (rank(e) < rank(*victim)) victim = &e;
     }
     *victim = Entry{dst.value, mtu, now_ms + kLifetimeMs};
+}
+
+void PmtuCache::clear() {
+    if (!written_) return;
+    std::fill(table_.begin(), table_.end(), Entry{});
+    written_ = false;
 }
 
 std::uint32_t PmtuCache::size(std::uint64_t now_ms) const {

@@ -25,6 +25,9 @@ public:
     // Records `mtu` towards `dst` (lowering or refreshing it) for kLifetimeMs.
     void update(wire::Ipv4Addr dst, std::uint16_t mtu, std::uint64_t now_ms);
     std::uint32_t size(std::uint64_t now_ms) const;  // current entries (O(table), for tests)
+    // Empty again. O(table) only when update() was called since the last
+    // clear: a reused engine that saw no ICMP error pays nothing.
+    void clear();
 
 private:
     static constexpr std::uint32_t kProbe = 8;
@@ -37,6 +40,7 @@ private:
 
     std::pmr::vector<Entry> table_;
     std::uint32_t mask_;
+    bool written_ = false;  // update() called since construction or clear()
 };
 
 }  // namespace tcpfp::tcp

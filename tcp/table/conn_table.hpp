@@ -57,6 +57,8 @@ public:
     bool erase(const FourTuple& key) { return t_.erase(key); }
     // O(bucket_count()).
     void clear() { t_.clear(); }
+    // Empty and keyed with a new seed, as if constructed with it. O(bucket_count()).
+    void clear(std::uint64_t seed) { t_.clear(FourTupleHasher(seed)); }
 
     // f(const FourTuple&, std::uint32_t value); f must not insert or erase.
     template <class F>

@@ -139,6 +139,11 @@ public:
         for (std::size_t i = 0; i < buckets_; ++i) entries_[i].value = kNoValue;
         size_ = 0;
     }
+    // Empty, and hashing with `hasher` from now on (a reused owner re-keyed).
+    void clear(Hasher hasher) {
+        clear();
+        hasher_ = hasher;
+    }
 
     // f(const Key&, std::uint32_t value) for every entry, in bucket order.
     // f must not insert or erase (an erase shifts entries backwards).

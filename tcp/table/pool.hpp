@@ -107,7 +107,25 @@ public:
 #endif
         free_head_ = next;
         ++live_;
+        if (i >= used_) used_ = i + 1;
         return Handle{i, ++gens_[i]};
+    }
+
+    // Back to the state the constructor left: live objects destroyed, every
+    // generation 0, the free list 0, 1, 2, ... again, so the same sequence of
+    // calls hands out the same handles as on a new pool (a reused engine must
+    // behave exactly like a new one). O(slots ever acquired), not
+    // O(capacity): acquire() takes the free list's head, so the slots never
+    // handed out are a tail [used_, capacity) still as the constructor made it.
+    void clear() {
+        for (std::uint32_t i = 0; i < used_; ++i) {
+            if (gens_[i] & 1u) ptr(i)->~T();
+            gens_[i] = 0;
+            set_link(i, i + 1 < capacity_ ? i + 1 : kEnd);
+        }
+        free_head_ = capacity_ == 0 ? kEnd : 0;
+        live_ = 0;
+        used_ = 0;
     }
 
     // Destroys the object and frees its slot; false (and nothing done) for a
@@ -223,6 +241,7 @@ private:
     std::uint32_t capacity_;
     std::uint32_t free_head_ = kEnd;
     std::size_t live_ = 0;
+    std::uint32_t used_ = 0;  // 1 + the highest index acquired since construction or clear()
 };
 
 }  // namespace tcpfp::tcp

@@ -19,6 +19,30 @@ TimerWheel::TimerWheel(Instant start, Duration tick, std::pmr::memory_resource* 
     }
 }
 
+void TimerWheel::reset(Instant start) {
+    // A list is non-empty exactly when its bit is set (place() sets it,
+    // unlink(), step() and cascade() clear it with the last timer); the
+    // ready list has no bit and is emptied unconditionally.
+    for (unsigned w = 0; w < kWords; ++w) {
+        for (std::uint64_t word = bits_[w]; word != 0; word &= word - 1) {
+            const unsigned i = w * 64 + static_cast<unsigned>(std::countr_zero(word));
+            heads_[i].next = heads_[i].prev = &heads_[i];
+            if (i < 256) count0_[i] = 0;
+        }
+        bits_[w] = 0;
+    }
+    Timer& ready = heads_[kReady];
+    ready.next = ready.prev = &ready;
+    start_us_ = start.micros();
+    max_tick_ = (UINT64_MAX - start_us_) / tick_us_;
+    cur_ = 0;
+    last_now_us_ = start_us_;
+    armed_count_ = 0;
+    ready_len_ = 0;
+    carried_over_ = 0;
+    steps_ = 0;
+}
+
 // Timers still armed are not touched (their owners may already be gone);
 // their links dangle and they must not be used with another wheel unreset.
 TimerWheel::~TimerWheel() {

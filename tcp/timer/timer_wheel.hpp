@@ -73,6 +73,12 @@ public:
     // O(1); no-op if not armed.
     void cancel(Timer& t);
 
+    // Back to the state of a wheel constructed at `start` with the same tick:
+    // nothing armed, every counter 0. The timers still armed are forgotten,
+    // not touched (their owners are being discarded with it). O(occupied
+    // slots): only the lists whose occupancy bit is set are emptied.
+    void reset(Instant start);
+
     // Runs the expired timers in tick order (non-decreasing `expires`; within a
     // tick in any order), calling on_expire(Timer&) for each. The timer is
     // disarmed before the call; the callback may arm or cancel any timer,

@@ -253,5 +253,19 @@ TEST(EphemeralPorts, InvalidConfigurationIsRejected) {
     EXPECT_NO_THROW(EphemeralPorts(kSecret, 1, 65535, 1));
 }
 
+TEST(EphemeralPorts, RekeyIsANewSelector) {
+    // Engine::reset() re-keys its selector: it must then choose exactly as
+    // one constructed with the new secret, whatever the counters held.
+    constexpr SipKey kOther{0x1111222233334444ull, 0x5555666677778888ull};
+    EphemeralPorts fresh(kSecret, 40000, 40999, 16), reused(kOther, 40000, 40999, 16);
+    for (std::uint16_t rp = 1; rp <= 50; ++rp) (void)reused.select(kLocal, kRemote, rp, kAny);
+    reused.rekey(kSecret);
+    for (std::uint16_t rp = 1; rp <= 200; ++rp) {
+        const auto odd = [](std::uint16_t p) { return p % 2 == 1; };
+        ASSERT_EQ(fresh.select(kLocal, kRemote, rp % 7, odd), reused.select(kLocal, kRemote, rp % 7, odd))
+            << rp;
+    }
+}
+
 }  // namespace
 }  // namespace tcpfp::tcp

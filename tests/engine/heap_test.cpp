@@ -138,6 +138,38 @@ TEST(EngineHeap, ConstructionAllocatesOnlyFromItsResource) {
     EXPECT_EQ(mr.bytes_outstanding(), 0u) << "not all freed at destruction";
 }
 
+// reset() reuses the memory it has: nothing from the heap, the default
+// resource or even its own resource (the fuzz targets reset per input).
+TEST(EngineHeap, ResetAllocatesNothing) {
+    const EngineConfig config = test_config();
+    MallocResource upstream;
+    CountingResource mr(&upstream);
+    CountingResource default_mr(&upstream);
+    {
+        const EngineCall call;
+        Engine engine(config, Instant::from_micros(1'000'000), &mr);
+        ConnId l, c;
+        ASSERT_TRUE(engine.add_address(kHostA));
+        ASSERT_EQ(engine.listen(kHostA, 80, 4, l), 0);
+        ASSERT_EQ(engine.connect({kHostB, 80, kHostA, 0, {}}, Instant::from_micros(1'000'000), c), 0);
+        const std::size_t allocations = mr.allocations();
+        {
+            const ScopedDefaultResource scope(&default_mr);
+            const HeapWatch watch;
+            EngineConfig other = config;
+            other.seed = 77;
+            other.buffer_size = config.buffer_size / 2;
+            engine.reset(other, Instant::from_micros(9'000'000));
+            engine.reset(config, Instant::from_micros(1'000'000));
+            EXPECT_EQ(g_engine_heap_allocations, 0u) << "global operator new during reset";
+        }
+        EXPECT_EQ(default_mr.allocations(), 0u) << "the default resource during reset";
+        EXPECT_EQ(mr.allocations(), allocations) << "its own resource during reset";
+        EXPECT_EQ(engine.connection_count(), 0u);
+    }
+    EXPECT_EQ(mr.bytes_outstanding(), 0u) << "not all freed at destruction";
+}
+
 // One direction's progress through the transfer; the receive buffer is
 // sized up front so the test itself never grows anything.
 struct Stream {

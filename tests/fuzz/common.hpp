@@ -17,6 +17,15 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
 
 namespace tcpfp::fuzz {
+// Defined by every target: a digest of what the last LLVMFuzzerTestOneInput
+// call did (0 for a target that keeps nothing between inputs). The engine
+// targets reuse their engines from one input to the next, and libFuzzer
+// needs an input to behave the same every time: replay_main.cpp runs each
+// input twice and compares.
+std::uint64_t last_input_digest();
+}  // namespace tcpfp::fuzz
+
+namespace tcpfp::fuzz {
 
 [[noreturn]] inline void fail(const char* file, int line, const char* cond, const char* what) {
     std::fprintf(stderr, "\nFUZZ CHECK FAILED at %s:%d: %s\n  %s\n", file, line, cond, what);

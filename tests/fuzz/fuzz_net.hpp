@@ -2,6 +2,12 @@
 // tests/engine/harness.hpp this has no GoogleTest dependency, every packet's
 // fate is decided by a callback (the fuzz input), and each direction of the
 // link can be switched to deliver, drop or hold (queue until released).
+//
+// One FuzzNet serves every input of a process: reset() puts the engines
+// (Engine::reset) and the link back to their constructed state, which costs
+// what the previous input used, where building two engines per input cost
+// a sixth of a fuzz_engine run (their pools, tables, timer wheel and queues
+// written, and under ASan unpoisoned, every time).
 #pragma once
 
 #include <algorithm>
@@ -40,13 +46,13 @@ class FuzzNet {
 public:
     using Impair = std::function<void(int from, std::span<std::uint8_t> bytes, Verdict& v)>;
 
-    // `mr` holds both engines' memory and the link's (the targets pass their
-    // InputArena: from the heap, each packet and queue was an ASan
-    // allocation on fresh, quarantine-fed pages).
+    // `mr` holds both engines' memory and the link's, for as long as the
+    // FuzzNet lives. The configurations fix the capacities every reset()
+    // must keep (see Engine::reset).
     FuzzNet(const tcp::EngineConfig& ca, const tcp::EngineConfig& cb,
             std::pmr::memory_resource* mr = std::pmr::get_default_resource())
         : mr_(mr),
-          now_(tcp::Instant::from_micros(1'000'000)),
+          now_(kStart),
           a_(ca, now_, mr),
           b_(cb, now_, mr),
           in_flight_(mr),
@@ -57,7 +63,7 @@ public:
         b_.add_address(kAddrB);
     }
     ~FuzzNet() {
-        for (const Packet& p : in_flight_) give_back(p);
+        for (std::size_t i = head_; i < in_flight_.size(); ++i) give_back(in_flight_[i]);
         for (const auto& h : held_) {
             for (const Packet& p : h) give_back(p);
         }
@@ -68,6 +74,38 @@ public:
     FuzzNet(const FuzzNet&) = delete;
     FuzzNet& operator=(const FuzzNet&) = delete;
 
+    // For the next input: both engines as new with these configurations,
+    // the link empty and delivering, the clock at its start. Everything an
+    // input can observe is then as on a newly built FuzzNet (the packet
+    // blocks kept on the free lists are poisoned and rewritten before use).
+    void reset(const tcp::EngineConfig& ca, const tcp::EngineConfig& cb) {
+        for (std::size_t i = head_; i < in_flight_.size(); ++i) give_back(in_flight_[i]);
+        in_flight_.clear();
+        head_ = 0;
+        for (auto& h : held_) {
+            for (const Packet& p : h) give_back(p);
+            h.clear();
+        }
+        events_[0].clear();
+        events_[1].clear();
+        now_ = kStart;
+        a_.reset(ca, now_);
+        b_.reset(cb, now_);
+        a_.add_address(kAddrA);
+        b_.add_address(kAddrB);
+        impair_ = nullptr;
+        mode_[0] = mode_[1] = LinkMode::deliver;
+        order_ = 0;
+        delay = kDelay;
+        digest_ = kDigestStart;
+    }
+
+    // A summary of what the engines did since the last reset (each packet's
+    // direction, time, length and both checksums; each event), for the
+    // determinism check of replay_main: the same input must give the same
+    // digest, whatever ran before it. O(1) per packet.
+    std::uint64_t digest() const { return digest_; }
+
     tcp::Engine& engine(int side) { return side == 0 ? a_ : b_; }
     tcp::Engine& a() { return a_; }
     tcp::Engine& b() { return b_; }
@@ -75,8 +113,9 @@ public:
     void set_impair(Impair f) { impair_ = std::move(f); }
     void set_mode(int from, LinkMode m) { mode_[from] = m; }
     LinkMode mode(int from) const { return mode_[from]; }
-    tcp::Duration delay = tcp::Duration::micros(100);
-    std::size_t in_flight() const { return in_flight_.size(); }
+    static constexpr tcp::Duration kDelay = tcp::Duration::micros(100);
+    tcp::Duration delay = kDelay;
+    std::size_t in_flight() const { return in_flight_.size() - head_; }
 
     // Events since the last call, per side.
     std::pmr::vector<tcp::Event>& events(int side) { return events_[side]; }
@@ -88,7 +127,7 @@ public:
         for (auto& p : h) {
             p.at = now_ + delay;
             p.order = order_++;
-            in_flight_.push_back(std::move(p));
+            enqueue(p);
         }
         h.clear();
     }
@@ -106,7 +145,7 @@ public:
 
     tcp::Instant next_event() const {
         tcp::Instant next = std::min(a_.next_deadline(), b_.next_deadline());
-        for (const auto& p : in_flight_) next = std::min(next, p.at);
+        if (head_ < in_flight_.size()) next = std::min(next, in_flight_[head_].at);
         return next;
     }
 
@@ -142,6 +181,16 @@ public:
     }
 
 private:
+    static constexpr tcp::Instant kStart = tcp::Instant::from_micros(1'000'000);
+    static constexpr std::uint64_t kDigestStart = 0xcbf29ce484222325ull;
+
+    void mix(std::uint64_t v) {
+        // One multiply-xorshift round per value (splitmix64's finaliser):
+        // not a secure hash, only a sensitive one.
+        digest_ = (digest_ ^ v) * 0xbf58476d1ce4e5b9ull;
+        digest_ ^= digest_ >> 31;
+    }
+
     struct Packet {
         tcp::Instant at;
         std::uint64_t order = 0;
@@ -151,8 +200,9 @@ private:
         // impairment corrupted, and the targets' injected ones, are checked
         // by the engine itself.
         bool sums_ok = false;
-        std::uint8_t* data = nullptr;  // a block of block_size(len) bytes, see take_block()
+        std::uint8_t* data = nullptr;  // a block of `cap` bytes, see take_block()
         std::uint32_t len = 0;
+        std::uint32_t cap = 0;
         std::span<const std::uint8_t> bytes() const { return {data, len}; }
     };
 
@@ -172,16 +222,34 @@ private:
     void collect(int from) {
         tcp::Engine& e = engine(from);
         for (const tcp::OutSegment& seg : e.output()) {
-            // Serialized into scratch space and copied only if it travels.
-            auto n = tcp::serialize(seg, scratch_);
+            // Serialized straight into the block the packet travels in (a
+            // copy from scratch space was most of the link's memcpy time),
+            // which goes back to the free list if the packet does not travel.
+            const auto max_len = static_cast<std::uint32_t>(20 + 60 + seg.payload_len());
+            const std::uint32_t cap = block_size(max_len);
+            std::uint8_t* block = take_block(cap);
+            auto n = tcp::serialize(seg, std::span(block, cap));
             FUZZ_CHECK(n.ok(), "engine %c: serialize failed: %s", "AB"[from], wire::name(n.error()));
-            const auto wire_bytes = std::span(scratch_).first(*n);
+            const auto wire_bytes = std::span(block, *n);
             validate(wire_bytes, from);
-            if (mode_[from] == LinkMode::drop) continue;
+            // validate() found an IPv4 header and a TCP header behind it.
+            std::uint64_t sums = 0;
+            std::memcpy(&sums, &wire_bytes[10], 2);   // IPv4 header checksum
+            std::memcpy(reinterpret_cast<std::uint8_t*>(&sums) + 2, &wire_bytes[20 + 16], 2);  // TCP checksum
+            mix((static_cast<std::uint64_t>(from) << 62) ^ (std::uint64_t{*n} << 32) ^ sums);
+            mix(static_cast<std::uint64_t>(now_.micros()));
             Verdict v;
-            if (impair_) impair_(from, wire_bytes, v);
-            if (v.drop) continue;
-            Packet p = make_packet(wire_bytes);
+            if (mode_[from] != LinkMode::drop && impair_) impair_(from, wire_bytes, v);
+            if (mode_[from] == LinkMode::drop || v.drop) {
+                give_back(block, cap);
+                continue;
+            }
+            Packet p;
+            p.order = order_++;
+            p.data = block;
+            p.len = static_cast<std::uint32_t>(*n);
+            p.cap = cap;
+            asan_poison(block + p.len, cap - p.len);
             p.at = now_ + delay + v.extra_delay;
             p.to = 1 - from;
             p.sums_ok = !v.corrupted;
@@ -194,43 +262,52 @@ private:
                 Packet d = copy_of(p);
                 d.at = d.at + tcp::Duration::micros(10);
                 d.order = order_++;
-                in_flight_.push_back(std::move(d));
+                enqueue(d);
             }
-            in_flight_.push_back(std::move(p));
+            enqueue(p);
         }
         e.clear_output();
-        for (const tcp::Event& ev : e.events()) events_[from].push_back(ev);
+        for (const tcp::Event& ev : e.events()) {
+            mix((static_cast<std::uint64_t>(from) << 40) ^ (static_cast<std::uint64_t>(ev.kind) << 32) ^
+                ev.conn.index);
+            mix(ev.conn.generation);
+            events_[from].push_back(ev);
+        }
         e.clear_events();
     }
 
     void deliver_due() {
         for (;;) {
-            auto it = std::min_element(in_flight_.begin(), in_flight_.end(),
-                                       [](const Packet& x, const Packet& y) {
-                                           return x.at < y.at || (x.at == y.at && x.order < y.order);
-                                       });
-            if (it == in_flight_.end() || it->at > now_) return;
-            Packet p = std::move(*it);
-            in_flight_.erase(it);
+            if (head_ == in_flight_.size() || in_flight_[head_].at > now_) return;
+            const Packet p = in_flight_[head_++];
+            if (head_ == in_flight_.size()) {  // all delivered: start over at the front
+                in_flight_.clear();
+                head_ = 0;
+            } else if (head_ >= 256 && 2 * head_ >= in_flight_.size()) {
+                // A link never idle (a long transfer): drop the delivered
+                // front now and then, so the queue does not grow with the input.
+                in_flight_.erase(in_flight_.begin(), in_flight_.begin() + static_cast<std::ptrdiff_t>(head_));
+                head_ = 0;
+            }
             engine(p.to).input(p.bytes(), now_, {p.sums_ok, p.sums_ok});
-            give_back(p);
+            give_back(p.data, p.cap);
             flush();
         }
     }
 
-    // Packet storage: blocks from the arena in two sizes, recycled within
-    // the input. A packet is a plain struct, so the link's queues move it as
+    // Packet storage: blocks from `mr` in two sizes, recycled from packet to
+    // packet and from input to input. A packet is a plain struct, so the link's queues move it as
     // bytes (as pmr vectors, copying and erasing them was ~12 % of a
     // fuzz_engine run). The bytes past a packet's end, and a block given
     // back, are poisoned: an engine reading past a segment is reported.
     static constexpr std::uint32_t kSmallBlock = 2048;
-    static constexpr std::uint32_t kLargeBlock = 20 + 60 + 9000;  // see scratch_
+    // An IPv4 header, the largest TCP header and a 9000-byte MTU's payload.
+    static constexpr std::uint32_t kLargeBlock = 20 + 60 + 9000;
     static std::uint32_t block_size(std::uint32_t len) {
         return len <= kSmallBlock ? kSmallBlock : kLargeBlock;
     }
-    Packet make_packet(std::span<const std::uint8_t> bytes) {
-        const auto len = static_cast<std::uint32_t>(bytes.size());
-        const std::uint32_t size = block_size(len);
+    // A block of `size` (kSmallBlock or kLargeBlock) bytes, all usable.
+    std::uint8_t* take_block(std::uint32_t size) {
         auto& list = free_[size == kSmallBlock ? 0 : 1];
         std::uint8_t* block;
         if (list.empty()) {
@@ -239,22 +316,37 @@ private:
             block = list.back();
             list.pop_back();
         }
-        asan_unpoison(block, len);
-        asan_poison(block + len, size - len);
-        std::memcpy(block, bytes.data(), len);
-        Packet p;
-        p.order = order_++;
-        p.data = block;
-        p.len = len;
-        return p;
+        asan_unpoison(block, size);
+        return block;
     }
-    void give_back(const Packet& p) {
-        const std::uint32_t size = block_size(p.len);
-        asan_poison(p.data, size);
-        free_[size == kSmallBlock ? 0 : 1].push_back(p.data);
+    void give_back(std::uint8_t* block, std::uint32_t size) {
+        asan_poison(block, size);
+        free_[size == kSmallBlock ? 0 : 1].push_back(block);
     }
+    void give_back(const Packet& p) { give_back(p.data, p.cap); }
+    // The link's queue is kept in delivery order (time, then send order), so
+    // the next packet is at head_: a search for the earliest and an erase
+    // from the middle per delivered packet were ~4 % of a fuzz_engine run.
+    // A packet is never due before those already delivered (it arrives at
+    // least `delay` after now), and usually goes last: the search from the
+    // back stops at once.
+    void enqueue(const Packet& p) {
+        auto pos = in_flight_.end();
+        const auto first = in_flight_.begin() + static_cast<std::ptrdiff_t>(head_);
+        while (pos != first && (p.at < (pos - 1)->at || (p.at == (pos - 1)->at && p.order < (pos - 1)->order))) {
+            --pos;
+        }
+        in_flight_.insert(pos, p);
+    }
+
     Packet copy_of(const Packet& p) {
-        Packet d = make_packet(p.bytes());
+        Packet d;
+        d.order = order_++;
+        d.cap = p.cap;
+        d.data = take_block(d.cap);
+        d.len = p.len;
+        std::memcpy(d.data, p.data, p.len);
+        asan_poison(d.data + d.len, d.cap - d.len);
         d.at = p.at;
         d.to = p.to;
         d.sums_ok = p.sums_ok;
@@ -268,12 +360,12 @@ private:
     Impair impair_;
     LinkMode mode_[2] = {LinkMode::deliver, LinkMode::deliver};
     std::uint64_t order_ = 0;
-    std::pmr::vector<Packet> in_flight_;
+    std::pmr::vector<Packet> in_flight_;  // [head_, end) in delivery order, see enqueue()
+    std::size_t head_ = 0;
     std::pmr::vector<Packet> held_[2];
     std::pmr::vector<tcp::Event> events_[2];
     std::pmr::vector<std::uint8_t*> free_[2];  // blocks of kSmallBlock / kLargeBlock bytes
-    // An IPv4 header, the largest TCP header and a 9000-byte MTU's payload.
-    std::array<std::uint8_t, 20 + 60 + 9000> scratch_;
+    std::uint64_t digest_ = kDigestStart;
 };
 
 }  // namespace tcpfp::fuzz

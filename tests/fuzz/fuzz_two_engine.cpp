@@ -58,8 +58,8 @@ std::span<const std::uint8_t> stream_bytes(int dir, std::uint64_t offset, std::s
 
 EngineConfig make_config(std::uint8_t bits, std::uint8_t sizes, bool side_b) {
     EngineConfig c;
-    // One connection per engine: buffers are unpoisoned and poisoned again
-    // (ASan shadow writes) for every input, so no more of them than it uses.
+    // One connection pair: capacities for it and little more (the invariant
+    // checks walk every slot after each step).
     c.max_connections = 4;
     c.max_time_wait = 4;
     c.max_listeners = 2;
@@ -68,13 +68,13 @@ EngineConfig make_config(std::uint8_t bits, std::uint8_t sizes, bool side_b) {
     c.send_buffer = 64 * 1024;
     c.recv_buffer = (bits & 128) != 0 ? 8 * 1024 : 64 * 1024;
     c.max_loss_states = 4;
-    // Construction sized to one connection pair: the default queues (4096
-    // segments, 8192 events, value-initialised) and RFC 6056's 4096 SipHashes
-    // cost more than the transfer did.
-    // 128 segments still hold the largest burst (a 64 KB window at MSS 1460).
+    // 128 segments hold the largest burst (a 64 KB window at MSS 1460).
     c.output_queue = 128;
     c.event_queue = 64;
+    // Engine::reset() re-derives every RFC 6056 counter (a SipHash each) per
+    // input; with the default 4096 that cost more than the transfer.
     c.ephemeral_port_table = 16;
+    c.pmtu_cache_entries = 8;  // no ICMP here: the cache stays empty
     c.timestamps = (bits & (side_b ? 2 : 1)) != 0;
     c.sack = (bits & (side_b ? 8 : 4)) != 0;
     c.congestion = (bits & 16) != 0 ? CongestionControl::newreno : CongestionControl::cubic;
@@ -93,8 +93,10 @@ struct Direction {
 
 class Transfer {
 public:
-    Transfer(std::uint8_t bits, std::uint8_t sizes, ByteReader& in, std::pmr::memory_resource* mr)
-        : net_(make_config(bits, sizes, false), make_config(bits, sizes, true), mr),
+    // `net` has been reset for this input; `mr` is the input's arena.
+    Transfer(FuzzNet& net, std::uint8_t bits, std::uint8_t sizes, ByteReader& in,
+             std::pmr::memory_resource* mr)
+        : net_(net),
           in_(in),
           recv_space_(static_cast<std::uint8_t*>(mr->allocate(kChunk, 1)), kChunk) {
         // 16-128 KB one way: an input's impairment bytes (one per packet,
@@ -274,7 +276,7 @@ private:
         fuzz::check_invariants(net_.b(), "engine B");
     }
 
-    FuzzNet net_;
+    FuzzNet& net_;
     ByteReader& in_;
     std::span<std::uint8_t> recv_space_;  // recv()'s destination, from the input's arena
     Direction dir_[2];
@@ -282,14 +284,27 @@ private:
     bool nodelay_ = false;
 };
 
+// The two engines and the link of every input of this process, reset per
+// input (see fuzz_engine.cpp: libFuzzer leaves no other place to keep them).
+// Every make_config() has the same capacities.
+FuzzNet& process_net() {
+    static FuzzNet net(make_config(0, 0, false), make_config(0, 0, true),
+                       std::pmr::new_delete_resource());
+    return net;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    fuzz::ArenaScope arena;  // outlives the engines
+    fuzz::ArenaScope arena;  // outlives the Transfer
     ByteReader in(data, size);
     const std::uint8_t bits = in.u8();
     const std::uint8_t sizes = in.u8();
-    Transfer t(bits, sizes, in, arena.resource());
+    FuzzNet& net = process_net();
+    net.reset(make_config(bits, sizes, false), make_config(bits, sizes, true));
+    Transfer t(net, bits, sizes, in, arena.resource());
     t.run();
     return 0;
 }
+
+std::uint64_t tcpfp::fuzz::last_input_digest() { return process_net().digest(); }

@@ -1,20 +1,18 @@
-// The memory the engines of one fuzz input allocate from: one block kept for
-// the whole process and handed out again, from its start, for every input.
+// The memory a fuzz input's own objects allocate from (the engine targets'
+// per-input state: socket lists, receive space; the engines themselves are
+// kept for the process, see FuzzNet::reset): one block kept for the whole
+// process and handed out again, from its start, for every input.
 //
-// Why: an engine takes its pools, queues and buffers (about a megabyte with
-// the fuzz configurations) at construction. From the heap that cost more
-// than the input itself: the big blocks are mmap'ed and unmapped for every
-// input (page faults, TLB flushes), and under ASan each goes through the
-// quarantine. Here the pages stay mapped and construction only writes what
-// the engine initialises.
+// Why: from the heap, every such block was an ASan allocation per input,
+// through the quarantine onto fresh pages; here the pages stay mapped.
 //
 // ASan still sees the engine's memory as separate blocks: every allocation
 // is unpoisoned when handed out and followed by a poisoned red zone, and all
 // of it is poisoned again on reset, so an overflow from one pool into the
 // next, or a use after the input ended, is reported as on the heap.
 //
-// Inputs stay independent: nothing of the previous input is reachable (the
-// engines are gone), and the engine initialises what it reads. Bytes it
+// Inputs stay independent: nothing of the previous input is reachable (its
+// objects are gone), and the harness initialises what it reads. Bytes it
 // allocated but never wrote (a buffer's unused tail) hold the previous
 // input's data instead of the heap's; reading those would be a bug MSan
 // finds, not something this harness relies on.

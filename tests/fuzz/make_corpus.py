@@ -8,7 +8,8 @@ engine/     short action sequences (layout in fuzz_engine.cpp and README.md):
             each connection state, then injections, API calls and time steps.
 two_engine/ impairment byte strings: clean, lossy, duplicating, reordering,
             corrupting, bursty, over each configuration.
-Files named crash-* are regression inputs and are never touched here.
+Files named crash-* are regression inputs, and campaign-* inputs a long
+campaign found that add coverage; neither is ever touched here.
 """
 import os
 import random
@@ -24,7 +25,7 @@ def clean(target):
     d = os.path.join(OUT, target)
     os.makedirs(d, exist_ok=True)
     for f in os.listdir(d):
-        if not f.startswith("crash-"):
+        if not f.startswith(("crash-", "campaign-")):
             os.remove(os.path.join(d, f))
     return d
 

@@ -1,6 +1,7 @@
 // Corpus replay for builds without libFuzzer (the default gcc build): feeds
 // every file named on the command line, or found in a directory named there,
-// to LLVMFuzzerTestOneInput once. A failed check aborts, naming the file.
+// to LLVMFuzzerTestOneInput twice and checks both runs did the same
+// (last_input_digest()). A failed check aborts, naming the file.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -36,8 +37,20 @@ int main(int argc, char** argv) {
                                     std::istreambuf_iterator<char>());
         std::vector<std::uint8_t> bytes(raw.begin(), raw.end());
         std::fprintf(stderr, "replay: %s (%zu bytes)\n", f.c_str(), bytes.size());
+        // Twice: the engine targets reuse their engines between inputs, and
+        // the second run (after itself) must do exactly what the first
+        // (after the previous file) did.
         (void)LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
+        const std::uint64_t first = tcpfp::fuzz::last_input_digest();
+        (void)LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
+        const std::uint64_t second = tcpfp::fuzz::last_input_digest();
+        if (first != second) {
+            std::fprintf(stderr, "replay: %s: not deterministic: digest %016llx, then %016llx\n",
+                         f.c_str(), static_cast<unsigned long long>(first),
+                         static_cast<unsigned long long>(second));
+            return 1;
+        }
     }
-    std::printf("replayed %zu inputs\n", files.size());
+    std::printf("replayed %zu inputs, each twice with the same result\n", files.size());
     return 0;
 }

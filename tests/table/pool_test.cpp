@@ -226,5 +226,35 @@ TEST(Pool, RandomChurnMatchesModel) {
     }
 }
 
+TEST(Pool, ClearGivesTheSameHandlesAsANewPool) {
+    // A reused engine (Engine::reset) must hand out what a new one would.
+    Pool<Tracked> fresh(8), reused(8);
+    std::vector<Pool<Tracked>::Handle> first;
+    for (int i = 0; i < 5; ++i) first.push_back(fresh.acquire(i));
+    // Use the other one differently: acquire, release out of order, keep some live.
+    std::vector<Pool<Tracked>::Handle> h;
+    for (int i = 0; i < 6; ++i) h.push_back(reused.acquire(100 + i));
+    ASSERT_TRUE(reused.release(h[1]));
+    ASSERT_TRUE(reused.release(h[4]));
+    (void)reused.acquire(7);
+    ASSERT_EQ(Tracked::live, 5 + 5);
+    reused.clear();
+    EXPECT_EQ(Tracked::live, 5);  // the live objects were destroyed
+    EXPECT_TRUE(reused.empty());
+    EXPECT_EQ(reused.get(h[0]), nullptr);  // old handles no longer match
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(reused.acquire(i), first[i]) << i;
+    // Past the slots used before the clear, the order goes on as new.
+    EXPECT_EQ(reused.acquire(5), fresh.acquire(5));
+    EXPECT_EQ(reused.acquire(6), fresh.acquire(6));
+    EXPECT_EQ(reused.acquire(7), fresh.acquire(7));
+    EXPECT_TRUE(reused.full());
+    reused.clear();
+    fresh.clear();
+    EXPECT_EQ(Tracked::live, 0);
+    EXPECT_EQ(reused.acquire(1), fresh.acquire(1));
+    reused.clear();
+    fresh.clear();
+}
+
 }  // namespace
 }  // namespace tcpfp::tcp

@@ -647,5 +647,43 @@ TEST(TimerWheelRandom, ManyTimersFewSlots) {
     }
 }
 
+TEST(TimerWheel, ResetIsANewWheel) {
+    // Timers armed at every level, in the ready list and the overflow list,
+    // then forgotten by reset(): the wheel then behaves as one built at the
+    // new start (Engine::reset relies on it).
+    const Instant start2 = at_ms(5'000'000'000);
+    TimerWheel fresh(start2), reused(kStart);
+    std::vector<Timer> old(6);
+    const std::int64_t offsets_ms[] = {0, 3, 300, 20'000, 4'000'000, 6'000'000'000};
+    Log log;
+    (void)reused.advance(at_ms(1), kAll, log);
+    for (std::size_t i = 0; i < old.size(); ++i) reused.arm(old[i], at_ms(offsets_ms[i]));
+    ASSERT_EQ(reused.armed_count(), old.size());
+    reused.reset(start2);
+    EXPECT_EQ(reused.armed_count(), 0u);
+    EXPECT_EQ(reused.next_deadline(), Instant::max());
+    EXPECT_EQ(reused.now(), start2);
+    EXPECT_EQ(reused.steps(), 0u);
+    std::vector<Timer> a(old.size()), b(old.size());
+    for (std::size_t i = 0; i < old.size(); ++i) {
+        fresh.arm(a[i], start2 + Duration::millis(offsets_ms[i] + 1));
+        reused.arm(b[i], start2 + Duration::millis(offsets_ms[i] + 1));
+    }
+    Log fa, fb;
+    const std::int64_t steps_ms[] = {0, 2, 500, 30'000, 5'000'000, 7'000'000'000};
+    for (const std::int64_t ms : steps_ms) {
+        const Instant t = start2 + Duration::millis(ms);
+        EXPECT_EQ(fresh.next_deadline(), reused.next_deadline());
+        EXPECT_EQ(fresh.advance(t, kAll, fa), reused.advance(t, kAll, fb));
+        ASSERT_EQ(fa.fired.size(), fb.fired.size());
+        for (std::size_t i = 0; i < fa.fired.size(); ++i) {
+            EXPECT_EQ(fa.fired[i] - a.data(), fb.fired[i] - b.data());
+            EXPECT_EQ(fa.fired[i]->expires, fb.fired[i]->expires);
+        }
+    }
+    EXPECT_EQ(fb.fired.size(), b.size());
+    EXPECT_EQ(fresh.steps(), reused.steps());
+}
+
 }  // namespace
 }  // namespace tcpfp::tcp
