@@ -173,7 +173,7 @@ server_text, ss = final(d + "/server.log", 5)   # echo, discard, chargen, http, 
 if rc != 0:
     err = re.findall(r"^.*error in .*$", client_text, re.M)
     problems.append("the client script failed (exit %d): %s" % (rc, err[-1] if err else "see client.log"))
-gens = [json.loads(l) for l in client_text.splitlines() if l.startswith('{"mode"')]
+gens = [json.loads(l) for l in client_text.splitlines() if l.startswith('{"name"')]  # show gen json
 rounds = len(re.findall(r"^SOAK-ROUND", client_text, re.M))
 ops = sum(g["requests"] for g in gens) + 2 * rounds
 moved = sum(g["bytes_received"] for g in gens)

@@ -127,7 +127,7 @@ def main():
     open(os.path.join(d, "client.log"), "w").write(client)
     print("pair ran %.1f s (exit %d); logs in %s" % (took, p.returncode, d), flush=True)
     for line in client.splitlines():
-        if line.startswith(("ok:", "gen:", "flood:", "{\"mode\"", "{\"target\"")) or "error" in line.lower():
+        if line.startswith(("ok:", "gen:", "flood:", "{\"name\"", "{\"target\"")) or "error" in line.lower():
             print("  client: " + line[:300], flush=True)
 
     # The link's state, for a failure: both TX rings full while each side has
@@ -147,7 +147,8 @@ def main():
     offered = f["sent"]
     print("offered: %d SYNs in %.3f s = %.0f SYN/s (target %d), pool empty %d time(s)"
           % (offered, f["elapsed_s"], f["rate_pps"], RATE, f["no_mbuf"]), flush=True)
-    gen = [json.loads(l) for l in client.splitlines() if l.startswith('{"mode"')][-1]
+    # show gen json: the unnamed profile's object (it starts with its name, "").
+    gen = [json.loads(l) for l in client.splitlines() if l.startswith('{"name"')][-1]
     print("legitimate: %d crr connections in %.2f s (%.0f conn/s), p99 %d us, failed %d, errors %d"
           % (gen["requests"], gen["elapsed_s"], gen["conn_per_s"], gen["p99_us"], gen["conns_failed"],
              gen["errors"]), flush=True)
