@@ -180,6 +180,11 @@ moved = sum(g["bytes_received"] for g in gens)
 # Each round runs rr, crr and bulk against echo with verify, then crr against HTTP (unverified).
 verified = sum(g["bytes_received"] for i, g in enumerate(gens) if i % 4 != 3)
 errors = sum(g["errors"] for g in gens)
+# Four generator runs a round, each with its figures: without them the
+# integrity check below would pass on nothing (it once did, when the JSON's
+# first key changed).
+if rounds == 0 or len(gens) < 4 * rounds:
+    problems.append("%d generator figures for %d rounds (want 4 a round)" % (len(gens), rounds))
 if errors:
     problems.append("%d integrity errors" % errors)
 
