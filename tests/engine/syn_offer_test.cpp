@@ -5,23 +5,26 @@
 // choice is what its SYN-ACKs answer with.
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "util.hpp"
 
 namespace tcpfp::tcp::test {
 namespace {
 
-const Captured* first_syn(const std::vector<Captured>& sent) {
+// A copy: sent_by() returns a fresh vector each call.
+std::optional<Captured> first_syn(const std::vector<Captured>& sent) {
     for (const Captured& c : sent) {
-        if (c.has(wire::tcp_flag::syn)) return &c;
+        if (c.has(wire::tcp_flag::syn)) return c;
     }
-    return nullptr;
+    return std::nullopt;
 }
 
 TEST(SynOffer, ByDefaultTheSynOffersAllThree) {
     Net net(test_config(), test_config());
     Pair p = open_pair(net);
-    const Captured* syn = first_syn(net.sent_by(Side::b));
-    ASSERT_NE(syn, nullptr);
+    const auto syn = first_syn(net.sent_by(Side::b));
+    ASSERT_TRUE(syn.has_value());
     EXPECT_TRUE(syn->options.sack_permitted);
     EXPECT_TRUE(syn->options.has_timestamps);
     EXPECT_TRUE(syn->options.has_wscale);
@@ -41,15 +44,15 @@ TEST(SynOffer, AnActiveOpenOffersOnlyWhatItsSocketAllows) {
     ASSERT_EQ(net.b().connect({kHostA, 80, kHostB, 0, o}, net.now(), c), 0);
     net.flush();
     ASSERT_TRUE(net.run_until([&] { return net.a().accept(listener, accepted) == 0; }));
-    const Captured* syn = first_syn(net.sent_by(Side::b));
-    ASSERT_NE(syn, nullptr);
+    const auto syn = first_syn(net.sent_by(Side::b));
+    ASSERT_TRUE(syn.has_value());
     EXPECT_FALSE(syn->options.sack_permitted);
     EXPECT_FALSE(syn->options.has_timestamps);
     EXPECT_FALSE(syn->options.has_wscale);
     EXPECT_TRUE(syn->options.has_mss);  // SHLD-5: MSS always
     // The SYN-ACK answers only what was offered, and neither side uses more.
-    const Captured* synack = first_syn(net.sent_by(Side::a));
-    ASSERT_NE(synack, nullptr);
+    const auto synack = first_syn(net.sent_by(Side::a));
+    ASSERT_TRUE(synack.has_value());
     EXPECT_FALSE(synack->options.sack_permitted || synack->options.has_timestamps || synack->options.has_wscale);
     for (Side s : {Side::a, Side::b}) {
         ConnInfo ci;
@@ -73,9 +76,9 @@ TEST(SynOffer, AListenersChoiceIsWhatItsSynAcksAnswer) {
     ASSERT_EQ(net.b().connect({kHostA, 80, kHostB, 0, {}}, net.now(), c), 0);
     net.flush();
     ASSERT_TRUE(net.run_until([&] { return net.a().accept(listener, accepted) == 0; }));
-    const Captured* syn = first_syn(net.sent_by(Side::b));
-    const Captured* synack = first_syn(net.sent_by(Side::a));
-    ASSERT_TRUE(syn != nullptr && synack != nullptr);
+    const auto syn = first_syn(net.sent_by(Side::b));
+    const auto synack = first_syn(net.sent_by(Side::a));
+    ASSERT_TRUE(syn.has_value() && synack.has_value());
     EXPECT_TRUE(syn->options.has_timestamps);        // offered by the client
     EXPECT_FALSE(synack->options.has_timestamps);    // not answered
     EXPECT_TRUE(synack->options.sack_permitted);
