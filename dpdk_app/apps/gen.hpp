@@ -114,7 +114,6 @@ struct GenSecond {
     std::uint64_t opened = 0, failed = 0, requests = 0, sent = 0, received = 0, errors = 0;
     std::uint64_t active = 0, retrans = 0, target_milli = 0;  // target rate x 1000 at its end
     std::uint64_t status4 = 0, status5 = 0, closed = 0, missed = 0;
-    std::uint64_t due = 0;  // starts the rate's schedule allowed by its end
 };
 
 // Where a worker publishes one profile: cumulative counters about once a
@@ -199,7 +198,7 @@ struct GenReport {
     double target_rate = 0;
     std::uint64_t due = 0, started = 0;
     std::uint64_t spread_ms = 0, spread_max = 0;
-    double spread_mean = 0, spread_stddev = 0;
+    double spread_stddev = 0;
     HdrHistogram connect, first_byte, latency;  // connect time, time to first byte, request completion
 };
 

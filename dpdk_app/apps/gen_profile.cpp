@@ -177,7 +177,6 @@ void GenProfile::report(GenReport& out, tcp::Instant now) const {
     const RatePacer::Spread sp = pacer_.spread(live ? now : end_);
     out.spread_ms = sp.ms;
     out.spread_max = sp.max;
-    out.spread_mean = sp.mean;
     out.spread_stddev = sp.stddev;
     out.connect = connect_;
     out.first_byte = first_byte_;
@@ -219,7 +218,6 @@ void GenProfile::publish_second(tcp::Instant now, bool final) {
     s.status5 = c_.status[5];
     s.closed = c_.closed_fin + c_.closed_rst + c_.closed_by_server;
     s.missed = c_.rate_missed;
-    s.due = spec_.rate > 0 ? pacer_.due(now) : 0;
     if (spec_.publish != nullptr) spec_.publish->put_second(s, second_latency_);
     second_latency_.clear();
 }

@@ -92,9 +92,10 @@ GenState::Profile* GenState::slot_for(const std::string& name) {
     for (auto& p : profiles) {
         if (!p.used) return &p;
     }
-    // Full: reuse the oldest finished profile.
+    // Full: reuse the first profile that has ended.
     for (auto& p : profiles) {
-        if (sum_published(p).running + sum_published(p).draining == 0) return &p;
+        const Sums s = sum_published(p);
+        if (s.running + s.draining == 0) return &p;
     }
     return nullptr;
 }
