@@ -94,6 +94,7 @@ Engine::Engine(const EngineConfig& config, Instant now, std::pmr::memory_resourc
     out_ = allocate_array<OutSegment>(mr_, config_.output_queue);
     events_ = allocate_array<Event>(mr_, config_.event_queue);
     user_timeouts_ = allocate_array<UserTimeout>(mr_, config_.max_connections);
+    acks_owed_ = allocate_array<std::uint32_t>(mr_, config_.max_connections);
 }
 
 void Engine::reset(const EngineConfig& config, Instant now) {
@@ -135,6 +136,7 @@ void Engine::reset(const EngineConfig& config, Instant now) {
     // entry before writing it (push_segment(), post() and new_tcb() do).
     out_len_ = 0;
     events_len_ = 0;
+    acks_owed_len_ = 0;
     challenge_window_start_ms_ = 0;
     challenge_acks_in_window_ = 0;
 }
@@ -147,6 +149,9 @@ Engine::~Engine() {
     mr_->deallocate(user_timeouts_,
                     sizeof(UserTimeout) * std::max<std::size_t>(config_.max_connections, 1),
                     alignof(UserTimeout));
+    mr_->deallocate(acks_owed_,
+                    sizeof(std::uint32_t) * std::max<std::size_t>(config_.max_connections, 1),
+                    alignof(std::uint32_t));
 }
 
 bool Engine::add_address(wire::Ipv4Addr addr) {
@@ -524,7 +529,7 @@ void Engine::release_received(Tcb& t, std::uint32_t n, Instant now) {
         if (grown >= std::min<std::uint32_t>(t.rcv_mss, t.rcv_limit / 2) &&
             SeqNum(t.rcv_nxt.raw()) + (static_cast<std::uint32_t>(before) << t.rcv_wscale) <
                 t.rcv_nxt + t.rcv_mss * 2u) {
-            send_ack(t, now);
+            owe_ack(t, now);
         }
     }
 }

@@ -233,6 +233,14 @@ public:
     // --- packets and time ---
     // One IPv4 packet (header + TCP segment). Never reads past `packet`.
     void input(std::span<const std::uint8_t> packet, Instant now, RxOffload rx = {});
+    // One TCP segment whose IPv4 header the caller has already validated,
+    // as dpdk_app's worker does once per frame (version, lengths, header
+    // checksum, not a fragment, protocol TCP, `dst` one of our addresses,
+    // `src` not broadcast, multicast, unspecified or ours): only the TCP
+    // checks remain, so no check runs twice and each drop has one counter.
+    // `segment` is the IPv4 payload, total length applied.
+    void input_tcp(wire::Ipv4Addr src, wire::Ipv4Addr dst, std::span<const std::uint8_t> segment,
+                   Instant now, RxOffload rx = {});
     // One IPv4 packet carrying ICMP: errors about our segments reach their
     // connection (RFC 9293 §3.9.2.2; RFC 5927; RFC 1191 path MTU).
     void input_icmp(std::span<const std::uint8_t> packet, Instant now);
@@ -243,8 +251,18 @@ public:
     // When advance() next has work; Instant::max() when idle.
     Instant next_deadline() const;
 
-    // Segments produced since the last clear_output(); drain after each call.
-    std::span<const OutSegment> output() const { return {out_, out_len_}; }
+    // Segments produced since the last clear_output(). First sends the ACKs
+    // that the segments processed since the last call owe, one per
+    // connection (RFC 9293 §3.8.6.3, MUST-58/59: process every queued
+    // segment before sending an ACK): a caller that takes in a whole burst
+    // before draining gets one ACK per connection, and a send() or close()
+    // the application makes before the drain carries it instead.
+    std::span<const OutSegment> output() {
+        send_owed_acks();
+        return {out_, out_len_};
+    }
+    // Segments queued, owed ACKs not counted (output() would add them).
+    std::size_t output_pending() const { return out_len_; }
     void clear_output() { out_len_ = 0; }
     std::span<const Event> events() const { return {events_, events_len_}; }
     void clear_events() { events_len_ = 0; }
@@ -349,7 +367,11 @@ private:
     void close_listener(Tcb& tcb);
 
     // input.cpp: demultiplexing and the unsynchronized states (§3.10.7.1-3)
-    bool parse(std::span<const std::uint8_t> packet, RxOffload rx, InSegment& seg);
+    bool parse_ipv4(std::span<const std::uint8_t> packet, RxOffload rx, wire::Ipv4Addr& src,
+                    wire::Ipv4Addr& dst, std::span<const std::uint8_t>& segment);
+    bool parse_tcp(wire::Ipv4Addr src, wire::Ipv4Addr dst, std::span<const std::uint8_t> segment,
+                   RxOffload rx, InSegment& seg);
+    void demux(const InSegment& seg, Instant now);
     void on_closed(const InSegment& seg);
     void on_listen(Tcb& listener, const InSegment& seg, Instant now);
     std::uint32_t new_passive_tcb(const Tcb& listener, const InSegment& seg, Instant now);
@@ -451,6 +473,10 @@ private:
     void fill_header(Tcb& tcb, OutSegment& seg, std::uint8_t flags, SeqNum seq, Instant now);
     void send_syn(Tcb& tcb, Instant now);
     void send_ack(Tcb& tcb, Instant now);
+    // An ACK this connection owes for what it received: sent by output(),
+    // unless a segment carrying ACK goes out first (owe_ack in output.cpp).
+    void owe_ack(Tcb& tcb, Instant now);
+    void send_owed_acks();
     void release_received(Tcb& t, std::uint32_t n, Instant now);
     std::int64_t end_of_stream(ConnId id, Tcb& t);
     void send_rst(Tcb& tcb, Instant now);
@@ -515,6 +541,10 @@ private:
     Event* events_;
     std::uint32_t events_len_ = 0;
     UserTimeout* user_timeouts_;  // beside tcbs_, same index (TCP_USER_TIMEOUT)
+    // Control blocks with Tcb::ack_owed set, in the order they first owed:
+    // at most one entry per connection per drain (the flag gates the push).
+    std::uint32_t* acks_owed_;
+    std::uint32_t acks_owed_len_ = 0;
 
     std::uint64_t challenge_window_start_ms_ = 0;  // RFC 5961 §7 rate-limit window
     std::uint32_t challenge_acks_in_window_ = 0;

@@ -9,7 +9,10 @@ namespace tcpfp::tcp {
 
 using namespace wire;
 
-bool Engine::parse(std::span<const std::uint8_t> packet, RxOffload rx, InSegment& seg) {
+// The IPv4 layer of input(): what dpdk_app's worker checks itself before
+// it calls input_tcp().
+bool Engine::parse_ipv4(std::span<const std::uint8_t> packet, RxOffload rx, Ipv4Addr& src,
+                        Ipv4Addr& dst, std::span<const std::uint8_t>& segment) {
     auto ip = Ipv4View::parse(packet);
     if (!ip) {
         counters_.drop(drop_for(ip.error()));
@@ -27,23 +30,31 @@ bool Engine::parse(std::span<const std::uint8_t> packet, RxOffload rx, InSegment
         counters_.drop(Drop::ip_fragment);
         return false;
     }
-    counters_.inc(Mib::in_segs);
-    const Ipv4Addr src = ip->src();
-    const Ipv4Addr dst = ip->dst();
+    src = ip->src();
+    dst = ip->dst();
     // Only our own addresses, none of them broadcast or multicast
     // (add_address): a SYN or any segment to a broadcast or multicast
     // address is discarded here, silently (RFC 9293 §3.9.2.3, MUST-57).
     if (!is_local(dst)) {
+        counters_.inc(Mib::in_segs);
         counters_.drop(Drop::not_local);
         return false;
     }
     // RFC 9293 §3.9.2.3 / RFC 1122 §4.2.3.10 (MUST-63): no connection from a
     // broadcast or multicast address; a source of our own is a LAND attack.
     if (src.is_broadcast() || src.is_multicast() || src.is_unspecified() || is_local(src)) {
+        counters_.inc(Mib::in_segs);
         counters_.drop(Drop::bad_source);
         return false;
     }
-    auto tcp = TcpView::parse(ip->payload());
+    segment = ip->payload();
+    return true;
+}
+
+bool Engine::parse_tcp(Ipv4Addr src, Ipv4Addr dst, std::span<const std::uint8_t> segment,
+                       RxOffload rx, InSegment& seg) {
+    counters_.inc(Mib::in_segs);
+    auto tcp = TcpView::parse(segment);
     if (!tcp) {
         counters_.inc(Mib::in_errs);
         counters_.drop(drop_for(tcp.error()));
@@ -87,8 +98,23 @@ bool Engine::parse(std::span<const std::uint8_t> packet, RxOffload rx, InSegment
 
 void Engine::input(std::span<const std::uint8_t> packet, Instant now, RxOffload rx) {
     now_ = now;
+    Ipv4Addr src, dst;
+    std::span<const std::uint8_t> segment;
+    if (!parse_ipv4(packet, rx, src, dst, segment)) return;
+    input_tcp(src, dst, segment, now, rx);
+}
+
+void Engine::input_tcp(Ipv4Addr src, Ipv4Addr dst, std::span<const std::uint8_t> segment,
+                       Instant now, RxOffload rx) {
+    now_ = now;
     InSegment seg;
-    if (!parse(packet, rx, seg)) return;
+    if (!parse_tcp(src, dst, segment, rx, seg)) return;
+    demux(seg, now);
+}
+
+// RFC 9293 §3.10.7: the connection (or TIME_WAIT record) the segment
+// belongs to, else a listener, else CLOSED.
+void Engine::demux(const InSegment& seg, Instant now) {
     if (auto found = table_.find(seg.tuple)) {
         if ((*found & kTimeWaitBit) != 0) {
             on_time_wait(*found & ~kTimeWaitBit, seg, now);
@@ -308,7 +334,7 @@ void Engine::on_syn_sent(Tcb& t, const InSegment& seg, Instant now) {
         t.snd_wl2 = seg.ack;
         on_data_acked(t, seg.ack, seg, now);
         enter_established(t, now);
-        send_ack(t, now);  // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
+        owe_ack(t, now);  // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
         output_data(t, now);
         rearm(t);
         return;

@@ -113,7 +113,7 @@ bool Engine::header_prediction(Tcb& t, const InSegment& seg, Instant now) {
     post(index_of(t), EventKind::readable);
     if (taken >= full_segment(t)) ++t.unacked_segs;
     if (t.unacked_segs >= 2) {
-        send_ack(t, now);
+        owe_ack(t, now);
     } else if (!t.ack_pending) {
         t.ack_pending = true;
         t.delack_deadline = deadline(now, config_.delayed_ack);
@@ -484,14 +484,14 @@ bool Engine::process_text(Tcb& t, const InSegment& seg, Instant now) {
     t.rcv_nxt += taken;
     if (taken < fresh.size()) {
         counters_.drop(Drop::rcv_buffer_full);
-        send_ack(t, now);
+        owe_ack(t, now);
         return true;  // the FIN, if any, lies beyond what we took
     }
     if (holds_out_of_order(t)) {
         // This segment may have filled a hole: join what was held (a held
         // FIN too), and ACK at once (RFC 5681 §4.2).
         if (!drain_reassembly(t, now)) return false;
-        if (!t.peer_fin) send_ack(t, now);  // (a queued FIN was ACKed already)
+        if (!t.peer_fin) owe_ack(t, now);  // (a queued FIN was ACKed already)
         return true;
     }
     // Delayed ACK (RFC 9293 §3.8.6.3, RFC 5681 §4.2): ACK at least every
@@ -499,7 +499,7 @@ bool Engine::process_text(Tcb& t, const InSegment& seg, Instant now) {
     if (seg.has(tcp_flag::fin)) return true;  // process_fin ACKs at once
     if (fresh.size() >= full_segment(t)) ++t.unacked_segs;
     if (t.unacked_segs >= 2) {
-        send_ack(t, now);
+        owe_ack(t, now);
     } else if (!t.ack_pending) {
         t.ack_pending = true;
         t.delack_deadline = deadline(now, config_.delayed_ack);
@@ -513,7 +513,7 @@ bool Engine::process_fin(Tcb& t, const InSegment& seg, Instant now) {
     const SeqNum fin_seq = seg.seq + static_cast<std::uint32_t>(seg.payload.size());
     if (t.peer_fin) {
         // A retransmitted FIN in CLOSE-WAIT, CLOSING or LAST-ACK: ACK again.
-        if (fin_seq + 1 == t.rcv_nxt) send_ack(t, now);
+        if (fin_seq + 1 == t.rcv_nxt) owe_ack(t, now);
         return true;
     }
     if (fin_seq != t.rcv_nxt) {
@@ -531,7 +531,7 @@ bool Engine::accept_fin(Tcb& t, Instant now) {
     t.rcv_nxt += 1;
     t.peer_fin = true;
     post(index_of(t), EventKind::peer_closed);
-    send_ack(t, now);  // a FIN is ACKed at once
+    owe_ack(t, now);  // a FIN is ACKed at once: by the drain that follows
     switch (t.state) {
         case State::syn_received:
         case State::established:

@@ -62,6 +62,7 @@ void Engine::fill_header(Tcb& t, OutSegment& s, std::uint8_t flags, SeqNum seq, 
         t.last_ack_sent = t.rcv_nxt;
         // Any segment carrying an ACK satisfies a pending delayed ACK.
         t.ack_pending = false;
+        t.ack_owed = false;
         t.unacked_segs = 0;
         t.delack_deadline = kNoDeadline;
     }
@@ -172,6 +173,41 @@ void Engine::send_ack(Tcb& t, Instant now) {
     if (s == nullptr) return;
     fill_header(t, *s, tcp_flag::ack, t.snd_max, now);
     counters_.inc(Mib::out_segs);
+}
+
+// RFC 9293 §3.8.6.3 (MUST-58, MUST-59): when several segments are queued,
+// all of them are processed before any ACK is sent. So an ACK that data or
+// a FIN calls for is owed, not sent: output() sends one per connection once
+// the caller has fed in its whole burst, and any segment carrying ACK that
+// goes out first (data the application sends in reply, its FIN) settles it.
+// Duplicate ACKs for out-of-order data stay immediate (RFC 5681 §4.2: the
+// sender counts them), as do the rate-limited challenge and out-of-window
+// ACKs.
+void Engine::owe_ack(Tcb& t, Instant now) {
+    if (t.ack_owed) return;
+    if (acks_owed_len_ == config_.max_connections) {
+        // Only reachable when control blocks are freed and reused within one
+        // drain: no list entry is free, so the ACK goes out now.
+        send_ack(t, now);
+        return;
+    }
+    t.ack_owed = true;
+    acks_owed_[acks_owed_len_++] = index_of(t);
+}
+
+void Engine::send_owed_acks() {
+    for (std::uint32_t i = 0; i < acks_owed_len_; ++i) {
+        const std::uint32_t index = acks_owed_[i];
+        if (!tcbs_.is_live(index)) continue;
+        Tcb& t = tcbs_.at(index);
+        if (!t.ack_owed) continue;  // a segment carrying ACK went out since
+        t.ack_owed = false;
+        // Reset or closed since (a released block is only a CLOSED shell):
+        // there is nothing left to acknowledge.
+        if (t.state == State::closed || !t.in_table) continue;
+        send_ack(t, now_);
+    }
+    acks_owed_len_ = 0;
 }
 
 // An RST for a connection we have: <SEQ=SND.NXT><CTL=RST> (RFC 9293 §3.10.5),

@@ -47,6 +47,7 @@ struct Tcb {
     bool linger_on : 1 = false;      // SO_LINGER with a timeout (0 aborts at close)
     bool lingering : 1 = false;      // close() waiting for our FIN to be ACKed
     bool ack_pending : 1 = false;    // an ACK is owed (delayed-ACK timer armed)
+    bool ack_owed : 1 = false;       // an ACK is owed at the next drain (Engine::owe_ack)
     bool rtt_timing : 1 = false;     // Karn-safe RTT timing of rtt_seq in progress
     bool accepted : 1 = false;       // handed to the application (or active open)
     bool in_table : 1 = false;       // tuple present in the connection table

@@ -233,6 +233,9 @@ void Engine::rtt_sample(Tcb& t, std::uint32_t r) {
 // The full control block gives way to a compact record for 2*MSL
 // (RFC 9293 §3.10.7.4). With MSL 0 the connection is deleted at once.
 void Engine::enter_time_wait(Tcb& t, Instant now) {
+    // The ACK of the peer's FIN cannot wait for the drain: the control
+    // block is about to go (the record answers only retransmissions).
+    if (t.ack_owed) send_ack(t, now);
     counters_.inc(Mib::timewait_entered);
     const PoolHandle h = config_.msl.as_micros() > 0 ? time_waits_.acquire() : PoolHandle::invalid();
     if (config_.msl.as_micros() > 0 && h == PoolHandle::invalid()) {

@@ -80,9 +80,10 @@ void Runner::configure(const Script& script) {
 
 RunResult Runner::run() {
     try {
-        for (const Event& e : script_.events) {
-            line_ = e.line;
-            execute(e);
+        const auto& events = script_.events;
+        for (std::size_t i = 0; i < events.size(); ++i) {
+            line_ = events[i].line;
+            execute(events[i], i + 1 < events.size() ? &events[i + 1] : nullptr);
             ++result_.events;
         }
         line_ = script_.events.empty() ? 0 : script_.events.back().line;
@@ -98,7 +99,20 @@ RunResult Runner::run() {
     return std::move(result_);
 }
 
-void Runner::execute(const Event& e) {
+// Inbound packets on consecutive lines at the same time arrive as one
+// burst, as from one NIC receive burst: the engine takes them all before the
+// runner drains its output (RFC 9293 MUST-59: all queued segments are
+// processed before an ACK is sent). Scripts that passed one packet at a
+// time pass the same way: a packet that drew output had to be followed by a
+// `>` line, which ends the burst.
+static bool same_time_inbound(const Event& next, std::int64_t start) {
+    if (next.kind != Event::Kind::packet || !next.packet.inbound) return false;
+    const TimeSpec& ts = next.time;
+    if (ts.any || ts.has_range) return false;
+    return (ts.relative ? start + ts.us : ts.us) == start;
+}
+
+void Runner::execute(const Event& e, const Event* next) {
     const TimeSpec& ts = e.time;
     const std::int64_t base = last_us_;
     std::int64_t start = ts.any ? script_time(now_) : ts.relative ? base + ts.us : ts.us;
@@ -119,7 +133,7 @@ void Runner::execute(const Event& e) {
             break;
         case Event::Kind::packet:
             if (e.packet.inbound) {
-                inbound(e, at(start));
+                inbound(e, at(start), next != nullptr && same_time_inbound(*next, start));
             } else {
                 const Instant lo = ts.any ? now_ : at(start);
                 const Instant hi = ts.any ? now_ + Duration::seconds(3600) : at(end);
@@ -203,9 +217,12 @@ void Runner::expect_no_output(int line) {
 
 // --- packets ---
 
-void Runner::inbound(const Event& e, Instant t) {
-    run_clock_to(t);
-    expect_no_output(e.line);
+void Runner::inbound(const Event& e, Instant t, bool burst_continues) {
+    if (!in_burst_) {
+        run_clock_to(t);
+        expect_no_output(e.line);
+    }
+    in_burst_ = burst_continues;
     std::vector<std::uint8_t> packet;
     try {
         packet = build_inbound(e.packet, ep_, seq_);
@@ -217,6 +234,7 @@ void Runner::inbound(const Event& e, Instant t) {
     } else {
         engine_->input(packet, now_);
     }
+    if (burst_continues) return;
     drain();
     retry_pending();
 }

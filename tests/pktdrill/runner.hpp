@@ -61,7 +61,7 @@ private:
 
     // runner.cpp: configuration, clock and packets
     void configure(const Script& script);
-    void execute(const Event& e);
+    void execute(const Event& e, const Event* next);
     tcp::Instant at(std::int64_t script_us) const { return epoch_ + tcp::Duration::micros(script_us); }
     std::int64_t script_time(tcp::Instant t) const { return (t - epoch_).as_micros(); }
     void step(tcp::Instant t);
@@ -69,7 +69,9 @@ private:
     void run_clock_to(tcp::Instant t);
     void drain();
     void expect_no_output(int line);
-    void inbound(const Event& e, tcp::Instant t);
+    // `burst_continues`: the next event is another inbound packet at the
+    // same time, so this one is fed in without a drain (one RX burst).
+    void inbound(const Event& e, tcp::Instant t, bool burst_continues);
     tcp::Instant outbound(const Event& e, tcp::Instant lo, tcp::Instant hi);
     void check_pending_deadline();
     void coalesce(Captured& c, const PacketSpec& p, tcp::Instant limit);
@@ -103,6 +105,7 @@ private:
     std::deque<Captured> queue_;  // emitted, not yet matched by a `>` line
     std::optional<Pending> pending_;
     int line_ = 0;                // line of the event being executed
+    bool in_burst_ = false;       // the previous event was an inbound packet whose burst goes on
     int stuck_ = 0;
     std::int64_t last_us_ = 0;    // time of the previous event (script clock)
 };

@@ -1,0 +1,124 @@
+// ACKs per receive burst (RFC 9293 §3.8.6.3, MUST-58/59): the engine
+// processes every segment a caller feeds it before output() sends the ACKs
+// they call for, one per connection, and a segment the application sends
+// before that drain carries the ACK instead of a pure ACK going first.
+// Packet-level counterpart: tests/scenarios/delayed-ack/burst-one-ack.pkt.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "util.hpp"
+
+namespace tcpfp::tcp::test {
+namespace {
+
+EngineConfig no_timestamps() {
+    EngineConfig c = test_config();
+    c.timestamps = false;  // crafted segments below carry no TSopt
+    return c;
+}
+
+std::vector<Captured> pure_acks(const std::vector<Captured>& from) {
+    std::vector<Captured> out;
+    for (const Captured& c : from) {
+        if (c.payload_len == 0 && c.flags == wire::tcp_flag::ack) out.push_back(c);
+    }
+    return out;
+}
+
+// Four full-sized segments from B reach A in one burst: A takes all four
+// before its output is drained (the harness itself drains after every
+// packet, so the burst is fed in by hand here).
+TEST(BurstAck, FourFullSegmentsInOneBurstDrawOneAck) {
+    Net net(no_timestamps(), no_timestamps());  // a full segment is then 1460 bytes
+    const Pair p = open_pair(net);
+    const std::string data(4 * 1460, 'x');
+    Engine& a = net.a();
+    Engine& b = net.b();
+    ASSERT_EQ(b.send(p.b, bytes_of(data), net.now()), static_cast<std::int64_t>(data.size()));
+    std::vector<std::vector<std::uint8_t>> burst;
+    for (const OutSegment& s : b.output()) {
+        std::vector<std::uint8_t> bytes(20 + 60 + s.payload_len());
+        const auto n = serialize(s, bytes);
+        ASSERT_TRUE(n.ok());
+        bytes.resize(*n);
+        burst.push_back(std::move(bytes));
+    }
+    b.clear_output();
+    ASSERT_EQ(burst.size(), 4u);
+    for (const auto& packet : burst) a.input(packet, net.now());
+    std::vector<wire::SeqNum> acks;
+    for (const OutSegment& s : a.output()) {
+        EXPECT_EQ(s.payload_len(), 0u);
+        acks.push_back(s.ack);
+    }
+    a.clear_output();
+    ASSERT_EQ(acks.size(), 1u) << "one ACK per two segments would be 2";
+    const Captured first = capture(net.now(), Side::b, burst.front());
+    EXPECT_EQ(acks[0], first.seq + static_cast<std::uint32_t>(data.size())) << "covers all four";
+    ConnInfo info;
+    ASSERT_EQ(a.info(p.a, info), 0);
+    EXPECT_EQ(info.recv_q, data.size());
+}
+
+// The crr client's case: the response and the server's FIN arrive in one
+// burst, and the client answers and closes before its output is drained.
+// Its data and FIN carry the ACK of the server's FIN: no pure ACK first.
+TEST(BurstAck, ReplyAndCloseBeforeTheDrainCarryTheOwedAck) {
+    Net net(no_timestamps(), no_timestamps());
+    const Pair p = open_pair(net);
+    wire::SeqNum a_iss, b_iss;
+    for (const Captured& c : net.trace()) {
+        if (c.has(wire::tcp_flag::syn) && c.from == Side::a) a_iss = c.seq;
+        if (c.has(wire::tcp_flag::syn) && c.from == Side::b) b_iss = c.seq;
+    }
+    ConnInfo info;
+    ASSERT_EQ(net.a().info(p.a, info), 0);
+    const std::string response = "response";
+    Craft seg;
+    seg.tuple = info.tuple;
+    seg.seq = (b_iss + 1).raw();
+    seg.ack = (a_iss + 1).raw();
+    seg.flags = wire::tcp_flag::psh | wire::tcp_flag::ack;
+    seg.payload.assign(response.begin(), response.end());
+    Craft fin = seg;
+    fin.seq = (b_iss + 1 + static_cast<std::uint32_t>(response.size())).raw();
+    fin.flags = wire::tcp_flag::fin | wire::tcp_flag::ack;
+    fin.payload.clear();
+    Engine& a = net.a();
+    a.input(craft(seg), net.now());
+    a.input(craft(fin), net.now());
+    EXPECT_EQ(recv_all(a, p.a, net.now()), response);
+    ASSERT_EQ(a.send(p.a, bytes_of("bye"), net.now()), 3);
+    ASSERT_EQ(a.close(p.a, net.now()), 0);
+    const auto out = a.output();
+    ASSERT_FALSE(out.empty());
+    const wire::SeqNum fin_acked = b_iss + 1 + static_cast<std::uint32_t>(response.size()) + 1;
+    for (const OutSegment& s : out) {
+        EXPECT_TRUE(s.payload_len() > 0 || (s.flags & wire::tcp_flag::fin) != 0)
+            << "a pure ACK went out before the reply";
+        EXPECT_EQ(s.ack, fin_acked);
+    }
+    EXPECT_EQ(out.front().payload_len(), 3u);
+    a.clear_output();
+}
+
+// Without a reply, the drain sends the owed ACK: one, covering the FIN.
+TEST(BurstAck, DrainSendsTheOwedAckOnce) {
+    Net net(test_config(), test_config());
+    const Pair p = open_pair(net);
+    net.clear_trace();
+    ASSERT_EQ(net.b().send(p.b, bytes_of("response"), net.now()), 8);
+    ASSERT_EQ(net.b().close(p.b, net.now()), 0);
+    net.run_for(Duration::millis(5));
+    const auto acks = pure_acks(net.sent_by(Side::a));
+    ASSERT_EQ(acks.size(), 1u);
+    const auto from_b = net.sent_by(Side::b);
+    ASSERT_FALSE(from_b.empty());
+    EXPECT_TRUE(from_b.back().has(wire::tcp_flag::fin));
+    EXPECT_EQ(acks[0].ack, from_b.back().seq + static_cast<std::uint32_t>(from_b.back().payload_len) + 1u);
+}
+
+}  // namespace
+}  // namespace tcpfp::tcp::test
