@@ -98,6 +98,7 @@ public:
         order_ = 0;
         delay = kDelay;
         digest_ = kDigestStart;
+        emitted_ = 0;
     }
 
     // A summary of what the engines did since the last reset (each packet's
@@ -116,6 +117,13 @@ public:
     static constexpr tcp::Duration kDelay = tcp::Duration::micros(100);
     tcp::Duration delay = kDelay;
     std::size_t in_flight() const { return in_flight_.size() - head_; }
+
+    // A cap on the segments the engines emit per input (0: none, the
+    // default), for targets whose inputs can keep a connection busy for as
+    // long as they like: once it is reached, run_for() returns early and
+    // over_budget() says so. reset() zeroes the count, not the cap.
+    void set_segment_budget(std::uint64_t segments) { budget_ = segments; }
+    bool over_budget() const { return budget_ != 0 && emitted_ >= budget_; }
 
     // Events since the last call, per side.
     std::pmr::vector<tcp::Event>& events(int side) { return events_[side]; }
@@ -174,9 +182,10 @@ public:
         return now_ < limit;
     }
 
+    // Runs the clock `d` ahead, or until over_budget().
     void run_for(tcp::Duration d) {
         const tcp::Instant end = now_ + d;
-        while (step(end)) {
+        while (step(end) && !over_budget()) {
         }
     }
 
@@ -252,6 +261,7 @@ private:
         FUZZ_CHECK(n.ok(), "engine %c: serialize failed: %s", "AB"[from], wire::name(n.error()));
         const auto wire_bytes = std::span(block, *n);
         validate(wire_bytes, from);
+        ++emitted_;
         // validate() found an IPv4 header and a TCP header behind it.
         std::uint64_t sums = 0;
         std::memcpy(&sums, &wire_bytes[10], 2);   // IPv4 header checksum
@@ -377,6 +387,8 @@ private:
     std::pmr::vector<tcp::Event> events_[2];
     std::pmr::vector<std::uint8_t*> free_[2];  // blocks of kSmallBlock / kLargeBlock bytes
     std::uint64_t digest_ = kDigestStart;
+    std::uint64_t emitted_ = 0;  // segments since reset(), for over_budget()
+    std::uint64_t budget_ = 0;
 };
 
 }  // namespace tcpfp::fuzz
