@@ -62,12 +62,12 @@ constexpr std::size_t kMaxSocks = 64;
 // Segments an input's actions may make the engines emit; past it the
 // remaining actions are skipped and finish() runs as always (abort, drain,
 // invariants, leak checks), without a cap. Most inputs stay far below it
-// (the median corpus input emits ~80 segments), but a few percent emitted
-// thousands: bulk data at the 128-byte MTU (a 32 KB buffer is ~430 data
+// (the median of a grown corpus emits ~80 segments), but 4 % emitted more,
+// up to 32k: bulk data at the 128-byte MTU (a 32 KB buffer is ~430 data
 // segments and their ACKs, per send) or a send window stuck at 2 bytes,
-// refilled every 240 ms for an hour of virtual time (32k segments). These
-// were two thirds of all segments and repeat the same edges, which
-// libFuzzer counts only up to 128 hits (tests/fuzz/README.md, Speed).
+// refilled every 240 ms for an hour of virtual time. They made half of all
+// segments, repeating edges libFuzzer had counted (it buckets hits only up
+// to 128); the cap removes 38 % (tests/fuzz/README.md, Speed).
 constexpr std::uint64_t kSegmentBudget = 2048;
 
 // The bytes the actions send, read-only and built at compile time: a vector
