@@ -98,6 +98,7 @@ public:
         order_ = 0;
         delay = kDelay;
         digest_ = kDigestStart;
+        emitted_ = 0;
     }
 
     // A summary of what the engines did since the last reset (each packet's
@@ -116,6 +117,13 @@ public:
     static constexpr tcp::Duration kDelay = tcp::Duration::micros(100);
     tcp::Duration delay = kDelay;
     std::size_t in_flight() const { return in_flight_.size() - head_; }
+
+    // A cap on the segments the engines emit per input (0: none, the
+    // default), for targets whose inputs can keep a connection busy for as
+    // long as they like: once it is reached, run_for() returns early and
+    // over_budget() says so. reset() zeroes the count, not the cap.
+    void set_segment_budget(std::uint64_t segments) { budget_ = segments; }
+    bool over_budget() const { return budget_ != 0 && emitted_ >= budget_; }
 
     // Events since the last call, per side.
     std::pmr::vector<tcp::Event>& events(int side) { return events_[side]; }
@@ -174,9 +182,10 @@ public:
         return now_ < limit;
     }
 
+    // Runs the clock `d` ahead, or until over_budget().
     void run_for(tcp::Duration d) {
         const tcp::Instant end = now_ + d;
-        while (step(end)) {
+        while (step(end) && !over_budget()) {
         }
     }
 
@@ -219,61 +228,73 @@ private:
                    wire::name(o.error()));
     }
 
+    // Called after every delivery and twice per step, mostly with nothing
+    // to collect: the per-segment work, with its stack buffers that ASan
+    // poisons and unpoisons on every call, is in carry().
     void collect(int from) {
         tcp::Engine& e = engine(from);
-        for (const tcp::OutSegment& seg : e.output()) {
-            // Serialized straight into the block the packet travels in (a
-            // copy from scratch space was most of the link's memcpy time),
-            // which goes back to the free list if the packet does not travel.
-            const auto max_len = static_cast<std::uint32_t>(20 + 60 + seg.payload_len());
-            const std::uint32_t cap = block_size(max_len);
-            std::uint8_t* block = take_block(cap);
-            auto n = tcp::serialize(seg, std::span(block, cap));
-            FUZZ_CHECK(n.ok(), "engine %c: serialize failed: %s", "AB"[from], wire::name(n.error()));
-            const auto wire_bytes = std::span(block, *n);
-            validate(wire_bytes, from);
-            // validate() found an IPv4 header and a TCP header behind it.
-            std::uint64_t sums = 0;
-            std::memcpy(&sums, &wire_bytes[10], 2);   // IPv4 header checksum
-            std::memcpy(reinterpret_cast<std::uint8_t*>(&sums) + 2, &wire_bytes[20 + 16], 2);  // TCP checksum
-            mix((static_cast<std::uint64_t>(from) << 62) ^ (std::uint64_t{*n} << 32) ^ sums);
-            mix(static_cast<std::uint64_t>(now_.micros()));
-            Verdict v;
-            if (mode_[from] != LinkMode::drop && impair_) impair_(from, wire_bytes, v);
-            if (mode_[from] == LinkMode::drop || v.drop) {
-                give_back(block, cap);
-                continue;
-            }
-            Packet p;
-            p.order = order_++;
-            p.data = block;
-            p.len = static_cast<std::uint32_t>(*n);
-            p.cap = cap;
-            asan_poison(block + p.len, cap - p.len);
-            p.at = now_ + delay + v.extra_delay;
-            p.to = 1 - from;
-            p.sums_ok = !v.corrupted;
-            if (mode_[from] == LinkMode::hold) {
-                if (v.duplicate) held_[from].push_back(copy_of(p));
-                held_[from].push_back(std::move(p));
-                continue;
-            }
-            if (v.duplicate) {
-                Packet d = copy_of(p);
-                d.at = d.at + tcp::Duration::micros(10);
-                d.order = order_++;
-                enqueue(d);
-            }
-            enqueue(p);
+        if (!e.output().empty()) {
+            for (const tcp::OutSegment& seg : e.output()) carry(from, seg);
+            e.clear_output();
         }
-        e.clear_output();
-        for (const tcp::Event& ev : e.events()) {
-            mix((static_cast<std::uint64_t>(from) << 40) ^ (static_cast<std::uint64_t>(ev.kind) << 32) ^
-                ev.conn.index);
-            mix(ev.conn.generation);
-            events_[from].push_back(ev);
+        if (!e.events().empty()) {
+            for (const tcp::Event& ev : e.events()) {
+                mix((static_cast<std::uint64_t>(from) << 40) ^ (static_cast<std::uint64_t>(ev.kind) << 32) ^
+                    ev.conn.index);
+                mix(ev.conn.generation);
+                events_[from].push_back(ev);
+            }
+            e.clear_events();
         }
-        e.clear_events();
+    }
+
+    // One emitted segment: serialized, checked, and put on the link (or dropped).
+    // Not inlined: collect() stays a light frame (see above).
+    [[gnu::noinline]] void carry(int from, const tcp::OutSegment& seg) {
+        // Serialized straight into the block the packet travels in (a
+        // copy from scratch space was most of the link's memcpy time),
+        // which goes back to the free list if the packet does not travel.
+        const auto max_len = static_cast<std::uint32_t>(20 + 60 + seg.payload_len());
+        const std::uint32_t cap = block_size(max_len);
+        std::uint8_t* block = take_block(cap);
+        auto n = tcp::serialize(seg, std::span(block, cap));
+        FUZZ_CHECK(n.ok(), "engine %c: serialize failed: %s", "AB"[from], wire::name(n.error()));
+        const auto wire_bytes = std::span(block, *n);
+        validate(wire_bytes, from);
+        ++emitted_;
+        // validate() found an IPv4 header and a TCP header behind it.
+        std::uint64_t sums = 0;
+        std::memcpy(&sums, &wire_bytes[10], 2);   // IPv4 header checksum
+        std::memcpy(reinterpret_cast<std::uint8_t*>(&sums) + 2, &wire_bytes[20 + 16], 2);  // TCP checksum
+        mix((static_cast<std::uint64_t>(from) << 62) ^ (std::uint64_t{*n} << 32) ^ sums);
+        mix(static_cast<std::uint64_t>(now_.micros()));
+        Verdict v;
+        if (mode_[from] != LinkMode::drop && impair_) impair_(from, wire_bytes, v);
+        if (mode_[from] == LinkMode::drop || v.drop) {
+            give_back(block, cap);
+            return;
+        }
+        Packet p;
+        p.order = order_++;
+        p.data = block;
+        p.len = static_cast<std::uint32_t>(*n);
+        p.cap = cap;
+        asan_poison(block + p.len, cap - p.len);
+        p.at = now_ + delay + v.extra_delay;
+        p.to = 1 - from;
+        p.sums_ok = !v.corrupted;
+        if (mode_[from] == LinkMode::hold) {
+            if (v.duplicate) held_[from].push_back(copy_of(p));
+            held_[from].push_back(std::move(p));
+            return;
+        }
+        if (v.duplicate) {
+            Packet d = copy_of(p);
+            d.at = d.at + tcp::Duration::micros(10);
+            d.order = order_++;
+            enqueue(d);
+        }
+        enqueue(p);
     }
 
     void deliver_due() {
@@ -366,6 +387,8 @@ private:
     std::pmr::vector<tcp::Event> events_[2];
     std::pmr::vector<std::uint8_t*> free_[2];  // blocks of kSmallBlock / kLargeBlock bytes
     std::uint64_t digest_ = kDigestStart;
+    std::uint64_t emitted_ = 0;  // segments since reset(), for over_budget()
+    std::uint64_t budget_ = 0;
 };
 
 }  // namespace tcpfp::fuzz
