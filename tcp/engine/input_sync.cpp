@@ -292,7 +292,8 @@ bool Engine::check_ack(Tcb& t, const InSegment& seg, Instant now) {
                            (static_cast<std::uint32_t>(seg.window) << t.snd_wscale) == t.snd_wnd;
     on_sack(t, seg, now);
     if (t.snd_wnd == 0) t.retries = 0;  // MUST-37: the peer is alive, keep probing
-    if (t.snd_una < seg.ack) {
+    const bool acks_new_data = t.snd_una < seg.ack;
+    if (acks_new_data) {
         on_data_acked(t, seg.ack, seg, now);
     } else {
         if (duplicate) on_duplicate_ack(t, now);
@@ -300,9 +301,14 @@ bool Engine::check_ack(Tcb& t, const InSegment& seg, Instant now) {
         // not; one below SND.UNA brings only its SACK blocks.
         rack_on_ack(t, 0, false, seg.ack == t.snd_una, now);
     }
-    // Window update (RFC 9293 §3.10.7.4): only from a segment at least as new
-    // as the last one that updated it; MUST-34 tolerates a shrinking window.
-    if (t.snd_wl1 < seg.seq || (t.snd_wl1 == seg.seq && t.snd_wl2 <= seg.ack)) {
+    // Window update (RFC 9293 §3.10.7.4): from a segment at least as new as
+    // the last one that updated it; MUST-34 tolerates a shrinking window.
+    // Also from any ACK of new data, as Linux does (tcp_may_update_window):
+    // by the RFC's rule alone, one blind in-window segment with a sequence
+    // number ahead of the peer's, and a tiny window, moves SND.WL1 past every
+    // real segment of a peer that sends no data, and the window stays tiny
+    // for as long as the connection lives (found by fuzz_engine).
+    if (acks_new_data || t.snd_wl1 < seg.seq || (t.snd_wl1 == seg.seq && t.snd_wl2 <= seg.ack)) {
         const bool was_closed = t.snd_wnd == 0;
         t.snd_wnd = static_cast<std::uint32_t>(seg.window) << t.snd_wscale;
         // The window reopened while only a probe byte was out: send it again
