@@ -119,10 +119,8 @@ int Worker::run() {
         flush_handoffs();
         poll_rings(now);
         engine_->advance(now);
-        drain_output(now);
         host_->dispatch(now);
         host_->poll(now);
-        drain_output(now);
         if (now.millis() != last_tick_ms) {
             last_tick_ms = now.millis();
             announce_on_link_up();
@@ -132,6 +130,11 @@ int Worker::run() {
             publish();
             answer_snapshot(shared_.snapshots[index_], *engine_);
         }
+        // One drain per iteration, after every segment, timer and app call
+        // of it: the engine sends one ACK per connection for the whole burst
+        // (RFC 9293 MUST-59), and a reply or FIN an app made in a callback
+        // carries that ACK. Payloads stay valid until here (clear_output()).
+        drain_output(now);
         tx_.flush();
 
         if (!stopping && stop_.load(std::memory_order_relaxed)) {
@@ -368,13 +371,13 @@ void Worker::rx_ipv4(rte_mbuf* m, std::size_t l2_len, std::span<const std::uint8
             // segment with its addresses (each drop keeps one counter).
             engine_->input_tcp(src, ip->dst(), ip->payload(), now, rx);
             tx_.free(m);  // the engine copied what it keeps
-            return drain_output(now);
+            return drain_if_crowded(now);
         case wire::ipproto::icmp:
             if (!ip->payload().empty() && wire::is_icmp_error_type(ip->payload()[0])) {
                 counters_.icmp_errors_in++;
                 engine_->input_icmp(packet.first(ip->total_len()), now);  // RFC 9293 §3.9.2.2
                 tx_.free(m);
-                return drain_output(now);
+                return drain_if_crowded(now);
             }
             return icmp_echo(m, l2_len, now);
         default:
@@ -415,6 +418,12 @@ void Worker::icmp_echo(rte_mbuf* m, std::size_t l2_len, tcp::Instant) {
     m->ol_flags = 0;
     counters_.icmp_echo_replies++;
     tx_.send(m);
+}
+
+// The loop drains once per iteration; a burst whose output fills half the
+// engine's queue is drained early instead of having segments dropped.
+void Worker::drain_if_crowded(tcp::Instant now) {
+    if (engine_->output_crowded()) drain_output(now);
 }
 
 void Worker::drain_output(tcp::Instant now) {

@@ -58,6 +58,7 @@ private:
                  tcp::Instant now);
     void icmp_echo(rte_mbuf* m, std::size_t l2_len, tcp::Instant now);
     void drain_output(tcp::Instant now);
+    void drain_if_crowded(tcp::Instant now);
     bool is_local(wire::Ipv4Addr a) const;
 
     const AppConfig& cfg_;

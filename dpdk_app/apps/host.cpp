@@ -130,7 +130,7 @@ void Host::flush(Instant now) {
 }
 
 void Host::drain(Instant now) {
-    if (drain_.fn != nullptr && !engine_.output().empty()) drain_.fn(drain_.ctx, now);
+    if (drain_.fn != nullptr && engine_.output_crowded()) drain_.fn(drain_.ctx, now);
 }
 
 void Host::poll(Instant now) {

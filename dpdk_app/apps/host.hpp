@@ -28,9 +28,10 @@ class Host {
 public:
     static constexpr std::uint16_t kNoApp = 0xffff;
     static constexpr std::size_t kMaxApps = 32;
-    // Output a caller must drain before the next engine call may invalidate
-    // it (OutSegment payloads point into send buffers): called after every
-    // batch that left output. A plain function pointer, not a virtual call.
+    // Drains the engine's output early: called after a batch that left the
+    // engine's output queue more than half full (the worker otherwise drains
+    // once per loop iteration; OutSegment payloads stay valid until then).
+    // A plain function pointer, not a virtual call.
     struct Drain {
         void (*fn)(void* ctx, Instant now) = nullptr;
         void* ctx = nullptr;

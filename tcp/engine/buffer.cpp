@@ -9,6 +9,7 @@ BufferPool::BufferPool(std::uint32_t count, std::uint32_t size, std::pmr::memory
     : mr_(mr), count_(count), size_(size), max_size_(size) {
     base_ = static_cast<std::uint8_t*>(mr_->allocate(static_cast<std::size_t>(count) * size, 64));
     free_ = static_cast<std::uint32_t*>(mr_->allocate(sizeof(std::uint32_t) * count, 64));
+    parked_ = static_cast<std::uint32_t*>(mr_->allocate(sizeof(std::uint32_t) * count, 64));
     for (std::uint32_t i = 0; i < count; ++i) free_[i] = count - 1 - i;
     free_top_ = count;
     low_top_ = count;
@@ -17,6 +18,7 @@ BufferPool::BufferPool(std::uint32_t count, std::uint32_t size, std::pmr::memory
 BufferPool::~BufferPool() {
     mr_->deallocate(base_, static_cast<std::size_t>(count_) * max_size_, 64);
     mr_->deallocate(free_, sizeof(std::uint32_t) * count_, 64);
+    mr_->deallocate(parked_, sizeof(std::uint32_t) * count_, 64);
 }
 
 void BufferPool::reset(std::uint32_t size) {
@@ -26,6 +28,8 @@ void BufferPool::reset(std::uint32_t size) {
     for (std::uint32_t i = low_top_; i < count_; ++i) free_[i] = count_ - 1 - i;
     free_top_ = count_;
     low_top_ = count_;
+    parked_len_ = 0;
+    parking_ = false;
     size_ = size;
 }
 
@@ -35,7 +39,19 @@ std::uint32_t BufferPool::acquire() {
     return free_[free_top_];
 }
 
-void BufferPool::release(std::uint32_t id) { free_[free_top_++] = id; }
+void BufferPool::release(std::uint32_t id) {
+    if (parking_) {
+        parked_[parked_len_++] = id;
+        return;
+    }
+    free_[free_top_++] = id;
+}
+
+void BufferPool::unpark() {
+    for (std::uint32_t i = 0; i < parked_len_; ++i) free_[free_top_++] = parked_[i];
+    parked_len_ = 0;
+    parking_ = false;
+}
 
 std::uint32_t ByteRing::write(BufferPool& pool, std::span<const std::uint8_t> data,
                               std::uint32_t limit, bool& no_buffer) {

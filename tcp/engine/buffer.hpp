@@ -27,6 +27,12 @@ public:
 
     std::uint32_t acquire();  // kNone when exhausted
     void release(std::uint32_t id);
+    // Output segments point into send buffers until the caller drains them
+    // (Engine::clear_output()). Until then a released buffer is parked, not
+    // reused: another connection could take it and write its own bytes
+    // there, to be sent under the first connection's sequence numbers.
+    void park_releases() { parking_ = true; }
+    void unpark();  // parked buffers back on the free stack; parking ends
     std::uint8_t* data(std::uint32_t id) { return base_ + static_cast<std::size_t>(id) * size_; }
     std::uint32_t size() const { return size_; }
     std::uint32_t in_use() const { return count_ - free_top_; }
@@ -41,6 +47,9 @@ private:
     std::uint32_t* free_;  // stack of free ids
     std::uint32_t free_top_;
     std::uint32_t low_top_;  // lowest free_top_ since the last reset: free_[low_top_..] was written
+    std::uint32_t* parked_;  // released while parking_, not yet free
+    std::uint32_t parked_len_ = 0;
+    bool parking_ = false;
 };
 
 // A ring of bytes in one pool buffer. 12 bytes, embedded in the control

@@ -263,7 +263,15 @@ public:
     }
     // Segments queued, owed ACKs not counted (output() would add them).
     std::size_t output_pending() const { return out_len_; }
-    void clear_output() { out_len_ = 0; }
+    // Payloads of the segments returned by output() stay valid until here:
+    // send buffers freed meanwhile are parked until the drain (BufferPool).
+    void clear_output() {
+        out_len_ = 0;
+        buffers_.unpark();
+    }
+    // More than half the output queue is in use: a caller that drains once
+    // per loop iteration drains now rather than have segments dropped.
+    bool output_crowded() const { return out_len_ >= config_.output_queue / 2; }
     std::span<const Event> events() const { return {events_, events_len_}; }
     void clear_events() { events_len_ = 0; }
 

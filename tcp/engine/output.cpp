@@ -13,6 +13,7 @@ OutSegment* Engine::push_segment() {
         counters_.inc(Mib::output_dropped);  // TCP recovers by retransmission
         return nullptr;
     }
+    buffers_.park_releases();  // this segment may point into a send buffer
     OutSegment* s = &out_[out_len_++];
     *s = OutSegment{};
     s->ttl = config_.ttl;  // segments of no connection (RSTs, TIME_WAIT ACKs)

@@ -122,3 +122,34 @@ TEST(BurstAck, DrainSendsTheOwedAckOnce) {
 
 }  // namespace
 }  // namespace tcpfp::tcp::test
+
+namespace tcpfp::tcp::test {
+namespace {
+
+// Output is drained once per burst, so a segment's payload must stay valid
+// until clear_output(): a send buffer freed meanwhile (here by an abort) is
+// parked, and a second connection's data lands elsewhere. Reused at once,
+// the first connection's segment would carry the second one's bytes.
+TEST(BurstAck, PayloadsStayValidUntilTheDrain) {
+    Net net(test_config(), test_config());
+    const Pair x = open_pair(net, 5002);
+    const Pair y = open_pair(net, 5003);
+    Engine& a = net.a();
+    const std::string xs(100, 'x'), ys(100, 'y');
+    ASSERT_EQ(a.send(x.a, bytes_of(xs), net.now()), 100);
+    ASSERT_EQ(a.abort(x.a, net.now()), 0);  // x's send buffer goes back
+    ASSERT_EQ(a.send(y.a, bytes_of(ys), net.now()), 100);
+    // In the order sent: x's data (its RST after it), then y's.
+    std::vector<const OutSegment*> data;
+    for (const OutSegment& s : a.output()) {
+        if (s.payload_len() > 0) data.push_back(&s);
+    }
+    ASSERT_EQ(data.size(), 2u);
+    for (std::uint8_t b : data[0]->payload) ASSERT_EQ(static_cast<char>(b), 'x') << "x's segment carries y's bytes";
+    for (std::uint8_t b : data[1]->payload) ASSERT_EQ(static_cast<char>(b), 'y');
+    a.clear_output();
+    EXPECT_EQ(a.buffers_in_use(), 1u) << "after the drain only y holds a buffer";
+}
+
+}  // namespace
+}  // namespace tcpfp::tcp::test
