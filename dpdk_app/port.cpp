@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "dpdk_app/af_xdp.hpp"
 #include "dpdk_app/log.hpp"
 
 namespace tcpfp::app {
@@ -56,6 +57,28 @@ SteerMode choose_steering(const AppConfig& cfg, const rte_eth_dev_info& info, st
         return SteerMode::rss;
     }
     return capable && !tap ? SteerMode::rss : SteerMode::software;
+}
+
+// net_af_xdp offers no checksum offload and no RSS; what matters is in the
+// kernel (af_xdp.hpp): logged once, kept for `show port info` and
+// /tcpfp/info, with a warning for each setting that loses frames.
+void report_af_xdp(Port& port, const rte_eth_dev_info& info) {
+    const AfXdpReport r = inspect_af_xdp(info.if_index);
+    port.detail = r.summary();
+    TLOG(INFO, port, "port %u: %s", port.id, port.detail.c_str());
+    if (!r.up) {
+        TLOG(WARNING, port, "port %u: %s is down: no frame passes until `ip link set %s up`", port.id,
+             r.iface.c_str(), r.iface.c_str());
+    }
+    if (r.peer_tx_checksum) {
+        // veth passes Linux's segments on with CHECKSUM_PARTIAL (only the
+        // pseudo-header summed); AF_XDP hands them over as they are, and
+        // nothing in the frame tells them from corrupt ones.
+        TLOG(WARNING, port,
+             "port %u: Linux's end %s has TX checksum offload on: its TCP segments arrive with partial "
+             "checksums and are dropped (tcp_bad_checksum); run `ethtool -K %s tx off`",
+             port.id, r.peer.c_str(), r.peer.c_str());
+    }
 }
 
 // Programs the redirection table so hardware and Steering::owner agree.
@@ -189,6 +212,7 @@ std::optional<Port> open_port(const AppConfig& cfg, Steering& steering, std::str
          port.tx_checksum ? "TX offload" : "TX software");
     TLOG(INFO, port, "port %u: %u queue pair(s), steering: %s", port.id, port.queues,
          to_string(mode));
+    if (port.driver == "net_af_xdp") report_af_xdp(port, info);
     return port;
 }
 
