@@ -79,7 +79,13 @@ void count_sockets(AfXdpReport& r) {
         xdp_options opt{};
         socklen_t len = sizeof opt;
         if (getsockopt(fd, SOL_XDP, XDP_OPTIONS, &opt, &len) != 0) continue;
-        ++r.sockets;
+        if (r.sockets++ == 0) {
+            // The PMD's busy_budget= (default 64) turns on preferred busy
+            // polling: a recvfrom() on every empty RX burst.
+            int budget = 0;
+            socklen_t blen = sizeof budget;
+            if (getsockopt(fd, SOL_SOCKET, SO_BUSY_POLL_BUDGET, &budget, &blen) == 0) r.busy_poll_budget = budget;
+        }
         if ((opt.flags & XDP_OPTIONS_ZEROCOPY) != 0) ++r.zero_copy;
     }
 }
@@ -140,6 +146,8 @@ std::string AfXdpReport::summary() const {
          std::to_string(sockets) + " AF_XDP socket(s), " +
          (zero_copy == sockets ? (sockets == 0 ? "none bound" : "zero-copy")
                                : zero_copy == 0 ? "copy mode" : std::to_string(zero_copy) + " zero-copy");
+    s += busy_poll_budget > 0 ? ", busy polling (budget " + std::to_string(busy_poll_budget) + ")"
+                              : ", no busy polling";
     if (!peer.empty()) {
         s += "; veth peer " + peer + " TX checksum " + (peer_tx_checksum ? "offload ON" : "off");
     }

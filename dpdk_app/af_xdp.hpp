@@ -17,6 +17,7 @@ struct AfXdpReport {
     std::uint32_t prog_id = 0;  // the XDP program attached to iface
     unsigned sockets = 0;       // AF_XDP sockets this process holds
     unsigned zero_copy = 0;     // of which bound zero-copy (the rest copy)
+    int busy_poll_budget = 0;   // SO_BUSY_POLL_BUDGET on the first (PMD's busy_budget=; 0: off)
     std::string driver;         // the kernel driver of iface (ethtool), e.g. veth
     std::string peer;           // a veth's other end, when it is in this namespace
     bool peer_tx_checksum = false;  // that end leaves TCP checksums to the device
