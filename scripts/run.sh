@@ -32,7 +32,8 @@ while [ $# -gt 0 ]; do
 done
 case "$PORT" in
   tap) VDEV=net_tap0,iface=tcpfp0; DEFAULT_CONFIG=config/tap.ini ;;
-  af_xdp) VDEV=net_af_xdp0,iface=xdp0,start_queue=0,queue_count=1; DEFAULT_CONFIG=config/af_xdp.ini ;;
+  # busy_budget=0: no recvfrom() per empty RX burst (dpdk_app/README.md, "af_xdp notes")
+  af_xdp) VDEV=net_af_xdp0,iface=xdp0,start_queue=0,queue_count=1,busy_budget=0; DEFAULT_CONFIG=config/af_xdp.ini ;;
   *) echo "run.sh: --port must be tap or af_xdp (got '$PORT')" >&2; exit 2 ;;
 esac
 

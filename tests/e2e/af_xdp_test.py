@@ -15,7 +15,8 @@ namespace of its own with the veth made inside it (Linux's end tcpfp0 at
 Where XDP cannot attach (no AF_XDP sockets, the PMD's socket or program
 refused), the test prints the kernel's reason and skips, except under
 CI=true, where it fails, unless README.md documents that this kernel
-(`uname -r`) cannot do XDP on veth: then it skips with that line printed.
+(`uname -r`) cannot do XDP on veth (a line "- kernel `RELEASE` cannot do
+XDP on veth: REASON"): then it skips with that line printed.
 
     af_xdp_test.py TCPFP_EXE SOURCE_ROOT [seed|services|checksum]
 """
@@ -40,10 +41,11 @@ XDP_FAILURE = re.compile(r"xsk|XDP|xdp|bpf|rte_eth_rx_queue_setup|net_af_xdp", r
 
 
 def documented_no_xdp(root):
-    """README.md's line saying this kernel cannot do XDP on veth, if any."""
-    release = os.uname().release
+    """README.md's entry for this kernel, if any: a line
+    "- kernel `RELEASE` cannot do XDP on veth: REASON" (section "net_af_xdp")."""
+    prefix = "- kernel `%s` cannot do XDP on veth" % os.uname().release
     for line in open(os.path.join(root, "README.md")):
-        if "cannot do XDP on veth" in line and release in line:
+        if line.startswith(prefix):
             return line.strip()
     return None
 
@@ -93,6 +95,7 @@ def check_report(log):
     h.check(mode is not None and int(mode.group(1)) > 0, "an XDP program is attached, native or generic")
     print("XDP mode here: " + mode.group(2), flush=True)
     h.check("1 AF_XDP socket(s)" in r, "tcpfp holds one AF_XDP socket (one queue)")
+    h.check("no busy polling" in r, "busy_budget=0 is honoured: no busy polling")
     h.check("veth peer tcpfp0 TX checksum off" in r, "Linux's end computes its own checksums")
     h.check("(net_af_xdp) up" in log and "checksums RX software/TX software" in log,
             "net_af_xdp: software checksums both ways (the PMD offers no offload)")

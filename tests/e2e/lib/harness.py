@@ -138,8 +138,8 @@ class Tcpfp:
         sh("ip", "link", "set", IFACE, "up", check=True)
 
     def vdev(self):
-        if self.port == "af_xdp":
-            return "net_af_xdp0,iface=%s,start_queue=0,queue_count=%d" % (XDP_IFACE, self.workers)
+        if self.port == "af_xdp":  # busy_budget=0: dpdk_app/README.md, "af_xdp notes"
+            return "net_af_xdp0,iface=%s,start_queue=0,queue_count=%d,busy_budget=0" % (XDP_IFACE, self.workers)
         return "net_tap0,iface=" + IFACE
 
     def start(self):
