@@ -5,6 +5,8 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include <linux/bpf.h>
+
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -114,8 +116,16 @@ std::optional<Port> open_port(const AppConfig& cfg, Steering& steering, std::str
     port.socket = std::max(rte_eth_dev_socket_id(port.id), 0);
 
     // Room for a full frame (MTU + Ethernet + one VLAN tag) in one segment.
+    // net_af_xdp makes each mbuf a UMEM chunk, and the kernel writes a frame
+    // XDP_PACKET_HEADROOM into the chunk's data room: without that extra, a
+    // frame above 1792 bytes finds no room and the kernel drops it (counted
+    // as rx missed). A chunk must fit in a 4 KiB page; with the mempool's
+    // object header and its odd-cache-line padding that holds up to MTU
+    // 3438 (the PMD's max_mtu, 3542, does not count those).
+    const std::uint32_t xdp_headroom = port.driver == "net_af_xdp" ? XDP_PACKET_HEADROOM : 0;
     const auto data_room = static_cast<std::uint16_t>(
-        std::max<std::uint32_t>(RTE_MBUF_DEFAULT_DATAROOM, cfg.port.mtu + 18u) + RTE_PKTMBUF_HEADROOM);
+        std::max<std::uint32_t>(RTE_MBUF_DEFAULT_DATAROOM, cfg.port.mtu + 18u + xdp_headroom) +
+        RTE_PKTMBUF_HEADROOM);
     port.pool = rte_pktmbuf_pool_create("tcpfp_mbufs", cfg.mbufs, cfg.mbuf_cache, 0, data_room,
                                         port.socket);
     if (port.pool == nullptr) {
@@ -169,6 +179,13 @@ std::optional<Port> open_port(const AppConfig& cfg, Steering& steering, std::str
                                             &rxq, port.pool);
             rc != 0) {
             error = errstr("rte_eth_rx_queue_setup", rc);
+            // The PMD creates the UMEM, the AF_XDP socket and the XDP
+            // program here; its own lines above say which the kernel refused.
+            if (port.driver == "net_af_xdp") {
+                error += " (net_af_xdp: the kernel refused the UMEM, the AF_XDP socket or the XDP "
+                         "program, see the lines above; an mbuf must fit one 4 KiB UMEM chunk, so "
+                         "[port0] mtu <= 3438; on a veth the peer's MTU must be <= 3506)";
+            }
             return std::nullopt;
         }
         if (int rc = rte_eth_tx_queue_setup(port.id, q, txd, static_cast<unsigned>(port.socket),

@@ -10,7 +10,9 @@ namespace of its own with the veth made inside it (Linux's end tcpfp0 at
   checksum  Linux's end left with TX checksum offload on: tcpfp warns at
             start, drops Linux's TCP segments as tcp_bad_checksum (veth hands
             them over with only the pseudo-header summed), and serves once
-            `ethtool -K tcpfp0 tx off`.
+            `ethtool -K tcpfp0 tx off`;
+  mtu       MTU 3438 on both ends (the most an mbuf-sized UMEM chunk
+            holds): a 300 KiB echo in full-sized frames, nothing missed.
 
 Where XDP cannot attach (no AF_XDP sockets, the PMD's socket or program
 refused), the test prints the kernel's reason and skips, except under
@@ -18,7 +20,7 @@ CI=true, where it fails, unless README.md documents that this kernel
 (`uname -r`) cannot do XDP on veth (a line "- kernel `RELEASE` cannot do
 XDP on veth: REASON"): then it skips with that line printed.
 
-    af_xdp_test.py TCPFP_EXE SOURCE_ROOT [seed|services|checksum]
+    af_xdp_test.py TCPFP_EXE SOURCE_ROOT [seed|services|checksum|mtu]
 """
 import os
 import re
@@ -34,7 +36,7 @@ sys.path.insert(0, HERE)
 import seed_test  # noqa: E402
 import services_test  # noqa: E402
 
-PARTS = ("seed", "services", "checksum")
+PARTS = ("seed", "services", "checksum", "mtu")
 # The PMD's and tcpfp's words when the AF_XDP socket or XDP program is
 # refused; any other exit at start is a plain failure.
 XDP_FAILURE = re.compile(r"xsk|XDP|xdp|bpf|rte_eth_rx_queue_setup|net_af_xdp", re.I)
@@ -102,13 +104,16 @@ def check_report(log):
 
 
 def chargen(t):
-    with socket.create_connection(("172.16.48.2", 19), timeout=5) as s:
-        got = b""
-        while len(got) < 200000:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            got += chunk
+    got = b""
+    try:
+        with socket.create_connection(("172.16.48.2", 19), timeout=5) as s:
+            while len(got) < 200000:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+    except OSError as e:  # h.fail also stops tcpfp
+        h.fail("chargen: %s after %d bytes" % (e, len(got)))
     lines = got[:74 * 50].split(b"\r\n")
     h.check(len(got) >= 200000, "chargen sends at least 200 kB (%d)" % len(got))
     h.check(all(len(l) == 72 for l in lines[:49]) and lines[0] != lines[1],
@@ -155,12 +160,44 @@ def part_checksum(exe, root):
     t.stop()
 
 
+def part_mtu(exe, root):
+    """The largest MTU an mbuf-sized UMEM chunk holds: frames of 3452 bytes
+    each way, which need the XDP headroom port.cpp adds to the data room."""
+    t = h.Tcpfp(exe, "", port="af_xdp")
+    t.config = h.write_config(os.path.join(root, "config", "af_xdp.ini"),
+                              {("services", "seed_client"): "off", ("port0", "mtu"): "3438"},
+                              os.path.join(t.dir, "mtu.ini"))
+    t.make_veth()
+    h.sh("ip", "link", "set", h.IFACE, "mtu", "3438", check=True)
+    t.on_start_exit = on_start_exit(root)
+    t.start()
+    t.peer_up()
+    payload = os.urandom(300 * 1024)
+    try:
+        with socket.create_connection(("172.16.48.2", 7), timeout=5) as s:
+            mss = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG)
+            s.sendall(payload)
+            s.shutdown(socket.SHUT_WR)
+            got = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+    except OSError as e:  # h.fail also stops tcpfp
+        h.fail("echo at MTU 3438: %s (full-sized frames lost?)\n%s" % (e, t.log()[-2000:]))
+    h.check(mss > 3300, "MTU 3438: Linux's MSS toward tcpfp is %d" % mss)
+    h.check(got == payload, "echo returns 300 KiB in full-sized frames unchanged")
+    log = t.stop()
+    h.check(re.search(r"rx missed 0,", log) is not None, "the kernel dropped no frame for want of room (rx missed 0)")
+
+
 def main():
     exe, root = sys.argv[1], sys.argv[2]
     if len(sys.argv) > 3:
         h.enter_namespace()  # one namespace, and one veth, per part
         probe_af_xdp_socket(root)
-        {"seed": part_seed, "services": part_services, "checksum": part_checksum}[sys.argv[3]](exe, root)
+        {"seed": part_seed, "services": part_services, "checksum": part_checksum, "mtu": part_mtu}[sys.argv[3]](exe, root)
         return
     for part in PARTS:
         print("==== part %s" % part, flush=True)
