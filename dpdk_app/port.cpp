@@ -62,8 +62,8 @@ SteerMode choose_steering(const AppConfig& cfg, const rte_eth_dev_info& info, st
 }
 
 // net_af_xdp offers no checksum offload and no RSS; what matters is in the
-// kernel (af_xdp.hpp): logged once, kept for `show port info` and
-// /tcpfp/info, with a warning for each setting that loses frames.
+// kernel (af_xdp.hpp): logged once and kept for `show port info`, with a
+// warning for each setting that loses frames.
 void report_af_xdp(Port& port, const rte_eth_dev_info& info) {
     const AfXdpReport r = inspect_af_xdp(info.if_index);
     port.detail = r.summary();
