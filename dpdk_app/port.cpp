@@ -5,6 +5,8 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include <linux/bpf.h>
+
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -18,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "dpdk_app/af_xdp.hpp"
 #include "dpdk_app/log.hpp"
 
 namespace tcpfp::app {
@@ -58,6 +61,28 @@ SteerMode choose_steering(const AppConfig& cfg, const rte_eth_dev_info& info, st
     return capable && !tap ? SteerMode::rss : SteerMode::software;
 }
 
+// net_af_xdp offers no checksum offload and no RSS; what matters is in the
+// kernel (af_xdp.hpp): logged once and kept for `show port info`, with a
+// warning for each setting that loses frames.
+void report_af_xdp(Port& port, const rte_eth_dev_info& info) {
+    const AfXdpReport r = inspect_af_xdp(info.if_index);
+    port.detail = r.summary();
+    TLOG(INFO, port, "port %u: %s", port.id, port.detail.c_str());
+    if (!r.up) {
+        TLOG(WARNING, port, "port %u: %s is down: no frame passes until `ip link set %s up`", port.id,
+             r.iface.c_str(), r.iface.c_str());
+    }
+    if (r.peer_tx_checksum) {
+        // veth passes Linux's segments on with CHECKSUM_PARTIAL (only the
+        // pseudo-header summed); AF_XDP hands them over as they are, and
+        // nothing in the frame tells them from corrupt ones.
+        TLOG(WARNING, port,
+             "port %u: Linux's end %s has TX checksum offload on: its TCP segments arrive with partial "
+             "checksums and are dropped (tcp_bad_checksum); run `ethtool -K %s tx off`",
+             port.id, r.peer.c_str(), r.peer.c_str());
+    }
+}
+
 // Programs the redirection table so hardware and Steering::owner agree.
 int program_reta(std::uint16_t port_id, const rte_eth_dev_info& info, const Steering& steering) {
     std::vector<rte_eth_rss_reta_entry64> reta(info.reta_size / RTE_ETH_RETA_GROUP_SIZE);
@@ -91,8 +116,16 @@ std::optional<Port> open_port(const AppConfig& cfg, Steering& steering, std::str
     port.socket = std::max(rte_eth_dev_socket_id(port.id), 0);
 
     // Room for a full frame (MTU + Ethernet + one VLAN tag) in one segment.
+    // net_af_xdp makes each mbuf a UMEM chunk, and the kernel writes a frame
+    // XDP_PACKET_HEADROOM into the chunk's data room: without that extra, a
+    // frame above 1792 bytes finds no room and the kernel drops it (counted
+    // as rx missed). A chunk must fit in a 4 KiB page; with the mempool's
+    // object header and its odd-cache-line padding that holds up to MTU
+    // 3438 (the PMD's max_mtu, 3542, does not count those).
+    const std::uint32_t xdp_headroom = port.driver == "net_af_xdp" ? XDP_PACKET_HEADROOM : 0;
     const auto data_room = static_cast<std::uint16_t>(
-        std::max<std::uint32_t>(RTE_MBUF_DEFAULT_DATAROOM, cfg.port.mtu + 18u) + RTE_PKTMBUF_HEADROOM);
+        std::max<std::uint32_t>(RTE_MBUF_DEFAULT_DATAROOM, cfg.port.mtu + 18u + xdp_headroom) +
+        RTE_PKTMBUF_HEADROOM);
     port.pool = rte_pktmbuf_pool_create("tcpfp_mbufs", cfg.mbufs, cfg.mbuf_cache, 0, data_room,
                                         port.socket);
     if (port.pool == nullptr) {
@@ -146,6 +179,13 @@ std::optional<Port> open_port(const AppConfig& cfg, Steering& steering, std::str
                                             &rxq, port.pool);
             rc != 0) {
             error = errstr("rte_eth_rx_queue_setup", rc);
+            // The PMD creates the UMEM, the AF_XDP socket and the XDP
+            // program here; its own lines above say which the kernel refused.
+            if (port.driver == "net_af_xdp") {
+                error += " (net_af_xdp: the kernel refused the UMEM, the AF_XDP socket or the XDP "
+                         "program, see the lines above; an mbuf must fit one 4 KiB UMEM chunk, so "
+                         "[port0] mtu <= 3438; on a veth the peer's MTU must be <= 3506)";
+            }
             return std::nullopt;
         }
         if (int rc = rte_eth_tx_queue_setup(port.id, q, txd, static_cast<unsigned>(port.socket),
@@ -189,6 +229,7 @@ std::optional<Port> open_port(const AppConfig& cfg, Steering& steering, std::str
          port.tx_checksum ? "TX offload" : "TX software");
     TLOG(INFO, port, "port %u: %u queue pair(s), steering: %s", port.id, port.queues,
          to_string(mode));
+    if (port.driver == "net_af_xdp") report_af_xdp(port, info);
     return port;
 }
 

@@ -26,6 +26,7 @@ struct Port {
     std::uint16_t queues = 1;  // RX and TX queue pairs: one per worker
     bool memif_client = false;  // net_memif with role=client: LinkWatch reconnects it
     bool started = false;       // rte_eth_dev_start succeeded (a memif client may start later)
+    std::string detail;         // what the kernel made of a net_af_xdp port (af_xdp.hpp), else ""
 };
 
 // Configures and starts port 0 with one queue pair per worker, and decides

@@ -3,9 +3,9 @@
 # tcpfp <-> tcpfp over the memif pair (CPS, RPS, bulk, crr at a target rate,
 # crr with a 16 KB response), the same workloads on the Linux kernel with the
 # same pinning, the packet-I/O limit of the pair (tcpfp-iofwd), wrk against
-# tcpfp on net_tap and against a kernel server on veth, 1M held connections
-# with memory and TIME_WAIT expiry, and the microbenchmarks. Writes
-# results.json, results.md and results.png.
+# tcpfp on net_tap and on net_af_xdp (veth) and against a kernel server on
+# veth, 1M held connections with memory and TIME_WAIT expiry, and the
+# microbenchmarks. Writes results.json, results.md and results.png.
 #
 #   scripts/bench.sh [--quick] [--out DIR] [--build DIR] [--no-build] [--profile] [--only SECTIONS]
 #                    [--workloads LIST] [--crr-rate R]

@@ -8,6 +8,9 @@ packages=(
   build-essential g++ meson ninja-build pkg-config
   # DPDK 22.11 and its tools (dpdk-devbind.py, dpdk-hugepages.py, dpdk-dumpcap)
   libdpdk-dev dpdk-dev dpdk libnuma-dev libpcap-dev
+  # net_af_xdp (scripts/run.sh --port af_xdp): the PMD, and libbpf, which tcpfp
+  # asks for the XDP mode (both already pulled in by libdpdk-dev; named here)
+  librte-net-af-xdp23 libbpf-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # fuzzing (build-fuzz/): clang with libFuzzer and the sanitizer runtimes

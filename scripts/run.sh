@@ -11,11 +11,34 @@
 # scripts/tcpfp-ns.sh to reach it. Nothing leaves the namespace.
 # TCPFP_CONFIG=FILE runs another configuration (default config/tap.ini),
 # for example one that adds `[apps] run = ...` (dpdk_app/apps/README.md).
+#
+#   scripts/run.sh [--port tap|af_xdp]        (or TCPFP_PORT=af_xdp)
+#
+# --port af_xdp runs the same experiment with tcpfp on net_af_xdp instead: a
+# veth pair made inside the namespace, Linux on its end tcpfp0, tcpfp's
+# AF_XDP socket on the other end xdp0 (config/af_xdp.ini; what the kernel
+# needs: dpdk_app/README.md, "af_xdp notes").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+PORT=${TCPFP_PORT:-tap}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --port) PORT=${2:-}; shift 2 || shift ;;
+    --port=*) PORT=${1#--port=}; shift ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+  esac
+done
+case "$PORT" in
+  tap) VDEV=net_tap0,iface=tcpfp0; DEFAULT_CONFIG=config/tap.ini ;;
+  # busy_budget=0: no recvfrom() per empty RX burst (dpdk_app/README.md, "af_xdp notes")
+  af_xdp) VDEV=net_af_xdp0,iface=xdp0,start_queue=0,queue_count=1,busy_budget=0; DEFAULT_CONFIG=config/af_xdp.ini ;;
+  *) echo "run.sh: --port must be tap or af_xdp (got '$PORT')" >&2; exit 2 ;;
+esac
+
 NS=${TCPFP_NS:-tcpfp}
-IFACE=tcpfp0
+IFACE=tcpfp0  # Linux's interface: the tap's kernel side, or Linux's end of the veth
 PEER=172.16.48.1
 KERNEL_MAC=02:00:00:00:00:01  # the tap's kernel side must not share tcpfp's MAC
 WORK=$(mktemp -d /tmp/tcpfp-run.XXXXXX)
@@ -57,15 +80,28 @@ in_ns() { ip netns exec "$NS" "$@"; }
 ip netns del "$NS" 2>/dev/null || true
 ip netns add "$NS"
 in_ns ip link set lo up
+if [ "$PORT" = af_xdp ]; then
+  # Both ends up before tcpfp starts (a veth has carrier only when both are);
+  # Linux gets its address later, once nc listens, as with the tap.
+  in_ns ip link add "$IFACE" type veth peer name xdp0
+  # veth hands Linux's TCP segments over with the checksum left to the
+  # device (CHECKSUM_PARTIAL); AF_XDP delivers them as they are and tcpfp
+  # would drop them as bad checksums. With TX checksumming off Linux
+  # computes them itself.
+  in_ns ethtool -K "$IFACE" tx off >/dev/null
+  in_ns ip link set xdp0 up
+  in_ns ip link set "$IFACE" up
+fi
 
-echo "== starting tcpfp in namespace $NS (log $LOG)"
+echo "== starting tcpfp on $PORT in namespace $NS (log $LOG)"
 # setsid: Ctrl-C reaches tcpfp once, through the trap, not twice.
 setsid ip netns exec "$NS" build/dpdk_app/tcpfp -l 0-1 --no-huge -m 1024 --no-pci \
-  --vdev=net_tap0,iface=$IFACE --file-prefix="tcpfp-run-$$" -- --config "${TCPFP_CONFIG:-config/tap.ini}" \
+  --vdev=$VDEV --file-prefix="tcpfp-run-$$" -- --config "${TCPFP_CONFIG:-$DEFAULT_CONFIG}" \
   >"$LOG" 2>&1 &
 tcpfp_pid=$!
 wait_for 20 "tcpfp's worker" grep -q "worker 0 on lcore" "$LOG"
-in_ns ip link set "$IFACE" address "$KERNEL_MAC"
+# The tap's kernel side starts with tcpfp's MAC; a veth end has its own.
+if [ "$PORT" = tap ]; then in_ns ip link set "$IFACE" address "$KERNEL_MAC"; fi
 
 ip netns exec "$NS" tshark -i "$IFACE" -w "$PCAP" -f "tcp port 5002" >"$WORK/tshark.log" 2>&1 &
 tshark_pid=$!

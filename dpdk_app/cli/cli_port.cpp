@@ -76,6 +76,7 @@ void show_port(PromptState& st, const std::string& what, const std::string& whic
                             " (%" PRIu64 " failed)%s\n",
                             l.ups.load(), l.downs.load(), l.restarts.load(), l.restart_failures.load(),
                             st.port.memif_client ? "; memif client: reconnects with backoff" : "");
+                if (!st.port.detail.empty()) std::printf("AF_XDP: %s\n", st.port.detail.c_str());
                 std::printf("Checksum offload: rx %s, tx %s\nSteering: %s\nAddresses:",
                             st.port.rx_checksum ? "on" : "off", st.port.tx_checksum ? "on" : "off",
                             to_string(st.shared.steering.mode()));

@@ -57,6 +57,7 @@ positive(("linux", "crr_16k", "with_offloads", "value"))
 positive(("linux", "bulk_iperf3", "value"))
 positive(("http", "tcpfp", "value"))
 positive(("http", "linux", "value"))
+positive(("http", "af_xdp", "value"))
 # (RSS deltas are reported but not checked: DPDK may have touched the pools at start.)
 for k in ("held_conns", "rss_held_mib_client", "rss_held_mib_server", "time_wait_peak", "sizeof_tcb",
           "sizeof_time_wait_record"):

@@ -21,8 +21,13 @@ LINE = b"my first tcp packet!\n"
 
 def main():
     h.enter_namespace()
-    exe, root = sys.argv[1], sys.argv[2]
-    t = h.Tcpfp(exe, os.path.join(root, "config", "tap.ini"))
+    run(sys.argv[1], sys.argv[2])
+
+
+def run(exe, root, port="tap", config="tap.ini", on_start_exit=None):
+    """The experiment and its checks; af_xdp_test.py runs it over net_af_xdp."""
+    t = h.Tcpfp(exe, os.path.join(root, "config", config), port=port)
+    t.on_start_exit = on_start_exit
     t.start()
     pcap = os.path.join(t.dir, "seed.pcapng")
     cap = h.Capture(pcap, "tcp port 5002")
@@ -86,6 +91,7 @@ def main():
     log = t.log()
     for state in ("SYN_SENT", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "TIME_WAIT"):
         h.check("-> " + state in log, "tcpfp logged the transition to " + state)
+    return log
 
 
 if __name__ == "__main__":

@@ -23,9 +23,14 @@ def curl(*args):
 
 def main():
     h.enter_namespace()
-    exe, root = sys.argv[1], sys.argv[2]
-    t = h.Tcpfp(exe, "")
-    t.config = h.write_config(os.path.join(root, "config", "tap.ini"),
+    run(sys.argv[1], sys.argv[2])
+
+
+def run(exe, root, port="tap", config="tap.ini", more=None):
+    """The checks; af_xdp_test.py runs them over net_af_xdp, with `more(t)`
+    called before tcpfp stops."""
+    t = h.Tcpfp(exe, "", port=port)
+    t.config = h.write_config(os.path.join(root, "config", config),
                               {("services", "seed_client"): "off"},
                               os.path.join(t.dir, "services.ini"))
     with open(t.config, "a") as f:
@@ -78,8 +83,11 @@ def main():
             got += chunk
     h.check(got == b"HELLO, APP LAYER\n" * 1000, "the configured app 'upper' answers in upper case")
 
+    if more:
+        more(t)
     log = t.stop()
     h.check("drop no_buffers" not in log, "the engine never ran out of buffers")
+    return log
 
 
 if __name__ == "__main__":

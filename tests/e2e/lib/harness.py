@@ -1,6 +1,6 @@
 """Shared pieces of the end-to-end tests: a private network namespace, tcpfp
-on net_tap inside it, the Linux peer at 172.16.48.1/24 on the tap, and
-captures. Traffic never leaves the namespace the test creates.
+on net_tap inside it (or on net_af_xdp over a veth pair, af_xdp_test.py),
+the Linux peer at 172.16.48.1/24 on the tap, and captures. Traffic never leaves the namespace the test creates.
 
 Exit codes follow Meson: 0 pass, 1 fail, 77 skip. Without root, unshare or
 /dev/net/tun a test skips, except under CI=true, where it fails.
@@ -90,11 +90,23 @@ def write_config(src, overrides, path):
     return path
 
 
-class Tcpfp:
-    """tcpfp on net_tap in the current (private) namespace."""
+XDP_IFACE = "xdp0"  # tcpfp's end of the veth when port="af_xdp"; Linux keeps IFACE
 
-    def __init__(self, exe, config, lcores="0-1", workers=1, huge_dir=None, prompt=False):
+
+class Tcpfp:
+    """tcpfp on net_tap (port="tap") or on net_af_xdp over a veth pair
+    (port="af_xdp": Linux's end IFACE, tcpfp's end XDP_IFACE) in the
+    current (private) namespace."""
+
+    def __init__(self, exe, config, lcores="0-1", workers=1, huge_dir=None, prompt=False, port="tap"):
         self.exe = exe
+        self.port = port
+        # af_xdp: leave Linux's TX checksum offload on (tcpfp then drops its
+        # TCP segments as bad checksums and warns); normally turned off.
+        self.peer_tx_checksum = False
+        # Called with the log when tcpfp exits at start, instead of failing
+        # (af_xdp_test tells "XDP cannot attach here" from a failure).
+        self.on_start_exit = None
         # prompt: the tcpfp> prompt reads commands from a pipe (command());
         # stop() then types quit instead of sending SIGINT.
         self.prompt = prompt
@@ -114,12 +126,30 @@ class Tcpfp:
         self.proc = None
         self.extra_args = []  # after the config: e.g. --cmdline-file FILE
 
+    def make_veth(self):
+        """af_xdp: the veth pair, both ends up (a veth has carrier only then);
+        Linux's end gets its address in peer_up(), as with the tap."""
+        sh("ip", "link", "add", IFACE, "type", "veth", "peer", "name", XDP_IFACE, check=True)
+        if not self.peer_tx_checksum:
+            # Otherwise Linux leaves TCP checksums to the "device" and veth
+            # hands the segments to AF_XDP with only the pseudo-header summed.
+            sh("ethtool", "-K", IFACE, "tx", "off", check=True)
+        sh("ip", "link", "set", XDP_IFACE, "up", check=True)
+        sh("ip", "link", "set", IFACE, "up", check=True)
+
+    def vdev(self):
+        if self.port == "af_xdp":  # busy_budget=0: dpdk_app/README.md, "af_xdp notes"
+            return "net_af_xdp0,iface=%s,start_queue=0,queue_count=%d,busy_budget=0" % (XDP_IFACE, self.workers)
+        return "net_tap0,iface=" + IFACE
+
     def start(self):
+        if self.port == "af_xdp" and sh("ip", "link", "show", XDP_IFACE).returncode != 0:
+            self.make_veth()
         log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             [self.exe, "--lcores" if "@" in self.lcores else "-l", self.lcores] +
             (["--no-huge", "-m", "1024"] if self.huge_dir is None else ["--huge-dir=" + self.huge_dir]) +
-            ["--no-pci", "--vdev=net_tap0,iface=" + IFACE, "--file-prefix=" + self.prefix,
+            ["--no-pci", "--vdev=" + self.vdev(), "--file-prefix=" + self.prefix,
              "--", "--config", self.config] + (["-i"] if self.prompt else []) + self.extra_args,
             stdin=subprocess.PIPE if self.prompt else None,
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -128,8 +158,11 @@ class Tcpfp:
                    self.workers or self.proc.poll() is not None, 20, "tcpfp's workers to start")
         if self.proc.poll() is not None:
             print(self.log())
+            if self.on_start_exit:
+                self.on_start_exit(self.log())
             fail("tcpfp exited at start")
-        sh("ip", "link", "set", IFACE, "address", KERNEL_MAC, check=True)
+        if self.port == "tap":  # a veth's ends have MACs of their own
+            sh("ip", "link", "set", IFACE, "address", KERNEL_MAC, check=True)
 
     def run_script(self, lines, timeout):
         """Runs `lines` as a command script (--cmdline-file, no -i): starts
