@@ -176,14 +176,7 @@ def part_mtu(exe, root):
     try:
         with socket.create_connection(("172.16.48.2", 7), timeout=5) as s:
             mss = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG)
-            s.sendall(payload)
-            s.shutdown(socket.SHUT_WR)
-            got = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                got += chunk
+            got = h.send_then_read_to_eof(s, payload)
     except OSError as e:  # h.fail also stops tcpfp
         h.fail("echo at MTU 3438: %s (full-sized frames lost?)\n%s" % (e, t.log()[-2000:]))
     h.check(mss > 3300, "MTU 3438: Linux's MSS toward tcpfp is %d" % mss)

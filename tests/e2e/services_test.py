@@ -57,14 +57,7 @@ def run(exe, root, port="tap", config="tap.ini", more=None):
 
     payload = os.urandom(256 * 1024)
     with socket.create_connection(("172.16.48.2", 7), timeout=5) as s:
-        s.sendall(payload)
-        s.shutdown(socket.SHUT_WR)
-        got = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            got += chunk
+        got = h.send_then_read_to_eof(s, payload)
     h.check(got == payload, "echo returns 256 KiB unchanged and closes after EOF")
 
     with socket.create_connection(("172.16.48.13", 9), timeout=5) as s:
@@ -73,14 +66,7 @@ def run(exe, root, port="tap", config="tap.ini", more=None):
         h.check(s.recv(10) == b"", "discard swallows 100 kB and closes after EOF")
 
     with socket.create_connection(("172.16.48.13", 7000), timeout=5) as s:
-        s.sendall(b"hello, app layer\n" * 1000)
-        s.shutdown(socket.SHUT_WR)
-        got = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            got += chunk
+        got = h.send_then_read_to_eof(s, b"hello, app layer\n" * 1000)
     h.check(got == b"HELLO, APP LAYER\n" * 1000, "the configured app 'upper' answers in upper case")
 
     if more:

@@ -68,11 +68,7 @@ TEST(BurstAck, FourFullSegmentsInOneBurstDrawOneAck) {
 TEST(BurstAck, ReplyAndCloseBeforeTheDrainCarryTheOwedAck) {
     Net net(no_timestamps(), no_timestamps());
     const Pair p = open_pair(net);
-    wire::SeqNum a_iss, b_iss;
-    for (const Captured& c : net.trace()) {
-        if (c.has(wire::tcp_flag::syn) && c.from == Side::a) a_iss = c.seq;
-        if (c.has(wire::tcp_flag::syn) && c.from == Side::b) b_iss = c.seq;
-    }
+    const auto [a_iss, b_iss] = handshake_isns(net);
     ConnInfo info;
     ASSERT_EQ(net.a().info(p.a, info), 0);
     const std::string response = "response";

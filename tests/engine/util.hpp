@@ -29,6 +29,20 @@ inline Pair open_pair(Net& net, std::uint16_t port = 5002, std::uint16_t a_port 
     return p;
 }
 
+// The initial sequence numbers of a pair's handshake, read off the trace
+// (its SYN from A, its SYN-ACK from B), for tests that craft segments.
+struct Isns {
+    wire::SeqNum a, b;
+};
+inline Isns handshake_isns(const Net& net) {
+    Isns isns;
+    for (const Captured& c : net.trace()) {
+        if (c.has(wire::tcp_flag::syn) && c.from == Side::a) isns.a = c.seq;
+        if (c.has(wire::tcp_flag::syn) && c.from == Side::b) isns.b = c.seq;
+    }
+    return isns;
+}
+
 // The first 1-ms wheel tick at or after t.
 inline Instant ceil_to_tick(Instant t) {
     return Instant::from_micros((t.micros() + 999) / 1000 * 1000);

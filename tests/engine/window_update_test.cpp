@@ -19,11 +19,7 @@ TEST(WindowUpdate, AnAckOfNewDataUpdatesTheWindowAfterABlindSegment) {
     c.timestamps = false;  // the forged segment carries no TSopt
     Net net(c, c);
     const Pair p = open_pair(net);
-    wire::SeqNum a_iss, b_iss;
-    for (const Captured& cap : net.trace()) {
-        if (cap.has(wire::tcp_flag::syn) && cap.from == Side::a) a_iss = cap.seq;
-        if (cap.has(wire::tcp_flag::syn) && cap.from == Side::b) b_iss = cap.seq;
-    }
+    const auto [a_iss, b_iss] = handshake_isns(net);
     ConnInfo info;
     ASSERT_EQ(net.b().info(p.b, info), 0);
     const std::uint32_t real_window = info.snd_wnd;

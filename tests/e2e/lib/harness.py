@@ -8,6 +8,7 @@ Exit codes follow Meson: 0 pass, 1 fail, 77 skip. Without root, unshare or
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -243,6 +244,19 @@ class Capture:
         time.sleep(0.3)  # let the last frames reach the ring
         self.proc.send_signal(signal.SIGINT)
         self.proc.wait(timeout=10)
+
+
+def send_then_read_to_eof(sock, data):
+    """Sends `data`, shuts the write side (our FIN), and returns everything
+    the peer sends until its own FIN: an echo-style exchange."""
+    sock.sendall(data)
+    sock.shutdown(socket.SHUT_WR)
+    got = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return got
+        got += chunk
 
 
 def count_matching(pcap, display_filter):
