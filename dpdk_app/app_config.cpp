@@ -266,6 +266,14 @@ std::vector<Section> schema() {
           {"timestamps", [](auto v, AppConfig& c) { return parse_bool(v, c.engine.timestamps); }},
           {"sack", [](auto v, AppConfig& c) { return parse_bool(v, c.engine.sack); }},
           {"tw_reuse", [](auto v, AppConfig& c) { return parse_bool(v, c.engine.tw_reuse); }},
+          {"ecn",
+           [](auto v, AppConfig& c) -> std::string {
+               if (v == "off") c.engine.ecn = tcp::EcnMode::off;
+               else if (v == "passive") c.engine.ecn = tcp::EcnMode::passive;
+               else if (v == "on") c.engine.ecn = tcp::EcnMode::on;
+               else return "expected off, passive or on, got '" + std::string(v) + "'";
+               return {};
+           }},
           {"table_full",
            [](auto v, AppConfig& c) -> std::string {
                if (v == "drop") c.engine.rst_on_table_full = false;

@@ -369,7 +369,7 @@ void Worker::rx_ipv4(rte_mbuf* m, std::size_t l2_len, std::span<const std::uint8
             if (verbose_) [[unlikely]] cli::trace_segment("IN", packet.first(ip->total_len()));
             // The IPv4 header was checked above, once: the engine takes the
             // segment with its addresses (each drop keeps one counter).
-            engine_->input_tcp(src, ip->dst(), ip->payload(), now, rx);
+            engine_->input_tcp(src, ip->dst(), ip->tos() & wire::ecn::mask, ip->payload(), now, rx);
             tx_.free(m);  // the engine copied what it keeps
             return drain_if_crowded(now);
         case wire::ipproto::icmp:

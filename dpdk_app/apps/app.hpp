@@ -84,6 +84,8 @@ public:
     int take_error(ConnId id) { return engine_->take_error(id); }
     std::uint32_t send_space(ConnId id) const { return engine_->send_space(id); }
     std::uint32_t recv_available(ConnId id) const { return engine_->recv_available(id); }
+    // Urgent data not yet read (RFC 9293 MUST-33; Engine::urgent_left).
+    std::uint32_t urgent_left(ConnId id) const { return engine_->urgent_left(id); }
     tcp::State state(ConnId id) const { return engine_->state(id); }
     bool peer_closed(ConnId id) const { return engine_->peer_closed(id); }
     // The full picture (windows, RTT, timers): for display, not per packet.
@@ -170,6 +172,7 @@ public:
                 case EventKind::linger_done:
                 case EventKind::linger_timeout: self.on_linger(stack, e.conn, e.kind, now); break;
                 case EventKind::soft_error: self.on_soft_error(stack, e.conn, now); break;
+                case EventKind::urgent: self.on_urgent(stack, e.conn, now); break;
             }
         }
     }
@@ -188,6 +191,9 @@ public:
     void on_linger(Stack&, ConnId, EventKind, Instant) {}
     // An ICMP soft error (info().soft_error says which); the connection goes on.
     void on_soft_error(Stack&, ConnId, Instant) {}
+    // The peer sent urgent data (MUST-32); it arrives inline, and
+    // stack.urgent_left() says how many bytes from the read point it spans.
+    void on_urgent(Stack&, ConnId, Instant) {}
 };
 
 }  // namespace tcpfp::app

@@ -3,6 +3,8 @@
 // mailbox round trip, so a million connections never stall a worker), and
 // capped: at most 1000 rows unless `all` or `limit N`, with how many were
 // left out.
+#include <cerrno>
+#include <cstring>
 #include <cinttypes>
 #include <cstdio>
 
@@ -30,6 +32,12 @@ std::string timer_text(const tcp::ConnInfo& i) {
            std::to_string(i.retries) + ")";
 }
 
+// An errno by its name (EHOSTUNREACH), as `ss` users read them.
+std::string errno_name(int err) {
+    const char* n = strerrorname_np(err);
+    return n != nullptr ? n : "errno " + std::to_string(err);
+}
+
 // ss -i: options, MSS, RTT, windows (what a control block has; TIME_WAIT
 // records keep the options and the last advertised window only).
 std::string detail_text(const tcp::ConnInfo& i) {
@@ -39,6 +47,7 @@ std::string detail_text(const tcp::ConnInfo& i) {
     if (i.state == tcp::State::listen) return "";
     if (i.sack_ok) o += " sack";
     if (i.ws_ok) o += " wscale:" + std::to_string(i.snd_wscale) + "," + std::to_string(i.rcv_wscale);
+    if (i.ecn_ok) o += " ecn";  // RFC 3168 negotiated (ss prints the same word)
     char b[160];
     std::snprintf(b, sizeof b, " mss:%u rcvmss:%u rto:%u rtt:%.3f/%.3fms", i.snd_mss, i.rcv_mss,
                   i.rto_ms, static_cast<double>(i.srtt_us) / 1000.0,
@@ -50,6 +59,8 @@ std::string detail_text(const tcp::ConnInfo& i) {
     o += " inflight:" + std::to_string(i.in_flight);
     if (i.backoff) o += " backoff:" + std::to_string(i.backoff);
     if (i.orphan) o += " orphan";
+    // The last ICMP soft error (RFC 9293 SHLD-25): the connection goes on.
+    if (i.soft_error != 0) o += " soft_error:" + errno_name(i.soft_error);
     return o;
 }
 

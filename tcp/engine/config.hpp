@@ -14,6 +14,11 @@ namespace tcpfp::tcp {
 // active opens more 4-tuples (the 1M-connection benchmark).
 inline constexpr std::uint32_t kMaxLocalAddresses = 64;
 
+// Explicit Congestion Notification (RFC 3168), as Linux's net.ipv4.tcp_ecn:
+// off never; passive accepts an ECN-setup SYN but never sends one (Linux's
+// default, 2); on also asks on every active open (1).
+enum class EcnMode : std::uint8_t { off, passive, on };
+
 struct EngineConfig {
     // --- capacities (preallocated) ---
     std::uint32_t max_connections = 65536;    // full control blocks
@@ -40,6 +45,7 @@ struct EngineConfig {
     bool timestamps = true;                   // offer RFC 7323 timestamps
     bool sack = true;                         // offer SACK-permitted (RFC 2018)
     CongestionControl congestion = CongestionControl::cubic;  // as Linux; or newreno
+    EcnMode ecn = EcnMode::passive;           // RFC 3168 negotiation (SHLD-8)
 
     // --- timers ---
     Duration msl = Duration::seconds(30);                 // TIME_WAIT = 2*MSL; 0 deletes at once

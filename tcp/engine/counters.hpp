@@ -64,7 +64,12 @@ namespace tcpfp::tcp {
     X(icmp_soft_errors, "ICMP soft errors noted on a connection (RFC 9293 MUST-56, SHLD-25)") \
     X(icmp_hard_aborts, "connections in SYN_SENT/SYN_RECEIVED aborted by ICMP protocol or port unreachable (SHLD-26)") \
     X(pmtu_lowered, "connections whose MSS a fragmentation-needed error lowered (RFC 1191)") \
-    X(pmtu_clamped, "fragmentation-needed MTUs below 576 raised to 576 (RFC 1191 §3)")
+    X(pmtu_clamped, "fragmentation-needed MTUs below 576 raised to 576 (RFC 1191 §3)") \
+    X(ecn_negotiated, "connections established with ECN (RFC 3168 §6.1.1)")           \
+    X(ecn_syn_fallback, "SYNs retransmitted without ECN setup (RFC 3168 §6.1.1.1)")   \
+    X(ecn_ce_received, "data segments that arrived marked CE (RFC 3168 §6.1.3)")       \
+    X(ecn_reductions, "congestion windows reduced for an ECN-Echo (RFC 3168 §6.1.2)")  \
+    X(ecn_cwr_sent, "segments sent with CWR (RFC 3168 §6.1.2)")
 
 // Why a received segment was not (fully) processed. Wire errors come first
 // so a WireError maps to a drop reason by value.

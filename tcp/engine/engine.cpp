@@ -12,7 +12,7 @@ namespace tcpfp::tcp {
 namespace {
 constexpr const char* kEventNames[] = {"accepted", "connected",   "readable", "writable",
                                        "peer_closed", "reset",    "timed_out", "closed",
-                                       "linger_done", "linger_timeout", "soft_error"};
+                                       "linger_done", "linger_timeout", "soft_error", "urgent"};
 
 template <class T>
 T* allocate_array(std::pmr::memory_resource* mr, std::size_t n) {
@@ -95,6 +95,7 @@ Engine::Engine(const EngineConfig& config, Instant now, std::pmr::memory_resourc
     events_ = allocate_array<Event>(mr_, config_.event_queue);
     user_timeouts_ = allocate_array<UserTimeout>(mr_, config_.max_connections);
     acks_owed_ = allocate_array<std::uint32_t>(mr_, config_.max_connections);
+    ecn_recover_ = allocate_array<SeqNum>(mr_, config_.max_connections);
 }
 
 void Engine::reset(const EngineConfig& config, Instant now) {
@@ -152,6 +153,8 @@ Engine::~Engine() {
     mr_->deallocate(acks_owed_,
                     sizeof(std::uint32_t) * std::max<std::size_t>(config_.max_connections, 1),
                     alignof(std::uint32_t));
+    mr_->deallocate(ecn_recover_, sizeof(SeqNum) * std::max<std::size_t>(config_.max_connections, 1),
+                    alignof(SeqNum));
 }
 
 bool Engine::add_address(wire::Ipv4Addr addr) {
@@ -452,6 +455,7 @@ int Engine::connect(const ConnectParams& p, Instant now, ConnId& out) {
     }
     set_state(t, State::syn_sent);
     counters_.inc(Mib::active_opens);
+    t.ecn_ok = config_.ecn == EcnMode::on;  // RFC 3168 §6.1.1: ask in the SYN
     send_syn(t, now);
     out = id_of(index);
     return 0;
@@ -496,7 +500,10 @@ std::int64_t Engine::recv(ConnId id, std::span<std::uint8_t> out, Instant now) {
     if (t == nullptr) return err;
     if (t->state == State::listen) return -ENOTCONN;
     if (t->rcv_buf.len > 0 && !out.empty()) {
-        const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(out.size(), t->rcv_buf.len));
+        auto n = static_cast<std::uint32_t>(std::min<std::size_t>(out.size(), t->rcv_buf.len));
+        // Urgent data: stop before its last octet (the mark) when bytes come
+        // first, so the application can learn it is there (MUST-33).
+        if (const std::uint32_t left = urgent_left(*t); left > 1 && n >= left) n = left - 1;
         t->rcv_buf.peek(buffers_, 0, out.first(n));
         release_received(*t, n, now);
         return n;
@@ -520,6 +527,7 @@ std::int64_t Engine::end_of_stream(ConnId id, Tcb& t) {
 void Engine::release_received(Tcb& t, std::uint32_t n, Instant now) {
     const std::uint16_t before = window_to_advertise(t);
     t.rcv_buf.consume(buffers_, n, t.loss != kNoIndex);  // keep out-of-order bytes
+    if (t.urg_pending && urgent_left(t) == 0) t.urg_pending = false;  // urgent data all read
     // RFC 9293 §3.8.6.2.2: tell the peer about the reopened window once it
     // has grown by a full segment or half the buffer (receiver-side SWS).
     if (t.in_table && (t.state == State::established || t.state == State::fin_wait_1 ||
@@ -566,6 +574,12 @@ std::uint32_t Engine::send_space(ConnId id) const {
         return 0;
     }
     return t->snd_limit > t->snd_buf.len ? t->snd_limit - t->snd_buf.len : 0;
+}
+
+std::uint32_t Engine::urgent_left(ConnId id) const {
+    const Tcb* t = tcbs_.get(id);
+    if (t == nullptr || t->orphan || !t->accepted) return 0;
+    return urgent_left(*t);
 }
 
 std::uint32_t Engine::recv_available(ConnId id) const {
@@ -871,6 +885,8 @@ int Engine::info(ConnId id, ConnInfo& out) const {
     out.ts_ok = t->ts_ok;
     out.sack_ok = t->sack_ok;
     out.ws_ok = t->ws_ok;
+    out.ecn_ok = t->ecn_ok;
+    out.urgent_left = urgent_left(*t);
     out.snd_wscale = t->snd_wscale;
     out.rcv_wscale = t->rcv_wscale;
     out.snd_mss = t->snd_mss;

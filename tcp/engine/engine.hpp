@@ -44,6 +44,7 @@ enum class EventKind : std::uint8_t {
     linger_done,  // close() with SO_LINGER: the FIN was acknowledged in time
     linger_timeout,  // close() with SO_LINGER: the timeout passed first
     soft_error,   // an ICMP soft error arrived (ConnInfo::soft_error); the connection goes on
+    urgent,       // the peer sent urgent data (MUST-32): urgent_left() says how far it reaches
 };
 const char* to_string(EventKind k);
 
@@ -130,6 +131,7 @@ struct ConnInfo {
     std::uint32_t send_q = 0;      // bytes written, not yet acknowledged
     std::uint32_t send_space = 0;  // bytes send() would take now
     std::uint32_t accept_q = 0;    // listeners: connections ready for accept()
+    std::uint32_t urgent_left = 0; // Engine::urgent_left (MUST-33)
     std::uint8_t error = 0;        // pending SO_ERROR
     std::uint8_t soft_error = 0;   // last ICMP soft error (errno; 0 none)
     bool peer_closed = false;      // the peer's FIN arrived (or SHUT_RD)
@@ -139,6 +141,7 @@ struct ConnInfo {
     bool ts_ok = false;
     bool sack_ok = false;
     bool ws_ok = false;
+    bool ecn_ok = false;           // RFC 3168 ECN negotiated
     std::uint8_t snd_wscale = 0, rcv_wscale = 0;
     std::uint16_t snd_mss = 0, rcv_mss = 0;
     std::uint32_t snd_wnd = 0;     // the peer's window (scaled)
@@ -238,9 +241,10 @@ public:
     // checksum, not a fragment, protocol TCP, `dst` one of our addresses,
     // `src` not broadcast, multicast, unspecified or ours): only the TCP
     // checks remain, so no check runs twice and each drop has one counter.
-    // `segment` is the IPv4 payload, total length applied.
-    void input_tcp(wire::Ipv4Addr src, wire::Ipv4Addr dst, std::span<const std::uint8_t> segment,
-                   Instant now, RxOffload rx = {});
+    // `segment` is the IPv4 payload, total length applied; `ecn` the IPv4
+    // header's ECN field (tos & wire::ecn::mask, RFC 3168 §5).
+    void input_tcp(wire::Ipv4Addr src, wire::Ipv4Addr dst, std::uint8_t ecn,
+                   std::span<const std::uint8_t> segment, Instant now, RxOffload rx = {});
     // One IPv4 packet carrying ICMP: errors about our segments reach their
     // connection (RFC 9293 §3.9.2.2; RFC 5927; RFC 1191 path MTU).
     void input_icmp(std::span<const std::uint8_t> packet, Instant now);
@@ -301,6 +305,13 @@ public:
     // O(1) queries that fill no struct (0 / closed / false for a stale id).
     std::uint32_t send_space(ConnId id) const;      // bytes send() would take now
     std::uint32_t recv_available(ConnId id) const;  // in-order bytes recv() would give
+    // Urgent data (RFC 9293 §3.8.5, MUST-32/33): while the peer's urgent
+    // data is not all read, the bytes from the read point through its last
+    // octet (1: the next byte read is the last urgent one, SIOCATMARK);
+    // 0 otherwise. The bytes are delivered inline (RFC 6093), and recv()
+    // stops before the last urgent octet when bytes precede it, as Linux
+    // does with SO_OOBINLINE, so the application can find the mark.
+    std::uint32_t urgent_left(ConnId id) const;
     State state(ConnId id) const;
     bool peer_closed(ConnId id) const;  // the peer's FIN arrived (or SHUT_RD)
     bool is_open(ConnId id) const;      // a socket the application may still use
@@ -376,7 +387,7 @@ private:
 
     // input.cpp: demultiplexing and the unsynchronized states (§3.10.7.1-3)
     bool parse_ipv4(std::span<const std::uint8_t> packet, RxOffload rx, wire::Ipv4Addr& src,
-                    wire::Ipv4Addr& dst, std::span<const std::uint8_t>& segment);
+                    wire::Ipv4Addr& dst, std::uint8_t& ecn, std::span<const std::uint8_t>& segment);
     bool parse_tcp(wire::Ipv4Addr src, wire::Ipv4Addr dst, std::span<const std::uint8_t> segment,
                    RxOffload rx, InSegment& seg);
     void demux(const InSegment& seg, Instant now);
@@ -400,7 +411,11 @@ private:
     bool check_rst(Tcb& tcb, const InSegment& seg, Instant now);
     bool check_syn(Tcb& tcb, const InSegment& seg, Instant now);
     bool check_ack(Tcb& tcb, const InSegment& seg, Instant now);
+    void on_ecn_echo(Tcb& tcb);
+    void check_ce(Tcb& tcb, const InSegment& seg, Instant now);
     void process_urg(Tcb& tcb, const InSegment& seg);
+    static SeqNum read_point(const Tcb& tcb);
+    static std::uint32_t urgent_left(const Tcb& tcb);
     bool process_text(Tcb& tcb, const InSegment& seg, Instant now);
     bool process_fin(Tcb& tcb, const InSegment& seg, Instant now);
     void update_ts_recent(Tcb& tcb, const InSegment& seg, Instant now);
@@ -553,6 +568,10 @@ private:
     // at most one entry per connection per drain (the flag gates the push).
     std::uint32_t* acks_owed_;
     std::uint32_t acks_owed_len_ = 0;
+    // RFC 3168 §6.1.2, beside tcbs_ (same index), read only around an
+    // ECN-Echo: SND.MAX when cwnd was last reduced for one; no second
+    // reduction until SND.UNA passes it (Tcb::ecn_reduced).
+    SeqNum* ecn_recover_;
 
     std::uint64_t challenge_window_start_ms_ = 0;  // RFC 5961 §7 rate-limit window
     std::uint32_t challenge_acks_in_window_ = 0;

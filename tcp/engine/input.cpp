@@ -12,7 +12,7 @@ using namespace wire;
 // The IPv4 layer of input(): what dpdk_app's worker checks itself before
 // it calls input_tcp().
 bool Engine::parse_ipv4(std::span<const std::uint8_t> packet, RxOffload rx, Ipv4Addr& src,
-                        Ipv4Addr& dst, std::span<const std::uint8_t>& segment) {
+                        Ipv4Addr& dst, std::uint8_t& ecn_field, std::span<const std::uint8_t>& segment) {
     auto ip = Ipv4View::parse(packet);
     if (!ip) {
         counters_.drop(drop_for(ip.error()));
@@ -47,6 +47,7 @@ bool Engine::parse_ipv4(std::span<const std::uint8_t> packet, RxOffload rx, Ipv4
         counters_.drop(Drop::bad_source);
         return false;
     }
+    ecn_field = ip->tos() & ecn::mask;
     segment = ip->payload();
     return true;
 }
@@ -99,16 +100,18 @@ bool Engine::parse_tcp(Ipv4Addr src, Ipv4Addr dst, std::span<const std::uint8_t>
 void Engine::input(std::span<const std::uint8_t> packet, Instant now, RxOffload rx) {
     now_ = now;
     Ipv4Addr src, dst;
+    std::uint8_t ecn_field = 0;
     std::span<const std::uint8_t> segment;
-    if (!parse_ipv4(packet, rx, src, dst, segment)) return;
-    input_tcp(src, dst, segment, now, rx);
+    if (!parse_ipv4(packet, rx, src, dst, ecn_field, segment)) return;
+    input_tcp(src, dst, ecn_field, segment, now, rx);
 }
 
-void Engine::input_tcp(Ipv4Addr src, Ipv4Addr dst, std::span<const std::uint8_t> segment,
-                       Instant now, RxOffload rx) {
+void Engine::input_tcp(Ipv4Addr src, Ipv4Addr dst, std::uint8_t ecn_field,
+                       std::span<const std::uint8_t> segment, Instant now, RxOffload rx) {
     now_ = now;
     InSegment seg;
     if (!parse_tcp(src, dst, segment, rx, seg)) return;
+    seg.ecn = ecn_field;
     demux(seg, now);
 }
 
@@ -235,6 +238,9 @@ void Engine::on_listen(Tcb& lt, const InSegment& seg, Instant now) {
     t.rcv_adv = t.rcv_nxt;
     init_sequence(t, now);
     negotiate_options(t, seg, now);
+    // RFC 3168 §6.1.1: an ECN-setup SYN carries ECE and CWR; unless ECN is
+    // off, the SYN-ACK answers with ECE alone (send_syn) and ECN is on.
+    t.ecn_ok = config_.ecn != EcnMode::off && seg.has(tcp_flag::ece) && seg.has(tcp_flag::cwr);
     // RFC 7323 §2.2: the window in a SYN is never scaled.
     t.snd_wnd = seg.window;
     t.max_snd_wnd = t.snd_wnd;
@@ -330,6 +336,13 @@ void Engine::on_syn_sent(Tcb& t, const InSegment& seg, Instant now) {
     t.snd_wnd = seg.window;  // RFC 7323 §2.2: unscaled in a SYN
     t.max_snd_wnd = t.snd_wnd;
     t.snd_wl1 = seg.seq;
+    // RFC 3168 §6.1.1: our ECN-setup SYN is accepted by a SYN-ACK with ECE
+    // and without CWR (both set is a reflection by a non-ECN peer). In a
+    // simultaneous open, as Linux: the peer's SYN must have asked too.
+    if (t.ecn_ok) {
+        t.ecn_ok = has_ack ? seg.has(tcp_flag::ece) && !seg.has(tcp_flag::cwr)
+                           : seg.has(tcp_flag::ece) && seg.has(tcp_flag::cwr);
+    }
     if (has_ack) {
         t.snd_wl2 = seg.ack;
         on_data_acked(t, seg.ack, seg, now);

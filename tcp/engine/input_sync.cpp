@@ -50,6 +50,7 @@ void Engine::on_synchronized(Tcb& t, const InSegment& seg, Instant now) {
     // only after the ACK check too (as Linux does) keeps a blind segment with
     // a forged TSval and a bad ACK from poisoning PAWS (RFC 5961 spirit).
     update_ts_recent(t, seg, now);
+    check_ce(t, seg, now);                // RFC 3168 §6.1.3, before the text is taken
     process_urg(t, seg);                  // sixth
     if (!process_text(t, seg, now)) return;  // seventh
     if (!process_fin(t, seg, now)) return;  // eighth
@@ -64,11 +65,12 @@ void Engine::on_synchronized(Tcb& t, const InSegment& seg, Instant now) {
 // take window changes here: with SEG.SEQ = RCV.NXT and SND.WL1 <= SEG.SEQ the
 // §3.10.7.4 window-update rule always applies, so it is one assignment.
 // Both are handled here without the general steps; the result is what those
-// steps would do. Anything else returns false and takes the general path.
+// steps would do. Anything else returns false and takes the general path,
+// ECN signals included (ECE, CWR, a CE mark: RFC 3168 is no fast path).
 bool Engine::header_prediction(Tcb& t, const InSegment& seg, Instant now) {
     constexpr std::uint8_t kMask = tcp_flag::syn | tcp_flag::fin | tcp_flag::rst | tcp_flag::urg |
-                                   tcp_flag::ack;
-    if (t.state != State::established || (seg.flags & kMask) != tcp_flag::ack ||
+                                   tcp_flag::ack | tcp_flag::ece | tcp_flag::cwr;
+    if (t.state != State::established || (seg.flags & kMask) != tcp_flag::ack || seg.ecn == ecn::ce ||
         seg.seq != t.rcv_nxt || seg.options.sack_count != 0 || loss_busy(t) || t.orphan || t.shut_rd ||
         t.snd_wl1 > seg.seq || t.snd_wl2 > seg.ack) {
         return false;
@@ -301,6 +303,7 @@ bool Engine::check_ack(Tcb& t, const InSegment& seg, Instant now) {
         // not; one below SND.UNA brings only its SACK blocks.
         rack_on_ack(t, 0, false, seg.ack == t.snd_una, now);
     }
+    if (t.ecn_ok && seg.has(tcp_flag::ece)) on_ecn_echo(t);
     // Window update (RFC 9293 §3.10.7.4): from a segment at least as new as
     // the last one that updated it; MUST-34 tolerates a shrinking window.
     // Also from any ACK of new data, as Linux does (tcp_may_update_window):
@@ -343,6 +346,9 @@ void Engine::on_data_acked(Tcb& t, SeqNum ack, const InSegment& seg, Instant now
     t.snd_buf.consume(buffers_, acked);
     t.snd_una = ack;
     if (t.snd_nxt < t.snd_una) t.snd_nxt = t.snd_una;
+    // RFC 3168 §6.1.2: the window that was reduced for an ECN-Echo is
+    // acknowledged; the next ECE is a new congestion signal.
+    if (t.ecn_reduced && ecn_recover_[index_of(t)] < ack) t.ecn_reduced = false;
     // RTT measurement: RFC 7323 §4 (RTTM) from the echoed timestamp, else one
     // timed segment at a time, never a retransmitted one (Karn). After a
     // retransmission the peer may echo the TSval of an older transmission
@@ -407,6 +413,7 @@ void Engine::on_our_fin_acked(Tcb& t, Instant now) {
 
 void Engine::enter_established(Tcb& t, Instant now) {
     const bool queued_fin = t.fin_queued;
+    if (t.ecn_ok) counters_.inc(Mib::ecn_negotiated);
     set_state(t, queued_fin ? State::fin_wait_1 : State::established);
     if (t.keepalive) t.keepalive_deadline = deadline(now, Duration::seconds(t.ka_idle_s));
     if (t.passive) {
@@ -431,12 +438,65 @@ void Engine::enqueue_accept(Tcb& t) {
     post(l.tcb, EventKind::accepted);
 }
 
-// Sixth: URG (MUST-30/31). Urgent data is delivered inline; we track the
-// pointer so it never breaks the stream.
+// RFC 3168 §6.1.2: an ECN-Echo reports congestion on the path to the peer.
+// The sender responds as to a loss (ssthresh from the congestion
+// controller, cwnd down to it), at most once per window of data, and tells
+// the receiver with CWR on its next new data segment (output_data). While
+// a loss recovery is under way its reduction stands for this one: only the
+// CWR is queued, as Linux does on entering recovery.
+void Engine::on_ecn_echo(Tcb& t) {
+    const LossState* ls = t.loss != kNoIndex ? &losses_.at(t.loss) : nullptr;
+    if (ls != nullptr && ls->in_recovery) {
+        t.ecn_cwr = true;
+        return;
+    }
+    if (t.ecn_reduced) return;  // this window was reduced already
+    t.ssthresh = cc::on_congestion(t, static_cast<std::uint32_t>(t.snd_max - t.snd_una));
+    t.cwnd = std::max<std::uint32_t>(t.ssthresh, t.snd_mss);
+    t.ecn_reduced = true;
+    ecn_recover_[index_of(t)] = t.snd_max;
+    t.ecn_cwr = true;
+    counters_.inc(Mib::ecn_reductions);
+}
+
+// RFC 3168 §6.1.3: a receiver echoes a CE mark with ECE on every ACK until
+// a segment with CWR arrives (a CWR segment that is itself marked starts a
+// new echo). The first mark is acknowledged without delay, as Linux does:
+// the sender's window may be small.
+void Engine::check_ce(Tcb& t, const InSegment& seg, Instant now) {
+    if (!t.ecn_ok) return;
+    if (seg.has(tcp_flag::cwr)) t.ecn_echo = false;
+    if (seg.ecn != ecn::ce || seg.payload.empty()) return;  // only data is sent ECT (§6.1.4)
+    counters_.inc(Mib::ecn_ce_received);
+    if (t.ecn_echo) return;
+    t.ecn_echo = true;
+    owe_ack(t, now);
+}
+
+// Sixth: URG (RFC 9293 §3.10.7.4, MUST-30/31/62): RCV.UP <- max(RCV.UP,
+// SEG.UP), where SEG.SEQ + SEG.UP is the octet after the urgent data, and
+// the application is signalled once per continuous run of urgent data, when
+// the pointer is ahead of what it has read (MUST-32: EventKind::urgent).
+// The urgent bytes stay inline in the stream (RFC 6093).
 void Engine::process_urg(Tcb& t, const InSegment& seg) {
     if (!seg.has(tcp_flag::urg) || !can_receive_text(t.state)) return;
     const SeqNum up = seg.seq + seg.urgent_ptr;
-    if (t.rcv_up < up || t.rcv_up == SeqNum()) t.rcv_up = up;
+    if (t.urg_pending && !(t.rcv_up < up)) return;
+    if (!(read_point(t) < up)) return;  // urgent data already read: an old segment
+    t.rcv_up = up;
+    if (t.urg_pending) return;  // still in urgent mode: signalled already
+    t.urg_pending = true;
+    post(index_of(t), EventKind::urgent);
+}
+
+// The sequence number of the next byte the application will read: RCV.NXT
+// less the unread bytes and the peer's FIN, which RCV.NXT also covers.
+SeqNum Engine::read_point(const Tcb& t) { return t.rcv_nxt - (t.rcv_buf.len + (t.peer_fin ? 1u : 0u)); }
+
+std::uint32_t Engine::urgent_left(const Tcb& t) {
+    if (!t.urg_pending) return 0;
+    const std::int32_t left = t.rcv_up - read_point(t);
+    return left > 0 ? static_cast<std::uint32_t>(left) : 0;
 }
 
 // Seventh: segment text. Returns false only when the connection is gone.

@@ -46,6 +46,11 @@ void Engine::fill_header(Tcb& t, OutSegment& s, std::uint8_t flags, SeqNum seq, 
     s.ttl = t.ttl;
     s.tos = t.tos;
     s.seq = seq;
+    // RFC 3168 §6.1.3: ECE on every ACK while a CE mark waits for the CWR
+    // (never on a SYN, whose ECE means ECN setup, nor on an RST).
+    if (t.ecn_echo && (flags & (tcp_flag::ack | tcp_flag::syn | tcp_flag::rst)) == tcp_flag::ack) {
+        flags |= tcp_flag::ece;
+    }
     s.flags = flags;
     if ((flags & tcp_flag::syn) != 0) {
         // Every SYN offers a window (with or without ACK); RFC 7323 §2.2:
@@ -129,8 +134,18 @@ std::uint32_t Engine::payload_mss(const Tcb& t) const {
 void Engine::send_syn(Tcb& t, Instant now) {
     OutSegment* s = push_segment();
     const bool synack = t.state == State::syn_received;
+    if (!synack && t.ecn_ok && t.retries > 0) {
+        // RFC 3168 §6.1.1.1: an ECN-setup SYN may be what a middlebox
+        // drops; the retransmissions go without it, as Linux's tcp_ecn_fallback.
+        t.ecn_ok = false;
+        counters_.inc(Mib::ecn_syn_fallback);
+    }
+    // RFC 3168 §6.1.1: ECN setup is ECE+CWR on the SYN, ECE on the SYN-ACK.
+    // Neither is sent ECT (§6.1.1), as no control segment is.
+    std::uint8_t flags = synack ? (tcp_flag::syn | tcp_flag::ack) : tcp_flag::syn;
+    if (t.ecn_ok) flags |= synack ? tcp_flag::ece : (tcp_flag::ece | tcp_flag::cwr);
     if (s != nullptr) {
-        fill_header(t, *s, synack ? (tcp_flag::syn | tcp_flag::ack) : tcp_flag::syn, t.iss, now);
+        fill_header(t, *s, flags, t.iss, now);
         TcpOptions& o = s->options;
         o.has_mss = true;  // RFC 9293 §3.7.1: always send MSS in a SYN (SHLD-5)
         o.mss = t.rcv_mss;
@@ -307,6 +322,16 @@ void Engine::output_data(Tcb& t, Instant now) {
         const bool fin_here = t.fin_queued && n == unsent && (!t.fin_sent || retransmit);
         if (fin_here) flags |= tcp_flag::fin;
         fill_header(t, *s, flags, t.snd_nxt, now);
+        if (t.ecn_ok && !retransmit) {
+            // RFC 3168 §6.1.2: new data goes ECT(0), the first after a
+            // reduction with CWR; retransmissions stay Not-ECT (§6.1.5).
+            s->tos |= ecn::ect0;
+            if (t.ecn_cwr) {
+                s->flags |= tcp_flag::cwr;
+                t.ecn_cwr = false;
+                counters_.inc(Mib::ecn_cwr_sent);
+            }
+        }
         t.snd_buf.view(buffers_, offset, n, s->payload, s->payload2);
         if (!retransmit) {
             burst_tail = s;

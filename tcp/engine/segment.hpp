@@ -20,6 +20,7 @@ struct InSegment {
     std::uint8_t flags = 0;
     std::uint16_t window = 0;  // unscaled, as on the wire
     std::uint16_t urgent_ptr = 0;
+    std::uint8_t ecn = 0;  // the IPv4 header's ECN field (RFC 3168 §5): wire::ecn::ce marks congestion
     wire::TcpOptions options;
     std::span<const std::uint8_t> payload;
 
@@ -43,7 +44,7 @@ struct OutSegment {
     std::uint16_t window = 0;
     std::uint16_t urgent_ptr = 0;
     std::uint8_t ttl = 64;  // the IPv4 header's: the connection's IP_TTL
-    std::uint8_t tos = 0;   // and IP_TOS
+    std::uint8_t tos = 0;   // and IP_TOS, with ECT(0) on new data of an ECN connection (RFC 3168 §6.1.2)
     wire::TcpOptions options;
     std::span<const std::uint8_t> payload;
     std::span<const std::uint8_t> payload2;

@@ -80,7 +80,7 @@ struct Tcb {
     SeqNum irs;
     SeqNum rcv_nxt;
     SeqNum rcv_adv;     // right edge of the window we last advertised (SHLD-14: never shrink)
-    SeqNum rcv_up;      // urgent pointer (MUST-30)
+    SeqNum rcv_up;      // RCV.UP: the octet after the urgent data (MUST-30/62), while urg_pending
 
     // --- RFC 7323 timestamps ---
     std::uint32_t ts_recent = 0;
@@ -126,6 +126,12 @@ struct Tcb {
     std::uint8_t soft_error = 0;  // last ICMP soft error (errno), RFC 9293 SHLD-25
     std::uint8_t ttl = 64;        // IP_TTL (MUST-49)
     std::uint8_t tos = 0;         // IP_TOS: DSCP only (MUST-48); the ECN bits are TCP's
+    // RFC 3168 ECN (one byte that was padding):
+    bool ecn_ok : 1 = false;       // negotiated (in SYN_SENT: our SYN asked for it)
+    bool ecn_echo : 1 = false;     // a CE mark arrived: ECE on our ACKs until the peer's CWR (§6.1.3)
+    bool ecn_cwr : 1 = false;      // we reduced cwnd: CWR on the next new data segment (§6.1.2)
+    bool ecn_reduced : 1 = false;  // a reduction is in force until SND.UNA passes Engine::ecn_recover_
+    bool urg_pending : 1 = false;  // urgent mode: unread urgent data up to rcv_up (RFC 9293 §3.10.7.4 sixth)
     Timer timer;
 };
 

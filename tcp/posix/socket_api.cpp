@@ -269,6 +269,10 @@ SysResult SocketApi::setsockopt(int fd, int level, int name, std::int64_t value)
         f->reuseaddr = value != 0;
         return SysResult::ok();
     }
+    // Urgent data is always inline (RFC 6093 §6): SO_OOBINLINE can only be on.
+    if (level == kSolSocket && name == so::oobinline) {
+        return value != 0 ? SysResult::ok() : SysResult::fail(ENOPROTOOPT);
+    }
     SockOpt opt;
     if (!map_option(level, name, opt)) return SysResult::fail(ENOPROTOOPT);
     if (f->kind == Kind::fresh) {
@@ -288,6 +292,10 @@ SysResult SocketApi::getsockopt(int fd, int level, int name, std::int64_t& value
     }
     if (level == kSolSocket && name == so::reuseaddr) {
         value = f->reuseaddr;
+        return SysResult::ok();
+    }
+    if (level == kSolSocket && name == so::oobinline) {
+        value = 1;
         return SysResult::ok();
     }
     SockOpt opt;
@@ -313,6 +321,8 @@ short SocketApi::poll_events(int fd, short events) const {
         return static_cast<short>(r & events);
     }
     if (info.recv_q > 0 || info.peer_closed) r |= kPollIn;
+    // Urgent data whose last octet has arrived (MUST-32), as Linux's POLLPRI.
+    if (info.urgent_left > 0 && info.urgent_left <= info.recv_q) r |= kPollPri;
     if (info.peer_closed) r |= kPollRdHup;
     const bool can_send = info.state == State::established || info.state == State::close_wait;
     if (can_send && info.send_space > 0) r |= kPollOut;

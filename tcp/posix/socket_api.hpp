@@ -21,12 +21,13 @@ inline constexpr int kIpprotoIp = 0;
 inline constexpr int kSolSocket = 1;
 inline constexpr int kONonblock = 04000;
 inline constexpr int kShutRd = 0, kShutWr = 1, kShutRdwr = 2;
-inline constexpr short kPollIn = 0x001, kPollOut = 0x004, kPollErr = 0x008, kPollHup = 0x010,
+inline constexpr short kPollIn = 0x001, kPollPri = 0x002, kPollOut = 0x004, kPollErr = 0x008, kPollHup = 0x010,
                        kPollRdHup = 0x2000;
 
 // Option names (SOL_SOCKET / IPPROTO_TCP), Linux numbering.
 namespace so {
-inline constexpr int reuseaddr = 2, error = 4, sndbuf = 7, rcvbuf = 8, keepalive = 9, linger = 13;
+inline constexpr int reuseaddr = 2, error = 4, sndbuf = 7, rcvbuf = 8, keepalive = 9, oobinline = 10,
+                     linger = 13;
 }
 namespace ipopt {
 inline constexpr int tos = 1, ttl = 2;  // IP_TOS, IP_TTL (Linux's values)

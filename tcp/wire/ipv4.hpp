@@ -18,6 +18,15 @@ inline constexpr std::uint8_t tcp = 6;
 inline constexpr std::uint8_t udp = 17;
 }  // namespace ipproto
 
+// The ECN field: the two low bits of the TOS byte (RFC 3168 §5).
+namespace ecn {
+inline constexpr std::uint8_t mask = 0x03;
+inline constexpr std::uint8_t not_ect = 0x00;
+inline constexpr std::uint8_t ect1 = 0x01;
+inline constexpr std::uint8_t ect0 = 0x02;
+inline constexpr std::uint8_t ce = 0x03;
+}  // namespace ecn
+
 // A validated IPv4 header over borrowed bytes. Valid only while they live.
 class Ipv4View {
 public:

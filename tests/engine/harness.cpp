@@ -4,6 +4,9 @@
 
 #include <algorithm>
 
+#include "tcp/wire/bytes.hpp"
+#include "tcp/wire/checksum.hpp"
+
 namespace tcpfp::tcp::test {
 
 EngineConfig test_config() {
@@ -102,6 +105,14 @@ void Net::collect(Side from) {
         trace_.push_back(c);
         if (impair_.drop_rule && impair_.drop_rule(c)) continue;
         if (impair_.drop > 0 && rng_.next_double() < impair_.drop) continue;
+        const std::uint8_t ecn_field = bytes[1] & wire::ecn::mask;
+        if (impair_.mark_ce_rule && (ecn_field == wire::ecn::ect0 || ecn_field == wire::ecn::ect1) &&
+            impair_.mark_ce_rule(c)) {
+            const std::uint16_t old_word = wire::load_be16(&bytes[0]);
+            bytes[1] |= wire::ecn::ce;
+            const std::uint16_t hc = wire::load_be16(&bytes[10]);
+            wire::store_be16(&bytes[10], wire::checksum::update16(hc, old_word, wire::load_be16(&bytes[0])));
+        }
         const Side to = from == Side::a ? Side::b : Side::a;
         Instant at = now_ + impair_.delay;
         if (impair_.reorder > 0 && rng_.next_double() < impair_.reorder) {

@@ -53,6 +53,10 @@ struct Impairment {
     // Deterministic rule: return true to hold this packet back by
     // reorder_delay (packets sent after it may overtake it).
     std::function<bool(const Captured&)> hold_rule;
+    // Deterministic rule, as a router's AQM: return true to mark this
+    // packet CE (RFC 3168 §5), applied only to ECT packets; the trace keeps
+    // the packet as sent.
+    std::function<bool(const Captured&)> mark_ce_rule;
 };
 
 // Called around each call the harness makes into an engine, so that a test

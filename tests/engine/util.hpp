@@ -75,6 +75,7 @@ struct Craft {
     std::uint32_t ack = 0;
     std::uint8_t flags = 0;
     std::uint16_t window = 65535;
+    std::uint16_t urgent_ptr = 0;
     wire::TcpOptions options;
     std::vector<std::uint8_t> payload;
 };
@@ -87,6 +88,7 @@ inline std::vector<std::uint8_t> craft(const Craft& c) {
     s.ack = wire::SeqNum(c.ack);
     s.flags = c.flags;
     s.window = c.window;
+    s.urgent_ptr = c.urgent_ptr;
     s.options = c.options;
     s.payload = c.payload;
     std::vector<std::uint8_t> out(20 + 60 + c.payload.size());

@@ -17,6 +17,9 @@
 #include "craft.hpp"
 #include "fuzz_net.hpp"
 #include "input_arena.hpp"
+#include "tcp/wire/bytes.hpp"
+#include "tcp/wire/checksum.hpp"
+#include "tcp/wire/icmp.hpp"
 #include "tcp/wire/tcp_options.hpp"
 
 namespace {
@@ -103,7 +106,7 @@ EngineConfig make_config(bool side_b, std::uint8_t bits, std::uint8_t wscale, st
     // Engine::reset() re-derives every RFC 6056 counter (a SipHash each) per
     // input: the default 4096 per engine were a third of a run.
     c.ephemeral_port_table = 16;
-    c.pmtu_cache_entries = 8;  // no ICMP here: the cache stays empty
+    c.pmtu_cache_entries = 8;  // fragmentation-needed errors (inject_icmp) fill it
     c.timestamps = (bits & (side_b ? 2 : 1)) != 0;
     c.sack = (bits & (side_b ? 8 : 4)) != 0;
     c.congestion = (bits & 16) != 0 ? CongestionControl::newreno : CongestionControl::cubic;
@@ -375,8 +378,49 @@ private:
             rx.ip_checksum_ok = rx.l4_checksum_ok = true;
         } else if (corrupt >= 224) {  // corrupted, checksums checked in software
             packet[in.u16() % packet.size()] ^= static_cast<std::uint8_t>(1 + in.u8() % 255);
+        } else if (corrupt >= 200) {  // instead: an ICMP error about this connection
+            inject_icmp(side, tuple, s);
+            return;
+        } else if (corrupt >= 176) {  // an ECN codepoint on the IPv4 header (RFC 3168 §5)
+            const std::uint16_t old_word = wire::load_be16(&packet[0]);
+            packet[1] = static_cast<std::uint8_t>((packet[1] & ~wire::ecn::mask) | (corrupt & wire::ecn::mask));
+            wire::store_be16(&packet[10], wire::checksum::update16(wire::load_be16(&packet[10]), old_word,
+                                                                   wire::load_be16(&packet[0])));
         }
         net_.inject(side, packet, rx);
+    }
+
+    // An ICMP error (RFC 9293 §3.9.2.2, RFC 5927) quoting a segment that
+    // engine `side` could have sent on `tuple`: its own address and port,
+    // and the fields the segment reader chose, reused: the ACK (drawn near
+    // SND.UNA, SND.NXT or SND.MAX) as the quoted sequence number, the flags
+    // as type and code, the window as the next-hop MTU, the payload length
+    // as the quoted datagram's. It comes from the peer or from a router.
+    void inject_icmp(int side, const FourTuple& tuple, const fuzz::RawSegment& s) {
+        static constexpr std::uint8_t kTypes[] = {3, 3, 3, 3, 11, 12, 4, 5};  // unreachable, time exceeded, ...
+        std::array<std::uint8_t, wire::kIpv4MinHeaderLen + 8> quoted{};
+        wire::Ipv4Repr q;
+        q.src = s.dst;
+        q.dst = s.src;
+        q.protocol = wire::ipproto::tcp;
+        q.payload_len = static_cast<std::uint16_t>(20 + s.payload.size());
+        if (!wire::emit_ipv4(q, quoted).ok()) return;
+        std::uint8_t* t = quoted.data() + wire::kIpv4MinHeaderLen;
+        wire::store_be16(t, tuple.local_port != 0 ? tuple.local_port : s.dport);
+        wire::store_be16(t + 2, s.sport);
+        wire::store_be32(t + 4, s.ack);
+        std::array<std::uint8_t, wire::kIpv4MinHeaderLen + wire::kIcmpErrorHeaderLen + quoted.size()> out{};
+        const auto n = wire::emit_icmp_error(kTypes[s.flags % 8], static_cast<std::uint8_t>((s.flags >> 3) % 16),
+                                             s.window, quoted,
+                                             std::span(out).subspan(wire::kIpv4MinHeaderLen));
+        if (!n.ok()) return;
+        wire::Ipv4Repr ip;
+        ip.src = (s.flags & 0x80) != 0 ? wire::Ipv4Addr::from_octets(10, 77, 0, 1) : s.src;
+        ip.dst = s.dst;
+        ip.protocol = wire::ipproto::icmp;
+        ip.payload_len = static_cast<std::uint16_t>(*n);
+        if (!wire::emit_ipv4(ip, out).ok()) return;
+        net_.inject_icmp(side, std::span(out).first(wire::kIpv4MinHeaderLen + *n));
     }
 
     using RawSegment_ = fuzz::RawSegment;

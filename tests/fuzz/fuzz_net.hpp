@@ -150,6 +150,11 @@ public:
         engine(to).input(packet, now_, rx);
         flush();
     }
+    // An IPv4 packet carrying ICMP, as the worker hands ICMP errors over.
+    void inject_icmp(int to, std::span<const std::uint8_t> packet) {
+        engine(to).input_icmp(packet, now_);
+        flush();
+    }
 
     tcp::Instant next_event() const {
         tcp::Instant next = std::min(a_.next_deadline(), b_.next_deadline());

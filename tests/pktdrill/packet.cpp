@@ -1,5 +1,6 @@
 #include "packet.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
@@ -132,6 +133,50 @@ std::optional<std::string> check_tsval(std::uint32_t script_val, std::uint32_t a
            " us after the first TSval; the script expects " + std::to_string(want_us) + " us";
 }
 
+std::uint8_t ecn_codepoint(EcnSpec e) {
+    switch (e) {
+        case EcnSpec::ect0: return wire::ecn::ect0;
+        case EcnSpec::ect1: return wire::ecn::ect1;
+        case EcnSpec::ce: return wire::ecn::ce;
+        default: return wire::ecn::not_ect;
+    }
+}
+
+const char* ecn_name(std::uint8_t codepoint) {
+    switch (codepoint & wire::ecn::mask) {
+        case wire::ecn::ect0: return "ect0";
+        case wire::ecn::ect1: return "ect1";
+        case wire::ecn::ce: return "ce";
+        default: return "noecn";
+    }
+}
+
+std::string hex_byte(std::uint8_t v) {
+    char b[8];
+    std::snprintf(b, sizeof b, "0x%x", v);
+    return b;
+}
+
+// The IPv4 fields a `>` line names: ECN codepoint, whole TOS byte, TTL.
+std::optional<std::string> match_ip_fields(const PacketSpec& p, const Captured& c) {
+    const std::uint8_t got = c.tos & wire::ecn::mask;
+    if (p.ecn == EcnSpec::ect01) {
+        if (got != wire::ecn::ect0 && got != wire::ecn::ect1) {
+            return std::string("ECN field differs: expected ect01, actual ") + ecn_name(got);
+        }
+    } else if (p.ecn != EcnSpec::unchecked && got != ecn_codepoint(p.ecn)) {
+        return std::string("ECN field differs: expected ") + ecn_name(ecn_codepoint(p.ecn)) + ", actual " +
+               ecn_name(got);
+    }
+    if (p.tos && c.tos != *p.tos) {
+        return "TOS differs: expected " + hex_byte(*p.tos) + ", actual " + hex_byte(c.tos);
+    }
+    if (p.ttl && c.ttl != *p.ttl) {
+        return "TTL differs: expected " + std::to_string(*p.ttl) + ", actual " + std::to_string(c.ttl);
+    }
+    return std::nullopt;
+}
+
 std::optional<std::string> match_options(const PacketSpec& p, const Captured& c, SeqState& st) {
     if (p.options_any) return std::nullopt;
     // Trailing EOL padding is not part of what a script writes.
@@ -170,6 +215,8 @@ std::optional<Captured> parse_captured(const std::vector<std::uint8_t>& packet, 
     c.at = at;
     c.src = ip->src();
     c.dst = ip->dst();
+    c.tos = ip->tos();
+    c.ttl = ip->ttl();
     c.src_port = t->src_port();
     c.dst_port = t->dst_port();
     c.seq = t->seq().raw();
@@ -260,6 +307,8 @@ std::vector<std::uint8_t> build_inbound(const PacketSpec& p, const Endpoints& ep
     ip.src = ep.remote_ip;
     ip.dst = ep.local_ip;
     ip.protocol = wire::ipproto::tcp;
+    ip.tos = p.tos ? *p.tos : ecn_codepoint(p.ecn);
+    if (p.ttl) ip.ttl = *p.ttl;
     ip.payload_len = static_cast<std::uint16_t>(r.segment_len());
     if (!wire::emit_ipv4(ip, out) ||
         !wire::emit_tcp(r, ep.remote_ip, ep.local_ip, std::span(out).subspan(wire::kIpv4MinHeaderLen))) {
@@ -270,6 +319,10 @@ std::vector<std::uint8_t> build_inbound(const PacketSpec& p, const Endpoints& ep
 
 std::string describe_spec(const PacketSpec& p) {
     std::ostringstream s;
+    if (p.ecn == EcnSpec::ect01) s << "[ect01] ";
+    else if (p.ecn != EcnSpec::unchecked) s << '[' << ecn_name(ecn_codepoint(p.ecn)) << "] ";
+    if (p.tos) s << "(tos " << hex_byte(*p.tos) << ") ";
+    if (p.ttl) s << "(ttl " << int{*p.ttl} << ") ";
     s << p.flags_text << ' ' << p.start << ':' << p.end << '(' << p.len << ')';
     if (p.ack) s << " ack " << *p.ack;
     if (p.win) s << " win " << *p.win;
@@ -287,6 +340,8 @@ std::string describe_spec(const PacketSpec& p) {
 std::string describe_captured(const Captured& c, const SeqState& st) {
     std::ostringstream s;
     const std::uint32_t start = c.seq - (st.isn_known ? st.local_isn : 0);
+    if ((c.tos & wire::ecn::mask) != 0) s << '[' << ecn_name(c.tos) << "] ";
+    if ((c.tos & ~wire::ecn::mask) != 0) s << "(tos " << hex_byte(c.tos) << ") ";
     s << flags_string(c.flags) << ' ' << start << ':' << start + c.payload_len << '(' << c.payload_len << ')';
     if ((c.flags & 0x10) != 0) s << " ack " << c.ack;
     s << " win " << c.window;
@@ -320,6 +375,7 @@ std::optional<std::string> match_outbound(const PacketSpec& p, const Captured& c
         return "window differs: expected " + std::to_string(*p.win) + ", actual " + std::to_string(c.window);
     }
     if (p.urg && c.urg != *p.urg) return "urgent pointer differs";
+    if (auto e = match_ip_fields(p, c)) return e;
     if (auto e = match_options(p, c, st)) return e;
     // Remember the TSvals this line named so later `<` lines can echo them.
     if (!p.options_any) {

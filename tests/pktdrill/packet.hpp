@@ -35,6 +35,7 @@ struct SeenOption {
 struct Captured {
     tcp::Instant at;
     wire::Ipv4Addr src, dst;
+    std::uint8_t tos = 0, ttl = 0;  // the IPv4 header's
     std::uint16_t src_port = 0, dst_port = 0;
     std::uint32_t seq = 0, ack = 0;
     std::uint8_t flags = 0;

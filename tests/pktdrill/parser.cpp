@@ -181,7 +181,7 @@ private:
     PacketSpec packet() {
         PacketSpec p;
         p.inbound = take().is('<');
-        if (peek().is('(') || peek().is('[')) unsupported("IP header fields (tos, ecn, ttl) on a packet line");
+        if (peek().is('(') || peek().is('[')) ip_info(p);
         if (peek().is_word("ipv4") || peek().is_word("ipv6") || peek().is_word("gre") ||
             peek().is_word("mpls")) {
             unsupported("encapsulation prefix '" + peek().text + "'");
@@ -189,6 +189,7 @@ private:
         if (peek().is_word("udp")) unsupported("udp packets");
         if (peek().is_word("icmp")) {
             if (!p.inbound) unsupported("outbound icmp packets");
+            if (p.ecn != EcnSpec::unchecked || p.tos || p.ttl) unsupported("IP header fields on an icmp line");
             take();
             icmp(p);
             return p;
@@ -234,6 +235,32 @@ private:
             }
         }
         return p;
+    }
+
+    // `(` or `[`, then an ECN codepoint, `tos HEX` or `ttl N`, and the
+    // matching bracket (packetdrill's opt_ip_info; flowlabel is IPv6's).
+    void ip_info(PacketSpec& p) {
+        const char close = take().is('(') ? ')' : ']';
+        const Token& t = peek();
+        if (t.kind != Tok::word) fail("expected tos, ttl or an ECN codepoint but found " + describe(t));
+        const std::string w = take().text;
+        if (w == "noecn") p.ecn = EcnSpec::no_ecn;
+        else if (w == "ect0") p.ecn = EcnSpec::ect0;
+        else if (w == "ect1") p.ecn = EcnSpec::ect1;
+        else if (w == "ce") p.ecn = EcnSpec::ce;
+        else if (w == "ect01") p.ecn = EcnSpec::ect01;
+        else if (w == "tos") p.tos = static_cast<std::uint8_t>(byte_value("tos"));
+        else if (w == "ttl") p.ttl = static_cast<std::uint8_t>(byte_value("ttl"));
+        else if (w == "flowlabel") unsupported("flowlabel (IPv6)");
+        else fail("unknown IP field '" + w + "'");
+        if (peek().is(',')) unsupported("more than one IP field on a packet line");
+        expect(close);
+        if (p.inbound && p.ecn == EcnSpec::ect01) fail("[ect01] matches outbound packets; an inbound one needs one codepoint");
+    }
+    std::int64_t byte_value(const char* what) {
+        const std::int64_t v = integer();
+        if (v < 0 || v > 255) fail(std::string(what) + " out of range: " + std::to_string(v));
+        return v;
     }
 
     // packetdrill's names (its icmp_packet.c) for the errors TCP acts on.

@@ -5,6 +5,7 @@
 #include "packet.hpp"
 #include "parser.hpp"
 #include "symbols.hpp"
+#include "tcp/wire/ipv4.hpp"
 
 namespace tcpfp::pktdrill {
 namespace {
@@ -107,15 +108,34 @@ TEST(Parser, SyscallsAndTimes) {
     EXPECT_EQ(s.events[6].kind, Event::Kind::code);
 }
 
+PacketSpec spec(const char* line) { return parse_script(line, "x.pkt").events.at(0).packet; }
+
 TEST(Parser, UnsupportedIsNamed) {
     try {
-        parse_script("0 < [ect0] S 0:0(0)\n", "x.pkt");
+        parse_script("0 < (flowlabel 0x1) S 0:0(0)\n", "x.pkt");
         FAIL() << "accepted";
     } catch (const ParseError& e) {
         EXPECT_EQ(e.message.rfind("unsupported:", 0), 0u) << e.message;
     }
     EXPECT_THROW(parse_script("0 > S 0:0(0) <md5 abc>\n", "x.pkt"), ParseError);
     EXPECT_THROW(parse_script("0 > S 0:5(0)\n", "x.pkt"), ParseError);  // range vs length
+    EXPECT_THROW(parse_script("0 < [ect0, flowlabel 0x1] S 0:0(0)\n", "x.pkt"), ParseError);
+    EXPECT_THROW(parse_script("0 < [ect01] S 0:0(0)\n", "x.pkt"), ParseError);  // outbound only
+    EXPECT_THROW(parse_script("0 < (ttl 256) S 0:0(0)\n", "x.pkt"), ParseError);
+    EXPECT_THROW(parse_script("0 < [ect0) S 0:0(0)\n", "x.pkt"), ParseError);  // brackets pair up
+}
+
+// packetdrill's ip_info: an ECN codepoint, `tos HEX` or `ttl N` in
+// brackets or parentheses before the flags.
+TEST(Parser, IpFieldsOnAPacketLine) {
+    EXPECT_EQ(spec("0 < [ect0] . 1:11(10) ack 1\n").ecn, EcnSpec::ect0);
+    EXPECT_EQ(spec("0 > (ce) . 1:1(0) ack 1\n").ecn, EcnSpec::ce);
+    EXPECT_EQ(spec("0 > [noecn] S. 0:0(0) ack 1\n").ecn, EcnSpec::no_ecn);
+    EXPECT_EQ(spec("0 > [ect01] . 1:11(10) ack 1\n").ecn, EcnSpec::ect01);
+    EXPECT_EQ(spec("0 > . 1:1(0) ack 1\n").ecn, EcnSpec::unchecked);
+    EXPECT_EQ(spec("0 > (tos 0x2a) . 1:1(0) ack 1\n").tos, 0x2a);
+    EXPECT_EQ(spec("0 > (ttl 32) SEW 0:0(0)\n").ttl, 32);
+    EXPECT_EQ(spec("0 > (ttl 32) SEW 0:0(0)\n").flags, 0x02 | 0x40 | 0x80);
 }
 
 TEST(Symbols, NamesAndErrnos) {
@@ -124,8 +144,6 @@ TEST(Symbols, NamesAndErrnos) {
     EXPECT_FALSE(constant("NOPE"));
     EXPECT_EQ(errno_name(*errno_value("ECONNRESET")), "ECONNRESET");
 }
-
-PacketSpec spec(const char* line) { return parse_script(line, "x.pkt").events.at(0).packet; }
 
 Captured captured(std::uint8_t flags, std::uint32_t seq, std::uint32_t ack, std::uint32_t len) {
     Captured c;
@@ -148,6 +166,30 @@ TEST(Matcher, RelativeSequenceAndFlags) {
     EXPECT_TRUE(match_outbound(spec("0 > . 1:1(0) ack 2\n"), captured(0x10, 5001, 1, 0), st));
     EXPECT_TRUE(match_outbound(spec("0 > . 1:1(0) ack 1 win 5\n"), captured(0x10, 5001, 1, 0), st));
     EXPECT_EQ(describe_captured(captured(0x10, 5001, 1, 0), st), ". 1:1(0) ack 1 win 100");
+}
+
+TEST(Matcher, IpFieldsAreCheckedOnlyWhenWritten) {
+    SeqState st;
+    st.isn_known = true;
+    st.local_isn = 5000;
+    Captured c = captured(0x10, 5001, 1, 10);
+    c.tos = 0x28 | wire::ecn::ect0;
+    c.ttl = 64;
+    EXPECT_FALSE(match_outbound(spec("0 > . 1:11(10) ack 1\n"), c, st));
+    EXPECT_FALSE(match_outbound(spec("0 > [ect0] . 1:11(10) ack 1\n"), c, st));
+    EXPECT_FALSE(match_outbound(spec("0 > [ect01] . 1:11(10) ack 1\n"), c, st));
+    EXPECT_FALSE(match_outbound(spec("0 > (tos 0x2a) . 1:11(10) ack 1\n"), c, st));
+    EXPECT_FALSE(match_outbound(spec("0 > (ttl 64) . 1:11(10) ack 1\n"), c, st));
+    const auto ecn = match_outbound(spec("0 > [noecn] . 1:11(10) ack 1\n"), c, st);
+    ASSERT_TRUE(ecn);
+    EXPECT_NE(ecn->find("ECN field differs: expected noecn, actual ect0"), std::string::npos) << *ecn;
+    const auto tos = match_outbound(spec("0 > (tos 0x28) . 1:11(10) ack 1\n"), c, st);
+    ASSERT_TRUE(tos);
+    EXPECT_NE(tos->find("TOS differs: expected 0x28, actual 0x2a"), std::string::npos) << *tos;
+    EXPECT_TRUE(match_outbound(spec("0 > (ttl 63) . 1:11(10) ack 1\n"), c, st));
+    c.tos = wire::ecn::ce;
+    EXPECT_TRUE(match_outbound(spec("0 > [ect01] . 1:11(10) ack 1\n"), c, st));
+    EXPECT_EQ(describe_captured(c, st), "[ce] . 1:11(10) ack 1 win 100");
 }
 
 TEST(Matcher, SynTeachesIsnAndOptionsCompareInOrder) {
@@ -194,6 +236,23 @@ TEST(Builder, InboundEchoesActualTsvalAndChecksums) {
     EXPECT_EQ(c->options[2].a, 200u);
     EXPECT_EQ(c->options[2].b, 555u);
     EXPECT_THROW(build_inbound(spec("0 < . 1:1(0) <...>\n"), ep, st), BuildError);
+}
+
+TEST(Builder, InboundIpFields) {
+    SeqState st;
+    Endpoints ep{wire::Ipv4Addr::from_octets(172, 16, 48, 13), wire::Ipv4Addr::from_octets(172, 16, 48, 1), 8080,
+                 40000};
+    const auto ce = parse_captured(build_inbound(spec("0 < [ce] . 1:11(10) ack 1\n"), ep, st), tcp::Instant{});
+    ASSERT_TRUE(ce) << "checksums still verify";
+    EXPECT_EQ(ce->tos, wire::ecn::ce);
+    EXPECT_EQ(ce->ttl, 64);
+    const auto tos = parse_captured(build_inbound(spec("0 < (tos 0xb8) . 1:1(0) ack 1\n"), ep, st), tcp::Instant{});
+    ASSERT_TRUE(tos);
+    EXPECT_EQ(tos->tos, 0xb8);
+    const auto ttl = parse_captured(build_inbound(spec("0 < (ttl 3) . 1:1(0) ack 1\n"), ep, st), tcp::Instant{});
+    ASSERT_TRUE(ttl);
+    EXPECT_EQ(ttl->ttl, 3);
+    EXPECT_EQ(ttl->tos, 0);
 }
 
 }  // namespace

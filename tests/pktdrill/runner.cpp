@@ -61,6 +61,13 @@ void Runner::configure(const Script& script) {
             config_.mtu = static_cast<std::uint16_t>(number() + 40);
         } else if (name == "tcp_ts_tick_usecs") {
             seq_.ts_tick_us = number();
+        } else if (name == "ecn") {
+            // [engine] ecn, for the script (packetdrill scripts set Linux's
+            // net.ipv4.tcp_ecn with a shell command, which is never run).
+            if (value == "off") config_.ecn = tcp::EcnMode::off;
+            else if (value == "passive") config_.ecn = tcp::EcnMode::passive;
+            else if (value == "on") config_.ecn = tcp::EcnMode::on;
+            else throw ScriptError{0, "bad value for --ecn: '" + value + "' (off, passive or on)"};
         } else if (name == "local_ip" || name == "remote_ip") {
             const auto a = wire::Ipv4Addr::parse(value);
             if (!a) throw ScriptError{0, "bad address for --" + name + ": '" + value + "'"};
@@ -271,9 +278,13 @@ Instant Runner::outbound(const Event& e, Instant lo, Instant hi) {
 // MSS-sized ones; a capture on the script's side of a TSO interface sees
 // the large one. So a `>` line longer than the segment at hand takes the
 // contiguous segments emitted with it, like a GSO segment re-assembled:
-// same ACK, same flags but for PSH and FIN, which come from the last.
+// same ACK, same IPv4 TOS, same flags but for PSH and FIN, which come from
+// the last, and CWR, which only the first carries (RFC 3168 §6.1.2; Linux's
+// GSO clears it on the segments after the first).
 void Runner::coalesce(Captured& c, const PacketSpec& p, Instant limit) {
     constexpr std::uint8_t kLastOnly = 0x01 | 0x08;  // FIN, PSH
+    constexpr std::uint8_t kFirstOnly = 0x80;        // CWR
+    constexpr std::uint8_t kEither = kLastOnly | kFirstOnly;
     if (c.payload_len == 0 || c.payload_len >= p.len || !seq_.isn_known) return;
     if (c.seq - seq_.local_isn != p.start) return;
     while (c.payload_len < p.len) {
@@ -282,11 +293,12 @@ void Runner::coalesce(Captured& c, const PacketSpec& p, Instant limit) {
         if (queue_.empty()) return;
         const Captured& n = queue_.front();
         const bool joins = n.seq == c.seq + c.payload_len && n.ack == c.ack && n.payload_len > 0 &&
-                           (n.flags & ~kLastOnly) == (c.flags & ~kLastOnly) && (c.flags & kLastOnly) == 0 &&
-                           n.at == c.at && c.payload_len + n.payload_len <= p.len;
+                           (n.flags & ~kEither) == (c.flags & ~kEither) && (c.flags & kLastOnly) == 0 &&
+                           (n.flags & kFirstOnly) == 0 && n.tos == c.tos && n.at == c.at &&
+                           c.payload_len + n.payload_len <= p.len;
         if (!joins) return;
         c.payload_len += n.payload_len;
-        c.flags = n.flags;
+        c.flags = static_cast<std::uint8_t>(n.flags | (c.flags & kFirstOnly));
         c.window = n.window;
         queue_.pop_front();
     }

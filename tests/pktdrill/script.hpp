@@ -27,8 +27,17 @@ struct TcpOptionSpec {
     std::vector<std::pair<std::uint32_t, std::uint32_t>> blocks;  // sack
 };
 
+// packetdrill's ip_info before the flags: `[ect0]`, `(ce)`, `[noecn]`,
+// `[ect01]` (either ECT), `(tos 0x20)` (the whole byte), `(ttl 32)`. On `<`
+// lines they fill the IPv4 header; on `>` lines they are checked, and an
+// outbound line without them checks neither field (as packetdrill).
+enum class EcnSpec { unchecked, no_ecn, ect0, ect1, ce, ect01 };
+
 struct PacketSpec {
     bool inbound = true;
+    EcnSpec ecn = EcnSpec::unchecked;
+    std::optional<std::uint8_t> tos;
+    std::optional<std::uint8_t> ttl;
     std::string flags_text;  // as written: "S.", "F.", "-"
     std::uint8_t flags = 0;
     std::uint32_t start = 0, end = 0, len = 0;

@@ -18,6 +18,7 @@ constexpr Named kConstants[] = {
     {"SOL_SOCKET", 1},      {"SOL_TCP", 6},          {"SOL_IP", 0},
     {"SO_REUSEADDR", 2},    {"SO_ERROR", 4},         {"SO_SNDBUF", 7},
     {"SO_RCVBUF", 8},       {"SO_KEEPALIVE", 9},     {"SO_LINGER", 13},
+    {"SO_OOBINLINE", 10},
     {"TCP_NODELAY", 1},     {"TCP_MAXSEG", 2},       {"TCP_CORK", 3},
     {"TCP_KEEPIDLE", 4},    {"TCP_KEEPINTVL", 5},    {"TCP_KEEPCNT", 6},
     {"TCP_INFO", 11},       {"TCP_USER_TIMEOUT", 18},
@@ -30,7 +31,7 @@ constexpr Named kConstants[] = {
     {"POLLRDHUP", 0x2000},  {"MSG_OOB", 0x1},        {"MSG_PEEK", 0x2},
     {"MSG_DONTWAIT", 0x40}, {"MSG_WAITALL", 0x100},  {"MSG_MORE", 0x8000},
     {"MSG_NOSIGNAL", 0x4000}, {"SIOCINQ", 0x541B},      {"FIONREAD", 0x541B},
-    {"SIOCOUTQ", 0x5411},
+    {"SIOCOUTQ", 0x5411},   {"SIOCATMARK", 0x8905},
 };
 
 constexpr std::pair<std::string_view, int> kErrnos[] = {

@@ -259,17 +259,22 @@ SysResult Runner::call_sockopt(const SyscallSpec& s, bool set) {
 }
 
 // ioctl(fd, SIOCINQ|FIONREAD, [bytes]) and SIOCOUTQ: queue sizes from
-// the engine's connection info.
+// the engine's connection info; SIOCATMARK: 1 when the next byte read is
+// the last urgent one (Linux's answer with SO_OOBINLINE).
 SysResult Runner::call_ioctl(const SyscallSpec& s) {
+    constexpr std::int64_t kSiocinq = 0x541B, kSiocoutq = 0x5411, kSiocatmark = 0x8905;
     const int fd = static_cast<int>(int_arg(s, 0));
     const std::int64_t req = int_arg(s, 1);
-    if (req != 0x541B && req != 0x5411) fail("unsupported: ioctl request " + std::to_string(req));
+    if (req != kSiocinq && req != kSiocoutq && req != kSiocatmark) {
+        fail("unsupported: ioctl request " + std::to_string(req));
+    }
     if (!api_->is_open(fd)) return SysResult::fail(EBADF);
     tcp::ConnInfo info;
     if (engine_->info(api_->conn(fd), info) != 0) return SysResult::fail(EINVAL);
-    const std::int64_t got = req == 0x541B ? info.recv_q : info.send_q;
+    const std::int64_t got = req == kSiocinq ? info.recv_q : req == kSiocoutq ? info.send_q : info.urgent_left == 1;
     if (s.args.size() > 2 && s.args[2].kind != Expr::Kind::ellipsis && eval(s.args[2]) != got) {
-        fail("runtime error in ioctl call: queue holds " + std::to_string(got) + " bytes, script expects " +
+        fail(std::string("runtime error in ioctl call: ") + (req == kSiocatmark ? "at mark " : "queue holds ") +
+             std::to_string(got) + (req == kSiocatmark ? "" : " bytes") + ", script expects " +
              std::to_string(eval(s.args[2])));
     }
     return SysResult::ok(0);

@@ -24,14 +24,10 @@ import pathlib
 import re
 import sys
 
-ENGINE_IP = "tests/engine/ip_fields_test.cpp"
 
 # Rows that no script names.
 REASONS = {
-    "MUST-62": "receiving: Engine::process_urg takes SEG.SEQ + SEG.UP as the octet after the urgent data (Tcb::rcv_up), but nothing reports it (MUST-32/33), so no script can see it; sending: the SocketApi has no MSG_OOB and tcpfp never sends URG",
-    "MUST-32": "**not implemented**: the urgent pointer is recorded (Tcb::rcv_up) but no event or socket call tells the application (no SIGURG, POLLPRI or SIOCATMARK counterpart); urgent bytes are delivered inline (RFC 6093)",
-    "MUST-33": "**not implemented**: no call tells whether or how much urgent data is queued (Tcb::rcv_up is not exposed)",
-    "SHLD-13": "advice to applications (new ones should not use URG), not stack behaviour; the SocketApi cannot send urgent data",
+    "SHLD-13": "advice to applications (new ones should not use URG), not stack behaviour; the SocketApi cannot send urgent data (no MSG_OOB: tcpfp never sends URG)",
     "MUST-7": "the script language writes only well-formed options; tests/engine/malformed_test.cpp Malformed.EachFrameIsDroppedUnderItsOwnReason: a zero option length, an option past the header and an MSS of length 3 are dropped and counted, with no state and no answer (the RFC only suggests a reset)",
     "MUST-69": "tests/unit/wire_tcp_options_test.cpp TcpOptions.WriterPadsToFourBytes; scripts compare option lists, not the pad bytes",
     "MUST-2": "checked by every script without a tag: Runner::drain fails any segment the engine emits whose checksum does not verify (parse_captured)",
@@ -51,12 +47,7 @@ REASONS = {
     "SHLD-24": "**not implemented**: IP source routes are ignored (MUST-53)",
     "MUST-47": "soft errors reach the application as EventKind::soft_error and ConnInfo::soft_error: tests/engine/icmp_test.cpp IcmpError.HostUnreachableInEstablishedIsSoftAndReported; the SocketApi the runner drives keeps SO_ERROR at 0 for them (as Linux), so icmp/soft-error.pkt shows only that the connection survives",
     "SHLD-20": "an application that wants no soft-error reports leaves Handlers::on_soft_error empty (dpdk_app/apps/app.hpp, the default); API, not wire",
-    "MUST-49": f"the runner cannot check IP header fields (the parser refuses ttl on a packet line); {ENGINE_IP} IpFields.EverySegmentCarriesTheConfiguredTtlByDefault ([engine] ttl) and IpFields.IpTtlAndIpTosApplyFromTheNextSegmentOn (IP_TTL)",
-    "MUST-48": f"the runner cannot check IP header fields (the parser refuses tos on a packet line); {ENGINE_IP} IpFields.IpTtlAndIpTosApplyFromTheNextSegmentOn and IpFields.AcceptedConnectionsInheritTheListenersFields",
-    "SHLD-22": f"the runner cannot check IP header fields; {ENGINE_IP} IpFields.IpTtlAndIpTosApplyFromTheNextSegmentOn checks the DSCP the application set on every segment (the ECN bits are TCP's)",
-    "SHLD-21": f"IP_TOS may change at any time and applies from the next segment on: {ENGINE_IP} IpFields.IpTtlAndIpTosApplyFromTheNextSegmentOn",
     "SHLD-23": "advice to applications (not to change the Diffserv field mid-connection); tcpfp's own apps set it once, at listen or connect",
-    "SHLD-8": "**not implemented**: ECN (RFC 3168); ECE and CWR are parsed and ignored, the ECN bits of IP_TOS are masked off",
 }
 
 # Rows that share an id whose tagged scripts show a different row.
@@ -68,7 +59,7 @@ NOT_SHOWN = {
 
 # What the tagged scripts of a row leave out.
 NOTES = {
-    "MUST-66": "URG: the pointer is taken (Tcb::rcv_up) but not reported (MUST-32/33), so the script shows the URG segment accepted at a zero window, not its pointer",
+    "MUST-62": "receiving; tcpfp never sends URG (the SocketApi has no MSG_OOB)",
     "MUST-46": "tcpfp refuses with EINVAL; Linux answers ENETUNREACH",
     "SHLD-26": "in synchronized states tcpfp keeps the connection (RFC 5461 §4), as icmp/hard-error-established.pkt shows",
     "MUST-6": "the script language writes only known kinds; an unassigned kind: tests/unit/wire_tcp_options_test.cpp TcpOptionTable",

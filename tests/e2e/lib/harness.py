@@ -5,6 +5,7 @@ the Linux peer at 172.16.48.1/24 on the tap, and captures. Traffic never leaves 
 Exit codes follow Meson: 0 pass, 1 fail, 77 skip. Without root, unshare or
 /dev/net/tun a test skips, except under CI=true, where it fails.
 """
+import ctypes
 import os
 import re
 import signal
@@ -49,9 +50,61 @@ def _environment_problem():
     return None
 
 
+def _descendants(root):
+    """Every process below `root`, from /proc (children before grandchildren)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def _on_sigterm(signum, frame):
+    """Meson ends a test that times out with SIGTERM, and SIGKILL 0.5 s
+    later. The processes the test started (tcpfp in a session of its own,
+    peers, captures) would outlive it and busy-poll through the rest of the
+    suite, so they are killed first."""
+    victims = _descendants(os.getpid())
+    for pid in victims:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    print("FAIL: terminated by signal %d (a timeout?); killed %d processes it had started"
+          % (signum, len(victims)), flush=True)
+    os._exit(1)
+
+
+def die_with_parent():
+    """preexec_fn for a child that must not outlive the test process even
+    when that is killed with SIGKILL: PR_SET_PDEATHSIG."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+
+
+def own_descendants():
+    """Orphans of the test's children re-parent to the test process
+    (PR_SET_CHILD_SUBREAPER), so _on_sigterm finds them too."""
+    ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+
+
 def enter_namespace():
     """Re-runs this script inside a fresh network namespace (once)."""
     if os.environ.get("TCPFP_E2E_NETNS") == "1":
+        own_descendants()
         subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
         return
     problem = _environment_problem()
@@ -153,7 +206,7 @@ class Tcpfp:
             ["--no-pci", "--vdev=" + self.vdev(), "--file-prefix=" + self.prefix,
              "--", "--config", self.config] + (["-i"] if self.prompt else []) + self.extra_args,
             stdin=subprocess.PIPE if self.prompt else None,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent)
         _started.append(self.proc)
         wait_until(lambda: len(re.findall(r"worker \d+ on lcore \d+ running", self.log())) >=
                    self.workers or self.proc.poll() is not None, 20, "tcpfp's workers to start")
