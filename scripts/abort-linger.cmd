@@ -27,8 +27,7 @@ send 2 60000
 sleep 500                          # the peer's window is closed by now
 show conn port 5015                # Send-Q > 0, snd_wnd:0, the window probe's timer
 close 2 linger 1000
-sleep 1500
-expect stat linger_timeouts == 1
+wait stat linger_timeouts == 1 timeout 5000   # 1 s, and a busy machine's slack
 expect stat out_rsts == 1          # no reset: the data is still delivered
 echo PEER-DRAIN
 wait 2 TIME_WAIT timeout 15000     # every byte, our FIN, the peer's FIN

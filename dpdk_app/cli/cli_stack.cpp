@@ -126,20 +126,31 @@ void show_tcp_stats(PromptState& st, bool json) {
     print_table(st, t);
 }
 
-void expect_stat(PromptState& st, const std::string& name, const std::string& op, std::uint32_t want) {
-    Totals t;
-    if (!gather(st, t)) return;
-    auto v = stat_value(t, name);
-    if (!v) return st.failf("bad argument: unknown counter '%s' (see show tcp stats json)", name.c_str());
-    bool ok = false;
-    if (!compare(static_cast<double>(*v), op, want, ok)) {
-        return st.failf("bad argument: operator '%s'", op.c_str());
+// expect stat (timeout_ms 0: now) and wait stat (until it holds, or fail
+// at the timeout): a script on a busy machine waits for the peer's work
+// to be counted instead of sleeping a guessed time.
+void expect_stat(PromptState& st, const std::string& name, const std::string& op, std::uint32_t want,
+                 std::uint64_t timeout_ms = 0) {
+    const std::uint64_t end = now_ms() + timeout_ms;
+    for (;;) {
+        Totals t;
+        if (!gather(st, t)) return;
+        auto v = stat_value(t, name);
+        if (!v) return st.failf("bad argument: unknown counter '%s' (see show tcp stats json)", name.c_str());
+        bool ok = false;
+        if (!compare(static_cast<double>(*v), op, want, ok)) {
+            return st.failf("bad argument: operator '%s'", op.c_str());
+        }
+        if (ok) {
+            std::printf("ok: %s = %" PRIu64 " (%s %u)\n", name.c_str(), *v, op.c_str(), want);
+            return;
+        }
+        if (now_ms() >= end || st.stopping()) {
+            return st.failf("%s stat: expected %s %s %u, found %" PRIu64 "%s", timeout_ms ? "wait" : "expect",
+                            name.c_str(), op.c_str(), want, *v, timeout_ms ? " at the timeout" : "");
+        }
+        sleep_ms(10);
     }
-    if (!ok) {
-        return st.failf("expect stat: expected %s %s %u, found %" PRIu64, name.c_str(), op.c_str(),
-                        want, *v);
-    }
-    std::printf("ok: %s = %" PRIu64 " (%s %u)\n", name.c_str(), *v, op.c_str(), want);
 }
 
 // Armed timers by kind with the earliest expiry, per lcore, from each
@@ -188,6 +199,9 @@ void add_stack_commands(PromptState& st) {
     st.add("expect stat <name> ==#!=#<#<=#>#>= <value:u32>",
            "compare a MIB counter, drop reason, connections, time_wait or state.S (total over lcores)",
            [&st](const Args& a) { expect_stat(st, a.s[2], a.s[3], a.n[4]); });
+    st.add("wait stat <name> ==#!=#<#<=#>#>= <value:u32> timeout <ms:u32>",
+           "wait until the comparison holds (what the peer does may take a while on a busy machine)",
+           [&st](const Args& a) { expect_stat(st, a.s[2], a.s[3], a.n[4], a.n[6]); });
 }
 
 }  // namespace tcpfp::app::cli

@@ -110,8 +110,8 @@ def inject(conn, seqmode, ackmode, flags, window=0xff, opts=0, payload=0, corrup
         b += [0, 0]
     elif ackmode == 4:
         b += [9, 9, 9, 9]
-    b.append(flags)  # >= 32: index into the flag table (mod 16)
-    b.append(window)
+    b += flags if isinstance(flags, list) else [flags]  # >= 32: the flag table (mod 16); [n < 32, raw]
+    b += window if isinstance(window, list) else [window]  # >= 32: the window table; [n < 32, hi, lo]
     b.append(opts)
     if opts & 8:
         b += [1, 0, 0, 1, 0]
@@ -154,6 +154,25 @@ def engine():
     write(d, "runtime", headers[0] + [RUNTIME, 0, 0, 1, PAIR, 8, 0, 0, RUNTIME, 1, 5, 0, PAIR, 9, 1, 0, SLEEP, 0, 8])
     for i in range(6):
         write(d, f"random-{i}", headers[i % 4] + [rnd.randrange(256) for _ in range(rnd.randrange(40, 200))])
+    # ICMP errors about live connections (the last operand 200-223), their
+    # type and code from the raw flags (type: flags % 8 into 3,3,3,3,11,12,4,5;
+    # code: flags >> 3 % 16; bit 7: from a router), the next-hop MTU from the
+    # window, the quoted sequence number from the ACK field: fragmentation
+    # needed with MTU 1000 (ack at SND.UNA), port unreachable (hard), host
+    # unreachable (soft), time exceeded, source quench, and one quoting a
+    # sequence number outside SND.UNA..SND.NXT (ack mode 4: 0x09090909).
+    icmps = [([0, 0x20 | 0x80], [0, 0x03, 0xe8], 6), ([0, 0x18], 0xff, 6), ([0, 0x08], 0xff, 7),
+             ([0, 0x04], 0xff, 6), ([0, 0x06], 0xff, 6), ([0, 0x08], 0xff, 4)]
+    for kind in (1, 2, 3, 4):  # SYN_SENT, SYN_RECEIVED, ESTABLISHED, FIN_WAIT_1
+        acts = [PAIR, kind, 0, 8, SEND, 1, 0x20, 0]
+        for flags, window, ackmode in icmps:
+            acts += inject(0, 6, ackmode, flags, window=window, corrupt=200) + [TICK, 20]
+        write(d, f"icmp-{names[kind]}", headers[0] + acts + [SLEEP, 0, 5])
+    # ECN codepoints on injected data (176-199: low two bits), CE among them.
+    acts = [PAIR, 3, 0, 4]
+    for cp in (176, 177, 178, 179, 179):
+        acts += inject(1, 6, 7, 32 + 1, payload=140, corrupt=cp) + [TICK, 5]
+    write(d, "ecn-marks", headers[0] + acts + [SLEEP, 0, 2])
 
 
 def two_engine():
