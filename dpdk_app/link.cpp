@@ -1,9 +1,11 @@
 #include "dpdk_app/link.hpp"
 
+#include <rte_alarm.h>
 #include <rte_lcore.h>
 #include <rte_pause.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -16,6 +18,21 @@ constexpr auto kPoll = std::chrono::milliseconds(10);
 constexpr std::uint64_t kFirstBackoffMs = 100;
 constexpr std::uint64_t kMaxBackoffMs = 5000;
 constexpr auto kPauseTimeout = std::chrono::seconds(1);
+
+// A port restart handed to the EAL interrupt thread (below).
+struct RestartJob {
+    std::uint16_t port = 0;
+    bool was_started = false;
+    int rc = 0;
+    std::atomic<bool> done{false};
+};
+
+void restart_in_interrupt_thread(void* arg) {
+    auto* job = static_cast<RestartJob*>(arg);
+    if (job->was_started) (void)rte_eth_dev_stop(job->port);
+    job->rc = rte_eth_dev_start(job->port);
+    job->done.store(true, std::memory_order_release);
+}
 
 std::uint64_t steady_ms() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -89,8 +106,22 @@ void LinkWatch::restart(std::uint64_t now_ms) {
         since_ms_ = now_ms;
         return;
     }
-    if (port_.started) (void)rte_eth_dev_stop(port_.id);
-    const int rc = rte_eth_dev_start(port_.id);
+    // The stop and the start run in the EAL interrupt thread, as an alarm:
+    // the memif PMD runs its control-channel callbacks there, and a stop or
+    // start from this thread could free or replace the control channel
+    // while a callback still used it (a survivor died in rte_intr_fd_get
+    // under memif_intr_handler, memif_link round 10 under load; DPDK
+    // 22.11). In that thread the two never overlap.
+    RestartJob job;
+    job.port = port_.id;
+    job.was_started = port_.started;
+    if (rte_eal_alarm_set(1, &restart_in_interrupt_thread, &job) == 0) {
+        while (!job.done.load(std::memory_order_acquire)) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    } else {
+        TLOG(WARNING, port, "port %u: no EAL alarm for the restart: restarting from the link thread", port_.id);
+        restart_in_interrupt_thread(&job);
+    }
+    const int rc = job.rc;
     port_.started = rc == 0;
     if (port_.started) resume_workers();  // a port that did not start stays off limits
     link_.restarts.fetch_add(1, std::memory_order_relaxed);

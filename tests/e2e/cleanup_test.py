@@ -70,7 +70,7 @@ def main():
     p.send_signal(signal.SIGTERM)
     out = p.stdout.read()
     rc = p.wait(timeout=10)
-    print(out, end="")
+    print("".join("  stand-in: " + l for l in out.splitlines(True)), end="")
     h.check(rc == 1 and "killed 3 processes" in out, "SIGTERM: the stand-in failed and said what it killed")
     h.check(gone_within(pids, 0.5), "SIGTERM: all three were dead within Meson's 0.5 s grace")
 
