@@ -28,7 +28,11 @@
 
 #include <rte_cycles.h>
 
+#include "dpdk_app/unmap_guard.hpp"
+
 namespace {
+
+namespace unmap_guard = tcpfp::app::unmap_guard;
 
 constexpr std::uint16_t kPort = 0;
 constexpr unsigned kBurst = 32;
@@ -89,6 +93,7 @@ int gen_loop(Ctx& ctx) {
     Counts at_start{};
     bool measuring = false;
     for (std::uint64_t now = start; now < measure_until && !g_stop; now = rte_rdtsc()) {
+        unmap_guard::quiescent(0);  // no burst of ours spans a munmap of the rings
         if (!measuring && now >= measure_from) {
             at_start = c;
             measuring = true;
@@ -116,6 +121,7 @@ int reflect_loop(Ctx& ctx) {
     Counts& c = ctx.counts;
     rte_mbuf* pkts[kBurst];
     while (!g_stop) {
+        unmap_guard::quiescent(0);
         const std::uint16_t got = rte_eth_rx_burst(kPort, 0, pkts, kBurst);
         if (got == 0) continue;
         c.rx += got;
@@ -126,7 +132,9 @@ int reflect_loop(Ctx& ctx) {
 
 int worker_main(void* arg) {
     auto& ctx = *static_cast<Ctx*>(arg);
+    unmap_guard::enter_worker(0);
     const int rc = ctx.opt.role == "gen" ? gen_loop(ctx) : reflect_loop(ctx);
+    unmap_guard::leave_worker(0);
     ctx.done.store(true, std::memory_order_release);
     return rc;
 }
