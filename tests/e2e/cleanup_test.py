@@ -34,7 +34,11 @@ shell = subprocess.Popen(["sh", "-c", "sleep 600 & echo $!"], stdout=subprocess.
 orphan = int(shell.stdout.readline())
 shell.wait()
 print(session.pid, tied.pid, orphan, flush=True)
-time.sleep(600)
+# Short sleeps: a SIGTERM that lands between the print's write and the
+# sleep's system call would not interrupt one long sleep, and Python runs
+# its handler only when bytecode runs again (stress-ci round, session 8).
+for _ in range(12000):
+    time.sleep(0.05)
 """ % LIB
 
 
