@@ -19,6 +19,12 @@ inline constexpr std::uint32_t kMaxLocalAddresses = 64;
 // default, 2); on also asks on every active open (1).
 enum class EcnMode : std::uint8_t { off, passive, on };
 
+// Packetization-layer path MTU discovery (RFC 4821), as Linux's
+// net.ipv4.tcp_mtu_probing: off never; blackhole only after R1 timeouts of
+// segments larger than the base MTU (then probes back up); on also starts
+// every SACK connection at the base MTU and probes up from there.
+enum class MtuProbing : std::uint8_t { off, blackhole, on };
+
 struct EngineConfig {
     // --- capacities (preallocated) ---
     std::uint32_t max_connections = 65536;    // full control blocks
@@ -46,6 +52,7 @@ struct EngineConfig {
     bool sack = true;                         // offer SACK-permitted (RFC 2018)
     CongestionControl congestion = CongestionControl::cubic;  // as Linux; or newreno
     EcnMode ecn = EcnMode::passive;           // RFC 3168 negotiation (SHLD-8)
+    MtuProbing mtu_probing = MtuProbing::off; // RFC 4821 (Linux's default is off too)
 
     // --- timers ---
     Duration msl = Duration::seconds(30);                 // TIME_WAIT = 2*MSL; 0 deletes at once

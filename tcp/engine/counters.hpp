@@ -69,7 +69,12 @@ namespace tcpfp::tcp {
     X(ecn_syn_fallback, "SYNs retransmitted without ECN setup (RFC 3168 §6.1.1.1)")   \
     X(ecn_ce_received, "data segments that arrived marked CE (RFC 3168 §6.1.3)")       \
     X(ecn_reductions, "congestion windows reduced for an ECN-Echo (RFC 3168 §6.1.2)")  \
-    X(ecn_cwr_sent, "segments sent with CWR (RFC 3168 §6.1.2)")
+    X(ecn_cwr_sent, "segments sent with CWR (RFC 3168 §6.1.2)")                       \
+    X(plpmtud_black_holes, "MSS lowered after R1 timeouts of larger segments (RFC 4821 §7.7)") \
+    X(plpmtud_probes, "path MTU probes sent (RFC 4821 §7.4)")                         \
+    X(plpmtud_probes_acked, "probes acknowledged: the MSS rose (RFC 4821 §7.6.1)")    \
+    X(plpmtud_probes_lost, "probes lost alone: the search ceiling fell (RFC 4821 §7.6.2)") \
+    X(plpmtud_probes_inconclusive, "probes a timeout or other losses hid (RFC 4821 §7.6.3)")
 
 // Why a received segment was not (fully) processed. Wire errors come first
 // so a WireError maps to a drop reason by value.

@@ -96,6 +96,8 @@ Engine::Engine(const EngineConfig& config, Instant now, std::pmr::memory_resourc
     user_timeouts_ = allocate_array<UserTimeout>(mr_, config_.max_connections);
     acks_owed_ = allocate_array<std::uint32_t>(mr_, config_.max_connections);
     ecn_recover_ = allocate_array<SeqNum>(mr_, config_.max_connections);
+    plpmtud_len_ = config_.mtu_probing == MtuProbing::off ? 1 : config_.max_connections;
+    plpmtud_ = allocate_array<PlpmtudState>(mr_, plpmtud_len_);
 }
 
 void Engine::reset(const EngineConfig& config, Instant now) {
@@ -155,6 +157,8 @@ Engine::~Engine() {
                     alignof(std::uint32_t));
     mr_->deallocate(ecn_recover_, sizeof(SeqNum) * std::max<std::size_t>(config_.max_connections, 1),
                     alignof(SeqNum));
+    mr_->deallocate(plpmtud_, sizeof(PlpmtudState) * std::max<std::size_t>(plpmtud_len_, 1),
+                    alignof(PlpmtudState));
 }
 
 bool Engine::add_address(wire::Ipv4Addr addr) {
@@ -795,6 +799,7 @@ int Engine::set_option(ConnId id, SockOpt opt, std::int64_t value) {
                     std::min<std::int64_t>(value, config_.mtu - 40));
             }
             t->snd_mss = static_cast<std::uint16_t>(std::min<std::int64_t>(t->snd_mss, value));
+            plpmtud_clamp(*t, mtu_for_mss(*t), true);
             return 0;
         case SockOpt::user_timeout: {
             // RFC 5482 / RFC 9293 §3.8.3: milliseconds, as Linux (0 restores R2

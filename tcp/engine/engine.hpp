@@ -15,6 +15,7 @@
 #include "tcp/crypto/isn.hpp"
 #include "tcp/crypto/random.hpp"
 #include "tcp/engine/buffer.hpp"
+#include "tcp/engine/plpmtud.hpp"
 #include "tcp/engine/pmtu.hpp"
 #include "tcp/wire/icmp.hpp"
 #include "tcp/engine/config.hpp"
@@ -428,6 +429,19 @@ private:
     void icmp_hard(Tcb& t);
     void icmp_frag_needed(Tcb& t, const wire::IcmpError& e, Instant now);
     void resend_at_new_mss(Tcb& t, Instant now);
+    // RFC 4821 packetization-layer PMTUD (plpmtud.cpp).
+    std::uint16_t mss_for_mtu(const Tcb& t, std::uint16_t mtu) const;
+    std::uint16_t mtu_for_mss(const Tcb& t) const;
+    void plpmtud_begin(Tcb& t);
+    bool plpmtud_black_hole(Tcb& t, Instant now);
+    std::uint32_t plpmtud_probe_payload(Tcb& t, std::uint32_t mss, std::uint32_t unsent, std::uint32_t usable,
+                                        Instant now);
+    void plpmtud_probe_sent(Tcb& t, SeqNum seq, std::uint32_t len);
+    void plpmtud_probe_acked(Tcb& t, SeqNum ack, Instant now);
+    bool plpmtud_probe_lost(Tcb& t, const LossState& ls, Instant now);
+    void plpmtud_abandon(Tcb& t);
+    bool plpmtud_probe_too_big(Tcb& t, std::uint16_t mtu, Instant now);
+    void plpmtud_clamp(Tcb& t, std::uint16_t mtu, bool lasting);
     std::uint16_t path_mss_limit(wire::Ipv4Addr dst) const;
     void send_challenge_ack(Tcb& tcb, Instant now);
     void send_oow_ack(Tcb& tcb, Instant now);
@@ -572,6 +586,10 @@ private:
     // ECN-Echo: SND.MAX when cwnd was last reduced for one; no second
     // reduction until SND.UNA passes it (Tcb::ecn_reduced).
     SeqNum* ecn_recover_;
+    // RFC 4821 search state, beside tcbs_ (same index); only allocated per
+    // connection when [engine] mtu_probing is not off.
+    PlpmtudState* plpmtud_;
+    std::uint32_t plpmtud_len_ = 0;
 
     std::uint64_t challenge_window_start_ms_ = 0;  // RFC 5961 §7 rate-limit window
     std::uint32_t challenge_acks_in_window_ = 0;

@@ -146,6 +146,12 @@ void Engine::icmp_frag_needed(Tcb& t, const IcmpError& e, Instant now) {
     }
     const std::uint32_t options = t.ts_ok ? 12u : 0u;
     const std::uint32_t mss = mtu - 40u - options;
+    // RFC 4821 §4: an ICMP error about a probe bounds the search; the MSS
+    // in use is not its business.
+    if (t.mtu_probe_out && mtu < e.quoted_total_len && plpmtud_probe_too_big(t, mtu, now)) {
+        pmtu_.update(t.tuple.remote_ip, mtu, tick(now));
+        return;
+    }
     if (mss >= t.snd_mss || mtu >= e.quoted_total_len) {
         counters_.drop(Drop::icmp_mtu_not_lower);
         return;
@@ -153,6 +159,7 @@ void Engine::icmp_frag_needed(Tcb& t, const IcmpError& e, Instant now) {
     pmtu_.update(t.tuple.remote_ip, mtu, tick(now));
     counters_.inc(Mib::pmtu_lowered);
     t.snd_mss = static_cast<std::uint16_t>(mss);
+    plpmtud_clamp(t, mtu, false);
     if (is_synchronized(t.state) && t.snd_max != t.snd_una) resend_at_new_mss(t, now);
 }
 

@@ -281,6 +281,7 @@ void Engine::negotiate_options(Tcb& t, const InSegment& seg, Instant now) {
     std::uint16_t mss = std::min({peer_mss, t.rcv_mss, path_mss_limit(t.tuple.remote_ip)});
     if (t.ts_ok) mss = static_cast<std::uint16_t>(mss > 12 + 64 ? mss - 12 : 64);
     t.snd_mss = std::max<std::uint16_t>(mss, 64);
+    if (config_.mtu_probing == MtuProbing::on) plpmtud_begin(t);  // RFC 4821 §7.2
     // RFC 6928 / RFC 5681 §3.1: initial window.
     t.cwnd = initial_window(t.snd_mss);
 }
@@ -501,6 +502,7 @@ bool Engine::open_from_cookie(Tcb& lt, const InSegment& seg, Instant now) {
     std::uint16_t m = std::min({*mss, t.rcv_mss, path_mss_limit(t.tuple.remote_ip)});
     if (t.ts_ok) m = static_cast<std::uint16_t>(m > 12 + 64 ? m - 12 : 64);
     t.snd_mss = m;
+    if (config_.mtu_probing == MtuProbing::on) plpmtud_begin(t);  // RFC 4821 §7.2
     t.cwnd = initial_window(t.snd_mss);
     t.snd_wnd = static_cast<std::uint32_t>(seg.window) << t.snd_wscale;
     t.max_snd_wnd = t.snd_wnd;

@@ -349,6 +349,7 @@ void Engine::on_data_acked(Tcb& t, SeqNum ack, const InSegment& seg, Instant now
     // RFC 3168 §6.1.2: the window that was reduced for an ECN-Echo is
     // acknowledged; the next ECE is a new congestion signal.
     if (t.ecn_reduced && ecn_recover_[index_of(t)] < ack) t.ecn_reduced = false;
+    if (t.mtu_probe_out) plpmtud_probe_acked(t, ack, now);  // RFC 4821 §7.6.1
     // RTT measurement: RFC 7323 §4 (RTTM) from the echoed timestamp, else one
     // timed segment at a time, never a retransmitted one (Karn). After a
     // retransmission the peer may echo the TSval of an older transmission

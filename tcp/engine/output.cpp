@@ -302,10 +302,13 @@ void Engine::output_data(Tcb& t, Instant now) {
         const std::uint32_t by_peer = t.snd_wnd > offset ? t.snd_wnd - offset : 0;
         const std::uint32_t by_cwnd = t.cwnd > in_flight ? t.cwnd - in_flight : 0;
         const std::uint32_t usable = std::min(by_peer, by_cwnd);
-        const std::uint32_t n = std::min({unsent, mss, usable});
+        const bool retransmit = t.snd_nxt < t.snd_max;
+        // RFC 4821 §7.4: a path MTU probe is one larger segment of new data.
+        const std::uint32_t seg_mss =
+            t.plpmtud && !t.mtu_probe_out && !retransmit ? plpmtud_probe_payload(t, mss, unsent, usable, now) : mss;
+        const std::uint32_t n = std::min({unsent, seg_mss, usable});
         window_cut = usable < std::min<std::uint32_t>(unsent, mss);
         if (n == 0) break;
-        const bool retransmit = t.snd_nxt < t.snd_max;
         if (n < mss && !retransmit) {
             // Sender SWS avoidance (RFC 9293 §3.8.6.2.1, MUST-38): a short
             // segment only when it drains the buffer or fills half the
@@ -340,6 +343,7 @@ void Engine::output_data(Tcb& t, Instant now) {
         counters_.inc(retransmit ? Mib::retrans_segs : Mib::out_segs);
         if (fin_here && t.fin_sent) counters_.inc(Mib::fin_retransmits);
         log_sent(t, t.snd_nxt, n, fin_here, now);  // RFC 8985 per-segment state
+        if (n > mss) plpmtud_probe_sent(t, t.snd_nxt, n);
         if (!retransmit && !t.ts_ok && !t.rtt_timing) {
             t.rtt_timing = true;
             t.rtt_seq = t.snd_nxt;

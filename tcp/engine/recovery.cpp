@@ -189,6 +189,7 @@ void Engine::on_duplicate_ack(Tcb& t, Instant now) {
     ls = loss_state(t, true);
     if (ls == nullptr) return;
     if (ls->recover_valid && !(ls->recover < t.snd_una)) return;  // RFC 6582 §3.2 step 2
+    if (t.mtu_probe_out) plpmtud_abandon(t);  // RFC 4821 §7.6.3 (no send log to tell)
     ls->in_recovery = true;
     ls->recover_valid = true;
     ls->recover = t.snd_max;
@@ -515,7 +516,10 @@ void Engine::rack_on_ack(Tcb& t, std::uint32_t acked, bool una_advanced, bool co
         ls.rack_advanced = false;
         newly_lost = rack_detect_loss(t, ls, now, armed);
     }
-    if (!ls.in_recovery && ls.lost_bytes > 0 && !after_timeout(t, ls)) enter_sack_recovery(t, ls);
+    // RFC 4821 §7.6.2: a path MTU probe lost alone is no congestion signal.
+    const bool probe_lost =
+        t.mtu_probe_out && !ls.in_recovery && ls.lost_bytes > 0 && plpmtud_probe_lost(t, ls, now);
+    if (!ls.in_recovery && ls.lost_bytes > 0 && !after_timeout(t, ls) && !probe_lost) enter_sack_recovery(t, ls);
     if (cong) {
         if (ls.in_recovery) {
             prr_on_ack(t, ls, delivered, newly_lost, una_advanced);

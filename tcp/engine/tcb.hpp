@@ -126,12 +126,14 @@ struct Tcb {
     std::uint8_t soft_error = 0;  // last ICMP soft error (errno), RFC 9293 SHLD-25
     std::uint8_t ttl = 64;        // IP_TTL (MUST-49)
     std::uint8_t tos = 0;         // IP_TOS: DSCP only (MUST-48); the ECN bits are TCP's
-    // RFC 3168 ECN (one byte that was padding):
+    // RFC 3168 ECN, urgent mode and RFC 4821 (one byte that was padding):
     bool ecn_ok : 1 = false;       // negotiated (in SYN_SENT: our SYN asked for it)
     bool ecn_echo : 1 = false;     // a CE mark arrived: ECE on our ACKs until the peer's CWR (§6.1.3)
     bool ecn_cwr : 1 = false;      // we reduced cwnd: CWR on the next new data segment (§6.1.2)
     bool ecn_reduced : 1 = false;  // a reduction is in force until SND.UNA passes Engine::ecn_recover_
     bool urg_pending : 1 = false;  // urgent mode: unread urgent data up to rcv_up (RFC 9293 §3.10.7.4 sixth)
+    bool plpmtud : 1 = false;      // RFC 4821 search state in Engine::plpmtud_ (same index)
+    bool mtu_probe_out : 1 = false;  // a probe is in flight (Engine::plpmtud_ has its range)
     Timer timer;
 };
 

@@ -123,6 +123,11 @@ void Engine::on_rto(Tcb& t, Instant now) {
     // the first new ACK clears it, as Linux does); §5.6: restart the timer.
     if (t.backoff < 31) ++t.backoff;
     t.rtt_timing = false;  // Karn: no sample from a retransmitted segment
+    if (t.mtu_probe_out) plpmtud_abandon(t);  // RFC 4821 §7.6.3
+    // RFC 4821 §7.7: from R1 on, a path that eats large segments is suspected.
+    if (config_.mtu_probing != MtuProbing::off && !syn && t.retries >= config_.r1_retries) {
+        plpmtud_black_hole(t, now);
+    }
     // RFC 5681 §3.1: ssthresh per the algorithm (eq. 4 for NewReno), and a
     // loss window of one segment. Only the first timeout of a series counts
     // as a new congestion event.

@@ -68,6 +68,12 @@ void Runner::configure(const Script& script) {
             else if (value == "passive") config_.ecn = tcp::EcnMode::passive;
             else if (value == "on") config_.ecn = tcp::EcnMode::on;
             else throw ScriptError{0, "bad value for --ecn: '" + value + "' (off, passive or on)"};
+        } else if (name == "mtu_probing") {
+            // [engine] mtu_probing (Linux's net.ipv4.tcp_mtu_probing).
+            if (value == "off") config_.mtu_probing = tcp::MtuProbing::off;
+            else if (value == "blackhole") config_.mtu_probing = tcp::MtuProbing::blackhole;
+            else if (value == "on") config_.mtu_probing = tcp::MtuProbing::on;
+            else throw ScriptError{0, "bad value for --mtu_probing: '" + value + "' (off, blackhole or on)"};
         } else if (name == "local_ip" || name == "remote_ip") {
             const auto a = wire::Ipv4Addr::parse(value);
             if (!a) throw ScriptError{0, "bad address for --" + name + ": '" + value + "'"};
