@@ -274,6 +274,14 @@ std::vector<Section> schema() {
                else return "expected off, passive or on, got '" + std::string(v) + "'";
                return {};
            }},
+          {"mtu_probing",
+           [](auto v, AppConfig& c) -> std::string {
+               if (v == "off") c.engine.mtu_probing = tcp::MtuProbing::off;
+               else if (v == "blackhole") c.engine.mtu_probing = tcp::MtuProbing::blackhole;
+               else if (v == "on") c.engine.mtu_probing = tcp::MtuProbing::on;
+               else return "expected off, blackhole or on, got '" + std::string(v) + "'";
+               return {};
+           }},
           {"table_full",
            [](auto v, AppConfig& c) -> std::string {
                if (v == "drop") c.engine.rst_on_table_full = false;

@@ -27,6 +27,8 @@ CASES = [
     ("[port0]\naddresses = 10.0.0.1/24\n[bogus]\nx = 1\n", "[bogus]: unknown section"),
     ("[port0]\naddresses = 10.0.0.1/24\n[port1]\n", "[port1]: only [port0] is supported"),
     ("[engine]\nmax_connections = 100\n", "[port0]: missing section"),
+    ("[port0]\naddresses = 10.0.0.1/24\n[engine]\nmtu_probing = always\n",
+     "[engine] mtu_probing: expected off, blackhole or on, got 'always'"),
     ("[port0]\naddresses = 10.0.0.1/24\n[apps]\nrun = nope\n", "[apps] run: unknown app 'nope' (known: upper"),
     ("[port0]\naddresses = 10.0.0.1/24\n[apps]\nrun = upper:http\n",
      "[apps] run: upper: expected a TCP port (1..65535), got 'http' (args: PORT)"),
