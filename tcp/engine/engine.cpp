@@ -111,6 +111,11 @@ void Engine::reset(const EngineConfig& config, Instant now) {
         config.buffer_size > buffers_.max_size()) {
         throw std::invalid_argument("Engine::reset: capacities differ from the constructed ones");
     }
+    // RFC 4821 state is allocated per connection only when constructed with
+    // probing on; a reset cannot turn it on without it.
+    if (config.mtu_probing != MtuProbing::off && plpmtud_len_ < config.max_connections) {
+        throw std::invalid_argument("Engine::reset: mtu_probing needs an engine constructed with it");
+    }
     config_ = config;
     config_.wscale = std::min<std::uint8_t>(config_.wscale, 14);  // as the constructor
     epoch_ = now;

@@ -331,5 +331,24 @@ TEST(EngineReset, RejectsOtherCapacities) {
     EXPECT_EQ(e.config().buffer_size, c.buffer_size / 4);
 }
 
+// RFC 4821 state exists per connection only in an engine constructed with
+// mtu_probing on (1 entry otherwise): a reset must not turn probing on
+// without it, or the first probing connection would write past the array.
+TEST(EngineReset, MtuProbingNeedsAnEngineConstructedWithIt) {
+    const Instant t0 = Instant::from_micros(1'000);
+    const EngineConfig off = base_config(1);
+    EngineConfig on = off;
+    on.mtu_probing = MtuProbing::on;
+    EngineConfig blackhole = off;
+    blackhole.mtu_probing = MtuProbing::blackhole;
+    Engine without(off, t0);
+    EXPECT_THROW(without.reset(on, t0), std::invalid_argument);
+    EXPECT_THROW(without.reset(blackhole, t0), std::invalid_argument);
+    Engine with(on, t0);
+    with.reset(off, t0);
+    with.reset(blackhole, t0);
+    EXPECT_EQ(with.config().mtu_probing, MtuProbing::blackhole);
+}
+
 }  // namespace
 }  // namespace tcpfp::tcp

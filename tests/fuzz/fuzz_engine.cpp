@@ -35,6 +35,7 @@ namespace flag = wire::tcp_flag;
 //   byte 0: config bits  (timestamps A/B, SACK A/B, newreno, ISN near 2^32,
 //           small buffers, rst_on_table_full)
 //   byte 1: wscale A (mod 15), byte 2: wscale B (mod 15), byte 3: MTU choice
+//           (mod 6) and mtu_probing (/ 6 mod 3: off, blackhole, on)
 //   then actions: one opcode byte (mod kOpCount) and its operands.
 enum Op : std::uint8_t {
     op_pair,       // kind(1): build a connection pair in a chosen state
@@ -122,6 +123,10 @@ EngineConfig make_config(bool side_b, std::uint8_t bits, std::uint8_t wscale, st
     c.wscale = static_cast<std::uint8_t>(wscale % 15);
     static constexpr std::uint16_t kMtus[] = {1500, 576, 296, 9000, 1280, 128};
     c.mtu = kMtus[mtu_choice % 6];
+    // RFC 4821 (off, blackhole, on) from the same byte's upper range, so that
+    // inputs written before it (mtu_choice < 6) still run with it off.
+    static constexpr MtuProbing kProbing[] = {MtuProbing::off, MtuProbing::blackhole, MtuProbing::on};
+    c.mtu_probing = kProbing[(mtu_choice / 6) % 3];
     c.seed = 0x1234u + (side_b ? 1u : 0u);
     return c;
 }
@@ -633,9 +638,10 @@ private:
 // so what is kept between inputs has to be static; FuzzNet::reset() leaves
 // nothing of one input visible to the next. Capacities are those of every
 // make_config(); the 4 KB buffers of config bit 64 are a reset to a smaller
-// buffer_size.
+// buffer_size. mtu_choice 12 is MTU 1500 with mtu_probing on, so that the
+// engines hold RFC 4821 state for every connection (a reset cannot add it).
 FuzzNet& process_net() {
-    static FuzzNet net(make_config(false, 0, 0, 0), make_config(true, 0, 0, 0),
+    static FuzzNet net(make_config(false, 0, 0, 12), make_config(true, 0, 0, 12),
                        std::pmr::new_delete_resource());
     return net;
 }

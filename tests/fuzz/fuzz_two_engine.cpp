@@ -80,6 +80,10 @@ EngineConfig make_config(std::uint8_t bits, std::uint8_t sizes, bool side_b) {
     c.congestion = (bits & 16) != 0 ? CongestionControl::newreno : CongestionControl::cubic;
     if ((bits & 32) != 0) c.isn_override = 0xfffff000u + (side_b ? 0x800u : 0u);
     c.wscale = static_cast<std::uint8_t>((sizes >> 2) % 15);
+    // RFC 4821 from the same bits' quotient (0 for sizes < 60: older inputs
+    // keep it off); random drops then hit probes and trigger black holes.
+    static constexpr MtuProbing kProbing[] = {MtuProbing::off, MtuProbing::blackhole, MtuProbing::on};
+    c.mtu_probing = kProbing[((sizes >> 2) / 15) % 3];
     c.seed = side_b ? 99 : 7;
     return c;
 }
@@ -286,9 +290,10 @@ private:
 
 // The two engines and the link of every input of this process, reset per
 // input (see fuzz_engine.cpp: libFuzzer leaves no other place to keep them).
-// Every make_config() has the same capacities.
+// Every make_config() has the same capacities; sizes 120 turns mtu_probing
+// on, so that the engines hold RFC 4821 state (a reset cannot add it).
 FuzzNet& process_net() {
-    static FuzzNet net(make_config(0, 0, false), make_config(0, 0, true),
+    static FuzzNet net(make_config(0, 120, false), make_config(0, 120, true),
                        std::pmr::new_delete_resource());
     return net;
 }

@@ -173,6 +173,16 @@ def engine():
     for cp in (176, 177, 178, 179, 179):
         acts += inject(1, 6, 7, 32 + 1, payload=140, corrupt=cp) + [TICK, 5]
     write(d, "ecn-marks", headers[0] + acts + [SLEEP, 0, 2])
+    # RFC 4821 (MTU byte: 12 is 1500 with mtu_probing on, 6 with blackhole):
+    # a bulk send probing up; a black hole (B's direction dropping while A
+    # sends, three RTOs) healed later; a fragmentation-needed error mid-search.
+    LINK_DROP, LINK_DELIVER = 1, 0
+    bulk = [SEND, 1, 0xff, 0xff, TICK, 5, RECV, 2, 0xff, 0xff, TICK, 5] * 4
+    write(d, "plpmtud-probe-up", [0x0f, 7, 7, 12] + [PAIR, 3, 0, 0] + bulk + [SLEEP, 0, 2])
+    write(d, "plpmtud-black-hole", [0x0f, 7, 7, 6] + [PAIR, 3, 0, 0, LINK, 0, LINK_DROP, SEND, 1, 0x40, 0,
+                                                      SLEEP, 0, 4, LINK, 0, LINK_DELIVER] + bulk + [SLEEP, 0, 2])
+    write(d, "plpmtud-frag-needed", [0x0f, 7, 7, 12] + [PAIR, 3, 0, 0, SEND, 1, 0xff, 0xff, TICK, 3] +
+          inject(0, 6, 6, 0x20 | 0x80, window=[0, 0x04, 0xb0], corrupt=200) + bulk + [SLEEP, 0, 2])
 
 
 def two_engine():
@@ -198,6 +208,12 @@ def two_engine():
             write(d, f"{name}-{ci}", [bits, sizes] + stream(rnd.randrange(80, 400), pick))
     write(d, "burst", [0xff, 0x1c] + [0xff] * 20 + [0] * 60 + [0xff] * 20)
     write(d, "reorder", [0xff, 0x1c] + [3, 40, 0xff, 0xff] * 50)
+    # RFC 4821: sizes 0x7d is mtu_probing on (32 KB), 0x3d blackhole; losses
+    # hit probes, and RTOs in a row trigger the black-hole step.
+    rnd = random.Random(4821)
+    for name, sizes in (("plpmtud-on", 0x7d), ("plpmtud-blackhole", 0x3d)):
+        write(d, name + "-loss5", [0x0f, sizes] + stream(300, lambda: 0 if rnd.random() < 0.05 else 0xff))
+        write(d, name + "-burst", [0x0f, sizes] + [0xff] * 30 + [0] * 40 + [0xff] * 30)
 
 
 if __name__ == "__main__":
