@@ -53,6 +53,9 @@ std::string detail_text(const tcp::ConnInfo& i) {
                   i.rto_ms, static_cast<double>(i.srtt_us) / 1000.0,
                   static_cast<double>(i.rttvar_us) / 1000.0);
     o += b;
+    o += " pmtu:" + std::to_string(i.pmtu);
+    // RFC 4821: the range mtu_probing is still searching.
+    if (i.probe_high != 0) o += " probing:" + std::to_string(i.probe_low) + "-" + std::to_string(i.probe_high);
     o += " cwnd:" + std::to_string(i.cwnd);
     o += " ssthresh:" + (i.ssthresh == UINT32_MAX ? std::string("-") : std::to_string(i.ssthresh));
     o += " snd_wnd:" + std::to_string(i.snd_wnd) + " rcv_wnd:" + std::to_string(i.rcv_wnd);
@@ -81,6 +84,7 @@ std::string conn_json(PromptState& st, const ConnRow& r) {
            "\",\"timer_left_ms\":" + n(i.timer_left_ms) + ",\"retries\":" + n(i.retries) +
            ",\"ts\":" + b(i.ts_ok) + ",\"sack\":" + b(i.sack_ok) + ",\"snd_wscale\":" +
            n(i.snd_wscale) + ",\"rcv_wscale\":" + n(i.rcv_wscale) + ",\"mss\":" + n(i.snd_mss) +
+           ",\"pmtu\":" + n(i.pmtu) + ",\"probe_low\":" + n(i.probe_low) + ",\"probe_high\":" + n(i.probe_high) +
            ",\"snd_wnd\":" + n(i.snd_wnd) + ",\"rcv_wnd\":" + n(i.rcv_wnd) + ",\"cwnd\":" +
            n(i.cwnd) + ",\"ssthresh\":" + n(i.ssthresh) + ",\"srtt_us\":" + n(i.srtt_us) +
            ",\"rttvar_us\":" + n(i.rttvar_us) + ",\"rto_ms\":" + n(i.rto_ms) + ",\"in_flight\":" +

@@ -901,6 +901,15 @@ int Engine::info(ConnId id, ConnInfo& out) const {
     out.rcv_wscale = t->rcv_wscale;
     out.snd_mss = t->snd_mss;
     out.rcv_mss = t->rcv_mss;
+    out.pmtu = mtu_for_mss(*t);
+    out.probe_low = out.probe_high = 0;
+    if (t->plpmtud) {
+        const PlpmtudState& p = plpmtud_[index_of(*t)];
+        if (p.search_high >= p.search_low + plpmtud::kProbeThreshold) {
+            out.probe_low = p.search_low;
+            out.probe_high = p.search_high;
+        }
+    }
     out.snd_wnd = t->snd_wnd;
     out.rcv_wnd = t->rcv_adv > t->rcv_nxt ? static_cast<std::uint32_t>(t->rcv_adv - t->rcv_nxt) : 0;
     out.in_flight = static_cast<std::uint32_t>(t->snd_max - t->snd_una);

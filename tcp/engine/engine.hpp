@@ -145,6 +145,10 @@ struct ConnInfo {
     bool ecn_ok = false;           // RFC 3168 ECN negotiated
     std::uint8_t snd_wscale = 0, rcv_wscale = 0;
     std::uint16_t snd_mss = 0, rcv_mss = 0;
+    std::uint16_t pmtu = 0;        // the IPv4 packet size full segments take (ss's pmtu)
+    // RFC 4821 search range while mtu_probing searches (0, 0 otherwise):
+    // search_low works, search_high is the largest that might.
+    std::uint16_t probe_low = 0, probe_high = 0;
     std::uint32_t snd_wnd = 0;     // the peer's window (scaled)
     std::uint32_t rcv_wnd = 0;     // our window as last advertised: RCV.ADV - RCV.NXT
     std::uint32_t in_flight = 0;   // SND.MAX - SND.UNA

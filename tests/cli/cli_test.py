@@ -386,7 +386,7 @@ def check_half_close_shutdown(peer, out):
     h.check("\nIN  " not in after and "\nOUT " not in after, "verbose off: no more segment lines")
     h.check(re.search(r"^1 +FIN_WAIT_2 +0 +0 +172\.16\.48\.13:\d+ +172\.16\.48\.1:5012 ", out, re.M),
             "show conn: FIN_WAIT_2 with the local and peer addresses")
-    h.check(re.search(r"^ +ts sack wscale:\d+,\d+ mss:\d+ .*rto:\d+ rtt:[\d.]+/[\d.]+ms cwnd:\d+ "
+    h.check(re.search(r"^ +ts sack wscale:\d+,\d+ mss:\d+ .*rto:\d+ rtt:[\d.]+/[\d.]+ms pmtu:\d+ cwnd:\d+ "
                       r".*snd_wnd:\d+ rcv_wnd:\d+", out, re.M),
             "show conn: options, RTT, congestion and windows")
     h.check(re.search(r"^1 +TIME_WAIT .*timer:\(time_wait,\d+ms,0\)", out, re.M),

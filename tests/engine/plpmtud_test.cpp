@@ -88,6 +88,24 @@ TEST(Plpmtud, OnModeClimbsToTheFullSizeOnACleanPath) {
     EXPECT_EQ(count(net.a(), Mib::retrans_segs), 0u);
 }
 
+// What `show conn` prints: pmtu always, the search range while it searches.
+TEST(Plpmtud, ConnInfoShowsThePathMtuAndTheRangeStillSearched) {
+    Net net(with_probing(MtuProbing::on), with_probing(MtuProbing::on));
+    const Pair p = open_pair(net);
+    ConnInfo info;
+    ASSERT_EQ(net.a().info(p.a, info), 0);
+    EXPECT_EQ(info.pmtu, plpmtud::kBaseMtu);
+    EXPECT_EQ(info.probe_low, plpmtud::kBaseMtu);
+    EXPECT_EQ(info.probe_high, 1500u);
+    EXPECT_EQ(bulk(net, p, 1'000'000, Duration::seconds(60)), 1'000'000u);
+    ASSERT_EQ(net.a().info(p.a, info), 0);
+    EXPECT_EQ(info.pmtu, 1500u);
+    EXPECT_EQ(info.probe_low, 0u) << "the search is over (info() fills every field of a reused ConnInfo)";
+    EXPECT_EQ(info.probe_high, 0u);
+    ASSERT_EQ(net.b().info(p.b, info), 0);
+    EXPECT_EQ(info.pmtu, plpmtud::kBaseMtu) << "B sent no data, so it never probed";
+}
+
 TEST(Plpmtud, OnModeFindsANarrowerPathWithoutRetransmissionTimeouts) {
     Net net(with_probing(MtuProbing::on), test_config());
     const Pair p = open_pair(net);
