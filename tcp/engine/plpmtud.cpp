@@ -70,7 +70,9 @@ bool Engine::plpmtud_black_hole(Tcb& t, Instant now) {
     }
     p.search_low = lower;
     p.top_tried = false;
-    p.reprobe_at = tick(now);
+    // With SACK the search starts at once; without, the step is undone
+    // whole after the reprobe interval (plpmtud_probe_payload).
+    p.reprobe_at = t.sack_ok ? tick(now) : tick(now) + plpmtud::kReprobeMs;
     t.snd_mss = lower_mss;
     counters_.inc(Mib::plpmtud_black_holes);
     return true;
@@ -81,6 +83,19 @@ bool Engine::plpmtud_black_hole(Tcb& t, Instant now) {
 std::uint32_t Engine::plpmtud_probe_payload(Tcb& t, std::uint32_t mss, std::uint32_t unsent,
                                             std::uint32_t usable, Instant now) {
     PlpmtudState& p = plpmtud_[index_of(t)];
+    if (!t.sack_ok) {
+        // No probes without SACK: a lost probe could not be told from a
+        // lost window (§7.4). A black hole's step down is undone whole once
+        // the reprobe interval has passed (§7.7), so that a lossy path
+        // mistaken for a black hole does not keep the small size for good;
+        // if the hole is real, R1 timeouts step down again.
+        if (p.search_high > p.search_low && tick(now) >= p.reprobe_at) {
+            p.search_low = p.search_high;
+            t.snd_mss = mss_for_mtu(t, p.search_high);
+            counters_.inc(Mib::plpmtud_restored);
+        }
+        return mss;  // the next segment takes the restored size
+    }
     if (p.search_high < p.search_low + plpmtud::kProbeThreshold) {
         if (tick(now) < p.reprobe_at) return mss;
         p.search_high = p.max_mtu;  // §7.7: raise the estimate now and then
@@ -90,7 +105,7 @@ std::uint32_t Engine::plpmtud_probe_payload(Tcb& t, std::uint32_t mss, std::uint
             return mss;
         }
     }
-    if (!t.sack_ok || t.backoff != 0) return mss;
+    if (t.backoff != 0) return mss;
     if (t.loss != kNoIndex) {
         const LossState& ls = losses_.at(t.loss);
         if (ls.in_recovery || ls.lost_bytes > 0) return mss;
