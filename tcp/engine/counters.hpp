@@ -74,8 +74,7 @@ namespace tcpfp::tcp {
     X(plpmtud_probes, "path MTU probes sent (RFC 4821 §7.4)")                         \
     X(plpmtud_probes_acked, "probes acknowledged: the MSS rose (RFC 4821 §7.6.1)")    \
     X(plpmtud_probes_lost, "probes lost alone: the search ceiling fell (RFC 4821 §7.6.2)") \
-    X(plpmtud_probes_inconclusive, "probes a timeout or other losses hid (RFC 4821 §7.6.3)") \
-    X(plpmtud_restored, "black-hole steps undone after 10 min on connections without SACK (RFC 4821 §7.7)")
+    X(plpmtud_probes_inconclusive, "probes a timeout or other losses hid (RFC 4821 §7.6.3)")
 
 // Why a received segment was not (fully) processed. Wire errors come first
 // so a WireError maps to a drop reason by value.

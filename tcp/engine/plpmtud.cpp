@@ -54,6 +54,11 @@ void Engine::plpmtud_begin(Tcb& t) {
 // large packets without a word; the MSS steps down and the search (if SACK
 // allows one) starts again above it. Returns whether the MSS fell.
 bool Engine::plpmtud_black_hole(Tcb& t, Instant now) {
+    // Without SACK no probe could climb back (see plpmtud_probe_payload),
+    // and a path that merely loses much looks the same: a step down would
+    // last for the connection's life (found by fuzz_two_engine: MSS 524 on
+    // a lossy path, the transfer unfinished after 3 h). Linux differs here.
+    if (!t.sack_ok) return false;
     const std::uint16_t mtu = mtu_for_mss(t);
     const std::uint16_t lower = mtu > plpmtud::kBaseMtu ? plpmtud::kBaseMtu
                                                         : std::max<std::uint16_t>(mtu / 2, plpmtud::kFloorMtu);
@@ -70,9 +75,7 @@ bool Engine::plpmtud_black_hole(Tcb& t, Instant now) {
     }
     p.search_low = lower;
     p.top_tried = false;
-    // With SACK the search starts at once; without, the step is undone
-    // whole after the reprobe interval (plpmtud_probe_payload).
-    p.reprobe_at = t.sack_ok ? tick(now) : tick(now) + plpmtud::kReprobeMs;
+    p.reprobe_at = tick(now);
     t.snd_mss = lower_mss;
     counters_.inc(Mib::plpmtud_black_holes);
     return true;
@@ -82,20 +85,10 @@ bool Engine::plpmtud_black_hole(Tcb& t, Instant now) {
 // the windows and the queue allow it (RFC 4821 §7.4/§7.5), else `mss`.
 std::uint32_t Engine::plpmtud_probe_payload(Tcb& t, std::uint32_t mss, std::uint32_t unsent,
                                             std::uint32_t usable, Instant now) {
+    // §7.4: no probes without SACK, since a lost probe could not be told
+    // from a lost window.
+    if (!t.sack_ok) return mss;
     PlpmtudState& p = plpmtud_[index_of(t)];
-    if (!t.sack_ok) {
-        // No probes without SACK: a lost probe could not be told from a
-        // lost window (§7.4). A black hole's step down is undone whole once
-        // the reprobe interval has passed (§7.7), so that a lossy path
-        // mistaken for a black hole does not keep the small size for good;
-        // if the hole is real, R1 timeouts step down again.
-        if (p.search_high > p.search_low && tick(now) >= p.reprobe_at) {
-            p.search_low = p.search_high;
-            t.snd_mss = mss_for_mtu(t, p.search_high);
-            counters_.inc(Mib::plpmtud_restored);
-        }
-        return mss;  // the next segment takes the restored size
-    }
     if (p.search_high < p.search_low + plpmtud::kProbeThreshold) {
         if (tick(now) < p.reprobe_at) return mss;
         p.search_high = p.max_mtu;  // §7.7: raise the estimate now and then

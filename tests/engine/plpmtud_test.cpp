@@ -138,36 +138,22 @@ TEST(Plpmtud, AFinishedSearchStartsAgainAfterTenMinutes) {
     EXPECT_EQ(packet_size(net, p.a), 1500u);
 }
 
-// Without SACK there are no probes, so a black-hole step would otherwise
-// last for good, even when a lossy path had only looked like a hole: it is
-// undone whole after the interval (RFC 4821 §7.7), and a real hole makes
-// R1 timeouts step down again. Found by fuzz_two_engine: a link dropping
-// most packets, no SACK, a transfer not done after 3 h at MSS 524.
-TEST(Plpmtud, WithoutSackABlackHoleStepIsUndoneAfterTheInterval) {
+// Without SACK neither detection nor probing runs: no probe could climb
+// back, and a path that merely loses much looks like a hole, so a step
+// down would last for good. Found by fuzz_two_engine (no SACK, a link
+// dropping most packets: MSS 524, the transfer unfinished after 3 h; the
+// inputs are corpus/two_engine/crash-plpmtud-no-sack-*).
+TEST(Plpmtud, WithoutSackTheMssIsLeftAlone) {
     EngineConfig a = with_probing(MtuProbing::blackhole), b = test_config();
     a.sack = b.sack = false;
     Net net(a, b);
     const Pair p = open_pair(net);
     black_hole_from_a(net, 1200);
-    EXPECT_EQ(bulk(net, p, 500'000, Duration::seconds(120)), 500'000u);
-    EXPECT_GE(count(net.a(), Mib::plpmtud_black_holes), 1u);
-    EXPECT_EQ(count(net.a(), Mib::plpmtud_probes), 0u) << "no probes without SACK";
-    EXPECT_LE(packet_size(net, p.a), 1024u);
-    net.impair().drop_rule = nullptr;  // the path heals
-    net.run_for(Duration::millis(plpmtud::kReprobeMs - 60'000));
-    EXPECT_EQ(bulk(net, p, 200'000, Duration::seconds(30)), 200'000u);
-    EXPECT_LE(packet_size(net, p.a), 1024u) << "not before the interval";
-    net.run_for(Duration::seconds(90));
-    EXPECT_EQ(bulk(net, p, 200'000, Duration::seconds(30)), 200'000u);
-    EXPECT_EQ(packet_size(net, p.a), 1500u) << "the step is undone";
-    EXPECT_EQ(count(net.a(), Mib::plpmtud_restored), 1u);
-    // A hole that is still there: the full size fails again and R1
-    // timeouts step down again; the data still arrives.
-    const std::uint64_t holes = count(net.a(), Mib::plpmtud_black_holes);
-    black_hole_from_a(net, 1200);
-    EXPECT_EQ(bulk(net, p, 200'000, Duration::seconds(120)), 200'000u);
-    EXPECT_GT(count(net.a(), Mib::plpmtud_black_holes), holes);
-    EXPECT_LE(packet_size(net, p.a), 1024u);
+    EXPECT_LT(bulk(net, p, 100'000, Duration::seconds(30)), 100'000u) << "as with mtu_probing off";
+    EXPECT_GE(count(net.a(), Mib::r1_reached), 1u);
+    EXPECT_EQ(count(net.a(), Mib::plpmtud_black_holes), 0u);
+    EXPECT_EQ(count(net.a(), Mib::plpmtud_probes), 0u);
+    EXPECT_EQ(packet_size(net, p.a), 1500u);
 }
 
 }  // namespace
