@@ -91,8 +91,15 @@ def main():
         r"worker (\d): handoff out (\d+) in (\d+) ring_full (\d+)", log)}
     h.check(set(ho) == {0, 1}, "hand-off counters printed for both workers")
     h.check(ho[0][0] + ho[1][0] > 0, "some frames arrived on the wrong queue and were handed off")
-    h.check(ho[0][0] == ho[1][1] and ho[1][0] == ho[0][1],
-            "every frame handed off was received by its owner %s" % ho)
+    # A frame handed off while its owner was already stopping stays in the
+    # ring, and tcpfp says how many did (a stress round saw 1 of 906).
+    left = re.search(r"(\d+) frame\(s\) left in hand-off rings at exit", log)
+    h.check(left is not None, "the frames left in hand-off rings at exit are reported")
+    left = int(left.group(1)) if left else -1
+    h.check(ho[1][1] <= ho[0][0] and ho[0][1] <= ho[1][0] and
+            ho[0][0] + ho[1][0] == ho[0][1] + ho[1][1] + left,
+            "every frame handed off was received by its owner or left in a ring at exit "
+            "%s, %d left" % (ho, left))
     h.check(ho[0][2] == 0 and ho[1][2] == 0, "no hand-off ring overflowed")
     h.check("rst_no_connection" not in log and "drop no_listener" not in log,
             "no segment reached an engine that does not own its flow")
