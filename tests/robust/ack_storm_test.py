@@ -31,14 +31,21 @@ N = 2000
 
 
 def storm(tap, conn, frames, name):
+    """Returns tcpfp's ACKs and the frames the tap's own queue dropped: on a
+    busy machine tcpfp's worker may not drain it in time (a stress round
+    saw 997 of 2000 go), and those never reached tcpfp to be counted."""
     tap.drain()
+    before = r.link_stats()["tx_dropped"]
     secs = send_paced(tap, frames)
     acks = pure_acks_from_tcpfp(tap.frames(0.5), conn)
+    lost = r.link_stats()["tx_dropped"] - before
     bound = int(secs / 0.5) + 2
-    print("%s: %d segments in %.2f s, %d ACKs from tcpfp (bound %d)" % (name, len(frames), secs, acks, bound),
-          flush=True)
+    print("%s: %d segments in %.2f s, %d dropped by the tap's queue, %d ACKs from tcpfp (bound %d)"
+          % (name, len(frames), secs, lost, acks, bound), flush=True)
     h.check(acks <= bound, "%s: no ACK war: %d ACKs for %d segments (<= %d)" % (name, acks, len(frames), bound))
-    return acks
+    h.check(lost < len(frames), "%s: some of the storm reached tcpfp (%d of %d lost in the tap)"
+            % (name, lost, len(frames)))
+    return acks, lost
 
 
 def main():
@@ -65,12 +72,12 @@ def main():
     stale = conn.ts_linux - 100000
     old = [conn.segment(mac, conn.rcv_nxt - 1000, conn.snd_nxt, r.ACK | r.PSH, first[-1000:], tsval=stale)
            for _ in range(N)]
-    acks_paws = storm(tap, conn, old, "old duplicates (stale TSval)")
+    acks_paws, lost_paws = storm(tap, conn, old, "old duplicates (stale TSval)")
     time.sleep(0.6)
     # Out of window: a sequence number a quarter of the space away.
     far = [conn.segment(mac, conn.rcv_nxt + 0x40000000 + 100 * i, conn.snd_nxt, r.ACK, b"x" * 10)
            for i in range(N)]
-    acks_oow = storm(tap, conn, far, "out-of-window segments")
+    acks_oow, lost_oow = storm(tap, conn, far, "out-of-window segments")
 
     data = os.urandom(64 * 1024)
     h.check(echo(sock, data) == data, "the connection survived: 64 KB echoed byte-exact")
@@ -80,12 +87,13 @@ def main():
     print("engine: paws %d, out_of_window %d, dup_acks_sent %d, oow_acks_limited %d"
           % (s.get("eng.paws", 0), s.get("eng.out_of_window", 0), s.get("mib.dup_acks_sent", 0),
              s.get("mib.oow_acks_limited", 0)), flush=True)
-    h.check(s.get("eng.paws", 0) == N, "every old duplicate dropped by PAWS (paws %d)" % s.get("eng.paws", 0))
-    h.check(s.get("eng.out_of_window", 0) >= N, "every far segment dropped out of window (%d)"
-            % s.get("eng.out_of_window", 0))
+    h.check(s.get("eng.paws", 0) == N - lost_paws, "every old duplicate that arrived dropped by PAWS "
+            "(paws %d, %d lost in the tap)" % (s.get("eng.paws", 0), lost_paws))
+    h.check(s.get("eng.out_of_window", 0) >= N - lost_oow, "every far segment that arrived dropped out "
+            "of window (%d, %d lost in the tap)" % (s.get("eng.out_of_window", 0), lost_oow))
     answered = s.get("mib.dup_acks_sent", 0)
     limited = s.get("mib.oow_acks_limited", 0)
-    h.check(limited >= 2 * N - (acks_paws + acks_oow) - 2,
+    h.check(limited >= 2 * N - (lost_paws + lost_oow) - (acks_paws + acks_oow) - 2,
             "the rest were suppressed by the limit (oow_acks_limited %d, answered %d)" % (limited, answered))
     h.check(s.get("mib.estab_resets", 0) == 0, "no connection was reset")
 
