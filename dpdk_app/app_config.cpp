@@ -255,7 +255,16 @@ std::vector<Section> schema() {
           uint_key("max_time_wait", 16, 16 * k1M, &AppConfig::engine, &E::max_time_wait),
           uint_key("max_listeners", 4, 65536, &AppConfig::engine, &E::max_listeners),
           uint_key("ttl", 1, 255, &AppConfig::engine, &E::ttl),
-          uint_key("buffer_count", 2, 16 * k1M, &AppConfig::engine, &E::buffer_count),
+          uint_key("chunk_count", 16, 256 * k1M, &AppConfig::engine, &E::chunk_count),
+          uint_key("chunk_size", 256, 65536, &AppConfig::engine, &E::chunk_size),
+          {"buffer_count",
+           [](auto, AppConfig&) -> std::string {
+               // Buffers are no longer one per connection direction: a clear
+               // error rather than a silent reinterpretation of the memory.
+               return "replaced by chunk_count and chunk_size (send/receive buffers are chains "
+                      "of chunks from one pool; the same memory is chunk_count = buffer_count x "
+                      "buffer_size / chunk_size)";
+           }},
           uint_key("buffer_size", 4096, 64 * k1M, &AppConfig::engine, &E::buffer_size),
           uint_key("send_buffer", 1024, 64 * k1M, &AppConfig::engine, &E::send_buffer),
           uint_key("recv_buffer", 1024, 64 * k1M, &AppConfig::engine, &E::recv_buffer),
@@ -405,6 +414,14 @@ std::string cross_check(AppConfig& c) {
     auto& e = c.engine;
     if (e.send_buffer > e.buffer_size) return "[engine] send_buffer: larger than buffer_size";
     if (e.recv_buffer > e.buffer_size) return "[engine] recv_buffer: larger than buffer_size";
+    // What tcp::Engine checks (check_chunk_limits), said in the file's terms.
+    if (std::uint64_t{c.port.mtu} - 40 > 7ull * e.chunk_size) {
+        return "[engine] chunk_size: at least (mtu - 40) / 7 = " +
+               std::to_string((c.port.mtu - 40 + 6) / 7) + " for [port0] mtu " + std::to_string(c.port.mtu);
+    }
+    if (e.buffer_size > 65533ull * e.chunk_size) {
+        return "[engine] buffer_size: at most 65533 x chunk_size (the chunks of one buffer)";
+    }
     if (e.min_rto > e.max_rto) return "[timers] min_rto_ms: larger than max_rto_ms";
     if (c.mbuf_cache > c.mbufs / 4) return "[mempool] cache: at most mbufs/4";
     e.mtu = c.port.mtu;

@@ -232,11 +232,11 @@ int main(int argc, char** argv) {
         }
     } catch (const std::bad_alloc&) {
         std::fprintf(stderr,
-                     "tcpfp: engine: out of DPDK memory (%u worker(s) x [engine] buffer_count x "
-                     "buffer_size = %llu MiB each); raise EAL -m or lower the [engine] sizes\n",
+                     "tcpfp: engine: out of DPDK memory (%u worker(s) x [engine] chunk_count x "
+                     "chunk_size = %llu MiB each); raise EAL -m or lower the [engine] sizes\n",
                      cfg->workers,
-                     static_cast<unsigned long long>(cfg->engine.buffer_count) *
-                         cfg->engine.buffer_size / (1u << 20));
+                     static_cast<unsigned long long>(cfg->engine.chunk_count) *
+                         cfg->engine.chunk_size / (1u << 20));
         workers.clear();
         close_port(*port);
         rte_eal_cleanup();

@@ -34,6 +34,7 @@ struct alignas(64) LcoreStats {
     X(arp_copies, "ARP frames copied to the other workers (they learn, never reply)") \
     X(connections, "control blocks in use (listeners included)")                     \
     X(time_wait, "TIME_WAIT records")                                                \
+    X(buffer_bytes, "send/receive buffer memory held: pool chunks in use x chunk size") \
     X(passive_opens, "connections accepted (tcpPassiveOpens)")                       \
     X(active_opens, "connections opened (tcpActiveOpens)")                           \
     X(retrans_segs, "segments retransmitted")                                        \

@@ -332,6 +332,7 @@ void Worker::publish() {
     put(s.arp_copies, arp_copies_);
     put(s.connections, engine_->connection_count());
     put(s.time_wait, engine_->time_wait_count());
+    put(s.buffer_bytes, engine_->buffer_bytes_in_use());
     put(s.passive_opens, mib[static_cast<std::size_t>(tcp::Mib::passive_opens)]);
     put(s.active_opens, mib[static_cast<std::size_t>(tcp::Mib::active_opens)]);
     put(s.retrans_segs, mib[static_cast<std::size_t>(tcp::Mib::retrans_segs)]);
@@ -483,10 +484,12 @@ void Worker::print_stats() const {
                 w, hc.events, hc.routed, hc.unowned, hc.batches, hc.accepted);
     const auto& c = engine_->counters();
     // Leak accounting (scripts/soak.sh): everything below returns to 0 when idle.
+    // "buffers in use" counts pool chunks (of [engine] chunk_size bytes).
     std::printf("engine %u: %zu connection(s), %zu TIME_WAIT record(s), buffers in use %u, "
-                "timers armed %zu, loss states %zu\n",
+                "timers armed %zu, loss states %zu, buffer bytes %" PRIu64 "\n",
                 w, engine_->connection_count(), engine_->time_wait_count(),
-                engine_->buffers_in_use(), engine_->armed_timers(), engine_->loss_states_in_use());
+                engine_->buffers_in_use(), engine_->armed_timers(), engine_->loss_states_in_use(),
+                engine_->buffer_bytes_in_use());
     for (std::size_t i = 0; i < c.mib.size(); ++i) {
         if (c.mib[i] == 0) continue;
         const auto k = static_cast<tcp::Mib>(i);

@@ -5,122 +5,267 @@
 
 namespace tcpfp::tcp {
 
-BufferPool::BufferPool(std::uint32_t count, std::uint32_t size, std::pmr::memory_resource* mr)
-    : mr_(mr), count_(count), size_(size), max_size_(size) {
-    base_ = static_cast<std::uint8_t*>(mr_->allocate(static_cast<std::size_t>(count) * size, 64));
-    free_ = static_cast<std::uint32_t*>(mr_->allocate(sizeof(std::uint32_t) * count, 64));
-    parked_ = static_cast<std::uint32_t*>(mr_->allocate(sizeof(std::uint32_t) * count, 64));
-    for (std::uint32_t i = 0; i < count; ++i) free_[i] = count - 1 - i;
-    free_top_ = count;
-    low_top_ = count;
+ChunkPool::ChunkPool(std::uint32_t count, std::uint32_t size, std::pmr::memory_resource* mr)
+    : mr_(mr), count_(count), size_(size) {
+    if (size < kMinChunkSize || size > kMaxChunkSize) {
+        throw std::invalid_argument("ChunkPool: chunk size outside [256, 65536]");
+    }
+    // Neither array is initialised: a chunk's bytes and descriptor are
+    // written when it is taken, before anything reads them.
+    base_ = static_cast<std::uint8_t*>(
+        mr_->allocate(std::max<std::size_t>(static_cast<std::size_t>(count) * size, 1), 64));
+    meta_ = static_cast<Meta*>(mr_->allocate(sizeof(Meta) * std::max<std::size_t>(count, 1), 64));
 }
 
-BufferPool::~BufferPool() {
-    mr_->deallocate(base_, static_cast<std::size_t>(count_) * max_size_, 64);
-    mr_->deallocate(free_, sizeof(std::uint32_t) * count_, 64);
-    mr_->deallocate(parked_, sizeof(std::uint32_t) * count_, 64);
+ChunkPool::~ChunkPool() {
+    mr_->deallocate(base_, std::max<std::size_t>(static_cast<std::size_t>(count_) * size_, 1), 64);
+    mr_->deallocate(meta_, sizeof(Meta) * std::max<std::size_t>(count_, 1), 64);
 }
 
-void BufferPool::reset(std::uint32_t size) {
-    if (size > max_size_) throw std::invalid_argument("BufferPool::reset: size above the constructed one");
-    // acquire() and release() only write the stack at or above the lowest
-    // top it reached; below it the constructor's order is intact.
-    for (std::uint32_t i = low_top_; i < count_; ++i) free_[i] = count_ - 1 - i;
-    free_top_ = count_;
-    low_top_ = count_;
-    parked_len_ = 0;
+void ChunkPool::reset() {
+    free_head_ = kNone;
+    fresh_ = 0;
+    in_use_ = 0;
+    parked_head_ = parked_tail_ = kNone;
+    parked_count_ = 0;
     parking_ = false;
-    size_ = size;
 }
 
-std::uint32_t BufferPool::acquire() {
-    if (free_top_ == 0) return kNone;
-    if (--free_top_ < low_top_) low_top_ = free_top_;
-    return free_[free_top_];
+std::uint32_t ChunkPool::window_allowance(std::size_t connections) const {
+    const std::uint32_t free = free_chunks();
+    const std::uint32_t reserve = send_reserve();
+    if (free <= reserve) return 0;
+    // No one window beyond what the pool holds now (the reserve absorbs the
+    // rounding of bytes to chunks): a lone receiver never outruns it.
+    std::uint64_t bytes = static_cast<std::uint64_t>(free - reserve) * size_;
+    // Running low, shared evenly: the windows offered from here on add up
+    // to no more than the pool holds above the reserve.
+    if (free < count_ / 8) bytes /= std::max<std::size_t>(connections, 1);
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(bytes, UINT32_MAX - 1));
 }
 
-void BufferPool::release(std::uint32_t id) {
+std::uint32_t ChunkPool::acquire() {
+    std::uint32_t id;
+    if (free_head_ != kNone) {
+        id = free_head_;
+        free_head_ = meta_[id].next;
+    } else if (fresh_ < count_) {
+        id = fresh_++;
+    } else {
+        return kNone;
+    }
+    ++in_use_;
+    return id;
+}
+
+void ChunkPool::release(std::uint32_t first, std::uint32_t last, std::uint32_t n) {
     if (parking_) {
-        parked_[parked_len_++] = id;
+        // Still counted in use: the bytes may be on their way out.
+        meta_[last].next = parked_head_;
+        if (parked_head_ == kNone) parked_tail_ = last;
+        parked_head_ = first;
+        parked_count_ += n;
         return;
     }
-    free_[free_top_++] = id;
+    meta_[last].next = free_head_;
+    free_head_ = first;
+    in_use_ -= n;
 }
 
-void BufferPool::unpark() {
-    for (std::uint32_t i = 0; i < parked_len_; ++i) free_[free_top_++] = parked_[i];
-    parked_len_ = 0;
+void ChunkPool::unpark() {
     parking_ = false;
+    if (parked_head_ == kNone) return;
+    meta_[parked_tail_].next = free_head_;
+    free_head_ = parked_head_;
+    in_use_ -= parked_count_;
+    parked_head_ = parked_tail_ = kNone;
+    parked_count_ = 0;
 }
 
-std::uint32_t ByteRing::write(BufferPool& pool, std::span<const std::uint8_t> data,
-                              std::uint32_t limit, bool& no_buffer) {
+// --- ChunkChain ---
+
+// The chunk at position `index` of the chain (< chunks). From the cursor
+// when it lies at or before it, else from the first chunk; the cursor then
+// stays there: consecutive segments and appends find theirs in a step.
+std::uint32_t ChunkChain::seek(ChunkPool& pool, std::uint32_t index) const {
+    ChunkPool::Meta& h = pool.meta(head);
+    if (index + 1u == h.chunks) return tail;
+    std::uint32_t id = head;
+    std::uint32_t at = 0;
+    if (h.cursor_index <= index) {
+        id = h.cursor;
+        at = h.cursor_index;
+    }
+    for (; at < index; ++at) id = pool.meta(id).next;
+    h.cursor = id;
+    h.cursor_index = static_cast<std::uint16_t>(index);
+    return id;
+}
+
+// Takes chunks until the chain has `target`, leaving `reserve` free in the
+// pool. False when not even one could be taken.
+bool ChunkChain::grow(ChunkPool& pool, std::uint32_t target, std::uint32_t reserve) {
+    std::uint32_t have = chunks(pool);
+    const std::uint32_t before = have;
+    while (have < target && pool.free_chunks() > reserve) {
+        const std::uint32_t id = pool.acquire();
+        ChunkPool::Meta& m = pool.meta(id);
+        m.next = ChunkPool::kNone;
+        if (head == ChunkPool::kNone) {
+            head = id;
+            m.cursor = id;
+            m.cursor_index = 0;
+            m.start = 0;
+        } else {
+            pool.meta(tail).next = id;
+        }
+        tail = id;
+        ++have;
+    }
+    if (have != before) pool.meta(head).chunks = static_cast<std::uint16_t>(have);
+    return have != before;
+}
+
+std::uint32_t ChunkChain::chunks_needed(const ChunkPool& pool, std::uint32_t offset,
+                                        std::uint32_t n) const {
+    const std::uint64_t cs = pool.chunk_size();
+    const std::uint64_t start = has_buffer() ? pool.meta(head).start : 0;
+    const std::uint64_t end = start + offset + n;
+    const std::uint64_t want = (end + cs - 1) / cs;
+    const std::uint32_t have = chunks(pool);
+    return want > have ? static_cast<std::uint32_t>(want - have) : 0;
+}
+
+std::uint32_t ChunkChain::write(ChunkPool& pool, ByteSpan data, std::uint32_t limit,
+                                std::uint32_t reserve, bool& no_buffer) {
     no_buffer = false;
-    limit = std::min(limit, pool.size());
     if (len >= limit || data.empty()) return 0;
     const std::uint32_t n =
-        write_at(pool, len, data.first(std::min<std::size_t>(data.size(), limit - len)), no_buffer);
+        write_at(pool, len, data.first(std::min<std::size_t>(data.size(), limit - len)), reserve, no_buffer);
     extend(n);
     return n;
 }
 
-void ByteRing::view(BufferPool& pool, std::uint32_t offset, std::uint32_t n,
-                    std::span<const std::uint8_t>& first_part,
-                    std::span<const std::uint8_t>& second_part) const {
-    first_part = {};
-    second_part = {};
-    if (n == 0 || !has_buffer()) return;
-    const std::uint32_t cap = pool.size();
-    const std::uint32_t start = (head + offset) % cap;
-    const std::uint32_t first = std::min(n, cap - start);
-    const std::uint8_t* base = pool.data(id);
-    first_part = {base + start, first};
-    if (n > first) second_part = {base, n - first};
-}
-
-void ByteRing::peek(BufferPool& pool, std::uint32_t offset, std::span<std::uint8_t> out) const {
-    std::span<const std::uint8_t> a, b;
-    view(pool, offset, static_cast<std::uint32_t>(out.size()), a, b);
-    if (!a.empty()) std::memcpy(out.data(), a.data(), a.size());
-    if (!b.empty()) std::memcpy(out.data() + a.size(), b.data(), b.size());
-}
-
-std::uint32_t ByteRing::write_at(BufferPool& pool, std::uint32_t offset,
-                                 std::span<const std::uint8_t> data, bool& no_buffer) {
+std::uint32_t ChunkChain::write_at(ChunkPool& pool, std::uint32_t offset, ByteSpan data,
+                                   std::uint32_t reserve, bool& no_buffer) {
     no_buffer = false;
-    const std::uint32_t cap = pool.size();
-    if (offset >= cap || data.empty()) return 0;
-    if (!has_buffer()) {
-        id = pool.acquire();
-        if (!has_buffer()) {
+    if (data.empty()) return 0;
+    const std::uint32_t cs = pool.chunk_size();
+    const std::uint64_t pos = (has_buffer() ? pool.meta(head).start : 0u) + std::uint64_t{offset};
+    const std::uint64_t want =
+        std::min<std::uint64_t>((pos + data.size() + cs - 1) / cs, ChunkPool::kMaxChainChunks);
+    if (pos / cs >= want) return 0;  // past the longest chain: beyond any buffer limit
+    if (want > chunks(pool)) {
+        // Only when the first byte's chunk can be had: chunks for a hole
+        // and no byte stored would be held for nothing.
+        const std::uint32_t first_needed = static_cast<std::uint32_t>(pos / cs) + 1;
+        const std::uint32_t missing = first_needed > chunks(pool) ? first_needed - chunks(pool) : 0;
+        if (missing > 0 && pool.free_chunks() < reserve + missing) {
             no_buffer = true;
             return 0;
         }
-        head = 0;
+        (void)grow(pool, static_cast<std::uint32_t>(want), reserve);
     }
-    const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(data.size(), cap - offset));
-    const std::uint32_t at = (head + offset) % cap;
-    const std::uint32_t first = std::min(n, cap - at);
-    std::uint8_t* base = pool.data(id);
-    std::memcpy(base + at, data.data(), first);
-    if (n > first) std::memcpy(base, data.data() + first, n - first);
+    const std::uint64_t covered = static_cast<std::uint64_t>(chunks(pool)) * cs;
+    const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(data.size(), covered - pos));
+    no_buffer = n < data.size();
+    std::uint32_t id = seek(pool, static_cast<std::uint32_t>(pos / cs));
+    std::uint32_t at = static_cast<std::uint32_t>(pos % cs);
+    for (std::uint32_t done = 0; done < n;) {
+        const std::uint32_t k = std::min(n - done, cs - at);
+        std::memcpy(pool.data(id) + at, data.data() + done, k);
+        done += k;
+        at = 0;
+        id = pool.meta(id).next;
+    }
     return n;
 }
 
-void ByteRing::consume(BufferPool& pool, std::uint32_t n, bool keep) {
-    n = std::min(n, len);
-    len -= n;
-    if (len == 0 && !keep) {
-        reset(pool);
-        return;
+std::size_t ChunkChain::view(ChunkPool& pool, std::uint32_t offset, std::uint32_t n,
+                             std::span<ByteSpan> out, std::uint32_t& bytes) const {
+    bytes = 0;
+    if (n == 0 || !has_buffer() || out.empty()) return 0;
+    const std::uint32_t cs = pool.chunk_size();
+    const std::uint64_t pos = pool.meta(head).start + std::uint64_t{offset};
+    std::uint32_t id = seek(pool, static_cast<std::uint32_t>(pos / cs));
+    std::uint32_t at = static_cast<std::uint32_t>(pos % cs);
+    std::size_t parts = 0;
+    while (bytes < n && parts < out.size() && id != ChunkPool::kNone) {
+        const std::uint32_t k = std::min(n - bytes, cs - at);
+        out[parts++] = {pool.data(id) + at, k};
+        bytes += k;
+        at = 0;
+        id = pool.meta(id).next;
     }
-    if (has_buffer()) head = (head + n) % pool.size();
+    return parts;
 }
 
-void ByteRing::reset(BufferPool& pool) {
-    if (has_buffer()) pool.release(id);
-    id = BufferPool::kNone;
-    head = 0;
+void ChunkChain::peek(ChunkPool& pool, std::uint32_t offset, std::span<std::uint8_t> out) const {
+    ByteSpan parts[8];
+    std::size_t done = 0;
+    while (done < out.size()) {
+        std::uint32_t bytes = 0;
+        const std::size_t count = view(pool, offset + static_cast<std::uint32_t>(done),
+                                       static_cast<std::uint32_t>(out.size() - done), parts, bytes);
+        if (count == 0) return;
+        for (std::size_t i = 0; i < count; ++i) {
+            std::memcpy(out.data() + done, parts[i].data(), parts[i].size());
+            done += parts[i].size();
+        }
+    }
+}
+
+void ChunkChain::consume(ChunkPool& pool, std::uint32_t n, bool keep) {
+    n = std::min(n, len);
+    len -= n;
+    if (!has_buffer()) return;
+    if (len == 0 && !keep) return reset(pool);
+    ChunkPool::Meta& h = pool.meta(head);
+    const std::uint32_t cs = pool.chunk_size();
+    const std::uint64_t start = h.start + std::uint64_t{n};
+    const std::uint64_t emptied = start / cs;  // chunks wholly before the first byte
+    if (emptied == 0) {
+        h.start = static_cast<std::uint16_t>(start);
+        return;
+    }
+    if (emptied >= h.chunks) return reset(pool);  // (len is 0: nothing was held beyond)
+    const auto drop = static_cast<std::uint32_t>(emptied);
+    // The header moves to the new first chunk.
+    const ChunkPool::Meta old = h;
+    std::uint32_t last = head;
+    for (std::uint32_t i = 1; i < drop; ++i) last = pool.meta(last).next;
+    const std::uint32_t first = pool.meta(last).next;
+    pool.release(head, last, drop);
+    head = first;
+    ChunkPool::Meta& nh = pool.meta(head);
+    nh.chunks = static_cast<std::uint16_t>(old.chunks - drop);
+    nh.start = static_cast<std::uint16_t>(start % cs);
+    if (old.cursor_index >= drop) {
+        nh.cursor = old.cursor;
+        nh.cursor_index = static_cast<std::uint16_t>(old.cursor_index - drop);
+    } else {
+        nh.cursor = head;
+        nh.cursor_index = 0;
+    }
+}
+
+void ChunkChain::trim(ChunkPool& pool) {
+    if (!has_buffer()) return;
+    if (len == 0) return reset(pool);
+    ChunkPool::Meta& h = pool.meta(head);
+    const std::uint32_t cs = pool.chunk_size();
+    const auto keep = static_cast<std::uint32_t>((h.start + std::uint64_t{len} + cs - 1) / cs);
+    if (keep >= h.chunks) return;
+    const std::uint32_t last = seek(pool, keep - 1);
+    pool.release(pool.meta(last).next, tail, h.chunks - keep);
+    pool.meta(last).next = ChunkPool::kNone;
+    tail = last;
+    h.chunks = static_cast<std::uint16_t>(keep);
+}
+
+void ChunkChain::reset(ChunkPool& pool) {
+    if (has_buffer()) pool.release(head, tail, pool.meta(head).chunks);
+    head = tail = ChunkPool::kNone;
     len = 0;
 }
 

@@ -30,8 +30,13 @@ struct EngineConfig {
     std::uint32_t max_connections = 65536;    // full control blocks
     std::uint32_t max_time_wait = 65536;      // compact TIME_WAIT records
     std::uint32_t max_listeners = 1024;
-    std::uint32_t buffer_count = 4096;        // send/receive buffers (one per direction in use)
-    std::uint32_t buffer_size = 256 * 1024;   // bytes per buffer: the largest SO_SNDBUF/SO_RCVBUF
+    // Send and receive buffers are chains of chunks from one pool per engine
+    // (buffer.hpp): chunk_count x chunk_size bytes bound them all (1 GiB by
+    // default). A segment's payload may span at most kMaxPayloadParts - 1
+    // whole chunks, so mtu - 40 <= 7 x chunk_size (segment.hpp).
+    std::uint32_t chunk_count = 512 * 1024;
+    std::uint32_t chunk_size = 2048;          // 256..65536
+    std::uint32_t buffer_size = 256 * 1024;   // the largest SO_SNDBUF/SO_RCVBUF (no memory of its own)
     std::uint32_t max_loss_states = 16384;    // connections reassembling or recovering at once
     std::uint32_t output_queue = 4096;        // segments between two drains
     std::uint32_t event_queue = 8192;         // application events between two drains

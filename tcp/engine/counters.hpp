@@ -61,6 +61,8 @@ namespace tcpfp::tcp {
     X(timer_budget_carryover, "timer expirations carried over to the next advance")     \
     X(events_dropped, "application events lost to a full event queue")                  \
     X(output_dropped, "segments lost to a full output queue")                           \
+    X(send_no_buffers, "send() calls refused (ENOBUFS): chunk pool down to its receive reserve") \
+    X(rcv_window_pool_clamped, "windows offered below the receive buffer's room: chunk pool running low") \
     X(icmp_soft_errors, "ICMP soft errors noted on a connection (RFC 9293 MUST-56, SHLD-25)") \
     X(icmp_hard_aborts, "connections in SYN_SENT/SYN_RECEIVED aborted by ICMP protocol or port unreachable (SHLD-26)") \
     X(pmtu_lowered, "connections whose MSS a fragmentation-needed error lowered (RFC 1191)") \
@@ -92,7 +94,7 @@ namespace tcpfp::tcp {
     X(syn_queue_full, "SYN dropped: listener SYN queue full")                          \
     X(accept_queue_full, "handshake ACK dropped: accept queue full")                   \
     X(table_full, "SYN dropped: connection table full")                                \
-    X(no_buffers, "segment dropped: buffer pool exhausted")                            \
+    X(no_buffers, "received data dropped (all or its tail): chunk pool exhausted")      \
     X(syn_sent_bad_ack, "SYN_SENT: unacceptable ACK (RST sent)")                       \
     X(syn_sent_rst_ignored, "SYN_SENT: RST without an acceptable ACK")                 \
     X(syn_sent_no_syn, "SYN_SENT: segment without SYN or RST")                         \

@@ -71,6 +71,19 @@ SipKey derive_key(std::uint64_t seed, std::uint64_t purpose) {
 
 const char* to_string(EventKind k) { return kEventNames[static_cast<std::size_t>(k)]; }
 
+// What the chunked buffers rely on (buffer.hpp, segment.hpp): a full-sized
+// segment's payload fits PayloadParts whatever its alignment in the chunks,
+// and the largest buffer fits a chain. Throws std::invalid_argument.
+void Engine::check_chunk_limits(const EngineConfig& c) {
+    const std::uint64_t cs = c.chunk_size;
+    if (c.mtu > 40 && c.mtu - 40u > (PayloadParts::kMax - 1) * cs) {
+        throw std::invalid_argument("EngineConfig: mtu - 40 above 7 x chunk_size (a segment spans too many chunks)");
+    }
+    if (c.buffer_size > (ChunkPool::kMaxChainChunks - 2) * cs) {
+        throw std::invalid_argument("EngineConfig: buffer_size above 65533 x chunk_size (a chain's length)");
+    }
+}
+
 Engine::Engine(const EngineConfig& config, Instant now, std::pmr::memory_resource* mr)
     : config_(config),
       mr_(mr),
@@ -83,7 +96,7 @@ Engine::Engine(const EngineConfig& config, Instant now, std::pmr::memory_resourc
       table_(std::size_t{config.max_connections} + config.max_time_wait, config.seed, mr),
       listen_table_(config.max_listeners, mr),
       wheel_(now, Duration::millis(1), mr),
-      buffers_(config.buffer_count, config.buffer_size, mr),
+      buffers_(config.chunk_count, config.chunk_size, mr),
       isn_(derive_key(config.seed, kIsnKey)),
       cookies_(derive_key(config.seed, kCookieKey)),
       ports_(derive_key(config.seed, kPortKey), EphemeralPorts::kDynamicFirst, EphemeralPorts::kDynamicLast,
@@ -91,6 +104,7 @@ Engine::Engine(const EngineConfig& config, Instant now, std::pmr::memory_resourc
       rng_(config.seed ^ kRngSalt),
       pmtu_(config.pmtu_cache_entries, mr) {
     config_.wscale = std::min<std::uint8_t>(config_.wscale, 14);  // RFC 7323 §2.3
+    check_chunk_limits(config_);
     out_ = allocate_array<OutSegment>(mr_, config_.output_queue);
     events_ = allocate_array<Event>(mr_, config_.event_queue);
     user_timeouts_ = allocate_array<UserTimeout>(mr_, config_.max_connections);
@@ -103,12 +117,12 @@ Engine::Engine(const EngineConfig& config, Instant now, std::pmr::memory_resourc
 void Engine::reset(const EngineConfig& config, Instant now) {
     const EngineConfig& c = config_;
     if (config.max_connections != c.max_connections || config.max_time_wait != c.max_time_wait ||
-        config.max_listeners != c.max_listeners || config.buffer_count != c.buffer_count ||
+        config.max_listeners != c.max_listeners || config.chunk_count != c.chunk_count ||
+        config.chunk_size != c.chunk_size ||
         config.max_loss_states != c.max_loss_states || config.output_queue != c.output_queue ||
         config.event_queue != c.event_queue ||
         config.ephemeral_port_table != c.ephemeral_port_table ||
-        config.pmtu_cache_entries != c.pmtu_cache_entries ||
-        config.buffer_size > buffers_.max_size()) {
+        config.pmtu_cache_entries != c.pmtu_cache_entries) {
         throw std::invalid_argument("Engine::reset: capacities differ from the constructed ones");
     }
     // RFC 4821 state is allocated per connection only when constructed with
@@ -116,6 +130,7 @@ void Engine::reset(const EngineConfig& config, Instant now) {
     if (config.mtu_probing != MtuProbing::off && plpmtud_len_ < config.max_connections) {
         throw std::invalid_argument("Engine::reset: mtu_probing needs an engine constructed with it");
     }
+    check_chunk_limits(config);
     config_ = config;
     config_.wscale = std::min<std::uint8_t>(config_.wscale, 14);  // as the constructor
     epoch_ = now;
@@ -132,7 +147,7 @@ void Engine::reset(const EngineConfig& config, Instant now) {
     table_.clear(config.seed);
     listen_table_.clear();
     wheel_.reset(now);
-    buffers_.reset(config.buffer_size);
+    buffers_.reset();
     isn_ = IsnGenerator(derive_key(config.seed, kIsnKey));
     cookies_ = SynCookies(derive_key(config.seed, kCookieKey));
     ports_.rekey(derive_key(config.seed, kPortKey));
@@ -492,9 +507,14 @@ std::int64_t Engine::send(ConnId id, std::span<const std::uint8_t> data, Instant
     if (t->fin_queued) return -EPIPE;
     if (data.empty()) return 0;
     bool no_buffer = false;
-    const std::uint32_t n = t->snd_buf.write(buffers_, data, t->snd_limit, no_buffer);
-    if (no_buffer) {
-        counters_.drop(Drop::no_buffers);
+    // The last chunks are left to data arriving in windows already offered.
+    const std::uint32_t n =
+        t->snd_buf.write(buffers_, data, t->snd_limit, buffers_.send_reserve(), no_buffer);
+    if (n == 0 && no_buffer) {
+        // Not a segment dropped: the application is told (and `writable`
+        // follows the next ACK that frees chunks of this connection).
+        counters_.inc(Mib::send_no_buffers);
+        t->send_blocked = true;
         return -ENOBUFS;
     }
     if (n == 0) return -EAGAIN;
@@ -535,7 +555,8 @@ std::int64_t Engine::end_of_stream(ConnId id, Tcb& t) {
 // Drops n bytes the application has read from the receive ring.
 void Engine::release_received(Tcb& t, std::uint32_t n, Instant now) {
     const std::uint16_t before = window_to_advertise(t);
-    t.rcv_buf.consume(buffers_, n, t.loss != kNoIndex);  // keep out-of-order bytes
+    // Chunks beyond the readable bytes stay while they hold out-of-order data.
+    t.rcv_buf.consume(buffers_, n, t.loss != kNoIndex && !losses_.at(t.loss).ooo.empty());
     if (t.urg_pending && urgent_left(t) == 0) t.urg_pending = false;  // urgent data all read
     // RFC 9293 §3.8.6.2.2: tell the peer about the reopened window once it
     // has grown by a full segment or half the buffer (receiver-side SWS).
@@ -560,8 +581,14 @@ std::int64_t Engine::recv_view(ConnId id, std::span<const std::uint8_t>& first,
     if (t == nullptr) return err;
     if (t->state == State::listen) return -ENOTCONN;
     if (t->rcv_buf.len == 0) return end_of_stream(id, *t);
-    t->rcv_buf.view(buffers_, 0, t->rcv_buf.len, first, second);
-    return t->rcv_buf.len;
+    // The first two chunks' worth: one copy-free look at up to one chunk
+    // and more; consume() then shows what follows.
+    ByteSpan parts[2];
+    std::uint32_t bytes = 0;
+    (void)t->rcv_buf.view(buffers_, 0, t->rcv_buf.len, parts, bytes);
+    first = parts[0];
+    second = parts[1];
+    return bytes;
 }
 
 std::int64_t Engine::consume(ConnId id, std::size_t n, Instant now) {

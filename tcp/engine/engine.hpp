@@ -60,7 +60,7 @@ enum class SockOpt : std::uint8_t {
     nodelay,          // TCP_NODELAY (bool)
     keepalive,        // SO_KEEPALIVE (bool)
     linger,           // SO_LINGER: -1 off, 0 abortive close, N seconds
-    send_buffer,      // SO_SNDBUF (bytes, <= buffer_size)
+    send_buffer,      // SO_SNDBUF (bytes, clamped to [engine] buffer_size)
     recv_buffer,      // SO_RCVBUF
     max_segment,      // TCP_MAXSEG: clamps the MSS we advertise and use
     congestion,       // TCP_CONGESTION: 0 newreno, 1 cubic
@@ -217,11 +217,12 @@ public:
     // targets reuse two engines for every input instead of building them).
     // The cost grows with what was used since the last reset, not with the
     // capacities. `config` must have the capacities constructed with
-    // (max_connections, max_time_wait, max_listeners, buffer_count,
-    // max_loss_states, output_queue, event_queue, ephemeral_port_table,
-    // pmtu_cache_entries) and a buffer_size no larger; anything else
-    // (options, timers, seed) may change. Throws std::invalid_argument
-    // otherwise, leaving the engine as it was.
+    // (max_connections, max_time_wait, max_listeners, chunk_count,
+    // chunk_size, max_loss_states, output_queue, event_queue,
+    // ephemeral_port_table, pmtu_cache_entries); anything else (buffer
+    // limits, options, timers, seed) may change, within the constructor's
+    // checks. Throws std::invalid_argument otherwise, leaving the engine as
+    // it was.
     void reset(const EngineConfig& config, Instant now);
 
     // --- addresses ---
@@ -291,10 +292,12 @@ public:
     int connect(const ConnectParams& params, Instant now, ConnId& out);
     std::int64_t send(ConnId id, std::span<const std::uint8_t> data, Instant now);
     std::int64_t recv(ConnId id, std::span<std::uint8_t> out, Instant now);
-    // Zero-copy receive: the in-order bytes not yet read, as up to two spans
-    // (the ring may wrap), valid until the next call into the engine.
-    // Returns their total length, or what recv() would return with no byte:
-    // 0 at the end of the stream, -EAGAIN, or -errno.
+    // Zero-copy receive: the first in-order bytes not yet read, in place, as
+    // up to two spans (the first two chunks of the receive buffer: at least
+    // one chunk's worth, or all that is there), valid until the next call
+    // into the engine. Returns their total length (consume() then shows the
+    // bytes after them), or what recv() would return with no byte: 0 at
+    // the end of the stream, -EAGAIN, or -errno.
     std::int64_t recv_view(ConnId id, std::span<const std::uint8_t>& first,
                            std::span<const std::uint8_t>& second);
     // Releases the first n bytes of recv_view() (-EINVAL beyond them), and
@@ -346,7 +349,14 @@ public:
     std::size_t time_wait_count() const { return time_waits_.size(); }
     std::size_t armed_timers() const { return wheel_.armed_count(); }
     std::size_t loss_states_in_use() const { return losses_.size(); }
+    // Send/receive buffer memory: pool chunks held by connections, and
+    // their bytes (chunks x chunk_size).
     std::uint32_t buffers_in_use() const { return buffers_.in_use(); }
+    std::uint64_t buffer_bytes_in_use() const {
+        return std::uint64_t{buffers_.in_use()} * buffers_.chunk_size();
+    }
+    std::uint32_t buffer_chunks_free() const { return buffers_.free_chunks(); }
+    const ChunkPool& buffer_pool() const { return buffers_; }  // for Tcb::snd_buf/rcv_buf queries
     // Runtime settings (the prompt's "set timewait" / "set finwait2").
     void set_msl(Duration msl) { config_.msl = msl; }
     void set_fin_wait_2_timeout(Duration d) { config_.fin_wait_2_timeout = d; }
@@ -374,6 +384,7 @@ private:
     };
 
     // engine.cpp
+    static void check_chunk_limits(const EngineConfig& c);
     TickMs tick(Instant t) const;
     // The first millisecond tick at or after now + d: timers never fire early.
     TickMs deadline(Instant now, Duration d) const;
@@ -524,7 +535,9 @@ private:
     void send_rst_reply(const InSegment& seg);
     void output_data(Tcb& tcb, Instant now);
     void mark_burst_push(OutSegment* tail, std::uint32_t segs);
-    std::uint16_t window_to_advertise(Tcb& tcb);
+    std::uint16_t window_to_advertise(Tcb& tcb, bool* pool_clamped = nullptr);
+    // Points the segment's payload at the send buffer's [offset, offset+n).
+    void attach_payload(Tcb& tcb, OutSegment& seg, std::uint32_t offset, std::uint32_t n);
 
     // timers.cpp
     void rearm(Tcb& tcb);
@@ -568,7 +581,7 @@ private:
     ConnTable table_;           // value: tcb index, or kTimeWaitBit | record index
     ListenerTable listen_table_;
     TimerWheel wheel_;
-    BufferPool buffers_;
+    ChunkPool buffers_;
     IsnGenerator isn_;
     SynCookies cookies_;
     EphemeralPorts ports_;

@@ -100,11 +100,12 @@ bool Engine::header_prediction(Tcb& t, const InSegment& seg, Instant now) {
     if (seg.ack != t.snd_una) return false;
     const std::uint32_t room = t.rcv_limit > t.rcv_buf.len ? t.rcv_limit - t.rcv_buf.len : 0;
     if (seg.payload.size() > room) return false;
-    // It fits (room was checked), so the ring takes all of it, or nothing
-    // when the pool has no buffer: then the general path counts the drop.
+    // It fits the buffer (room was checked); unless the pool has all the
+    // chunks it needs, the general path takes what it can and counts the rest.
+    const auto size = static_cast<std::uint32_t>(seg.payload.size());
+    if (t.rcv_buf.chunks_needed(buffers_, t.rcv_buf.len, size) > buffers_.free_chunks()) return false;
     bool no_buffer = false;
-    const std::uint32_t taken = t.rcv_buf.write(buffers_, seg.payload, t.rcv_limit, no_buffer);
-    if (no_buffer) return false;
+    const std::uint32_t taken = t.rcv_buf.write(buffers_, seg.payload, t.rcv_limit, 0, no_buffer);
     counters_.inc(Mib::predicted_data);
     update_ts_recent(t, seg, now);
     t.snd_wnd = static_cast<std::uint32_t>(seg.window) << t.snd_wscale;
@@ -342,7 +343,7 @@ void Engine::on_data_acked(Tcb& t, SeqNum ack, const InSegment& seg, Instant now
     if (t.snd_una == t.iss) --acked;  // our SYN
     const bool fin_now_acked = t.fin_sent && !t.fin_acked && ack == t.snd_max;
     if (fin_now_acked) --acked;
-    const bool was_full = t.snd_buf.len >= t.snd_limit;
+    const bool was_full = t.snd_buf.len >= t.snd_limit || t.send_blocked;
     t.snd_buf.consume(buffers_, acked);
     t.snd_una = ack;
     if (t.snd_nxt < t.snd_una) t.snd_nxt = t.snd_una;
@@ -393,7 +394,10 @@ void Engine::on_data_acked(Tcb& t, SeqNum ack, const InSegment& seg, Instant now
         arm_rtx(t, now);
     }
     if (logged) rack_on_ack(t, acked, true, true, now);
-    if (was_full && t.snd_buf.len < t.snd_limit) post(index_of(t), EventKind::writable);
+    if (was_full && t.snd_buf.len < t.snd_limit) {
+        t.send_blocked = false;
+        post(index_of(t), EventKind::writable);
+    }
 }
 
 void Engine::on_our_fin_acked(Tcb& t, Instant now) {
@@ -543,14 +547,15 @@ bool Engine::process_text(Tcb& t, const InSegment& seg, Instant now) {
             std::max<std::uint32_t>(adv > 0 ? static_cast<std::uint32_t>(adv) : 0,
                                     t.rcv_limit > t.rcv_buf.len ? t.rcv_limit - t.rcv_buf.len : 0);
         bool no_buffer = false;
+        // Data in a window we offered may use the pool's last chunks.
         taken = t.rcv_buf.write(buffers_, fresh.first(std::min<std::size_t>(fresh.size(), room)),
-                                t.rcv_buf.len + room, no_buffer);
-        if (no_buffer) counters_.drop(Drop::no_buffers);
+                                t.rcv_buf.len + room, 0, no_buffer);
+        // One reason per drop: the pool ran out, or the data lay beyond the buffer.
+        if (taken < fresh.size()) counters_.drop(no_buffer ? Drop::no_buffers : Drop::rcv_buffer_full);
         if (taken > 0) post(index_of(t), EventKind::readable);
     }
     t.rcv_nxt += taken;
     if (taken < fresh.size()) {
-        counters_.drop(Drop::rcv_buffer_full);
         owe_ack(t, now);
         return true;  // the FIN, if any, lies beyond what we took
     }

@@ -22,10 +22,17 @@ OutSegment* Engine::push_segment() {
 
 // The window we offer: free buffer space, scaled (RFC 7323 §2.3), with
 // receiver-side SWS avoidance (RFC 9293 §3.8.6.2.2, MUST-39) and never
-// moving the right edge left (SHLD-14).
-std::uint16_t Engine::window_to_advertise(Tcb& t) {
-    const std::uint32_t space = t.shut_rd ? t.rcv_limit
-                                          : (t.rcv_limit > t.rcv_buf.len ? t.rcv_limit - t.rcv_buf.len : 0);
+// moving the right edge left (SHLD-14). A chunk pool running low offers
+// less new window (its share, ChunkPool::window_allowance) before it would
+// have to drop data; what was offered stays offered.
+std::uint16_t Engine::window_to_advertise(Tcb& t, bool* pool_clamped) {
+    std::uint32_t space = t.shut_rd ? t.rcv_limit
+                                    : (t.rcv_limit > t.rcv_buf.len ? t.rcv_limit - t.rcv_buf.len : 0);
+    const std::uint32_t allowance = buffers_.window_allowance(tcbs_.size());
+    if (allowance < space && !t.shut_rd) {
+        space = allowance;
+        if (pool_clamped != nullptr) *pool_clamped = true;
+    }
     SeqNum right = t.rcv_nxt + space;
     const std::uint32_t sws = std::min<std::uint32_t>(t.rcv_limit / 2, t.rcv_mss);
     if (right - t.rcv_adv < static_cast<std::int32_t>(sws)) right = seq_max(t.rcv_adv, t.rcv_nxt);
@@ -38,6 +45,11 @@ std::uint16_t Engine::window_to_advertise(Tcb& t) {
     // Rounding up instead would promise space we do not have, and repeated
     // round-ups would ratchet the promise further past the buffer.
     return static_cast<std::uint16_t>(std::min<std::uint32_t>(wnd >> t.rcv_wscale, 65535));
+}
+
+void Engine::attach_payload(Tcb& t, OutSegment& s, std::uint32_t offset, std::uint32_t n) {
+    // check_chunk_limits() makes n bytes fit PayloadParts::kMax pieces.
+    s.payload.count = static_cast<std::uint8_t>(t.snd_buf.view(buffers_, offset, n, s.payload.part, s.payload.bytes));
 }
 
 void Engine::fill_header(Tcb& t, OutSegment& s, std::uint8_t flags, SeqNum seq, Instant now) {
@@ -55,13 +67,17 @@ void Engine::fill_header(Tcb& t, OutSegment& s, std::uint8_t flags, SeqNum seq, 
     if ((flags & tcp_flag::syn) != 0) {
         // Every SYN offers a window (with or without ACK); RFC 7323 §2.2:
         // it is never scaled.
-        s.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(t.rcv_limit, 65535));
+        const std::uint32_t allowance = buffers_.window_allowance(tcbs_.size());
+        if (allowance < std::min<std::uint32_t>(t.rcv_limit, 65535)) counters_.inc(Mib::rcv_window_pool_clamped);
+        s.window = static_cast<std::uint16_t>(std::min({t.rcv_limit, allowance, 65535u}));
         t.rcv_adv = t.rcv_nxt + s.window;
     }
     if ((flags & tcp_flag::ack) != 0) {
         s.ack = t.rcv_nxt;
         if ((flags & tcp_flag::syn) == 0) {
-            s.window = window_to_advertise(t);
+            bool clamped = false;
+            s.window = window_to_advertise(t, &clamped);
+            if (clamped) counters_.inc(Mib::rcv_window_pool_clamped);
             const SeqNum edge = t.rcv_nxt + (static_cast<std::uint32_t>(s.window) << t.rcv_wscale);
             if (t.rcv_adv < edge) t.rcv_adv = edge;
         }
@@ -335,7 +351,7 @@ void Engine::output_data(Tcb& t, Instant now) {
                 counters_.inc(Mib::ecn_cwr_sent);
             }
         }
-        t.snd_buf.view(buffers_, offset, n, s->payload, s->payload2);
+        attach_payload(t, *s, offset, n);
         if (!retransmit) {
             burst_tail = s;
             ++burst_segs;

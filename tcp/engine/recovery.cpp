@@ -25,6 +25,9 @@ LossState* Engine::loss_state(Tcb& t, bool create) {
 void Engine::release_loss_if_idle(Tcb& t) {
     if (t.loss == kNoIndex) return;
     const LossState& ls = losses_.at(t.loss);
+    // Nothing held beyond RCV.NXT (any more): the chunks of a hole or of
+    // discarded out-of-order data go back to the pool.
+    if (ls.ooo.empty()) t.rcv_buf.trim(buffers_);
     if (ls.ooo.empty() && !ls.ooo_fin && ls.sacked.empty() && !ls.in_recovery && !ls.recover_valid &&
         !ls.log_on) {
         (void)losses_.release(losses_.handle_of(t.loss));
@@ -58,8 +61,9 @@ bool Engine::queue_out_of_order(Tcb& t, const InSegment& seg, Instant now) {
         const auto room = static_cast<std::size_t>(window - offset);
         const auto data = seg.payload.first(std::min(seg.payload.size(), room));
         bool no_buffer = false;
-        const std::uint32_t n = t.rcv_buf.write_at(buffers_, t.rcv_buf.len + offset, data, no_buffer);
-        if (no_buffer) counters_.drop(Drop::no_buffers);
+        const std::uint32_t n = t.rcv_buf.write_at(buffers_, t.rcv_buf.len + offset, data, 0, no_buffer);
+        if (no_buffer && n == 0) reason = Drop::no_buffers;  // counted once, below
+        if (no_buffer && n > 0) counters_.drop(Drop::no_buffers);  // the tail
         if (n > 0 && ls->ooo.add(seg.seq, seg.seq + n)) {
             stored = true;
             ls->recent = {seg.seq, seg.seq + n};
@@ -339,7 +343,7 @@ bool Engine::retransmit_at(Tcb& t, SeqNum seq, Instant now) {
     OutSegment* s = push_segment();
     if (s == nullptr) return false;
     fill_header(t, *s, tcp_flag::ack, seq, now);
-    t.snd_buf.view(buffers_, offset, n, s->payload, s->payload2);
+    attach_payload(t, *s, offset, n);
     if (offset + n == t.snd_buf.len) s->flags |= tcp_flag::psh;
     counters_.inc(Mib::retrans_segs);
     return true;
@@ -358,7 +362,7 @@ void Engine::send_window_probe(Tcb& t, Instant now) {
     OutSegment* s = push_segment();
     if (s == nullptr) return;
     fill_header(t, *s, tcp_flag::ack | tcp_flag::psh, t.snd_una, now);
-    t.snd_buf.view(buffers_, 0, n, s->payload, s->payload2);
+    attach_payload(t, *s, 0, n);
     counters_.inc(Mib::window_probes);
     log_sent(t, t.snd_una, n, false, now);
     if (t.snd_max - t.snd_una < static_cast<std::int32_t>(n)) t.snd_max = t.snd_una + n;
@@ -478,7 +482,7 @@ bool Engine::retransmit_range(Tcb& t, SeqNum seq, SeqNum end, bool fin, Instant 
         if (fin_here) flags |= tcp_flag::fin;
         if (n > 0 && offset + n == t.snd_buf.len) flags |= tcp_flag::psh;
         fill_header(t, *s, flags, seq, now);
-        if (n > 0) t.snd_buf.view(buffers_, offset, n, s->payload, s->payload2);
+        if (n > 0) attach_payload(t, *s, offset, n);
         counters_.inc(Mib::retrans_segs);
         if (fin_here) counters_.inc(Mib::fin_retransmits);
         log_sent(t, seq, n, fin_here, now);

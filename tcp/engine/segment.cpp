@@ -4,6 +4,13 @@
 
 namespace tcpfp::tcp {
 
+void PayloadParts::copy_to(std::uint8_t* out) const {
+    for (std::uint8_t i = 0; i < count; ++i) {
+        std::memcpy(out, part[i].data(), part[i].size());
+        out += part[i].size();
+    }
+}
+
 wire::Result<std::size_t> serialize(const OutSegment& seg, std::span<std::uint8_t> out,
                                     std::uint16_t ip_id, wire::ChecksumMode mode) {
     wire::TcpOptionWriter writer;
@@ -23,10 +30,7 @@ wire::Result<std::size_t> serialize(const OutSegment& seg, std::span<std::uint8_
     if (out.size() < total || total > 0xffff) return wire::WireError::buffer_too_small;
     // Lay the payload in place first so emit_tcp checksums it without a copy.
     std::uint8_t* payload_at = out.data() + wire::kIpv4MinHeaderLen + r.header_len();
-    if (!seg.payload.empty()) std::memcpy(payload_at, seg.payload.data(), seg.payload.size());
-    if (!seg.payload2.empty()) {
-        std::memcpy(payload_at + seg.payload.size(), seg.payload2.data(), seg.payload2.size());
-    }
+    seg.payload.copy_to(payload_at);
     r.payload = {payload_at, seg.payload_len()};
     wire::Ipv4Repr ip;
     ip.src = seg.tuple.local_ip;

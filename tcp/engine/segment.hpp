@@ -32,9 +32,35 @@ struct InSegment {
     }
 };
 
+// A segment's payload as contiguous pieces, in order: one per send-buffer
+// chunk it crosses (buffer.hpp). A payload of at most 7 chunks' bytes fits
+// whatever its alignment, which the engine's configuration guarantees
+// (mtu - 40 <= 7 x chunk_size).
+struct PayloadParts {
+    static constexpr std::size_t kMax = 8;
+    std::span<const std::uint8_t> part[kMax];
+    std::uint8_t count = 0;
+    std::uint32_t bytes = 0;
+
+    PayloadParts() = default;
+    // One piece (tests and hand-built segments).
+    PayloadParts(std::span<const std::uint8_t> data) { *this = data; }  // NOLINT: implicit on purpose
+    PayloadParts& operator=(std::span<const std::uint8_t> data) {
+        count = data.empty() ? 0 : 1;
+        part[0] = data;
+        bytes = static_cast<std::uint32_t>(data.size());
+        return *this;
+    }
+    std::span<const std::span<const std::uint8_t>> parts() const { return {part, count}; }
+    std::size_t size() const { return bytes; }
+    bool empty() const { return bytes == 0; }
+    // Copies the bytes to `out` (at least size() bytes).
+    void copy_to(std::uint8_t* out) const;
+};
+
 // One segment for the caller to put on the wire (from tuple.local_ip to
 // tuple.remote_ip). The payload points into the connection's send buffer,
-// possibly in two parts where the ring wraps; it stays valid until the next
+// in as many pieces as the chunks it spans; it stays valid until the next
 // call into the engine.
 struct OutSegment {
     FourTuple tuple;
@@ -46,10 +72,9 @@ struct OutSegment {
     std::uint8_t ttl = 64;  // the IPv4 header's: the connection's IP_TTL
     std::uint8_t tos = 0;   // and IP_TOS, with ECT(0) on new data of an ECN connection (RFC 3168 §6.1.2)
     wire::TcpOptions options;
-    std::span<const std::uint8_t> payload;
-    std::span<const std::uint8_t> payload2;
+    PayloadParts payload;
 
-    std::size_t payload_len() const { return payload.size() + payload2.size(); }
+    std::size_t payload_len() const { return payload.size(); }
     bool has(std::uint8_t f) const { return (flags & f) != 0; }
 };
 

@@ -58,6 +58,7 @@ struct Tcb {
     bool sack_offer : 1 = true;
     bool ts_offer : 1 = true;
     bool ws_offer : 1 = true;
+    bool send_blocked : 1 = false;   // send() refused for the chunk pool: `writable` when chunks free
     std::uint8_t unacked_segs = 0;   // full-sized segments received since our last ACK
     std::uint8_t backoff = 0;        // RTO doublings (RFC 6298 §5.5)
     std::uint8_t retries = 0;        // consecutive retransmission timeouts
@@ -107,8 +108,8 @@ struct Tcb {
     std::uint32_t accept_next = kNoIndex;  // accept-queue link
     std::uint32_t snd_limit = 0;  // SO_SNDBUF
     std::uint32_t rcv_limit = 0;  // SO_RCVBUF
-    ByteRing snd_buf;  // bytes from the first unacknowledged one
-    ByteRing rcv_buf;  // bytes received in order, not yet read
+    ChunkChain snd_buf;  // bytes from the first unacknowledged one
+    ChunkChain rcv_buf;  // bytes received in order, not yet read (and out-of-order ones beyond)
     // (small fields here fill the gap before the 8-byte deadlines)
     std::uint16_t linger_s = 0;
     CongestionControl cc = CongestionControl::cubic;

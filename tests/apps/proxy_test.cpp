@@ -204,7 +204,9 @@ TEST(Proxy, RelaysEveryByteBothWaysThroughSmallBuffersWithBackpressure) {
     EXPECT_LE(t.proxy.counters().bytes_to_backend - relayed, 16u) << "the proxy kept reading a stalled pair";
     EXPECT_LE(c.sent - client_sent, 16u) << "the client kept sending into a stalled pair";
     EXPECT_LT(c.sent, c.out.size());
-    EXPECT_LE(t.n.net().a().buffers_in_use(), 4u);  // two rings per connection, no more
+    // Two buffers per connection, each at most its 16 KiB limit (plus the
+    // chunk its first byte starts in), no more.
+    EXPECT_LE(t.n.net().a().buffer_bytes_in_use(), 4u * (16 * 1024 + t.n.net().a().config().chunk_size));
 
     s.reading = true;
     c.shut_when_sent = s.shut_when_sent = true;
@@ -382,13 +384,13 @@ TEST(Proxy, ManyPairsAtOnceLeaveNothingBehind) {
 }
 
 TEST(Proxy, ASendThatFindsNoBufferIsRetriedOnTheNextTick) {
-    // Three buffers for a pair's four rings: a send fails with ENOBUFS (and
-    // segments are dropped on input) until a ring drains and frees its
-    // buffer; every byte still arrives. (With fewer buffers than the pairs
-    // need for their receive rings alone, no proxy can progress: see
+    // Chunks for three of a pair's four 16 KiB buffers: a send fails with
+    // ENOBUFS (and windows shrink) until a buffer drains and frees its
+    // chunks; every byte still arrives. (With fewer chunks than the pairs
+    // need for their receive buffers alone, no proxy can progress: see
     // "Sizing" in apps/README.md.)
     tcp::EngineConfig a = small_engine();
-    a.buffer_count = 3;
+    a.chunk_count = 24;
     ProxyNet t(proxy_config({9001}), a);
     constexpr int kPairs = 1;
     for (int i = 0; i < kPairs; ++i) {

@@ -208,7 +208,7 @@ class Bench:
 
     # Linux autotunes socket buffers up to 4-6 MiB (tcp_wmem/tcp_rmem); the
     # pair gets 1 MiB buffers so bulk is not window-bound where Linux is not.
-    BUFFERS = {("engine", "buffer_count"): "512", ("engine", "buffer_size"): "1048576",
+    BUFFERS = {("engine", "chunk_count"): "262144", ("engine", "buffer_size"): "1048576",
                ("engine", "send_buffer"): "1048576", ("engine", "recv_buffer"): "1048576"}
 
     CLIENT_ADDRESSES = "172.16.48.2-172.16.48.65/24"

@@ -402,7 +402,7 @@ def simultaneous_close(exe, root, d):
         path = os.path.join(d, "pair-%s.ini" % side)
         h.write_config(os.path.join(root, "config", "pair-%s.ini" % side),
                        {("engine", "max_connections"): "1024", ("engine", "max_time_wait"): "1024",
-                        ("engine", "buffer_count"): "256", ("mempool", "mbufs"): "8192"}, path)
+                        ("engine", "chunk_count"): "8192", ("mempool", "mbufs"): "8192"}, path)
         open(path, "a").write("\n[impair]\ndelay_us = 50000\n")
         confs[side] = path
     server_log = os.path.join(d, "server.log")

@@ -43,7 +43,7 @@ class Side:
         # the time goes into zeroing memory.
         cfg = h.write_config(os.path.join(root, "config", "pair-%s.ini" % role),
                              {("mempool", "mbufs"): "8192", ("engine", "max_connections"): "4096",
-                              ("engine", "max_time_wait"): "4096", ("engine", "buffer_count"): "256"},
+                              ("engine", "max_time_wait"): "4096", ("engine", "chunk_count"): "8192"},
                              os.path.join(d, role + ".ini"))
         cpu = "1" if role == "server" else "0"
         self.proc = subprocess.Popen(

@@ -46,7 +46,7 @@ EngineConfig bench_config(std::uint32_t conns) {
     EngineConfig c;
     c.max_connections = conns;
     c.max_time_wait = conns;
-    c.buffer_count = 64;
+    c.chunk_count = 2048;  // 4 MiB
     c.buffer_size = 64 * 1024;
     c.output_queue = 64;
     c.event_queue = 64;
@@ -173,7 +173,7 @@ void BM_RequestResponse(benchmark::State& state) {
     const auto conns = static_cast<std::size_t>(state.range(0));
     EngineConfig c = bench_config(256);
     c.output_queue = 1024;
-    c.buffer_count = static_cast<std::uint32_t>(4 * conns + 16);
+    c.chunk_count = static_cast<std::uint32_t>(4 * conns + 16);  // a chunk per direction holds 64 bytes
     Wire w(c, c);
     ConnId l;
     (void)w.b.listen(kB, 80, 256, l);

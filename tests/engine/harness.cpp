@@ -14,7 +14,7 @@ EngineConfig test_config() {
     c.max_connections = 1024;
     c.max_time_wait = 1024;
     c.max_listeners = 16;
-    c.buffer_count = 256;
+    c.chunk_count = 32 * 1024;  // 64 MiB of 2 KiB chunks
     c.buffer_size = 256 * 1024;
     c.output_queue = 4096;
     c.event_queue = 4096;

@@ -123,7 +123,7 @@ EngineConfig base_config(std::uint64_t seed) {
     c.max_connections = 8;
     c.max_time_wait = 4;
     c.max_listeners = 4;
-    c.buffer_count = 16;
+    c.chunk_count = 512;  // 1 MiB
     c.buffer_size = 64 * 1024;
     c.send_buffer = c.recv_buffer = 32 * 1024;
     c.max_loss_states = 4;
@@ -322,9 +322,17 @@ TEST(EngineReset, RejectsOtherCapacities) {
     EngineConfig bigger = c;
     bigger.max_connections = c.max_connections + 1;
     EXPECT_THROW(e.reset(bigger, t0), std::invalid_argument);
+    EngineConfig more_chunks = c;
+    more_chunks.chunk_count = c.chunk_count + 1;
+    EXPECT_THROW(e.reset(more_chunks, t0), std::invalid_argument);
+    EngineConfig other_chunk_size = c;
+    other_chunk_size.chunk_size = c.chunk_size / 2;
+    EXPECT_THROW(e.reset(other_chunk_size, t0), std::invalid_argument);
+    // buffer_size only limits SO_SNDBUF/SO_RCVBUF: the pool is the memory.
     EngineConfig larger_buffers = c;
     larger_buffers.buffer_size = c.buffer_size * 2;
-    EXPECT_THROW(e.reset(larger_buffers, t0), std::invalid_argument);
+    e.reset(larger_buffers, t0);
+    EXPECT_EQ(e.config().buffer_size, c.buffer_size * 2);
     EngineConfig smaller_buffers = c;
     smaller_buffers.buffer_size = c.buffer_size / 4;
     e.reset(smaller_buffers, t0);

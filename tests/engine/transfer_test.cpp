@@ -28,12 +28,18 @@ struct Cell {
     double loss;
     bool sack;
     bool timestamps;
+    // The chunks of the send/receive buffers (the smallest puts a boundary
+    // in every segment) and the MTU (jumbo segments span several chunks).
+    std::uint32_t chunk_size = 2048;
+    std::uint16_t mtu = 1500;
 };
 
 std::string cell_name(const ::testing::TestParamInfo<Cell>& info) {
     const Cell& c = info.param;
     return "loss" + std::to_string(static_cast<int>(c.loss * 100)) + (c.sack ? "_sack" : "_nosack") +
-           (c.timestamps ? "_ts" : "_nots");
+           (c.timestamps ? "_ts" : "_nots") +
+           (c.chunk_size != 2048 ? "_chunk" + std::to_string(c.chunk_size) : "") +
+           (c.mtu != 1500 ? "_mtu" + std::to_string(c.mtu) : "");
 }
 
 std::string describe(Engine& e, ConnId id) {
@@ -59,6 +65,8 @@ TEST_P(Impaired, BothDirectionsByteExact) {
     EngineConfig c = test_config();
     c.sack = cell.sack;
     c.timestamps = cell.timestamps;
+    c.chunk_size = cell.chunk_size;
+    c.mtu = cell.mtu;
     Net net(c, c, /*seed=*/static_cast<std::uint64_t>(cell.loss * 1000) + cell.sack * 7 + cell.timestamps * 13);
     Pair p = open_pair(net);
     net.impair().drop = cell.loss;
@@ -146,7 +154,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Cell{0.0, true, true}, Cell{0.01, true, true}, Cell{0.05, true, true},
                       Cell{0.20, true, true}, Cell{0.0, false, false}, Cell{0.01, false, false},
                       Cell{0.05, false, false}, Cell{0.20, false, false}, Cell{0.05, true, false},
-                      Cell{0.05, false, true}),
+                      Cell{0.05, false, true}, Cell{0.05, true, true, 256}, Cell{0.05, false, false, 256},
+                      Cell{0.05, true, true, 2048, 9000}, Cell{0.01, false, true, 1300, 9000}),
     cell_name);
 
 }  // namespace

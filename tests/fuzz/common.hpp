@@ -116,9 +116,22 @@ inline void check_invariants(const tcp::Engine& e, const char* who) {
     FUZZ_CHECK(e.armed_timers() <= e.connection_count() + e.time_wait_count(),
                "%s: %zu timers armed for %zu connections and %zu time-wait records", who,
                e.armed_timers(), e.connection_count(), e.time_wait_count());
-    FUZZ_CHECK(e.buffers_in_use() <= 2 * e.connection_count(),
-               "%s: %u buffers in use for %zu connections", who, e.buffers_in_use(),
-               e.connection_count());
+    // Buffer memory follows the bytes queued: every chunk in use belongs to
+    // a connection, a send buffer holds just the chunks its bytes occupy,
+    // and so does a receive buffer unless it holds out-of-order data.
+    const tcp::ChunkPool& pool = e.buffer_pool();
+    std::uint64_t chunks = 0;
+    e.for_each_connection([&](tcp::ConnId id, const tcp::Tcb& t) {
+        chunks += t.snd_buf.chunks(pool) + t.rcv_buf.chunks(pool);
+        FUZZ_CHECK(t.snd_buf.chunks(pool) == t.snd_buf.chunks_for_len(pool),
+                   "%s conn %u: send buffer of %u bytes holds %u chunks", who, id.index, t.snd_buf.len,
+                   t.snd_buf.chunks(pool));
+        FUZZ_CHECK(t.loss != tcp::kNoIndex || t.rcv_buf.chunks(pool) == t.rcv_buf.chunks_for_len(pool),
+                   "%s conn %u: receive buffer of %u bytes holds %u chunks", who, id.index,
+                   t.rcv_buf.len, t.rcv_buf.chunks(pool));
+    });
+    FUZZ_CHECK(chunks == e.buffers_in_use(), "%s: %u chunks in use, %llu held by connections", who,
+               e.buffers_in_use(), static_cast<unsigned long long>(chunks));
     FUZZ_CHECK(e.loss_states_in_use() <= e.connection_count(),
                "%s: %zu loss states for %zu connections", who, e.loss_states_in_use(),
                e.connection_count());

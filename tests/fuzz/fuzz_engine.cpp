@@ -94,7 +94,7 @@ EngineConfig make_config(bool side_b, std::uint8_t bits, std::uint8_t wscale, st
     c.max_connections = kMaxConnections;
     c.max_time_wait = kMaxTimeWait;
     c.max_listeners = 4;
-    c.buffer_count = 12;
+    c.chunk_count = 384;  // 768 KiB, as the twelve 64 KiB buffers it replaces
     c.max_loss_states = 4;
     // Small queues, from when the engines were built per input (512
     // segments value-initialised twice per input were 6 % of a run); kept,

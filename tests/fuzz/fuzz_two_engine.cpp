@@ -63,7 +63,7 @@ EngineConfig make_config(std::uint8_t bits, std::uint8_t sizes, bool side_b) {
     c.max_connections = 4;
     c.max_time_wait = 4;
     c.max_listeners = 2;
-    c.buffer_count = 4;
+    c.chunk_count = 256;  // 512 KiB, as the four 128 KiB buffers it replaces
     c.buffer_size = 128 * 1024;
     c.send_buffer = 64 * 1024;
     c.recv_buffer = (bits & 128) != 0 ? 8 * 1024 : 64 * 1024;

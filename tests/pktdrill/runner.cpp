@@ -39,7 +39,7 @@ void Runner::configure(const Script& script) {
     config_.max_connections = 64;
     config_.max_time_wait = 64;
     config_.max_listeners = 8;
-    config_.buffer_count = 64;
+    config_.chunk_count = 8192;  // 16 MiB
     config_.output_queue = 1024;
     config_.event_queue = 1024;
     if (options_.wscale) config_.wscale = static_cast<std::uint8_t>(*options_.wscale);
