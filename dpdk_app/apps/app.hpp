@@ -68,6 +68,8 @@ public:
         return engine_->recv_view(id, first, second);
     }
     std::int64_t consume(ConnId id, std::size_t n, Instant now) { return engine_->consume(id, n, now); }
+    // MSG_PEEK: copies in-order bytes out without consuming them.
+    std::int64_t peek(ConnId id, std::span<std::uint8_t> out) { return engine_->peek(id, out); }
 
     // --- ending; close() and abort() end the app's ownership ---
     int shutdown(ConnId id, tcp::Shutdown how, Instant now) { return engine_->shutdown(id, how, now); }

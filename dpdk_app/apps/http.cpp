@@ -200,20 +200,19 @@ Http::Http(std::string body, std::uint16_t port, std::uint32_t body_slots)
     for (std::uint32_t i = body_slots; i > 0; --i) free_slots_.push_back(i - 1);
 }
 
-std::size_t Http::take_header(std::span<const std::uint8_t> first, std::span<const std::uint8_t> second,
+std::size_t Http::take_header(Stack& s, ConnId c, std::span<const std::uint8_t> first,
                               std::string_view& header) {
     const std::string_view a(reinterpret_cast<const char*>(first.data()), first.size());
     if (const auto end = a.find("\r\n\r\n"); end != std::string_view::npos && end + 4 <= kRequestMax) {
         header = a.substr(0, end);
         return end + 4;
     }
-    if (second.empty()) return 0;
-    // The ring wrapped inside the header: join the two parts (rare).
-    const std::size_t n = std::min(first.size() + second.size(), kRequestMax);
-    const std::size_t from_first = std::min(first.size(), n);
-    std::memcpy(split_.data(), first.data(), from_first);
-    std::memcpy(split_.data() + from_first, second.data(), n - from_first);
-    const std::string_view joined(split_.data(), n);
+    if (first.size() >= kRequestMax || s.recv_available(c) <= first.size()) return 0;
+    // The header crosses a chunk boundary of the receive buffer: copy its
+    // first kRequestMax bytes out and look there (rare with large chunks).
+    const std::int64_t n = s.peek(c, {reinterpret_cast<std::uint8_t*>(split_.data()), split_.size()});
+    if (n <= 0) return 0;
+    const std::string_view joined(split_.data(), static_cast<std::size_t>(n));
     const auto end = joined.find("\r\n\r\n");
     if (end == std::string_view::npos) return 0;
     ++http_.split;
@@ -248,9 +247,9 @@ Step Http::read_request(Stack& s, ConnId c, Conn& r, Instant now) {
         return Step::gone;
     }
     std::string_view header;
-    const std::size_t used = take_header(first, second, header);
+    const std::size_t used = take_header(s, c, first, header);
     if (used == 0) {
-        if (static_cast<std::size_t>(n) >= kRequestMax) {
+        if (s.recv_available(c) >= kRequestMax) {
             ++http_.oversized;
             finish(s, c, now);
             return Step::gone;

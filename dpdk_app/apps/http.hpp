@@ -33,7 +33,7 @@ namespace tcpfp::app {
 struct HttpCounters {
     std::uint64_t requests = 0;
     std::uint64_t oversized = 0;  // header over kRequestMax bytes: closed
-    std::uint64_t split = 0;      // headers the ring's wrap split (joined by a copy)
+    std::uint64_t split = 0;      // headers split across receive-buffer chunks (joined by a copy)
     std::uint64_t bytes_routes = 0;    // /bytes/N answered
     std::uint64_t chunked_routes = 0;  // /chunked/N answered
     std::uint64_t status_routes = 0;   // /status/NNN answered
@@ -85,17 +85,17 @@ private:
     Head render(const Conn& r);
     void count_status(unsigned status);
     void release(Stack& s, ConnId c);
-    // Finds a complete request header at the front of the receive ring;
-    // returns its length with the terminator, 0 when incomplete.
-    std::size_t take_header(std::span<const std::uint8_t> first, std::span<const std::uint8_t> second,
-                            std::string_view& header);
+    // Finds a complete request header at the front of the receive buffer
+    // (`first`: recv_view()'s first piece); returns its length with the
+    // terminator, 0 when incomplete.
+    std::size_t take_header(Stack& s, ConnId c, std::span<const std::uint8_t> first, std::string_view& header);
 
     std::string body_;
     Alphabet alphabet_;
     std::vector<Slot> slots_;
     std::vector<std::uint32_t> free_slots_;   // reserved for every slot: no allocation later
     std::array<char, 1024> scratch_{};       // the response header being sent (and a small body)
-    std::array<char, kRequestMax> split_{};  // a header the ring's wrap split
+    std::array<char, kRequestMax> split_{};  // a header split across buffer chunks, copied out
     HttpCounters http_;
 };
 

@@ -29,6 +29,7 @@ bool gather(PromptState& st, Totals& t) {
         }
         t.sum.connections += f.connections;
         t.sum.time_wait += f.time_wait;
+        t.sum.buffer_bytes += f.buffer_bytes;
     }
     return true;
 }
@@ -43,6 +44,7 @@ std::optional<std::uint64_t> stat_value(const Totals& t, const std::string& name
     }
     if (name == "connections") return t.sum.connections;
     if (name == "time_wait") return t.sum.time_wait;
+    if (name == "buffer_bytes") return t.sum.buffer_bytes;
     for (std::size_t i = 0; i < tcp::kStateCount; ++i) {
         if (name == std::string("state.") + tcp::to_string(static_cast<tcp::State>(i))) {
             return c.by_state[i];
@@ -69,7 +71,8 @@ std::string json_block(const Figures& f) {
              "\":" + std::to_string(c.by_state[i]);
     }
     o += "},\"connections\":" + std::to_string(f.connections) +
-         ",\"time_wait\":" + std::to_string(f.time_wait) + "}";
+         ",\"time_wait\":" + std::to_string(f.time_wait) +
+         ",\"buffer_bytes\":" + std::to_string(f.buffer_bytes) + "}";
     return o;
 }
 
@@ -117,6 +120,7 @@ void print_table(PromptState& st, const Totals& t) {
         row(tcp::to_string(s), [&](const Figures& f) { return f.counters.by_state[i]; });
     }
     row("control blocks", [&](const Figures& f) { return f.connections; });
+    row("buffer bytes (chunks held)", [&](const Figures& f) { return f.buffer_bytes; });
 }
 
 void show_tcp_stats(PromptState& st, bool json) {

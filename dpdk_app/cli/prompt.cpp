@@ -83,6 +83,7 @@ bool PromptState::figures(std::vector<Figures>& out) {
         }
         f.connections = get(s.connections);
         f.time_wait = get(s.time_wait);
+        f.buffer_bytes = get(s.buffer_bytes);
     }
     return true;
 }

@@ -47,6 +47,7 @@ struct TableEntry;  // cli.cpp
 struct Figures {
     tcp::Counters counters;
     std::uint64_t connections = 0, time_wait = 0;
+    std::uint64_t buffer_bytes = 0;  // send/receive buffer chunks held, in bytes
 };
 
 class PromptState {

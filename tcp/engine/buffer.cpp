@@ -187,6 +187,7 @@ std::size_t ChunkChain::view(ChunkPool& pool, std::uint32_t offset, std::uint32_
     if (n == 0 || !has_buffer() || out.empty()) return 0;
     const std::uint32_t cs = pool.chunk_size();
     const std::uint64_t pos = pool.meta(head).start + std::uint64_t{offset};
+    if (pos / cs >= pool.meta(head).chunks) return 0;  // beyond the bytes held
     std::uint32_t id = seek(pool, static_cast<std::uint32_t>(pos / cs));
     std::uint32_t at = static_cast<std::uint32_t>(pos % cs);
     std::size_t parts = 0;

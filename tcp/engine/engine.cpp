@@ -591,6 +591,17 @@ std::int64_t Engine::recv_view(ConnId id, std::span<const std::uint8_t>& first,
     return bytes;
 }
 
+std::int64_t Engine::peek(ConnId id, std::span<std::uint8_t> out) {
+    int err = 0;
+    Tcb* t = app_tcb(id, err);
+    if (t == nullptr) return err;
+    if (t->state == State::listen) return -ENOTCONN;
+    if (t->rcv_buf.len == 0) return end_of_stream(id, *t);
+    const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(out.size(), t->rcv_buf.len));
+    t->rcv_buf.peek(buffers_, 0, out.first(n));
+    return n;
+}
+
 std::int64_t Engine::consume(ConnId id, std::size_t n, Instant now) {
     now_ = now;
     int err = 0;
@@ -914,6 +925,8 @@ int Engine::info(ConnId id, ConnInfo& out) const {
     out.recv_q = t->rcv_buf.len;
     out.send_q = t->snd_buf.len;
     out.send_space = t->snd_limit > t->snd_buf.len ? t->snd_limit - t->snd_buf.len : 0;
+    out.recv_mem = t->rcv_buf.chunks(buffers_) * buffers_.chunk_size();
+    out.send_mem = t->snd_buf.chunks(buffers_) * buffers_.chunk_size();
     out.accept_q = t->state == State::listen ? listeners_.at(t->accept_next).accept_count : 0;
     out.error = t->so_error;
     out.soft_error = t->soft_error;

@@ -131,6 +131,10 @@ struct ConnInfo {
     std::uint32_t recv_q = 0;      // bytes received, not yet read
     std::uint32_t send_q = 0;      // bytes written, not yet acknowledged
     std::uint32_t send_space = 0;  // bytes send() would take now
+    // Buffer memory held (pool chunks x chunk_size), as `ss -m` shows:
+    // in proportion to recv_q and send_q, not to SO_RCVBUF/SO_SNDBUF.
+    std::uint32_t recv_mem = 0;
+    std::uint32_t send_mem = 0;
     std::uint32_t accept_q = 0;    // listeners: connections ready for accept()
     std::uint32_t urgent_left = 0; // Engine::urgent_left (MUST-33)
     std::uint8_t error = 0;        // pending SO_ERROR
@@ -300,6 +304,9 @@ public:
     // the end of the stream, -EAGAIN, or -errno.
     std::int64_t recv_view(ConnId id, std::span<const std::uint8_t>& first,
                            std::span<const std::uint8_t>& second);
+    // MSG_PEEK: copies up to out.size() in-order bytes without consuming
+    // them; returns their count, or what recv() would return with no byte.
+    std::int64_t peek(ConnId id, std::span<std::uint8_t> out);
     // Releases the first n bytes of recv_view() (-EINVAL beyond them), and
     // reopens the window as recv() does.
     std::int64_t consume(ConnId id, std::size_t n, Instant now);

@@ -117,7 +117,9 @@ bool Engine::drain_reassembly(Tcb& t, Instant now) {
     ls.ooo.trim_below(t.rcv_nxt);
     while (!ls.ooo.empty() && ls.ooo.r[0].left == t.rcv_nxt) {
         const std::uint32_t n = static_cast<std::uint32_t>(ls.ooo.r[0].right - t.rcv_nxt);
-        t.rcv_buf.extend(n);
+        // After SHUT_RD the held bytes were discarded with the buffer: the
+        // sequence space moves on, nothing becomes readable.
+        if (!t.shut_rd) t.rcv_buf.extend(n);
         t.rcv_nxt += n;
         ls.ooo.trim_below(t.rcv_nxt);
         post(index_of(t), EventKind::readable);

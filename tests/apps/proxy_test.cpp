@@ -384,13 +384,14 @@ TEST(Proxy, ManyPairsAtOnceLeaveNothingBehind) {
 }
 
 TEST(Proxy, ASendThatFindsNoBufferIsRetriedOnTheNextTick) {
-    // Chunks for three of a pair's four 16 KiB buffers: a send fails with
-    // ENOBUFS (and windows shrink) until a buffer drains and frees its
-    // chunks; every byte still arrives. (With fewer chunks than the pairs
-    // need for their receive buffers alone, no proxy can progress: see
-    // "Sizing" in apps/README.md.)
+    // 18 chunks (36 KiB) for a pair's four 16 KiB buffers: the two windows
+    // the proxy offers fit, with 4 KiB to spare for its sends, so a send
+    // fails with ENOBUFS (and windows shrink) until a buffer drains and
+    // frees its chunks; every byte still arrives. (With fewer chunks than
+    // the windows offered, received bytes can take them all and no proxy
+    // can progress: see "Sizing" in apps/README.md.)
     tcp::EngineConfig a = small_engine();
-    a.chunk_count = 24;
+    a.chunk_count = 18;
     ProxyNet t(proxy_config({9001}), a);
     constexpr int kPairs = 1;
     for (int i = 0; i < kPairs; ++i) {

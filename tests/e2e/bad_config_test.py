@@ -21,6 +21,11 @@ CASES = [
     ({("port0", "mtu"): "100"}, "[port0] mtu: out of range"),
     ({("engine", "max_connections"): "-5"}, "[engine] max_connections: not a number"),
     ({("services", "echo"): "maybe"}, "[services] echo: not a boolean"),
+    ("[port0]\naddresses = 10.0.0.1/24\n[engine]\nbuffer_count = 4096\n",
+     "[engine] buffer_count: replaced by chunk_count and chunk_size"),
+    ({("engine", "chunk_size"): "128"}, "[engine] chunk_size: out of range"),
+    ("[port0]\naddresses = 10.0.0.1/24\nmtu = 9000\n[engine]\nchunk_size = 1024\n",
+     "[engine] chunk_size: at least (mtu - 40) / 7 = 1280 for [port0] mtu 9000"),
     ({("services", "seed_target"): "172.16.48.1"}, "[services] seed_target: expected ADDRESS:PORT"),
     ({("services", "seed_source"): "172.16.48.77"}, "[services] seed_source: 172.16.48.77 is not one"),
     ("[port0]\naddresses = 10.0.0.1/24\ncolour = blue\n", "[port0] colour: unknown key"),
@@ -75,7 +80,8 @@ def main():
         h.check(r.returncode != 0 and expected in r.stderr, "%s -> %r" % (" ".join(args), r.stderr.strip()))
     r = run(exe, "--help")
     h.check(r.returncode == 0 and "--config FILE" in r.stdout, "--help prints usage and exits 0")
-    for name in ("tap.ini", "nic.ini", "pair-server.ini", "pair-client.ini", "proxy.ini"):
+    for name in ("tap.ini", "nic.ini", "pair-server.ini", "pair-client.ini", "proxy.ini",
+                 "pair-server-1m.ini", "pair-client-1m.ini"):
         r = run(exe, "--", "--config", os.path.join(root, "config", name), "--check-config")
         h.check(r.returncode == 0 and r.stdout.strip().endswith(": ok"),
                 "config/%s validates (%r)" % (name, r.stdout.strip() + r.stderr.strip()))

@@ -38,6 +38,11 @@ TEST(ChunkMemory, PerConnectionFollowsTheBytesQueued) {
     ASSERT_EQ(net.a().send(p.a, bytes_of(pattern(64, 1)), net.now()), 64);
     const std::uint64_t queued_64 = both(net);
     EXPECT_EQ(queued_64, c.chunk_size) << "64 bytes queued hold one chunk";
+    ConnInfo info;
+    ASSERT_EQ(net.a().info(p.a, info), 0);
+    EXPECT_EQ(info.send_q, 64u);
+    EXPECT_EQ(info.send_mem, c.chunk_size);
+    EXPECT_EQ(info.recv_mem, 0u);
     net.impair().drop = 0;
     ASSERT_TRUE(net.run_until([&] { return net.a().tcb(p.a)->snd_buf.len == 0; }));
     EXPECT_EQ(net.a().buffer_bytes_in_use(), 0u) << "acknowledged: the chunk went back";
@@ -122,6 +127,71 @@ TEST(ChunkMemory, APoolRunningLowShrinksTheWindowBeforeDroppingAnything) {
     EXPECT_GT(net.b().counters().get(Mib::rcv_window_pool_clamped), 0u);
     EXPECT_EQ(net.b().counters().get(Drop::no_buffers), 0u) << "dropped instead of offering less";
     EXPECT_EQ(net.b().counters().get(Drop::rcv_buffer_full), 0u);
+}
+
+TEST(ChunkMemory, DataTheEmptyPoolCannotHoldIsCountedOnceAsNoBuffers) {
+    // Two connections offered 32 KiB windows each while the receiver's pool
+    // (32 KiB) was free: windows offered are never withdrawn (SHLD-14), so
+    // the second stream finds the pool empty. Its data is dropped and
+    // counted once, as no_buffers (it fitted the buffer: not
+    // rcv_buffer_full, as it was also counted before), and arrives by
+    // retransmission once the first stream is read.
+    EngineConfig ca = test_config(), cb = test_config();
+    cb.chunk_count = 16;  // no send reserve at this size
+    cb.recv_buffer = 64 * 1024;
+    Net net(ca, cb);
+    Pair p1 = open_pair(net, 5002);
+    Pair p2 = open_pair(net, 5003);
+    ASSERT_EQ(net.b().tcb(p1.b)->rcv_adv - net.b().tcb(p1.b)->rcv_nxt, 32 * 1024);
+    ASSERT_EQ(net.b().tcb(p2.b)->rcv_adv - net.b().tcb(p2.b)->rcv_nxt, 32 * 1024);
+    const std::string d1 = pattern(32 * 1024, 9), d2 = pattern(32 * 1024, 10);
+    ASSERT_EQ(net.a().send(p1.a, bytes_of(d1), net.now()), 32 * 1024);
+    net.run_for(Duration::millis(100));
+    ASSERT_EQ(net.a().send(p2.a, bytes_of(d2), net.now()), 32 * 1024);
+    net.run_for(Duration::millis(100));
+    const std::uint64_t dropped = net.b().counters().get(Drop::no_buffers);
+    EXPECT_GT(dropped, 0u);
+    EXPECT_EQ(net.b().counters().get(Drop::rcv_buffer_full), 0u) << "one reason per drop";
+    EXPECT_EQ(net.b().counters().get(Drop::out_of_order), 0u) << "one reason per drop";
+    std::string got1, got2;
+    ASSERT_TRUE(net.run_until(
+        [&] {
+            got1 += recv_all(net.b(), p1.b, net.now());
+            got2 += recv_all(net.b(), p2.b, net.now());
+            return got1.size() == d1.size() && got2.size() == d2.size();
+        },
+        Duration::seconds(120)));
+    EXPECT_TRUE(got1 == d1);
+    EXPECT_TRUE(got2 == d2);
+}
+
+TEST(ChunkMemory, ShutRdDiscardsHeldOutOfOrderDataForGood) {
+    // Out-of-order data held when the application shuts reading down is
+    // discarded with the buffer; the retransmission that fills the hole
+    // then makes nothing readable. (It used to make the held length
+    // readable again over chunks already given back: recv() returned bytes
+    // that were never received.)
+    EngineConfig c = test_config();
+    Net net(c, c);
+    Pair p = open_pair(net);
+    const std::uint32_t mss = net.a().tcb(p.a)->snd_mss;
+    bool dropped = false;
+    net.impair().drop_rule = [&](const Captured& s) {
+        if (dropped || s.from != Side::a || s.payload_len == 0) return false;
+        return dropped = true;  // the first data segment: a hole
+    };
+    const std::string data = pattern(4 * mss, 11);
+    ASSERT_EQ(net.a().send(p.a, bytes_of(data), net.now()), static_cast<std::int64_t>(data.size()));
+    net.run_for(Duration::micros(150));  // arrived (100 us), the fast retransmission not yet
+    ASSERT_EQ(net.b().recv_available(p.b), 0u);
+    ASSERT_GT(net.b().buffers_in_use(), 0u) << "the segments after the hole are held";
+    ASSERT_EQ(net.b().shutdown(p.b, Shutdown::rd, net.now()), 0);
+    EXPECT_EQ(net.b().buffers_in_use(), 0u);
+    ASSERT_TRUE(net.run_until([&] { return net.a().tcb(p.a)->snd_buf.len == 0; }));
+    EXPECT_EQ(net.b().recv_available(p.b), 0u);
+    std::uint8_t buf[64];
+    EXPECT_EQ(net.b().recv(p.b, buf, net.now()), 0) << "end of stream after SHUT_RD";
+    EXPECT_EQ(net.b().buffers_in_use(), 0u);
 }
 
 TEST(ChunkMemory, SendStopsAtTheReserveAndWritableFollows) {
