@@ -118,6 +118,7 @@ tcp::EngineConfig small_engine() {
     c.buffer_size = 16 * 1024;
     c.send_buffer = 16 * 1024;
     c.recv_buffer = 16 * 1024;
+    c.chunk_count = 2048;  // 4 MiB, as the 256 buffers of 16 KiB before chunks
     return c;
 }
 
