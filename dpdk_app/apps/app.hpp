@@ -61,8 +61,10 @@ public:
     std::int64_t recv(ConnId id, std::span<std::uint8_t> out, Instant now) {
         return engine_->recv(id, out, now);
     }
-    // Zero-copy receive: up to two spans of in-order bytes, valid until the
-    // next call into this Stack; consume(n) releases the first n of them.
+    // Zero-copy receive: the first in-order bytes as two spans (the receive
+    // buffer's first two chunks: at least one chunk's worth, or all there
+    // is), valid until the next call into this Stack; consume(n) releases
+    // the first n of them and the next view shows what follows.
     std::int64_t recv_view(ConnId id, std::span<const std::uint8_t>& first,
                            std::span<const std::uint8_t>& second) {
         return engine_->recv_view(id, first, second);
