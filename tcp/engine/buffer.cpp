@@ -155,7 +155,9 @@ std::uint32_t ChunkChain::write_at(ChunkPool& pool, std::uint32_t offset, ByteSp
     const std::uint64_t want =
         std::min<std::uint64_t>((pos + data.size() + cs - 1) / cs, ChunkPool::kMaxChainChunks);
     if (pos / cs >= want) return 0;  // past the longest chain: beyond any buffer limit
-    if (want > chunks(pool)) {
+    const std::uint32_t had = chunks(pool);
+    const std::uint32_t old_tail = tail;
+    if (want > had) {
         // Only when the first byte's chunk can be had: chunks for a hole
         // and no byte stored would be held for nothing.
         const std::uint32_t first_needed = static_cast<std::uint32_t>(pos / cs) + 1;
@@ -169,7 +171,21 @@ std::uint32_t ChunkChain::write_at(ChunkPool& pool, std::uint32_t offset, ByteSp
     const std::uint64_t covered = static_cast<std::uint64_t>(chunks(pool)) * cs;
     const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(data.size(), covered - pos));
     no_buffer = n < data.size();
-    std::uint32_t id = seek(pool, static_cast<std::uint32_t>(pos / cs));
+    // An append (at or past the last chunk held before) starts from that
+    // chunk and leaves the cursor where the reader or sender put it: a
+    // cursor moved to the end by every send() would send each segment's
+    // look-up back to the first chunk.
+    const auto index = static_cast<std::uint32_t>(pos / cs);
+    std::uint32_t id;
+    if (had > 0 && index + 1 >= had) {
+        id = old_tail;
+        for (std::uint32_t i = had - 1; i < index; ++i) id = pool.meta(id).next;
+    } else if (had == 0) {
+        id = head;
+        for (std::uint32_t i = 0; i < index; ++i) id = pool.meta(id).next;
+    } else {
+        id = seek(pool, index);
+    }
     std::uint32_t at = static_cast<std::uint32_t>(pos % cs);
     for (std::uint32_t done = 0; done < n;) {
         const std::uint32_t k = std::min(n - done, cs - at);
