@@ -62,6 +62,8 @@ struct PayloadParts {
 // tuple.remote_ip). The payload points into the connection's send buffer,
 // in as many pieces as the chunks it spans; it stays valid until the next
 // call into the engine.
+// Engine::push_segment() sets every field but payload.part (the pieces
+// payload.count says are in use): a field added here is set there too.
 struct OutSegment {
     FourTuple tuple;
     wire::SeqNum seq;

@@ -58,7 +58,6 @@ struct Tcb {
     bool sack_offer : 1 = true;
     bool ts_offer : 1 = true;
     bool ws_offer : 1 = true;
-    bool send_blocked : 1 = false;   // send() refused for the chunk pool: `writable` when chunks free
     std::uint8_t unacked_segs = 0;   // full-sized segments received since our last ACK
     std::uint8_t backoff = 0;        // RTO doublings (RFC 6298 §5.5)
     std::uint8_t retries = 0;        // consecutive retransmission timeouts
@@ -127,7 +126,7 @@ struct Tcb {
     std::uint8_t soft_error = 0;  // last ICMP soft error (errno), RFC 9293 SHLD-25
     std::uint8_t ttl = 64;        // IP_TTL (MUST-49)
     std::uint8_t tos = 0;         // IP_TOS: DSCP only (MUST-48); the ECN bits are TCP's
-    // RFC 3168 ECN, urgent mode and RFC 4821 (one byte that was padding):
+    // RFC 3168 ECN, urgent mode, RFC 4821 and the pool's send block (one byte that was padding):
     bool ecn_ok : 1 = false;       // negotiated (in SYN_SENT: our SYN asked for it)
     bool ecn_echo : 1 = false;     // a CE mark arrived: ECE on our ACKs until the peer's CWR (§6.1.3)
     bool ecn_cwr : 1 = false;      // we reduced cwnd: CWR on the next new data segment (§6.1.2)
@@ -135,6 +134,7 @@ struct Tcb {
     bool urg_pending : 1 = false;  // urgent mode: unread urgent data up to rcv_up (RFC 9293 §3.10.7.4 sixth)
     bool plpmtud : 1 = false;      // RFC 4821 search state in Engine::plpmtud_ (same index)
     bool mtu_probe_out : 1 = false;  // a probe is in flight (Engine::plpmtud_ has its range)
+    bool send_blocked : 1 = false; // send() refused for the chunk pool: `writable` when chunks free
     Timer timer;
 };
 

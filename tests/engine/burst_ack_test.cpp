@@ -123,7 +123,7 @@ namespace tcpfp::tcp::test {
 namespace {
 
 // Output is drained once per burst, so a segment's payload must stay valid
-// until clear_output(): a send buffer freed meanwhile (here by an abort) is
+// until clear_output(): send chunks freed meanwhile (here by an abort) are
 // parked, and a second connection's data lands elsewhere. Reused at once,
 // the first connection's segment would carry the second one's bytes.
 TEST(BurstAck, PayloadsStayValidUntilTheDrain) {
@@ -141,10 +141,64 @@ TEST(BurstAck, PayloadsStayValidUntilTheDrain) {
         if (s.payload_len() > 0) data.push_back(&s);
     }
     ASSERT_EQ(data.size(), 2u);
-    for (std::uint8_t b : data[0]->payload) ASSERT_EQ(static_cast<char>(b), 'x') << "x's segment carries y's bytes";
-    for (std::uint8_t b : data[1]->payload) ASSERT_EQ(static_cast<char>(b), 'y');
+    for (const auto piece : data[0]->payload.parts()) {
+        for (std::uint8_t b : piece) ASSERT_EQ(static_cast<char>(b), 'x') << "x's segment carries y's bytes";
+    }
+    for (const auto piece : data[1]->payload.parts()) {
+        for (std::uint8_t b : piece) ASSERT_EQ(static_cast<char>(b), 'y');
+    }
     a.clear_output();
-    EXPECT_EQ(a.buffers_in_use(), 1u) << "after the drain only y holds a buffer";
+    EXPECT_EQ(a.buffers_in_use(), 1u) << "after the drain only y holds a chunk";
+}
+
+}  // namespace
+}  // namespace tcpfp::tcp::test
+
+namespace tcpfp::tcp::test {
+namespace {
+
+// The same when an ACK in the burst frees the chunks: it acknowledges the
+// data a queued segment carries (its chunks go back while the segment
+// still points into them), and another connection's send right after
+// must not be given those chunks before the drain.
+TEST(BurstAck, ChunksAnAckFreesStayParkedUntilTheDrain) {
+    Net net(test_config(), test_config());
+    const Pair x = open_pair(net, 5002);
+    const Pair y = open_pair(net, 5003);
+    Engine& a = net.a();
+    const std::string xs(3000, 'x'), ys(3000, 'y');
+    ASSERT_EQ(a.set_option(x.a, SockOpt::nodelay, 1), 0);  // no sub-MSS tail held back
+    ASSERT_EQ(a.send(x.a, bytes_of(xs), net.now()), 3000);
+    const Tcb* t = a.tcb(x.a);
+    ASSERT_NE(t, nullptr);
+    // B's ACK of all of it, taken in before A's output is drained.
+    Craft ack;
+    ack.tuple = t->tuple;
+    ack.seq = t->rcv_nxt.raw();
+    ack.ack = t->snd_nxt.raw();
+    ack.flags = wire::tcp_flag::ack;
+    if (t->ts_ok) {
+        ack.options.has_timestamps = true;
+        ack.options.ts_val = t->ts_recent + 1;
+        ack.options.ts_ecr = a.ts_now(t->ts_offset);
+    }
+    const std::uint32_t before = a.buffers_in_use();
+    a.input(craft(ack), net.now());
+    ASSERT_EQ(a.tcb(x.a)->snd_buf.len, 0u) << "the ACK took all of x's bytes";
+    EXPECT_EQ(a.buffers_in_use(), before) << "x's chunks are parked, still counted";
+    ASSERT_EQ(a.send(y.a, bytes_of(ys), net.now()), 3000);
+    std::size_t x_bytes = 0;
+    for (const OutSegment& s : a.output()) {
+        if (s.tuple.local_port != t->tuple.local_port || s.payload_len() == 0) continue;
+        for (const auto piece : s.payload.parts()) {
+            for (std::uint8_t b : piece) ASSERT_EQ(static_cast<char>(b), 'x') << "x's segment carries y's bytes";
+            x_bytes += piece.size();
+        }
+    }
+    EXPECT_EQ(x_bytes, 3000u);
+    a.clear_output();
+    EXPECT_EQ(a.buffers_in_use(), a.tcb(y.a)->snd_buf.chunks(a.buffer_pool()))
+        << "after the drain x's chunks are free, y holds its own";
 }
 
 }  // namespace
