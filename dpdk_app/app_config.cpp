@@ -7,6 +7,7 @@
 
 #include <rte_cfgfile.h>
 
+#include <bit>
 #include <charconv>
 #include <cstring>
 #include <functional>
@@ -415,6 +416,9 @@ std::string cross_check(AppConfig& c) {
     if (e.send_buffer > e.buffer_size) return "[engine] send_buffer: larger than buffer_size";
     if (e.recv_buffer > e.buffer_size) return "[engine] recv_buffer: larger than buffer_size";
     // What tcp::Engine checks (check_chunk_limits), said in the file's terms.
+    if (!std::has_single_bit(e.chunk_size)) {
+        return "[engine] chunk_size: not a power of two (256, 512, ... 65536)";
+    }
     if (std::uint64_t{c.port.mtu} - 40 > 7ull * e.chunk_size) {
         return "[engine] chunk_size: at least (mtu - 40) / 7 = " +
                std::to_string((c.port.mtu - 40 + 6) / 7) + " for [port0] mtu " + std::to_string(c.port.mtu);

@@ -1,14 +1,15 @@
 #include "tcp/engine/buffer.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <stdexcept>
 
 namespace tcpfp::tcp {
 
 ChunkPool::ChunkPool(std::uint32_t count, std::uint32_t size, std::pmr::memory_resource* mr)
-    : mr_(mr), count_(count), size_(size) {
-    if (size < kMinChunkSize || size > kMaxChunkSize) {
-        throw std::invalid_argument("ChunkPool: chunk size outside [256, 65536]");
+    : mr_(mr), count_(count), size_(size), shift_(static_cast<std::uint32_t>(std::countr_zero(size))) {
+    if (size < kMinChunkSize || size > kMaxChunkSize || !std::has_single_bit(size)) {
+        throw std::invalid_argument("ChunkPool: chunk size not a power of two in [256, 65536]");
     }
     // Neither array is initialised: a chunk's bytes and descriptor are
     // written when it is taken, before anything reads them.
@@ -31,46 +32,8 @@ void ChunkPool::reset() {
     parking_ = false;
 }
 
-std::uint32_t ChunkPool::window_allowance(std::size_t connections) const {
-    const std::uint32_t free = free_chunks();
-    const std::uint32_t reserve = send_reserve();
-    if (free <= reserve) return 0;
-    // No one window beyond what the pool holds now (the reserve absorbs the
-    // rounding of bytes to chunks): a lone receiver never outruns it.
-    std::uint64_t bytes = static_cast<std::uint64_t>(free - reserve) * size_;
-    // Running low, shared evenly: the windows offered from here on add up
-    // to no more than the pool holds above the reserve.
-    if (free < count_ / 8) bytes /= std::max<std::size_t>(connections, 1);
-    return static_cast<std::uint32_t>(std::min<std::uint64_t>(bytes, UINT32_MAX - 1));
-}
 
-std::uint32_t ChunkPool::acquire() {
-    std::uint32_t id;
-    if (free_head_ != kNone) {
-        id = free_head_;
-        free_head_ = meta_[id].next;
-    } else if (fresh_ < count_) {
-        id = fresh_++;
-    } else {
-        return kNone;
-    }
-    ++in_use_;
-    return id;
-}
 
-void ChunkPool::release(std::uint32_t first, std::uint32_t last, std::uint32_t n) {
-    if (parking_) {
-        // Still counted in use: the bytes may be on their way out.
-        meta_[last].next = parked_head_;
-        if (parked_head_ == kNone) parked_tail_ = last;
-        parked_head_ = first;
-        parked_count_ += n;
-        return;
-    }
-    meta_[last].next = free_head_;
-    free_head_ = first;
-    in_use_ -= n;
-}
 
 void ChunkPool::unpark() {
     parking_ = false;
@@ -128,10 +91,8 @@ bool ChunkChain::grow(ChunkPool& pool, std::uint32_t target, std::uint32_t reser
 
 std::uint32_t ChunkChain::chunks_needed(const ChunkPool& pool, std::uint32_t offset,
                                         std::uint32_t n) const {
-    const std::uint64_t cs = pool.chunk_size();
     const std::uint64_t start = has_buffer() ? pool.meta(head).start : 0;
-    const std::uint64_t end = start + offset + n;
-    const std::uint64_t want = (end + cs - 1) / cs;
+    const std::uint64_t want = pool.chunks_for(start + offset + n);
     const std::uint32_t have = chunks(pool);
     return want > have ? static_cast<std::uint32_t>(want - have) : 0;
 }
@@ -140,8 +101,36 @@ std::uint32_t ChunkChain::write(ChunkPool& pool, ByteSpan data, std::uint32_t li
                                 std::uint32_t reserve, bool& no_buffer) {
     no_buffer = false;
     if (len >= limit || data.empty()) return 0;
-    const std::uint32_t n =
-        write_at(pool, len, data.first(std::min<std::size_t>(data.size(), limit - len)), reserve, no_buffer);
+    data = data.first(std::min<std::size_t>(data.size(), limit - len));
+    if (has_buffer()) {
+        // An append with nothing held beyond the last readable byte's chunk
+        // (no reassembly): fill the last chunk, then new ones, in one pass.
+        ChunkPool::Meta& h = pool.meta(head);
+        const std::uint32_t cs = pool.chunk_size();
+        const std::uint64_t end = h.start + std::uint64_t{len};
+        const std::uint64_t room = (std::uint64_t{h.chunks} * cs) - end;
+        if (room < cs) {
+            auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(room, data.size()));
+            std::memcpy(pool.data(tail) + (cs - room), data.data(), n);
+            while (n < data.size()) {
+                if (pool.free_chunks() <= reserve || h.chunks >= ChunkPool::kMaxChainChunks) {
+                    no_buffer = true;
+                    break;
+                }
+                const std::uint32_t id = pool.acquire();
+                pool.meta(id).next = ChunkPool::kNone;
+                pool.meta(tail).next = id;
+                tail = id;
+                ++h.chunks;
+                const std::uint32_t k = std::min<std::uint32_t>(cs, static_cast<std::uint32_t>(data.size()) - n);
+                std::memcpy(pool.data(id), data.data() + n, k);
+                n += k;
+            }
+            len += n;
+            return n;
+        }
+    }
+    const std::uint32_t n = write_at(pool, len, data, reserve, no_buffer);
     extend(n);
     return n;
 }
@@ -151,16 +140,35 @@ std::uint32_t ChunkChain::write_at(ChunkPool& pool, std::uint32_t offset, ByteSp
     no_buffer = false;
     if (data.empty()) return 0;
     const std::uint32_t cs = pool.chunk_size();
+    // The common cases first: bytes that fit in the last chunk held (an
+    // append, in-order data), or in one new chunk of an empty chain (a
+    // request, a response).
+    if (has_buffer()) {
+        const ChunkPool::Meta& h = pool.meta(head);
+        const std::uint64_t at = h.start + std::uint64_t{offset};
+        if (pool.chunk_index(at) + 1 == h.chunks && pool.offset_in_chunk(at) + data.size() <= cs) {
+            std::memcpy(pool.data(tail) + pool.offset_in_chunk(at), data.data(), data.size());
+            return static_cast<std::uint32_t>(data.size());
+        }
+    } else if (std::uint64_t{offset} + data.size() <= cs && pool.free_chunks() > reserve) {
+        const std::uint32_t id = pool.acquire();
+        ChunkPool::Meta& m = pool.meta(id);
+        m = {ChunkPool::kNone, id, 0, 1, 0, 0};
+        head = tail = id;
+        std::memcpy(pool.data(id) + offset, data.data(), data.size());
+        return static_cast<std::uint32_t>(data.size());
+    }
     const std::uint64_t pos = (has_buffer() ? pool.meta(head).start : 0u) + std::uint64_t{offset};
     const std::uint64_t want =
-        std::min<std::uint64_t>((pos + data.size() + cs - 1) / cs, ChunkPool::kMaxChainChunks);
-    if (pos / cs >= want) return 0;  // past the longest chain: beyond any buffer limit
+        std::min<std::uint64_t>(pool.chunks_for(pos + data.size()), ChunkPool::kMaxChainChunks);
+    const auto index = static_cast<std::uint32_t>(pool.chunk_index(pos));
+    if (index >= want) return 0;  // past the longest chain: beyond any buffer limit
     const std::uint32_t had = chunks(pool);
     const std::uint32_t old_tail = tail;
     if (want > had) {
         // Only when the first byte's chunk can be had: chunks for a hole
         // and no byte stored would be held for nothing.
-        const std::uint32_t first_needed = static_cast<std::uint32_t>(pos / cs) + 1;
+        const std::uint32_t first_needed = index + 1;
         const std::uint32_t missing = first_needed > chunks(pool) ? first_needed - chunks(pool) : 0;
         if (missing > 0 && pool.free_chunks() < reserve + missing) {
             no_buffer = true;
@@ -175,7 +183,6 @@ std::uint32_t ChunkChain::write_at(ChunkPool& pool, std::uint32_t offset, ByteSp
     // chunk and leaves the cursor where the reader or sender put it: a
     // cursor moved to the end by every send() would send each segment's
     // look-up back to the first chunk.
-    const auto index = static_cast<std::uint32_t>(pos / cs);
     std::uint32_t id;
     if (had > 0 && index + 1 >= had) {
         id = old_tail;
@@ -186,11 +193,14 @@ std::uint32_t ChunkChain::write_at(ChunkPool& pool, std::uint32_t offset, ByteSp
     } else {
         id = seek(pool, index);
     }
-    std::uint32_t at = static_cast<std::uint32_t>(pos % cs);
+    std::uint32_t at = pool.offset_in_chunk(pos);
+    // The next link is read only when more bytes follow: a descriptor read
+    // for nothing is a cache miss in a long chain.
     for (std::uint32_t done = 0; done < n;) {
         const std::uint32_t k = std::min(n - done, cs - at);
         std::memcpy(pool.data(id) + at, data.data() + done, k);
         done += k;
+        if (done == n) break;
         at = 0;
         id = pool.meta(id).next;
     }
@@ -203,32 +213,39 @@ std::size_t ChunkChain::view(ChunkPool& pool, std::uint32_t offset, std::uint32_
     if (n == 0 || !has_buffer() || out.empty()) return 0;
     const std::uint32_t cs = pool.chunk_size();
     const std::uint64_t pos = pool.meta(head).start + std::uint64_t{offset};
-    if (pos / cs >= pool.meta(head).chunks) return 0;  // beyond the bytes held
-    std::uint32_t id = seek(pool, static_cast<std::uint32_t>(pos / cs));
-    std::uint32_t at = static_cast<std::uint32_t>(pos % cs);
+    const std::uint64_t index = pool.chunk_index(pos);
+    if (index >= pool.meta(head).chunks) return 0;  // beyond the bytes held
+    std::uint32_t id = seek(pool, static_cast<std::uint32_t>(index));
+    std::uint32_t at = pool.offset_in_chunk(pos);
     std::size_t parts = 0;
-    while (bytes < n && parts < out.size() && id != ChunkPool::kNone) {
+    for (;;) {
         const std::uint32_t k = std::min(n - bytes, cs - at);
         out[parts++] = {pool.data(id) + at, k};
         bytes += k;
-        at = 0;
+        if (bytes == n || parts == out.size()) break;
         id = pool.meta(id).next;
+        if (id == ChunkPool::kNone) break;
+        at = 0;
     }
     return parts;
 }
 
 void ChunkChain::peek(ChunkPool& pool, std::uint32_t offset, std::span<std::uint8_t> out) const {
-    ByteSpan parts[8];
-    std::size_t done = 0;
-    while (done < out.size()) {
-        std::uint32_t bytes = 0;
-        const std::size_t count = view(pool, offset + static_cast<std::uint32_t>(done),
-                                       static_cast<std::uint32_t>(out.size() - done), parts, bytes);
-        if (count == 0) return;
-        for (std::size_t i = 0; i < count; ++i) {
-            std::memcpy(out.data() + done, parts[i].data(), parts[i].size());
-            done += parts[i].size();
-        }
+    if (out.empty() || !has_buffer()) return;
+    const std::uint64_t pos = pool.meta(head).start + std::uint64_t{offset};
+    const std::uint64_t index = pool.chunk_index(pos);
+    if (index >= pool.meta(head).chunks) return;
+    const std::uint32_t cs = pool.chunk_size();
+    std::uint32_t id = seek(pool, static_cast<std::uint32_t>(index));
+    std::uint32_t at = pool.offset_in_chunk(pos);
+    for (std::size_t done = 0;;) {
+        const std::size_t k = std::min<std::size_t>(out.size() - done, cs - at);
+        std::memcpy(out.data() + done, pool.data(id) + at, k);
+        done += k;
+        if (done == out.size()) return;
+        id = pool.meta(id).next;
+        if (id == ChunkPool::kNone) return;
+        at = 0;
     }
 }
 
@@ -238,9 +255,8 @@ void ChunkChain::consume(ChunkPool& pool, std::uint32_t n, bool keep) {
     if (!has_buffer()) return;
     if (len == 0 && !keep) return reset(pool);
     ChunkPool::Meta& h = pool.meta(head);
-    const std::uint32_t cs = pool.chunk_size();
     const std::uint64_t start = h.start + std::uint64_t{n};
-    const std::uint64_t emptied = start / cs;  // chunks wholly before the first byte
+    const std::uint64_t emptied = pool.chunk_index(start);  // chunks wholly before the first byte
     if (emptied == 0) {
         h.start = static_cast<std::uint16_t>(start);
         return;
@@ -256,7 +272,7 @@ void ChunkChain::consume(ChunkPool& pool, std::uint32_t n, bool keep) {
     head = first;
     ChunkPool::Meta& nh = pool.meta(head);
     nh.chunks = static_cast<std::uint16_t>(old.chunks - drop);
-    nh.start = static_cast<std::uint16_t>(start % cs);
+    nh.start = static_cast<std::uint16_t>(pool.offset_in_chunk(start));
     if (old.cursor_index >= drop) {
         nh.cursor = old.cursor;
         nh.cursor_index = static_cast<std::uint16_t>(old.cursor_index - drop);
@@ -270,8 +286,7 @@ void ChunkChain::trim(ChunkPool& pool) {
     if (!has_buffer()) return;
     if (len == 0) return reset(pool);
     ChunkPool::Meta& h = pool.meta(head);
-    const std::uint32_t cs = pool.chunk_size();
-    const auto keep = static_cast<std::uint32_t>((h.start + std::uint64_t{len} + cs - 1) / cs);
+    const auto keep = static_cast<std::uint32_t>(pool.chunks_for(h.start + std::uint64_t{len}));
     if (keep >= h.chunks) return;
     const std::uint32_t last = seek(pool, keep - 1);
     pool.release(pool.meta(last).next, tail, h.chunks - keep);

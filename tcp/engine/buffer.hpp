@@ -4,6 +4,9 @@
 // bytes queued hold one chunk), never its SO_SNDBUF/SO_RCVBUF.
 //
 // Choices (see also tcp/engine/README.md):
+// - Chunk sizes are powers of two, so finding a byte's chunk is a shift,
+//   not a division (a 64-bit div was a third of write_at's time in the
+//   request/response benchmark).
 // - The pool is one array of `count` chunks of `size` bytes, allocated at
 //   construction; the free list is threaded through the chunks'
 //   descriptors, and chunks never taken since construction or reset() are
@@ -26,6 +29,7 @@
 #pragma once
 
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <memory_resource>
 #include <span>
@@ -53,7 +57,8 @@ public:
     };
     static_assert(sizeof(Meta) == 16);
 
-    // `size` in [kMinChunkSize, kMaxChunkSize]; throws std::invalid_argument otherwise.
+    // `size` a power of two in [kMinChunkSize, kMaxChunkSize]; throws
+    // std::invalid_argument otherwise.
     ChunkPool(std::uint32_t count, std::uint32_t size, std::pmr::memory_resource* mr);
     ~ChunkPool();
     ChunkPool(const ChunkPool&) = delete;
@@ -63,6 +68,11 @@ public:
     void reset();
 
     std::uint32_t chunk_size() const { return size_; }
+    // The chunk of a chain holding byte `pos` (counted from the first
+    // chunk's start), the byte's offset in it, and the chunks `bytes` fill.
+    std::uint64_t chunk_index(std::uint64_t pos) const { return pos >> shift_; }
+    std::uint32_t offset_in_chunk(std::uint64_t pos) const { return static_cast<std::uint32_t>(pos) & (size_ - 1); }
+    std::uint64_t chunks_for(std::uint64_t bytes) const { return (bytes + size_ - 1) >> shift_; }
     std::uint32_t capacity() const { return count_; }
     std::uint32_t in_use() const { return in_use_; }
     std::uint32_t free_chunks() const { return count_ - in_use_; }
@@ -72,11 +82,47 @@ public:
     // The new receive window the pool can back for one of `connections`
     // connections: the bytes free above the send reserve while at least 1/8
     // of the pool is free, then an even share of them; 0 at the reserve.
-    std::uint32_t window_allowance(std::size_t connections) const;
+    std::uint32_t window_allowance(std::size_t connections) const {
+        const std::uint32_t free = free_chunks();
+        const std::uint32_t reserve = send_reserve();
+        if (free <= reserve) return 0;
+        // No one window beyond what the pool holds now (the reserve absorbs the
+        // rounding of bytes to chunks): a lone receiver never outruns it.
+        std::uint64_t bytes = static_cast<std::uint64_t>(free - reserve) * size_;
+        // Running low, shared evenly: the windows offered from here on add up
+        // to no more than the pool holds above the reserve.
+        if (free < count_ / 8) bytes /= std::max<std::size_t>(connections, 1);
+        return static_cast<std::uint32_t>(std::min<std::uint64_t>(bytes, UINT32_MAX - 1));
+    }
 
-    std::uint32_t acquire();  // kNone when exhausted
+    // kNone when exhausted.
+    std::uint32_t acquire() {
+        std::uint32_t id;
+        if (free_head_ != kNone) {
+            id = free_head_;
+            free_head_ = meta_[id].next;
+        } else if (fresh_ < count_) {
+            id = fresh_++;
+        } else {
+            return kNone;
+        }
+        ++in_use_;
+        return id;
+    }
     // Gives back a chain of `n` chunks linked from `first` to `last`. O(1).
-    void release(std::uint32_t first, std::uint32_t last, std::uint32_t n);
+    void release(std::uint32_t first, std::uint32_t last, std::uint32_t n) {
+        if (parking_) {
+            // Still counted in use: the bytes may be on their way out.
+            meta_[last].next = parked_head_;
+            if (parked_head_ == kNone) parked_tail_ = last;
+            parked_head_ = first;
+            parked_count_ += n;
+            return;
+        }
+        meta_[last].next = free_head_;
+        free_head_ = first;
+        in_use_ -= n;
+    }
     // Output segments point into send buffers until the caller drains them
     // (Engine::clear_output()). Until then released chunks are parked, not
     // reused: another connection could take them and write its own bytes
@@ -92,6 +138,7 @@ private:
     std::pmr::memory_resource* mr_;
     std::uint32_t count_;
     std::uint32_t size_;
+    std::uint32_t shift_;  // size_ == 1 << shift_
     std::uint8_t* base_;
     Meta* meta_;
     std::uint32_t free_head_ = kNone;  // chunks given back, linked through Meta::next
@@ -122,7 +169,7 @@ struct ChunkChain {
     std::uint32_t chunks_for_len(const ChunkPool& pool) const {
         if (len == 0) return 0;
         const std::uint64_t start = has_buffer() ? pool.meta(head).start : 0;
-        return static_cast<std::uint32_t>((start + len + pool.chunk_size() - 1) / pool.chunk_size());
+        return static_cast<std::uint32_t>(pool.chunks_for(start + len));
     }
 
     // Appends up to `limit - len` bytes, leaving `reserve` chunks free in the

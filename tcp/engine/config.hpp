@@ -35,7 +35,7 @@ struct EngineConfig {
     // default). A segment's payload may span at most kMaxPayloadParts - 1
     // whole chunks, so mtu - 40 <= 7 x chunk_size (segment.hpp).
     std::uint32_t chunk_count = 512 * 1024;
-    std::uint32_t chunk_size = 2048;          // 256..65536
+    std::uint32_t chunk_size = 2048;          // a power of two, 256..65536
     std::uint32_t buffer_size = 256 * 1024;   // the largest SO_SNDBUF/SO_RCVBUF (no memory of its own)
     std::uint32_t max_loss_states = 16384;    // connections reassembling or recovering at once
     std::uint32_t output_queue = 4096;        // segments between two drains

@@ -24,6 +24,7 @@ CASES = [
     ("[port0]\naddresses = 10.0.0.1/24\n[engine]\nbuffer_count = 4096\n",
      "[engine] buffer_count: replaced by chunk_count and chunk_size"),
     ({("engine", "chunk_size"): "128"}, "[engine] chunk_size: out of range"),
+    ({("engine", "chunk_size"): "3000"}, "[engine] chunk_size: not a power of two"),
     ("[port0]\naddresses = 10.0.0.1/24\nmtu = 9000\n[engine]\nchunk_size = 1024\n",
      "[engine] chunk_size: at least (mtu - 40) / 7 = 1280 for [port0] mtu 9000"),
     ({("services", "seed_target"): "172.16.48.1"}, "[services] seed_target: expected ADDRESS:PORT"),

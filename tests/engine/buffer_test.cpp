@@ -207,7 +207,7 @@ TEST(ChunkPool, RejectsChunkSizesOutsideTheRange) {
 // contents, chunk counts (exactly what the readable bytes occupy unless
 // bytes are held beyond them) and the pool's accounting.
 TEST(ChunkChainModel, RandomWalkMatchesAByteModel) {
-    for (std::uint32_t chunk : {256u, 1000u, 2048u}) {
+    for (std::uint32_t chunk : {256u, 1024u, 2048u}) {
         ChunkPool pool(24, chunk, std::pmr::new_delete_resource());  // short: writes are cut
         struct Side {
             ChunkChain chain;

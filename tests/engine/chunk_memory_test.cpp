@@ -213,14 +213,16 @@ TEST(ChunkMemory, SendStopsAtTheReserveAndWritableFollows) {
 }
 
 TEST(ChunkMemory, JumboSegmentsSpanManyChunks) {
-    for (const std::uint32_t chunk : {2048u, 1300u}) {
+    // 9000 over 2 KiB chunks, and the most a segment may span: 7168 bytes
+    // of IP payload over 1 KiB chunks (8 pieces when it starts mid-chunk).
+    for (const auto& [chunk, mtu] : {std::pair{2048u, 9000u}, std::pair{1024u, 7208u}}) {
         SCOPED_TRACE(chunk);
         EngineConfig c = test_config();
-        c.mtu = 9000;
+        c.mtu = static_cast<std::uint16_t>(mtu);
         c.chunk_size = chunk;
         Net net(c, c);
         Pair p = open_pair(net);
-        ASSERT_EQ(net.a().tcb(p.a)->snd_mss, 9000 - 40 - 12);
+        ASSERT_EQ(net.a().tcb(p.a)->snd_mss, mtu - 40 - 12);
         const std::string data = pattern(1 << 20, 7);
         std::size_t sent = 0;
         std::string got;
@@ -239,7 +241,7 @@ TEST(ChunkMemory, JumboSegmentsSpanManyChunks) {
         EXPECT_TRUE(got == data);
         std::size_t biggest = 0;
         for (const Captured& s : net.sent_by(Side::a)) biggest = std::max(biggest, s.payload_len);
-        EXPECT_EQ(biggest, 9000u - 40 - 12) << "full jumbo segments, each over several chunks";
+        EXPECT_EQ(biggest, mtu - 40 - 12) << "full jumbo segments, each over several chunks";
     }
 }
 
@@ -276,6 +278,9 @@ TEST(ChunkMemory, ConfigurationsTheChunksCannotServeAreRefused) {
     EXPECT_THROW(Engine(c, Instant::from_micros(0)), std::invalid_argument);
     c = test_config();
     c.chunk_size = 100;
+    EXPECT_THROW(Engine(c, Instant::from_micros(0)), std::invalid_argument);
+    c = test_config();
+    c.chunk_size = 1300;  // not a power of two
     EXPECT_THROW(Engine(c, Instant::from_micros(0)), std::invalid_argument);
 }
 

@@ -155,7 +155,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Cell{0.20, true, true}, Cell{0.0, false, false}, Cell{0.01, false, false},
                       Cell{0.05, false, false}, Cell{0.20, false, false}, Cell{0.05, true, false},
                       Cell{0.05, false, true}, Cell{0.05, true, true, 256}, Cell{0.05, false, false, 256},
-                      Cell{0.05, true, true, 2048, 9000}, Cell{0.01, false, true, 1300, 9000}),
+                      Cell{0.05, true, true, 2048, 9000}, Cell{0.01, false, true, 1024, 7208}),
     cell_name);
 
 }  // namespace
