@@ -13,16 +13,6 @@
 namespace tcpfp::tcp::test {
 namespace {
 
-std::string pattern(std::size_t n, std::uint32_t seed) {
-    std::string s(n, '\0');
-    std::uint32_t x = seed;
-    for (auto& c : s) {
-        x = x * 1664525u + 1013904223u;
-        c = static_cast<char>(x >> 24);
-    }
-    return s;
-}
-
 std::uint64_t both(Net& net) { return net.a().buffer_bytes_in_use() + net.b().buffer_bytes_in_use(); }
 
 TEST(ChunkMemory, PerConnectionFollowsTheBytesQueued) {

@@ -53,6 +53,18 @@ inline State state_of(Engine& e, ConnId id) {
     return e.info(id, info) == 0 ? info.state : State::closed;
 }
 
+// n pseudo-random bytes (an LCG from `seed`): data whose every byte is
+// checked end to end, and whose misplacement shows.
+inline std::string pattern(std::size_t n, std::uint32_t seed) {
+    std::string s(n, '\0');
+    std::uint32_t x = seed;
+    for (auto& c : s) {
+        x = x * 1664525u + 1013904223u;
+        c = static_cast<char>(x >> 24);
+    }
+    return s;
+}
+
 inline std::span<const std::uint8_t> bytes_of(std::string_view s) {
     return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
