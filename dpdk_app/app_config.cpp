@@ -324,6 +324,7 @@ std::vector<Section> schema() {
          {bool_key("echo", &ServicesConfig::echo), bool_key("discard", &ServicesConfig::discard),
           bool_key("http", &ServicesConfig::http),
           bool_key("chargen", &ServicesConfig::chargen),
+          bool_key("keepalive", &ServicesConfig::keepalive),
           {"http_body",
            [](auto v, AppConfig& c) {
                c.services.http_body = std::string(v) + "\n";

@@ -46,6 +46,9 @@ struct ServicesConfig {
     bool discard = true;
     bool http = true;
     bool chargen = true;  // TCP 19: sends until the peer closes (RFC 864)
+    // SO_KEEPALIVE on every service's connections, timed by [engine]
+    // keepalive_ms, keepalive_interval_ms and keepalive_count.
+    bool keepalive = false;
     std::string http_body = "hello from tcpfp\n";
     // Request bodies (Content-Length) still arriving that each worker's HTTP
     // server can read at once; one more gets 503 and a close.

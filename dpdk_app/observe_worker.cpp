@@ -1,5 +1,7 @@
 #include "dpdk_app/observe_worker.hpp"
 
+#include "dpdk_app/log.hpp"
+
 namespace tcpfp::app {
 
 namespace {
@@ -72,6 +74,31 @@ void answer_snapshot(ConnSnapshot& snap, const tcp::Engine& engine) {
         }
     }
     snap.answered.store(req, std::memory_order_release);
+}
+
+void log_open_connections(const tcp::Engine& engine, unsigned worker, const char* when,
+                          std::size_t limit) {
+    tcp::ConnId ids[256];
+    std::uint32_t cursor = 0;
+    std::size_t open = 0;
+    for (tcp::ListPage p; !p.done;) {
+        p = engine.list_connections(cursor, ids);
+        cursor = p.next;
+        for (std::size_t i = 0; i < p.count; ++i) {
+            tcp::ConnInfo ci;
+            if (engine.info(ids[i], ci) != 0 || ci.state == tcp::State::listen) continue;
+            if (++open > limit) continue;
+            TLOG(INFO, app,
+                 "worker %u %s: %s %s:%u <-> %s:%u%s send_q %u in_flight %u recv_q %u, "
+                 "timer %s %lld ms, backoff %u, retries %u",
+                 worker, when, tcp::to_string(ci.state), ci.tuple.local_ip.to_string().c_str(),
+                 ci.tuple.local_port, ci.tuple.remote_ip.to_string().c_str(), ci.tuple.remote_port,
+                 ci.orphan ? " (orphan)" : "", ci.send_q, ci.in_flight, ci.recv_q,
+                 tcp::to_string(ci.timer), static_cast<long long>(ci.timer_left_ms), ci.backoff,
+                 ci.retries);
+        }
+    }
+    if (open > limit) TLOG(INFO, app, "worker %u %s: %zu more connection(s)", worker, when, open - limit);
 }
 
 }  // namespace tcpfp::app

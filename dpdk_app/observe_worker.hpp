@@ -18,4 +18,12 @@ void publish_counters(LcoreStats& out, const tcp::Counters& engine, const AppCou
 // filter. O(connections) when asked, one load otherwise.
 void answer_snapshot(ConnSnapshot& snap, const tcp::Engine& engine);
 
+// Logs each connection that is not a listener (up to `limit`, then a count):
+// state, 4-tuple, queued and in-flight bytes, the pending timer and its
+// backoff. Called when the worker stops and again at exit, so a connection
+// still open then says what it was waiting for. Stop time only: it formats
+// strings.
+void log_open_connections(const tcp::Engine& engine, unsigned worker, const char* when,
+                          std::size_t limit = 16);
+
 }  // namespace tcpfp::app

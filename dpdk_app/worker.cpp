@@ -140,6 +140,7 @@ int Worker::run() {
         if (!stopping && stop_.load(std::memory_order_relaxed)) {
             stopping = true;
             TLOG(INFO, app, "stopping: closing %zu connection(s)", engine_->connection_count());
+            log_open_connections(*engine_, index_, "open at stop");
             host_->stop(now);
             drain_output(now);
             tx_.flush();
@@ -155,6 +156,7 @@ int Worker::run() {
             break;
         }
     }
+    log_open_connections(*engine_, index_, "open at exit");  // cut off by the drain deadline
     arp_.release_all();
     rx_impair_.release(UINT64_MAX, [&](rte_mbuf* m) { tx_.free(m); });
     // A port that is restarting, or that never started (a memif client with

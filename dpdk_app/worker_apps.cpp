@@ -30,6 +30,12 @@ WorkerApps::WorkerApps(const AppConfig& config, unsigned worker, Host& host)
       http(config.services.http_body, config.services.http ? 80 : 0, config.services.http_body_slots),
       rr(config.services.rr ? config.services.rr_port : 0) {
     const ServicesConfig& cfg = config.services;
+    echo.set_keepalive(cfg.keepalive);  // before host.add(): start() opens the listeners
+    discard.set_keepalive(cfg.keepalive);
+    chargen.set_keepalive(cfg.keepalive);
+    http.set_keepalive(cfg.keepalive);
+    hold.set_keepalive(cfg.keepalive);
+    rr.set_keepalive(cfg.keepalive);
     for (App* app : {static_cast<App*>(&echo), static_cast<App*>(&discard), static_cast<App*>(&chargen),
                      static_cast<App*>(&http), static_cast<App*>(&hold), static_cast<App*>(&rr)}) {
         host.add(*app);

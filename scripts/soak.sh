@@ -17,7 +17,9 @@
 #   an abort (RST with data in flight)
 # Data integrity is end to end: the generators' `verify` checks every echoed
 # byte against its per-connection pseudo-random stream (`expect gen errors == 0`).
-# At the end, after 2*MSL with margin, on both sides: no connection but the
+# The server keeps alive its idle connections (1 s, probes 1 s apart), so an
+# abort whose RST was lost does not leave a half-open connection behind.
+# At the end, after 2*MSL and the keepalive with margin, on both sides: no connection but the
 # listeners, no TIME_WAIT record, every mbuf back, no engine buffer, timer or
 # loss state left; VmRSS within the memory given to DPDK (-m) plus 256 MiB,
 # and heap (RssAnon) growth after warm-up under TCPFP_SOAK_HEAP_MIB (16).
@@ -49,6 +51,11 @@ impair() {  # $1 source ini, $2 output
   printf '\n[impair]\nloss_permille = 5\nreorder_permille = 10\ndelay_us = 100\n' >> "$2"
 }
 impair "$here/config/pair-server.ini" "$dir/server.ini"
+# The server probes idle connections after 1 s: the abort step's RST may be
+# lost, and then only keepalive ends the server's half of it (RFC 9293
+# §3.8.4), as on any server whose clients can vanish.
+printf '\n[services]\nkeepalive = on\n[engine]\nkeepalive_ms = 1000\nkeepalive_interval_ms = 1000\nkeepalive_count = 3\n' \
+  >> "$dir/server.ini"
 impair "$here/config/pair-client.ini" "$dir/client.ini"
 
 # The client's script: the rounds, then the leak checks.
@@ -100,7 +107,7 @@ gen() {  # $1: the generator's arguments
     id=$((id + 1))
   done
   echo "echo SOAK-DRAIN"
-  echo "sleep 3000"
+  echo "sleep 4000"  # 2*MSL and the server's keepalive (1 s idle, then probes 1 s apart)
   echo "expect stat time_wait == 0"
   echo "show tcp stats"
   echo "show conn"
@@ -143,6 +150,8 @@ def final(path, listeners):
     st = {"drops": {}}
     m = re.search(r"stopping: closing (\d+) connection", text)
     st["open_at_stop"] = int(m.group(1)) if m else None
+    # The worker names each connection still open at stop and at exit.
+    st["open_lines"] = re.findall(r"^tcpfp\.app: (worker \d+ open at (?:stop|exit): .*)$", text, re.M)
     fin = text[text.rfind("=== tcpfp final statistics ==="):]
     if "=== tcpfp final statistics ===" not in text:
         problems.append("%s: no final statistics" % path)
@@ -157,7 +166,7 @@ def final(path, listeners):
     for name, n in re.findall(r"^\s+drop (\w+)\s+(\d+)", fin, re.M):
         st["drops"][name] = st["drops"].get(name, 0) + int(n)
     for k in ("retrans_segs", "timewait_entered", "timewait_expired", "timewait_reused", "in_rsts",
-              "out_rsts", "syncookies_sent"):
+              "out_rsts", "syncookies_sent", "keepalive_probes", "conn_timeouts"):
         m = re.search(r"mib\s+%s\s+(\d+)" % k, fin)
         st[k] = int(m.group(1)) if m else 0
     for k in ("connections", "time_wait", "buffers", "timers", "loss_states", "held"):
@@ -219,12 +228,16 @@ print("retransmissions: client %d, server %d; TIME_WAIT entered %d, expired %d (
       "entered %d, reopened by a SYN (RFC 6191) %d (server)"
       % (cs.get("retrans_segs", 0), ss.get("retrans_segs", 0), cs.get("timewait_entered", 0),
          cs.get("timewait_expired", 0), ss.get("timewait_entered", 0), ss.get("timewait_reused", 0)))
+print("server keepalive: %d probe(s) sent, %d connection(s) timed out"
+      % (ss.get("keepalive_probes", 0), ss.get("conn_timeouts", 0)))
 for side, st in (("client", cs), ("server", ss)):
     print("%s drops: %s" % (side, ", ".join("%s %d" % kv for kv in sorted(st["drops"].items())) or "none"))
     print("%s at exit: connections %s, TIME_WAIT %s, buffers %s, timers %s, loss states %s, mbufs held %s; "
           "peak RSS %s KiB (heap %s -> %s KiB)"
           % (side, st.get("connections"), st.get("time_wait"), st.get("buffers"), st.get("timers"),
              st.get("loss_states"), st.get("held"), peak.get(side), *heap.get(side, (None, None))))
+    for line in st["open_lines"]:
+        print("%s %s" % (side, line))
 if rc == 0 and ss.get("timewait_reused", 0) == 0:
     problems.append("no TIME_WAIT was reopened by a SYN on the server (timewait_reused 0)")
 if problems:

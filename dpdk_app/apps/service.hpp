@@ -52,6 +52,7 @@ public:
         // last partial segment until the client's delayed ACK, ~40 ms.
         tcp::SocketOptions o;
         if (Derived::kNoDelay) o.nodelay = 1;
+        if (keepalive_) o.keepalive = 1;
         return stack_->listen(addr, port, 0, out, 0, o);
     }
     int unlisten(ConnId listener, Instant now) {
@@ -75,6 +76,11 @@ public:
     void on_timed_out(Stack& s, ConnId c, Instant now) { end_connection(s, c, now, counters_); }
 
     const ServiceCounters& counters() const { return counters_; }
+    // SO_KEEPALIVE on the listeners opened from here on, inherited by what
+    // they accept ([services] keepalive; the timing is [engine] keepalive_*):
+    // a peer that vanished, its RST lost, is found by the probes (RFC 9293
+    // §3.8.4) instead of holding the connection for good.
+    void set_keepalive(bool on) { keepalive_ = on; }
 
 protected:
     void finish(Stack& s, ConnId c, Instant now) { end_connection(s, c, now, counters_); }
@@ -82,6 +88,7 @@ protected:
 
 private:
     std::uint16_t port_;
+    bool keepalive_ = false;
     Stack* stack_ = nullptr;
     ConnId own_listener_;
 };

@@ -54,6 +54,7 @@ namespace tcpfp::tcp {
     X(send_log_merges, "send-log records merged because the log was full")              \
     X(send_log_unavailable, "flights without a send log (loss-state pool empty)")       \
     X(window_probes, "zero-window probes sent (RFC 9293 §3.8.6.1)")                     \
+    X(keepalive_probes, "keep-alive probes sent (RFC 9293 §3.8.4)")                     \
     X(conn_timeouts, "connections dropped after R2 / SYN retries (ETIMEDOUT)")          \
     X(user_timeouts, "connections dropped by their user timeout (RFC 5482, ETIMEDOUT)")  \
     X(r1_reached, "retransmissions reached R1 (RFC 9293 §3.8.3 MUST-20: path in doubt)") \

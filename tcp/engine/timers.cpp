@@ -184,6 +184,7 @@ void Engine::on_keepalive(Tcb& t, Instant now) {
     if (s != nullptr) {
         fill_header(t, *s, tcp_flag::ack, t.snd_una - 1, now);
         counters_.inc(Mib::out_segs);
+        counters_.inc(Mib::keepalive_probes);
     }
     t.keepalive_deadline = deadline(now, Duration::seconds(t.ka_intvl_s));
 }

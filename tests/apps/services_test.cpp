@@ -108,6 +108,42 @@ TEST(DiscardApp, ReadsEverythingAndSendsNothing) {
     EXPECT_EQ(discard.counters().bytes_in, 300000u);
 }
 
+// A peer that aborted while its RST was lost leaves our side ESTABLISHED
+// with nothing to send: only keepalive ([services] keepalive) finds it.
+// The soak's abort step met this under loss (its server kept the
+// connection to the end). Returns the server's connections afterwards.
+std::size_t connections_after_a_lost_abort(bool keepalive) {
+    tcp::EngineConfig a = tcp::test::test_config();
+    a.keepalive_idle = tcp::Duration::seconds(1);
+    a.keepalive_interval = tcp::Duration::seconds(1);
+    a.keepalive_count = 3;
+    test::AppNet n(a);
+    Discard discard;
+    discard.set_keepalive(keepalive);
+    n.add(discard);
+    n.start();
+    Client c(n, 9);
+    c.send("bytes before the abort\n");
+    EXPECT_TRUE(n.run_until([&] { return discard.counters().bytes_in == 23; }));
+    n.net().impair().drop_rule = [](const tcp::test::Captured& p) {
+        return p.from == tcp::test::Side::b && p.has(wire::tcp_flag::rst);
+    };
+    EXPECT_EQ(n.peer().abort(c.id(), n.now()), 0);
+    n.net().flush();
+    n.run_until([] { return false; }, tcp::Duration::millis(200));
+    n.net().impair().drop_rule = nullptr;  // only that RST is lost
+    EXPECT_EQ(n.net().a().connection_count(), 2u);  // the listener and the half-open one
+    n.run_until([&] { return n.net().a().connection_count() == 1; }, tcp::Duration::seconds(5));
+    EXPECT_EQ(n.net().a().counters().get(tcp::Mib::keepalive_probes) > 0, keepalive);
+    return n.net().a().connection_count();
+}
+
+TEST(ServiceApps, KeepaliveEndsAConnectionWhosePeerVanished) {
+    // RFC 9293 §3.8.4: the probe draws the peer's RST (it has no connection).
+    EXPECT_EQ(connections_after_a_lost_abort(true), 1u);
+    EXPECT_EQ(connections_after_a_lost_abort(false), 2u);  // without it, held for good
+}
+
 TEST(ChargenApp, SendsTheRfc864LinesInOrder) {
     test::AppNet n;
     Chargen chargen;
