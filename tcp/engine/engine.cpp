@@ -298,6 +298,9 @@ void Engine::release(Tcb& tcb) {
         kNoDeadline;
     tcb.snd_buf.reset(buffers_);
     if (tcb.loss != kNoIndex) {
+        // Out-of-order data held beyond RCV.NXT goes with the reassembly
+        // state; what is readable stays for the application.
+        tcb.rcv_buf.trim(buffers_);
         (void)losses_.release(losses_.handle_of(tcb.loss));
         tcb.loss = kNoIndex;
     }

@@ -184,6 +184,37 @@ TEST(ChunkMemory, ShutRdDiscardsHeldOutOfOrderDataForGood) {
     EXPECT_EQ(net.b().buffers_in_use(), 0u);
 }
 
+TEST(ChunkMemory, AConnectionEndedByResetGivesBackItsHeldOutOfOrderData) {
+    // The connection ends (RST) while data beyond a hole is held: the
+    // reassembly state goes, and the chunks of that data go with it; what
+    // was readable stays for the application until it closes. (fuzz_engine
+    // found the held chunks kept with no reassembly state: a receive
+    // buffer of 0 bytes holding a chunk.)
+    EngineConfig c = test_config();
+    Net net(c, c);
+    Pair p = open_pair(net);
+    const std::uint32_t mss = net.a().tcb(p.a)->snd_mss;
+    const std::string first = pattern(100, 3);
+    ASSERT_EQ(net.a().send(p.a, bytes_of(first), net.now()), 100);
+    ASSERT_TRUE(net.run_until([&] { return net.b().recv_available(p.b) == 100; }));
+    bool dropped = false;
+    net.impair().drop_rule = [&](const Captured& s) {
+        if (dropped || s.from != Side::a || s.payload_len == 0) return false;
+        return dropped = true;  // the next data segment: a hole
+    };
+    const std::string data = pattern(4 * mss, 11);
+    ASSERT_EQ(net.a().send(p.a, bytes_of(data), net.now()), static_cast<std::int64_t>(data.size()));
+    net.run_for(Duration::micros(150));  // arrived (100 us), the fast retransmission not yet
+    ASSERT_EQ(net.b().recv_available(p.b), 100u);
+    ASSERT_GT(net.b().buffers_in_use(), 1u) << "the segments after the hole are held";
+    ASSERT_EQ(net.a().abort(p.a, net.now()), 0);
+    ASSERT_TRUE(net.run_until([&] { return net.b().state(p.b) == State::closed; }));
+    EXPECT_EQ(net.b().buffers_in_use(), 1u) << "the 100 readable bytes' chunk, nothing held beyond";
+    EXPECT_EQ(net.b().loss_states_in_use(), 0u);
+    ASSERT_EQ(net.b().close(p.b, net.now()), 0);
+    EXPECT_EQ(net.b().buffers_in_use(), 0u);
+}
+
 TEST(ChunkMemory, SendStopsAtTheReserveAndWritableFollows) {
     EngineConfig c = test_config();
     c.chunk_count = 64;  // 128 KiB; the send reserve is 2 chunks

@@ -23,6 +23,26 @@ namespace tcpfp::fuzz {
 // needs an input to behave the same every time: replay_main.cpp runs each
 // input twice and compares.
 std::uint64_t last_input_digest();
+
+// [engine] chunk_size for an input: kChunkSizes[choice % 4], raised to the
+// smallest power of two that a full-sized segment at `mtu` fits (mtu - 40
+// <= 7 x chunk_size, Engine::check_chunk_limits). Index 0 is the default,
+// so inputs written before the choice existed keep their meaning.
+inline constexpr std::uint32_t kChunkSizes[] = {2048, 256, 512, 1024};
+inline std::uint32_t chunk_size_for(unsigned choice, std::uint32_t mtu) {
+    std::uint32_t cs = kChunkSizes[choice % 4];
+    const std::uint32_t pieces = static_cast<std::uint32_t>(tcp::PayloadParts::kMax - 1);
+    while (mtu > 40 && mtu - 40 > pieces * cs) cs *= 2;
+    return cs;
+}
+// Index of a chunk size from chunk_size_for() (256 .. 16384): one reused
+// FuzzNet per size, since Engine::reset() keeps the pool's geometry.
+inline std::size_t chunk_size_slot(std::uint32_t cs) {
+    std::size_t slot = 0;
+    for (std::uint32_t s = 256; s < cs; s *= 2) ++slot;
+    return slot;
+}
+inline constexpr std::size_t kChunkSizeSlots = 7;  // 256 .. 16384
 }  // namespace tcpfp::fuzz
 
 namespace tcpfp::fuzz {

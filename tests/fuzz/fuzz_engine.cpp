@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <memory_resource>
 #include <span>
 #include <vector>
@@ -89,12 +90,13 @@ constexpr std::size_t kMaxRecv = 65535;         // op_recv: a u16
 constexpr auto kPairData = filled<0x5a, kMaxPairData>();
 constexpr auto kSendData = filled<0xa5, kMaxSend>();
 
+constexpr std::uint32_t kBufferBytes = 768 * 1024;  // as the twelve 64 KiB buffers the chunks replaced
+
 EngineConfig make_config(bool side_b, std::uint8_t bits, std::uint8_t wscale, std::uint8_t mtu_choice) {
     EngineConfig c;
     c.max_connections = kMaxConnections;
     c.max_time_wait = kMaxTimeWait;
     c.max_listeners = 4;
-    c.chunk_count = 384;  // 768 KiB, as the twelve 64 KiB buffers it replaces
     c.max_loss_states = 4;
     // Small queues, from when the engines were built per input (512
     // segments value-initialised twice per input were 6 % of a run); kept,
@@ -127,6 +129,10 @@ EngineConfig make_config(bool side_b, std::uint8_t bits, std::uint8_t wscale, st
     // inputs written before it (mtu_choice < 6) still run with it off.
     static constexpr MtuProbing kProbing[] = {MtuProbing::off, MtuProbing::blackhole, MtuProbing::on};
     c.mtu_probing = kProbing[(mtu_choice / 6) % 3];
+    // The chunk size from the quotient after that (0 below 18: 2048 bytes,
+    // as before the choice). Small chunks put segments across many pieces.
+    c.chunk_size = fuzz::chunk_size_for(mtu_choice / 18, c.mtu);
+    c.chunk_count = kBufferBytes / c.chunk_size;
     c.seed = 0x1234u + (side_b ? 1u : 0u);
     return c;
 }
@@ -633,6 +639,12 @@ private:
     bool rcv_shrunk_[2] = {false, false};
 };
 
+// The FuzzNet the last input ran on (for last_input_digest()).
+FuzzNet*& last_net() {
+    static FuzzNet* net = nullptr;
+    return net;
+}
+
 // The two engines and the link of every input of this process, reset per
 // input. libFuzzer calls LLVMFuzzerTestOneInput with nothing but the input,
 // so what is kept between inputs has to be static; FuzzNet::reset() leaves
@@ -640,10 +652,19 @@ private:
 // make_config(); the 4 KB buffers of config bit 64 are a reset to a smaller
 // buffer_size. mtu_choice 12 is MTU 1500 with mtu_probing on, so that the
 // engines hold RFC 4821 state for every connection (a reset cannot add it).
-FuzzNet& process_net() {
-    static FuzzNet net(make_config(false, 0, 0, 12), make_config(true, 0, 0, 12),
-                       std::pmr::new_delete_resource());
-    return net;
+// One FuzzNet per chunk size (the pool's geometry is fixed at construction),
+// built when an input first asks for it.
+FuzzNet& process_net(std::uint32_t chunk_size) {
+    static std::array<std::unique_ptr<FuzzNet>, fuzz::kChunkSizeSlots> nets;
+    auto& net = nets.at(fuzz::chunk_size_slot(chunk_size));
+    if (!net) {
+        EngineConfig a = make_config(false, 0, 0, 12), b = make_config(true, 0, 0, 12);
+        a.chunk_size = b.chunk_size = chunk_size;
+        a.chunk_count = b.chunk_count = kBufferBytes / chunk_size;
+        net = std::make_unique<FuzzNet>(a, b, std::pmr::new_delete_resource());
+    }
+    last_net() = net.get();
+    return *net;
 }
 
 }  // namespace
@@ -653,11 +674,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ByteReader in(data, size);
     const std::uint8_t bits = in.u8();
     const std::uint8_t wa = in.u8(), wb = in.u8(), mtu = in.u8();
-    FuzzNet& net = process_net();
-    net.reset(make_config(false, bits, wa, mtu), make_config(true, bits, wb, mtu));
+    const EngineConfig ca = make_config(false, bits, wa, mtu), cb = make_config(true, bits, wb, mtu);
+    FuzzNet& net = process_net(ca.chunk_size);
+    net.reset(ca, cb);
     World world(net, arena.resource());
     world.run(in);
     return 0;
 }
 
-std::uint64_t tcpfp::fuzz::last_input_digest() { return process_net().digest(); }
+std::uint64_t tcpfp::fuzz::last_input_digest() { return last_net() ? last_net()->digest() : 0; }

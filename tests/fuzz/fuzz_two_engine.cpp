@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <memory_resource>
 #include <span>
 #include <vector>
@@ -63,7 +64,10 @@ EngineConfig make_config(std::uint8_t bits, std::uint8_t sizes, bool side_b) {
     c.max_connections = 4;
     c.max_time_wait = 4;
     c.max_listeners = 2;
-    c.chunk_count = 256;  // 512 KiB, as the four 128 KiB buffers it replaces
+    // 512 KiB, as the four 128 KiB buffers the chunks replaced; 256-byte
+    // chunks for sizes from 180 up (inputs written before kept 2048).
+    c.chunk_size = fuzz::chunk_size_for((sizes >> 2) / 45, c.mtu);
+    c.chunk_count = 512 * 1024 / c.chunk_size;
     c.buffer_size = 128 * 1024;
     c.send_buffer = 64 * 1024;
     c.recv_buffer = (bits & 128) != 0 ? 8 * 1024 : 64 * 1024;
@@ -292,10 +296,22 @@ private:
 // input (see fuzz_engine.cpp: libFuzzer leaves no other place to keep them).
 // Every make_config() has the same capacities; sizes 120 turns mtu_probing
 // on, so that the engines hold RFC 4821 state (a reset cannot add it).
-FuzzNet& process_net() {
-    static FuzzNet net(make_config(0, 120, false), make_config(0, 120, true),
-                       std::pmr::new_delete_resource());
+// One FuzzNet per chunk size, as in fuzz_engine.cpp.
+FuzzNet*& last_net() {
+    static FuzzNet* net = nullptr;
     return net;
+}
+FuzzNet& process_net(const EngineConfig& like) {
+    static std::array<std::unique_ptr<FuzzNet>, fuzz::kChunkSizeSlots> nets;
+    auto& net = nets.at(fuzz::chunk_size_slot(like.chunk_size));
+    if (!net) {
+        EngineConfig a = make_config(0, 120, false), b = make_config(0, 120, true);
+        a.chunk_size = b.chunk_size = like.chunk_size;
+        a.chunk_count = b.chunk_count = like.chunk_count;
+        net = std::make_unique<FuzzNet>(a, b, std::pmr::new_delete_resource());
+    }
+    last_net() = net.get();
+    return *net;
 }
 
 }  // namespace
@@ -305,11 +321,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ByteReader in(data, size);
     const std::uint8_t bits = in.u8();
     const std::uint8_t sizes = in.u8();
-    FuzzNet& net = process_net();
-    net.reset(make_config(bits, sizes, false), make_config(bits, sizes, true));
+    const EngineConfig ca = make_config(bits, sizes, false), cb = make_config(bits, sizes, true);
+    FuzzNet& net = process_net(ca);
+    net.reset(ca, cb);
     Transfer t(net, bits, sizes, in, arena.resource());
     t.run();
     return 0;
 }
 
-std::uint64_t tcpfp::fuzz::last_input_digest() { return process_net().digest(); }
+std::uint64_t tcpfp::fuzz::last_input_digest() { return last_net() ? last_net()->digest() : 0; }
