@@ -270,6 +270,8 @@ std::vector<Section> schema() {
           uint_key("send_buffer", 1024, 64 * k1M, &AppConfig::engine, &E::send_buffer),
           uint_key("recv_buffer", 1024, 64 * k1M, &AppConfig::engine, &E::recv_buffer),
           uint_key("syn_backlog", 1, 65535, &AppConfig::engine, &E::default_backlog),
+          uint_key("overload_percent", 50, 100, &AppConfig::engine, &E::overload_percent),
+          uint_key("max_orphans", 0, 16 * k1M, &AppConfig::engine, &E::max_orphans),
           uint_key("output_queue", 64, k1M, &AppConfig::engine, &E::output_queue),
           uint_key("event_queue", 64, k1M, &AppConfig::engine, &E::event_queue),
           uint_key("wscale", 0, 14, &AppConfig::engine, &E::wscale),

@@ -83,6 +83,16 @@ struct EngineConfig {
     // RFC 6191: the new SYN's TSval is above the old connection's).
     bool tw_reuse = false;
     bool syn_cookies = true;                  // RFC 4987 SYN cookies once a SYN queue is full
+    // Graceful overload. Past overload_percent of the control blocks or of
+    // the buffer chunks the engine is under pressure: a listener answers
+    // SYNs with cookies (no state until the handshake completes), a
+    // SYN-RECEIVED connection whose SYN-ACK times out is dropped, and an
+    // orphan whose retransmission times out is reset. Past max_orphans
+    // orphans, close() resets instead of orphaning and orphans are reset at
+    // their next retransmission timeout (Linux's tcp_max_orphans). 100
+    // turns the pressure off.
+    std::uint8_t overload_percent = 90;
+    std::uint32_t max_orphans = 16384;
 
     std::uint64_t seed = 0x7463706670ull;     // keys the hash table, ISN and port secrets
     // Tests only: every connection starts at this ISN instead of RFC 6528's

@@ -31,8 +31,11 @@ namespace tcpfp::tcp {
     X(rtt_samples, "RTT measurements taken (RFC 7323 RTTM or Karn-safe timing)")        \
     X(predicted_acks, "pure ACKs handled by header prediction")                         \
     X(predicted_data, "in-order data segments handled by header prediction")            \
-    X(syncookies_sent, "SYN-ACKs carrying a SYN cookie (SYN queue full, RFC 4987)")     \
+    X(syncookies_sent, "SYN-ACKs carrying a SYN cookie (SYN queue full or pressure, RFC 4987)") \
     X(syncookies_ok, "connections opened from a valid SYN cookie")                      \
+    X(syncookies_overload, "of syncookies_sent: SYNs answered by cookie under pressure (no state kept)") \
+    X(syn_recv_pruned, "SYN-RECEIVED connections dropped at a SYN-ACK timeout under pressure") \
+    X(orphans_reset_overload, "orphans reset for want of resources (max_orphans or pressure; Linux TCPAbortOnMemory)") \
     X(syncookies_failed, "ACKs to a listener with no valid cookie (RST sent)")          \
     X(timewait_entered, "connections that entered TIME_WAIT")                           \
     X(timewait_expired, "TIME_WAIT records deleted at 2*MSL")                           \

@@ -162,6 +162,7 @@ void Engine::reset(const EngineConfig& config, Instant now) {
     acks_owed_len_ = 0;
     challenge_window_start_ms_ = 0;
     challenge_acks_in_window_ = 0;
+    orphans_ = 0;
 }
 
 Engine::~Engine() {
@@ -333,8 +334,24 @@ void Engine::release(Tcb& tcb) {
         return;
     }
     tcb.rcv_buf.reset(buffers_);
+    if (tcb.orphan) --orphans_;
     --counters_.by_state[static_cast<std::size_t>(tcb.state)];
     (void)tcbs_.release(id_of(index));
+}
+
+void Engine::make_orphan(Tcb& tcb) {
+    if (tcb.orphan) return;
+    tcb.orphan = true;
+    ++orphans_;
+}
+
+// Graceful overload (EngineConfig::overload_percent): the control blocks or
+// the buffer chunks past their high-water mark.
+bool Engine::under_pressure() const {
+    const std::uint64_t pct = config_.overload_percent;
+    if (pct >= 100) return false;
+    return tcbs_.size() * 100 >= pct * config_.max_connections ||
+           std::uint64_t{buffers_.in_use()} * 100 >= pct * config_.chunk_count;
 }
 
 void Engine::finish(Tcb& tcb, EventKind kind, int err) {
@@ -694,12 +711,12 @@ int Engine::close(ConnId id, Instant now) {
             close_listener(*t);
             return 0;
         case State::closed:
-            t->orphan = true;
+            make_orphan(*t);
             release(*t);
             return 0;
         case State::syn_sent:
             // RFC 9293 §3.10.4: delete the TCB; nothing was synchronized.
-            t->orphan = true;
+            make_orphan(*t);
             set_state(*t, State::closed);
             release(*t);
             return 0;
@@ -720,7 +737,13 @@ int Engine::close(ConnId id, Instant now) {
         rearm(*t);
         return 0;  // the socket stays with the application until linger_done/timeout
     }
-    t->orphan = true;
+    if (t->state != State::closed && orphans_ >= config_.max_orphans) {
+        // One orphan too many: reset rather than keep it (as Linux's
+        // tcp_close does past tcp_max_orphans; our FIN went first).
+        counters_.inc(Mib::orphans_reset_overload);
+        return abort(id, now);
+    }
+    make_orphan(*t);
     if (t->state == State::fin_wait_2) {
         t->conn_deadline = deadline(now, config_.fin_wait_2_timeout);
         rearm(*t);
@@ -743,7 +766,7 @@ int Engine::abort(ConnId id, Instant now) {
     if (t->state == State::established || t->state == State::close_wait) {
         counters_.inc(Mib::estab_resets);
     }
-    t->orphan = true;
+    make_orphan(*t);
     if (t->state != State::closed) set_state(*t, State::closed);
     release(*t);
     return 0;
@@ -787,7 +810,7 @@ void Engine::close_listener(Tcb& lt) {
     (void)listen_table_.erase(key.local_ip, key.local_port);
     (void)listeners_.release(listeners_.handle_of(li));
     lt.accept_next = kNoIndex;
-    lt.orphan = true;
+    make_orphan(lt);
     set_state(lt, State::closed);
     release(lt);
 }

@@ -356,6 +356,11 @@ public:
     std::size_t time_wait_count() const { return time_waits_.size(); }
     std::size_t armed_timers() const { return wheel_.armed_count(); }
     std::size_t loss_states_in_use() const { return losses_.size(); }
+    // Connections the application closed that are still finishing.
+    std::uint32_t orphan_count() const { return orphans_; }
+    // Past [engine] overload_percent of the control blocks or the buffer
+    // chunks (EngineConfig, "Graceful overload"). O(1).
+    bool under_pressure() const;
     // Send/receive buffer memory: pool chunks held by connections, and
     // their bytes (chunks x chunk_size).
     std::uint32_t buffers_in_use() const { return buffers_.in_use(); }
@@ -405,6 +410,9 @@ private:
     void apply_options(std::uint32_t index, const SocketOptions& options);
     void init_sequence(Tcb& tcb, Instant now);
     void release(Tcb& tcb);
+    void make_orphan(Tcb& tcb);
+    bool too_many_orphans() const { return orphans_ > config_.max_orphans; }
+    bool gave_up_for_overload(Tcb& tcb, Instant now);  // timers.cpp
     void finish(Tcb& tcb, EventKind kind, int err);
     void close_listener(Tcb& tcb);
 
@@ -617,6 +625,7 @@ private:
 
     std::uint64_t challenge_window_start_ms_ = 0;  // RFC 5961 §7 rate-limit window
     std::uint32_t challenge_acks_in_window_ = 0;
+    std::uint32_t orphans_ = 0;  // control blocks with Tcb::orphan (make_orphan, release)
 };
 
 inline constexpr std::uint32_t kTimeWaitBit = 0x80000000u;

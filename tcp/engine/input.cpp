@@ -209,6 +209,15 @@ void Engine::on_listen(Tcb& lt, const InSegment& seg, Instant now) {
     // third: SYN. Bounded SYN and accept queues (RFC 4987 §3.1).
     const std::uint32_t li = lt.accept_next;
     Listener& l = listeners_.at(li);
+    // Graceful overload: under pressure a SYN takes no state; only a peer
+    // that completes the handshake gets a control block (RFC 4987 §3.6).
+    // A full table keeps its own policy ([engine] table_full) below.
+    if (config_.syn_cookies && l.accept_count < l.backlog && tcbs_.size() < config_.max_connections &&
+        under_pressure()) {
+        counters_.inc(Mib::syncookies_overload);
+        send_cookie_syn_ack(lt, seg, now);
+        return;
+    }
     if (l.syn_count >= l.backlog) {
         if (config_.syn_cookies && l.accept_count < l.backlog) {
             send_cookie_syn_ack(lt, seg, now);  // no state kept (RFC 4987 §3.6)

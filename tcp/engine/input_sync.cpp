@@ -406,7 +406,7 @@ void Engine::on_our_fin_acked(Tcb& t, Instant now) {
         t.lingering = false;
         t.conn_deadline = kNoDeadline;
         post(index_of(t), EventKind::linger_done);
-        t.orphan = true;
+        make_orphan(t);
     }
     if (t.state == State::fin_wait_1) {
         set_state(t, State::fin_wait_2);

@@ -49,7 +49,7 @@ void Engine::on_tcb_timer(Tcb& t, Instant now) {
             counters_.inc(Mib::linger_timeouts);
             t.lingering = false;
             post(index_of(t), EventKind::linger_timeout);
-            t.orphan = true;
+            make_orphan(t);
             if (t.state == State::fin_wait_2) {
                 t.conn_deadline = deadline(now, config_.fin_wait_2_timeout);
             }
@@ -81,6 +81,7 @@ void Engine::on_tcb_timer(Tcb& t, Instant now) {
 
 // RFC 6298 §5.4-5.7 and RFC 9293 §3.8.3 (R1/R2, MUST-20..23).
 void Engine::on_rto(Tcb& t, Instant now) {
+    if (gave_up_for_overload(t, now)) return;
     if (t.snd_una == t.snd_max) {
         // The persist timer: nothing in flight, data held back by a zero
         // window. Probe and back off (RFC 9293 §3.8.6.1, SHLD-29/30).
@@ -187,6 +188,27 @@ void Engine::on_keepalive(Tcb& t, Instant now) {
         counters_.inc(Mib::keepalive_probes);
     }
     t.keepalive_deadline = deadline(now, Duration::seconds(t.ka_intvl_s));
+}
+
+// Graceful overload (EngineConfig::overload_percent, max_orphans): at its
+// retransmission timeout, a connection no application waits for gives its
+// control block back instead of backing off. An embryonic one (SYN-RECEIVED
+// whose SYN-ACK went unanswered) is dropped without a word, as Linux prunes
+// its SYN queue; an orphan is reset, as Linux's tcp_out_of_resources does.
+bool Engine::gave_up_for_overload(Tcb& t, Instant now) {
+    if (t.state == State::syn_received && t.passive) {
+        if (!under_pressure()) return false;
+        counters_.inc(Mib::syn_recv_pruned);
+        set_state(t, State::closed);
+        release(t);
+        return true;
+    }
+    if (!t.orphan || t.state == State::syn_sent || (!too_many_orphans() && !under_pressure())) return false;
+    counters_.inc(Mib::orphans_reset_overload);
+    send_rst(t, now);
+    set_state(t, State::closed);
+    release(t);
+    return true;
 }
 
 void Engine::arm_rtx(Tcb& t, Instant now) {

@@ -141,7 +141,9 @@ inline void check_invariants(const tcp::Engine& e, const char* who) {
     // and so does a receive buffer unless it holds out-of-order data.
     const tcp::ChunkPool& pool = e.buffer_pool();
     std::uint64_t chunks = 0;
+    std::uint32_t orphans = 0;
     e.for_each_connection([&](tcp::ConnId id, const tcp::Tcb& t) {
+        orphans += t.orphan ? 1 : 0;
         chunks += t.snd_buf.chunks(pool) + t.rcv_buf.chunks(pool);
         FUZZ_CHECK(t.snd_buf.chunks(pool) == t.snd_buf.chunks_for_len(pool),
                    "%s conn %u: send buffer of %u bytes holds %u chunks", who, id.index, t.snd_buf.len,
@@ -150,6 +152,8 @@ inline void check_invariants(const tcp::Engine& e, const char* who) {
                    "%s conn %u: receive buffer of %u bytes holds %u chunks", who, id.index,
                    t.rcv_buf.len, t.rcv_buf.chunks(pool));
     });
+    FUZZ_CHECK(orphans == e.orphan_count(), "%s: %u orphans counted, %u control blocks orphaned", who,
+               e.orphan_count(), orphans);
     FUZZ_CHECK(chunks == e.buffers_in_use(), "%s: %u chunks in use, %llu held by connections", who,
                e.buffers_in_use(), static_cast<unsigned long long>(chunks));
     FUZZ_CHECK(e.loss_states_in_use() <= e.connection_count(),

@@ -98,6 +98,9 @@ EngineConfig make_config(bool side_b, std::uint8_t bits, std::uint8_t wscale, st
     c.max_time_wait = kMaxTimeWait;
     c.max_listeners = 4;
     c.max_loss_states = 4;
+    // Graceful overload within reach: pressure from 11 control blocks (90 %
+    // of 12, the default share), and orphans past 6 reset.
+    c.max_orphans = 6;
     // Small queues, from when the engines were built per input (512
     // segments value-initialised twice per input were 6 % of a run); kept,
     // so that the corpus means what it meant. A burst past 128 segments (a
