@@ -79,7 +79,16 @@ wait gen e404
 expect gen e404 status_4xx >= 20
 expect gen e404 errors == 0
 
+# hold with a size: 64 bytes once per connection, then held (a server that
+# never reads keeps one buffer chunk per connection: issue 16's data in flight).
+start gen hb hold 172.16.48.1:9 conns 4 size 64 duration 1
+wait gen hb
+expect gen hb bytes_sent == 256
+expect gen hb errors == 0
+expect gen hb conns_failed == 0
+
 # Bad values name what is wrong.
+expect-fail "hold sends" start gen hold 172.16.48.1:9 conns 2 response 10
 expect-fail "rate" start gen rr 172.16.48.1:7 conns 2 rate 0
 expect-fail "rate: crr, hold" start gen bulk 172.16.48.1:9 conns 1 rate 10/s
 expect-fail "ramp needs a rate" start gen rr 172.16.48.1:7 conns 2 ramp 1

@@ -150,6 +150,7 @@ struct GenSpec {
     std::uint32_t conns = 0;        // this worker's share: its concurrency cap
     std::uint32_t request = 64;     // request bytes (echo: also the response); bulk: bytes per send
     std::uint32_t response = 64;    // rr, http (/bytes/N): response bytes asked for
+    std::uint32_t hold_bytes = 0;   // hold: bytes sent once after connecting (`size`), then held
     std::uint64_t duration_us = 0;  // 0: none
     std::uint64_t count = 0;        // this worker's share of requests; 0: none
     bool verify = false;

@@ -431,7 +431,11 @@ void GenProfile::on_connected(std::uint32_t s, tcp::Instant now) {
         case GenMode::bulk:
             return pump_send(s, now);
         case GenMode::hold:
-            return;
+            // `size N`: N bytes once (request_size() is spec_.request), then
+            // nothing: against a server that never reads they stay queued.
+            if (spec_.hold_bytes == 0) return;
+            slot.to_send = 1;
+            return pump_send(s, now);
     }
 }
 

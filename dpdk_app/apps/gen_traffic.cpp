@@ -117,7 +117,7 @@ const std::uint8_t* GenProfile::request_bytes(Slot& slot, std::uint32_t offset, 
 void GenProfile::pump_send(std::uint32_t s, tcp::Instant now) {
     Slot& slot = slots_[s];
     const bool bulk = spec_.mode == GenMode::bulk;
-    if (spec_.mode == GenMode::hold) return;
+    if (spec_.mode == GenMode::hold && spec_.hold_bytes == 0) return;
     for (;;) {
         if (!bulk && slot.req_left == 0) {
             if (slot.to_send == 0) return;

@@ -34,6 +34,7 @@ struct GenState {
         std::uint32_t conns = 0;
         std::uint32_t request = 64, response = 64;
         bool response_given = false;
+        bool request_given = false;  // size or request: hold sends that many bytes once
         double duration_s = 0;    // 0: none
         std::uint64_t count = 0;  // 0: none
         bool verify = false;

@@ -234,7 +234,9 @@ std::string GenState::describe(const Profile& p) const {
     const Run& r = p.run;
     std::string d = std::string(to_string(r.mode)) + " " + r.raddr.to_string() + ":" + std::to_string(r.rport) +
                     " conns " + std::to_string(r.conns) + " proto " + to_string(r.proto);
-    if (r.mode != GenMode::hold && r.proto != GenProto::http) d += " request " + std::to_string(r.request);
+    if ((r.mode != GenMode::hold || r.request_given) && r.proto != GenProto::http) {
+        d += " request " + std::to_string(r.request);
+    }
     if (r.proto == GenProto::rr || (r.proto == GenProto::http && r.response_given)) d += " response " + std::to_string(r.response);
     if (r.proto == GenProto::http) d += " " + r.method + " " + r.path + (r.keep_alive ? " keep-alive" : " close");
     if (r.rate > 0) d += " rate " + fmt("%g", r.rate) + "/s";

@@ -26,7 +26,7 @@ using tcp::test::kHostB;
 using tcp::test::Net;
 using tcp::test::Side;
 
-enum class Server { echo, corrupt, http, http404, rr, chunked };
+enum class Server { echo, corrupt, http, http404, rr, chunked, sink };  // sink: accepts, never reads
 
 // Engine A runs the generator on a Host; engine B plays the server.
 class GenPair {
@@ -109,6 +109,7 @@ private:
 
     void serve_conn(ConnId c) {
         auto& b = net().b();
+        if (mode_ == Server::sink) return;
         for (;;) {
             tcp::ConnInfo ci;
             if (b.info(c, ci) != 0) return;
@@ -332,6 +333,25 @@ TEST(Gen, HoldKeepsConnectionsThenStopClosesThem) {
     p.run_until([] { return false; }, Duration::millis(100));
     EXPECT_EQ(p.report().c.conns_failed, 0u);
     EXPECT_LE(p.net().a().connection_count(), 0u);  // every socket handed back (TIME_WAITs only)
+}
+
+TEST(Gen, HoldWithASizeSendsItOnceAndTheServerHoldsAChunkPerConnection) {
+    // Issue 16's "1M connections with data in flight" at unit scale: each
+    // held connection's 64 bytes sit unread in the server's receive buffer,
+    // one 2 KiB chunk each, not a whole SO_RCVBUF.
+    GenPair p(Server::sink, 9);
+    auto s = p.spec(GenMode::hold, 9, 200);
+    s.hold_bytes = s.request = 64;
+    p.start(s);
+    ASSERT_TRUE(p.run_until([&] { return p.report().active == 200; }, Duration::seconds(10)));
+    p.run_until([] { return false; }, Duration::millis(300));  // the bytes arrive and are ACKed
+    const GenReport r = p.report();
+    EXPECT_EQ(r.c.bytes_sent, 200u * 64);
+    EXPECT_EQ(r.c.errors, 0u);
+    EXPECT_EQ(p.net().b().buffers_in_use(), 200u) << "one chunk per connection holding 64 bytes";
+    EXPECT_EQ(p.net().a().buffers_in_use(), 0u) << "acknowledged: nothing left to send";
+    p.gen().stop_run(p.net().now());
+    ASSERT_TRUE(p.run_until([&] { return p.report().active == 0; }, Duration::seconds(5)));
 }
 
 // --- the load tester (issue 15) ---------------------------------------------------
