@@ -737,7 +737,7 @@ int Engine::close(ConnId id, Instant now) {
         rearm(*t);
         return 0;  // the socket stays with the application until linger_done/timeout
     }
-    if (t->state != State::closed && orphans_ >= config_.max_orphans) {
+    if (t->state != State::closed && config_.max_orphans != 0 && orphans_ >= config_.max_orphans) {
         // One orphan too many: reset rather than keep it (as Linux's
         // tcp_close does past tcp_max_orphans; our FIN went first).
         counters_.inc(Mib::orphans_reset_overload);

@@ -411,7 +411,7 @@ private:
     void init_sequence(Tcb& tcb, Instant now);
     void release(Tcb& tcb);
     void make_orphan(Tcb& tcb);
-    bool too_many_orphans() const { return orphans_ > config_.max_orphans; }
+    bool too_many_orphans() const { return config_.max_orphans != 0 && orphans_ > config_.max_orphans; }
     bool gave_up_for_overload(Tcb& tcb, Instant now);  // timers.cpp
     void finish(Tcb& tcb, EventKind kind, int err);
     void close_listener(Tcb& tcb);
