@@ -335,6 +335,7 @@ std::vector<Section> schema() {
           uint_key("http_body_slots", 0, 1u << 20, &AppConfig::services, &ServicesConfig::http_body_slots),
           bool_key("rr", &ServicesConfig::rr),
           uint_key("rr_port", 1, 65535, &AppConfig::services, &ServicesConfig::rr_port),
+          uint_key("hold_port", 0, 65535, &AppConfig::services, &ServicesConfig::hold_port),
           bool_key("seed_client", &ServicesConfig::seed_client),
           {"seed_source", [](auto v, AppConfig& c) { return parse_ip(v, c.services.seed_source); }},
           {"seed_target",
@@ -367,7 +368,7 @@ std::vector<Section> schema() {
 std::vector<std::pair<const char*, std::uint16_t>> service_ports(const ServicesConfig& s) {
     const std::pair<bool, std::pair<const char*, std::uint16_t>> all[] = {
         {s.echo, {"echo", 7}}, {s.discard, {"discard", 9}}, {s.chargen, {"chargen", 19}},
-        {s.http, {"http", 80}}, {s.rr, {"rr", s.rr_port}}};
+        {s.http, {"http", 80}}, {s.rr, {"rr", s.rr_port}}, {s.hold_port != 0, {"hold", s.hold_port}}};
     std::vector<std::pair<const char*, std::uint16_t>> out;
     for (const auto& [on, named] : all) {
         if (on) out.push_back(named);
@@ -396,12 +397,15 @@ std::string check_proxy(const AppConfig& c) {
     return {};
 }
 
-// rr's port is configurable: it must not be another service's.
+// rr's and hold's ports are configurable: each must not be another service's.
 std::string check_rr_port(const ServicesConfig& s) {
-    if (!s.rr) return {};
-    for (const auto& [name, port] : service_ports(s)) {
-        if (port == s.rr_port && std::strcmp(name, "rr") != 0) {
-            return "[services] rr_port: port " + std::to_string(port) + " is taken by " + name;
+    const auto ports = service_ports(s);
+    for (std::size_t i = 0; i < ports.size(); ++i) {
+        for (std::size_t j = i + 1; j < ports.size(); ++j) {
+            if (ports[i].second != ports[j].second) continue;
+            const char* key = std::strcmp(ports[j].first, "hold") == 0 ? "hold_port" : "rr_port";
+            return "[services] " + std::string(key) + ": port " + std::to_string(ports[j].second) +
+                   " is taken by " + ports[i].first;
         }
     }
     return {};

@@ -55,6 +55,8 @@ struct ServicesConfig {
     std::uint32_t http_body_slots = 1024;
     bool rr = true;  // request/response with client-chosen sizes (dpdk_app/apps/rr.hpp)
     std::uint16_t rr_port = 5001;
+    // The never-reading server (dpdk_app/apps/hold.hpp) on this port; 0: off.
+    std::uint16_t hold_port = 0;
     bool seed_client = true;
     wire::Ipv4Addr seed_source = wire::Ipv4Addr::from_octets(172, 16, 48, 13);
     wire::Ipv4Addr seed_target = wire::Ipv4Addr::from_octets(172, 16, 48, 1);

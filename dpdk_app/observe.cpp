@@ -329,6 +329,7 @@ int cmd_info(const char*, const char*, rte_tel_data* d) {
         if (s.chargen) rte_tel_data_add_array_string(svc, "chargen:19");
         if (s.http) rte_tel_data_add_array_string(svc, "http:80");
         if (s.rr) rte_tel_data_add_array_string(svc, ("rr:" + std::to_string(s.rr_port)).c_str());
+        if (s.hold_port != 0) rte_tel_data_add_array_string(svc, ("hold:" + std::to_string(s.hold_port)).c_str());
         if (s.seed_client) rte_tel_data_add_array_string(svc, "seed_client");
         rte_tel_data_add_dict_container(d, "services", svc, 0);
     }

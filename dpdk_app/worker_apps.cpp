@@ -28,6 +28,7 @@ WorkerApps::WorkerApps(const AppConfig& config, unsigned worker, Host& host)
       discard(config.services.discard ? 9 : 0),
       chargen(config.services.chargen ? 19 : 0),
       http(config.services.http_body, config.services.http ? 80 : 0, config.services.http_body_slots),
+      hold(config.services.hold_port),
       rr(config.services.rr ? config.services.rr_port : 0) {
     const ServicesConfig& cfg = config.services;
     echo.set_keepalive(cfg.keepalive);  // before host.add(): start() opens the listeners

@@ -257,6 +257,23 @@ TEST(HoldApp, NeverReadsSoTheWindowCloses) {
     EXPECT_EQ(hold.counters().accepted, 1u);
 }
 
+TEST(HoldApp, ThePeersFinEndsTheHoldWithAnOrderlyClose) {
+    test::AppNet n;
+    Hold hold(5000);
+    n.add(hold);
+    n.start();
+    Client c(n, 5000);
+    c.send(pattern(64));
+    n.run_until([] { return false; }, tcp::Duration::millis(50));
+    EXPECT_EQ(n.net().a().buffers_in_use(), 1u) << "the 64 bytes held unread";
+    c.shutdown();
+    ASSERT_TRUE(c.read_until(0)) << "our FIN follows the peer's";
+    EXPECT_TRUE(c.got.empty());
+    EXPECT_TRUE(n.run_until([&] { return n.net().a().connection_count() == 1; }));  // the listener
+    EXPECT_EQ(n.net().a().buffers_in_use(), 0u);
+    EXPECT_EQ(n.peer().counters().get(tcp::Mib::in_rsts), 0u) << "no reset";
+}
+
 TEST(ServiceApps, StopClosesListenersAndConnections) {
     test::AppNet n;
     Echo echo;

@@ -24,6 +24,7 @@ import threading
 import time
 
 PEER = "172.16.48.1"      # the pair's server and the Linux side of the tap
+HOLD_PORT = 10            # config/pair-server-1m.ini [services] hold_port: never reads
 TCPFP = "172.16.48.13"    # tcpfp's address in the tap test and the client's first address
 CLIENT_CPU, SERVER_CPU = 0, 1
 KERNEL_MAC = "02:00:00:00:00:01"
@@ -168,6 +169,7 @@ class Bench:
             "hold_conns": 10000 if q else 1000000,
             "hold_timewait_ms": 4000 if q else 20000,   # longer than closing them all takes
             "hold_s": 4 if q else 60,                   # from the first SYN until the generator closes
+            "hold_bytes": 64,                           # sent on each, left unread by the server's hold port
             "micro_min_time": 0.02 if q else 0.5,
             "pair_mem_mib": 2048,
             "hold_mem_mib": 1024 if q else 3072,
@@ -708,7 +710,10 @@ class Bench:
         script = ["wait arp %s timeout 10000" % PEER,
                   "set timewait %d" % tw_ms,
                   "echo BENCH-IDLE", "sleep 1500",
-                  "start gen hold %s:9 conns %d duration %d" % (PEER, n, hold_s),
+                  # Data in flight: each connection's request sits unread in the
+                  # server's receive buffer (config/pair-server-1m.ini hold_port).
+                  "start gen hold %s:%d conns %d size %d duration %d" %
+                  (PEER, HOLD_PORT, n, self.p["hold_bytes"], hold_s),
                   "wait gen timeout %d" % ((hold_s + 120) * 1000),
                   "echo BENCH-CLOSED", "show gen json"]
         # Polled until every record has expired (the client is stopped then).
@@ -755,6 +760,7 @@ class Bench:
             self.res["notes"].append("scale: the config has %d client addresses, the generator rotates over %s"
                                      % (naddr, m[0]))
         s["gen_local_addresses"] = int(m[0]) if m else None
+        s["bytes_per_held_conn"] = self.p["hold_bytes"]
         s.update(target_conns=self.p["hold_conns"], attempted_conns=n, client_addresses=naddr,
                  held_conns=held, gen=gens[-1], rss_kib={"idle": st["idle"], "held": st["held"],
                                                          "time_wait_peak": st.get("tw_mem")},
@@ -968,8 +974,10 @@ class Bench:
             o += ["", "| scale and memory | figure | goal |", "|---|---:|---|",
                   "| `sizeof(Tcb)` / `sizeof(TimeWaitRecord)` | %s B / %s B | ≤ 256 / ≤ 64 |" %
                   (s.get("sizeof_tcb"), s.get("sizeof_time_wait_record")),
-                  "| concurrent ESTABLISHED connections held (target %s, %d client addresses) | %s | 1,000,000 |" %
-                  (self.fmt(s["target_conns"]), s["client_addresses"], self.fmt(s["held_conns"])),
+                  "| concurrent ESTABLISHED connections held (target %s, %d client addresses), each with %s B "
+                  "unread in the server's receive buffer | %s | 1,000,000 |" %
+                  (self.fmt(s["target_conns"]), s["client_addresses"], s.get("bytes_per_held_conn", 0),
+                   self.fmt(s["held_conns"])),
                   "| resident memory per connection, client + server (RSS delta idle → held / connections; pools are "
                   "partly touched at start) | %.0f B (%.0f + %.0f) | |" %
                   (s["bytes_per_conn"], s["bytes_per_conn_client"], s["bytes_per_conn_server"]),
