@@ -17,6 +17,7 @@
 #include <new>
 #include <string>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <vector>
 
@@ -122,6 +123,31 @@ bool make_rings(Shared& shared, std::string& error) {
     return true;
 }
 
+// rte_eal_cleanup() ends EAL's own threads with pthread_cancel(), whose
+// signal (SIGCANCEL, a real-time one) the kernel does not queue once the
+// user's pending signals reach RLIMIT_SIGPENDING; the join then waits for
+// good (seen with another process of the same user flooding its tap). Past
+// 5 s the process exits without it: the statistics are out, the ports closed.
+void cleanup_eal_within(int rc, unsigned seconds) {
+    struct Deadline {
+        int rc;
+        unsigned seconds;
+        static void* run(void* p) {
+            const auto* d = static_cast<const Deadline*>(p);
+            sleep(d->seconds);
+            std::fprintf(stderr, "tcpfp: EAL cleanup still waiting after %u s (real-time signals not "
+                         "queued?): exiting without it\n", d->seconds);
+            std::fflush(nullptr);
+            _exit(d->rc);
+        }
+    };
+    // Not freed: the thread may still read it while main() returns.
+    auto* deadline = new Deadline{rc, seconds};
+    pthread_t t;
+    if (pthread_create(&t, nullptr, Deadline::run, deadline) == 0) pthread_detach(t);
+    rte_eal_cleanup();
+}
+
 void free_rings(Shared& shared) {
     for (auto& row : shared.rings) {
         for (auto*& r : row) {
@@ -185,6 +211,11 @@ int main(int argc, char** argv) {
     // Every thread EAL creates inherits this mask; worker 0 alone unblocks
     // net_tap's signal (Worker::run), on the thread that reads the frames anyway.
     block_realtime_signals();
+    const unsigned long sigq = raise_signal_queue_limit();
+    if (sigq != RLIM_INFINITY) {
+        std::fprintf(stderr, "tcpfp: RLIMIT_SIGPENDING stays at %lu (no CAP_SYS_RESOURCE): with net_tap, "
+                     "RX signals the kernel cannot queue are recovered by worker 0 (counted)\n", sigq);
+    }
     remove_stale_memif_sockets(split, argv);
     if (rte_eal_init(split, argv) < 0) {
         std::fprintf(stderr, "tcpfp: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
@@ -324,6 +355,6 @@ int main(int argc, char** argv) {
     free_rings(*shared);
     cli::free_mailboxes(*shared);
     close_port(*port);
-    rte_eal_cleanup();
+    cleanup_eal_within(rc, 5);
     return rc;
 }

@@ -310,8 +310,20 @@ unsigned Worker::drain_rings() {
 // tests/robust/mbuf_exhaustion_test.py). So while the port counts
 // allocation failures, worker 0 raises that signal on its own thread (the
 // PMD's handler only bumps the trigger) and the PMD reads again.
+//
+// A frame whose real-time signal the kernel could not queue (the user's
+// RLIMIT_SIGPENDING reached: main.cpp lifts ours, but not without
+// CAP_SYS_RESOURCE) is announced by SIGIO instead, which main.cpp blocks
+// (its default action ends the process: a robust test's tcpfp died so
+// while another process flooded its own tap). Its trigger is lost with it,
+// so worker 0 raises the RX signal itself, each tick until that is queued.
 void Worker::rearm_tap_rx() {
     if (index_ != 0 || port_.driver != "net_tap" || tap_signal_ < 0) return;
+    if (take_pending_sigio()) {
+        ++tap_signals_lost_;
+        tap_rearm_owed_ = true;
+    }
+    if (tap_rearm_owed_ && tap_signal_ > 0) tap_rearm_owed_ = raise(tap_signal_) != 0;
     rte_eth_stats s{};
     if (rte_eth_stats_get(port_.id, &s) != 0 || s.rx_nombuf == tap_rx_nombuf_seen_) return;
     tap_rx_nombuf_seen_ = s.rx_nombuf;
@@ -469,6 +481,10 @@ void Worker::print_stats() const {
                 w, handed_off_, handoff_in_, handoff_ring_full_, arp_copies_);
     std::printf("worker %u: mbufs held %" PRId64 " (idle baseline %" PRId64 ")\n", w, tx_.held(),
                 idle_baseline_);
+    if (tap_signals_lost_ != 0) {
+        std::printf("worker %u: net_tap RX signals the kernel could not queue (SIGIO) %" PRIu64 "\n", w,
+                    tap_signals_lost_);
+    }
     if (counters_.tx_deferred != 0) {
         std::printf("worker %u: tx frames deferred by a full TX ring %" PRIu64 "\n", w,
                     counters_.tx_deferred);

@@ -89,6 +89,8 @@ private:
     std::int64_t idle_baseline_ = 0;
     std::uint64_t tap_rx_nombuf_seen_ = 0;  // rearm_tap_rx()
     int tap_signal_ = 0;                     // net_tap's RX signal (worker 0); -1 none
+    std::uint64_t tap_signals_lost_ = 0;     // SIGIOs taken: RX signals never queued (rearm_tap_rx)
+    bool tap_rearm_owed_ = false;            // raise the RX signal again: the last try was refused
     bool warned_own_mac_ = false;            // one warning per worker, not per frame
     bool port_idle_ = false;                 // off the port for a restart (port_is_usable)
     std::uint64_t link_ups_seen_ = 0;        // announce_on_link_up
