@@ -17,7 +17,6 @@
 #include <new>
 #include <string>
 #include <sys/random.h>
-#include <sys/resource.h>
 #include <unistd.h>
 #include <vector>
 
@@ -211,11 +210,7 @@ int main(int argc, char** argv) {
     // Every thread EAL creates inherits this mask; worker 0 alone unblocks
     // net_tap's signal (Worker::run), on the thread that reads the frames anyway.
     block_realtime_signals();
-    const unsigned long sigq = raise_signal_queue_limit();
-    if (sigq != RLIM_INFINITY) {
-        std::fprintf(stderr, "tcpfp: RLIMIT_SIGPENDING stays at %lu (no CAP_SYS_RESOURCE): with net_tap, "
-                     "RX signals the kernel cannot queue are recovered by worker 0 (counted)\n", sigq);
-    }
+    (void)raise_signal_queue_limit();  // net_tap's RX signals (worker 0 says where it stayed)
     remove_stale_memif_sockets(split, argv);
     if (rte_eal_init(split, argv) < 0) {
         std::fprintf(stderr, "tcpfp: EAL initialisation failed: %s\n", rte_strerror(rte_errno));

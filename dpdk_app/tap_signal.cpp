@@ -26,6 +26,11 @@ unsigned long raise_signal_queue_limit() {
     return lim.rlim_cur;
 }
 
+unsigned long signal_queue_limit() {
+    rlimit lim{};
+    return getrlimit(RLIMIT_SIGPENDING, &lim) == 0 ? lim.rlim_cur : 0;
+}
+
 bool take_pending_sigio() {
     sigset_t pending;
     if (sigpending(&pending) != 0 || sigismember(&pending, SIGIO) != 1) return false;

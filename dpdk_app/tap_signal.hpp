@@ -21,6 +21,8 @@ void block_realtime_signals();
 // under a SYN flood) could fill it and leave net_tap's RX signals unqueued.
 // Returns the soft limit now in force (RLIM_INFINITY when unlimited).
 unsigned long raise_signal_queue_limit();
+// The soft RLIMIT_SIGPENDING in force (RLIM_INFINITY when unlimited).
+unsigned long signal_queue_limit();
 
 // True when a SIGIO was pending for the process, which it consumes: a
 // real-time signal was lost, and with it net_tap's RX trigger for a frame.

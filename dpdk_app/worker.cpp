@@ -2,6 +2,7 @@
 
 #include <rte_ethdev.h>
 #include <rte_pause.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <csignal>
@@ -88,6 +89,10 @@ int Worker::run() {
         tap_signal_ = tap_rx_signal();
         if (tap_signal_ > 0 && !take_signal(tap_signal_)) {
             TLOG(WARNING, app, "cannot unblock net_tap's RX signal %d: RX stalls", tap_signal_);
+        }
+        if (const unsigned long limit = signal_queue_limit(); limit != RLIM_INFINITY) {
+            TLOG(INFO, app, "net_tap RX signals: RLIMIT_SIGPENDING stays at %lu (no CAP_SYS_RESOURCE); "
+                 "signals past it are recovered here and counted", limit);
         }
     }
     host_->start(now);

@@ -45,7 +45,7 @@ def main():
                                         {("services", "seed_client"): "off"}, os.path.join(tmp, "tap.ini")))
     t.start()
     t.peer_up()
-    h.check("RLIMIT_SIGPENDING stays at 1" in t.log(), "tcpfp says it could not lift RLIMIT_SIGPENDING")
+    h.check("RLIMIT_SIGPENDING stays at 1 " in t.log(), "tcpfp says it could not lift RLIMIT_SIGPENDING")
     sock = socket.create_connection((r.TCPFP_IP, 7), timeout=10)
     data = os.urandom(1 << 20)
     h.check(echo(sock, data) == data, "1 MB echoed byte-exact with RX signals unqueued")
