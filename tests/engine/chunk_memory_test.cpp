@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "util.hpp"
@@ -155,6 +156,21 @@ TEST(ChunkMemory, DataTheEmptyPoolCannotHoldIsCountedOnceAsNoBuffers) {
     EXPECT_TRUE(got2 == d2);
 }
 
+// Sends 4 MSS from A whose first segment is lost, and runs until the rest
+// has arrived at B (100 us) but not the fast retransmission: B holds the
+// segments after the hole.
+void send_past_a_hole(Net& net, const Pair& p) {
+    const std::uint32_t mss = net.a().tcb(p.a)->snd_mss;
+    auto dropped = std::make_shared<bool>(false);
+    net.impair().drop_rule = [dropped](const Captured& s) {
+        if (*dropped || s.from != Side::a || s.payload_len == 0) return false;
+        return *dropped = true;  // the next data segment: a hole
+    };
+    const std::string data = pattern(4 * mss, 11);
+    ASSERT_EQ(net.a().send(p.a, bytes_of(data), net.now()), static_cast<std::int64_t>(data.size()));
+    net.run_for(Duration::micros(150));
+}
+
 TEST(ChunkMemory, ShutRdDiscardsHeldOutOfOrderDataForGood) {
     // Out-of-order data held when the application shuts reading down is
     // discarded with the buffer; the retransmission that fills the hole
@@ -164,15 +180,7 @@ TEST(ChunkMemory, ShutRdDiscardsHeldOutOfOrderDataForGood) {
     EngineConfig c = test_config();
     Net net(c, c);
     Pair p = open_pair(net);
-    const std::uint32_t mss = net.a().tcb(p.a)->snd_mss;
-    bool dropped = false;
-    net.impair().drop_rule = [&](const Captured& s) {
-        if (dropped || s.from != Side::a || s.payload_len == 0) return false;
-        return dropped = true;  // the first data segment: a hole
-    };
-    const std::string data = pattern(4 * mss, 11);
-    ASSERT_EQ(net.a().send(p.a, bytes_of(data), net.now()), static_cast<std::int64_t>(data.size()));
-    net.run_for(Duration::micros(150));  // arrived (100 us), the fast retransmission not yet
+    send_past_a_hole(net, p);
     ASSERT_EQ(net.b().recv_available(p.b), 0u);
     ASSERT_GT(net.b().buffers_in_use(), 0u) << "the segments after the hole are held";
     ASSERT_EQ(net.b().shutdown(p.b, Shutdown::rd, net.now()), 0);
@@ -193,18 +201,10 @@ TEST(ChunkMemory, AConnectionEndedByResetGivesBackItsHeldOutOfOrderData) {
     EngineConfig c = test_config();
     Net net(c, c);
     Pair p = open_pair(net);
-    const std::uint32_t mss = net.a().tcb(p.a)->snd_mss;
     const std::string first = pattern(100, 3);
     ASSERT_EQ(net.a().send(p.a, bytes_of(first), net.now()), 100);
     ASSERT_TRUE(net.run_until([&] { return net.b().recv_available(p.b) == 100; }));
-    bool dropped = false;
-    net.impair().drop_rule = [&](const Captured& s) {
-        if (dropped || s.from != Side::a || s.payload_len == 0) return false;
-        return dropped = true;  // the next data segment: a hole
-    };
-    const std::string data = pattern(4 * mss, 11);
-    ASSERT_EQ(net.a().send(p.a, bytes_of(data), net.now()), static_cast<std::int64_t>(data.size()));
-    net.run_for(Duration::micros(150));  // arrived (100 us), the fast retransmission not yet
+    send_past_a_hole(net, p);
     ASSERT_EQ(net.b().recv_available(p.b), 100u);
     ASSERT_GT(net.b().buffers_in_use(), 1u) << "the segments after the hole are held";
     ASSERT_EQ(net.a().abort(p.a, net.now()), 0);
