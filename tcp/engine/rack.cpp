@@ -80,22 +80,26 @@ void Engine::log_end(Tcb& t, LossState& ls) {
 
 // Makes room for one record: merges the first two neighbours with the same
 // flags (keeping the later transmit time, so RACK waits longer for them).
+// The earlier record of the pair is the one removed: its right edge is the
+// later one's left, so the later one grows leftwards by itself. Removing it
+// shifts only the records before it (none when it is the first, the usual
+// case in bulk), not the whole log behind it.
 bool Engine::log_make_room(LossState& ls) {
     SendLog& g = ls.log;
     for (std::uint16_t i = 0; i + 1 < g.n; ++i) {
         const std::uint16_t a = g.slot(i);
         const std::uint16_t b = g.slot(static_cast<std::uint16_t>(i + 1));
         if (g.flags[a] != g.flags[b]) continue;
-        if (static_cast<std::int32_t>(g.xmit_us[b] - g.xmit_us[a]) > 0) g.xmit_us[a] = g.xmit_us[b];
+        if (static_cast<std::int32_t>(g.xmit_us[a] - g.xmit_us[b]) > 0) g.xmit_us[b] = g.xmit_us[a];
         if ((g.flags[a] & SendLog::kSacked) != 0) --ls.sacked_segs;
-        g.end[a] = g.end[b];
-        for (std::uint16_t k = static_cast<std::uint16_t>(i + 1); k + 1 < g.n; ++k) {
+        for (std::uint16_t k = i; k > 0; --k) {
             const std::uint16_t d = g.slot(k);
-            const std::uint16_t s = g.slot(static_cast<std::uint16_t>(k + 1));
+            const std::uint16_t s = g.slot(static_cast<std::uint16_t>(k - 1));
             g.end[d] = g.end[s];
             g.xmit_us[d] = g.xmit_us[s];
             g.flags[d] = g.flags[s];
         }
+        g.head = g.slot(1);
         --g.n;
         counters_.inc(Mib::send_log_merges);
         return true;

@@ -149,11 +149,15 @@ class Bench:
         self.tmp = tempfile.mkdtemp(prefix="tcpfp-bench-")
         os.makedirs(self.out, exist_ok=True)
         self.tcpfp = os.path.join(self.build, "dpdk_app", "tcpfp")
+        # --baseline: an older build whose pair workloads and engine
+        # microbenchmarks run beside this one's, alternating round by round.
+        self.baseline = os.path.abspath(args.baseline) if args.baseline else None
+        self.rounds = max(1, args.rounds or (3 if self.baseline else 1))
         self.iofwd = os.path.join(self.build, "dpdk_app", "tcpfp-iofwd")
         self.epoll = os.path.join(self.build, "tests", "bench", "epoll_bench")
         self.res = {"machine": self.machine(), "mode": "quick" if self.quick else "full",
                     "params": {}, "tcpfp": {}, "linux": {}, "io_limit": {}, "http": {},
-                    "scale": {}, "micro": {}, "errors": [], "notes": []}
+                    "scale": {}, "micro": {}, "baseline": {}, "micro_baseline": {}, "errors": [], "notes": []}
         q = self.quick
         self.p = {
             "duration_s": 2 if q else 10,
@@ -246,14 +250,14 @@ class Bench:
 
     # --- the pair ------------------------------------------------------------------
 
-    def run_pair(self, script, client_cfg, server_cfg, mem, on_line=None, timeout=600):
+    def run_pair(self, script, client_cfg, server_cfg, mem, on_line=None, timeout=600, exe=None):
         """Runs scripts/pair.sh with `script` as the client's --cmdline-file.
         Returns (rc, [(t, line)], server_log, pids). on_line(t, line, pids)
         may return "stop" to end the client early with SIGINT."""
         cmd = os.path.join(self.tmp, "client-%d.cmd" % int(time.monotonic() * 1000))
         open(cmd, "w").write("\n".join(script) + "\n")
         srv_log = cmd + ".server.log"
-        env = dict(os.environ, TCPFP_BIN=self.tcpfp, TCPFP_PAIR_IN_NS="1", TCPFP_PAIR_LOG=srv_log,
+        env = dict(os.environ, TCPFP_BIN=exe or self.tcpfp, TCPFP_PAIR_IN_NS="1", TCPFP_PAIR_LOG=srv_log,
                    TCPFP_PAIR_MEM=str(mem),
                    TCPFP_PAIR_CLIENT_LCORES="0@(0-1),1@%d" % CLIENT_CPU,
                    TCPFP_PAIR_SERVER_LCORES="0@(0-1),1@%d" % SERVER_CPU)
@@ -319,7 +323,50 @@ class Bench:
                 "echo BENCH-END %s" % name]
 
     def tcpfp_workloads(self):
+        """The pair workloads, `rounds` times; with --baseline the older
+        binary runs each round too, the order alternating, so drift in the
+        machine's load falls on both alike. Each workload keeps the round
+        with its median figure."""
         client_cfg, server_cfg = self.bench_configs()
+        sides = [("tcpfp", self.tcpfp)]
+        if self.baseline:
+            exe = os.path.join(self.baseline, "dpdk_app", "tcpfp")
+            if not os.access(exe, os.X_OK):
+                raise RuntimeError("--baseline %s has no dpdk_app/tcpfp" % self.baseline)
+            sides.append(("baseline", exe))
+            self.res["params"]["baseline"] = {"build": self.baseline, "commit": self.build_commit(self.baseline)}
+        self.res["params"]["commit"] = self.build_commit(self.build)
+        self.res["params"]["rounds"] = self.rounds
+        per = {k: [] for k, _ in sides}
+        for r in range(self.rounds):
+            for key, exe in (sides if r % 2 == 0 else sides[::-1]):
+                log("pair round %d of %d: %s" % (r + 1, self.rounds, key))
+                per[key].append(self.pair_round(key, exe, client_cfg, server_cfg,
+                                                profile=self.profile and key == "tcpfp" and not per["tcpfp"]))
+        for key, results in per.items():
+            for name in results[0]:
+                runs = sorted((x[name] for x in results if name in x), key=lambda w: w["value"])
+                w = dict(runs[len(runs) // 2])
+                w["rounds"] = [x[name]["value"] for x in results if name in x]
+                self.res[key][name] = w
+                log("%s %s: median %.4g (%s) of %s" % (key, name, w["value"], UNITS[name],
+                                                      ", ".join("%.4g" % v for v in w["rounds"])))
+
+    @staticmethod
+    def build_commit(build):
+        """The commit a build directory was configured from (git describe of its source)."""
+        try:
+            info = json.load(open(os.path.join(build, "meson-info", "meson-info.json")))
+            src = info["directories"]["source"]
+            r = sh(["git", "-C", src, "describe", "--always", "--dirty"], check=False)
+            return r.stdout.strip() or None
+        except (OSError, KeyError, ValueError):
+            return None
+
+    def pair_round(self, label, exe, client_cfg, server_cfg, profile):
+        """One pair run of every selected workload with binary `exe`:
+        {name: result}."""
+        out_by_name = {}
         size = self.p["size"]
         # One pair run, one workload after the other (name, mode, port, conns,
         # extra). The generator closes first in all of them, so the server's
@@ -344,7 +391,7 @@ class Bench:
             perf = {"i": 0, "procs": []}
 
             def on_line(t, line, pids):
-                if self.profile and line.startswith("gen: started") and len(pids) == 2:
+                if profile and line.startswith("gen: started") and len(pids) == 2:
                     name = names[min(perf["i"], len(names) - 1)]
                     perf["i"] += 1
                     for side in ("client", "server"):
@@ -355,7 +402,8 @@ class Bench:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
                 return None
 
-            rc, lines, srv, _ = self.run_pair(script, client_cfg, server_cfg, self.p["pair_mem_mib"], on_line=on_line)
+            rc, lines, srv, _ = self.run_pair(script, client_cfg, server_cfg, self.p["pair_mem_mib"], on_line=on_line,
+                                              exe=exe)
             for name, side, out, proc in perf["procs"]:
                 proc.wait()
                 self.res.setdefault("profile", {}).setdefault(name, {})[side] = self.perf_top(out)
@@ -384,9 +432,10 @@ class Bench:
                     m = re.findall(r"mib\s+timewait_entered\s+(\d+)", srv)
                     w["server_timewait_entered"] = sum(int(x) for x in m) if m else 0
                     w["tw_reuse"] = self.res["params"]["tw_reuse"]
-                self.res["tcpfp"][name] = w
-                log("tcpfp %s: %.4g (%s), %.0f pkt/s, mean frame %.0f B" %
-                    (name, w["value"], UNITS[name], w["pps"], w["mean_frame_bytes"]))
+                out_by_name[name] = w
+                log("%s %s: %.4g (%s), %.0f pkt/s, mean frame %.0f B" %
+                    (label, name, w["value"], UNITS[name], w["pps"], w["mean_frame_bytes"]))
+        return out_by_name
 
     @staticmethod
     def perf_top(path, n=15):
@@ -828,14 +877,29 @@ class Bench:
         ("wheel_expire_ns", "timer/bench_timer", "BM_ExpireTimeWait/step_us:1000/shuffled:0/", "per_expiry"),
         ("fast_path_rx_segment_sw_csum_ns", "engine/bench_engine", "BM_ReceiveInOrderSegment/0$", "ns/segment"),
         ("fast_path_rx_segment_hw_csum_ns", "engine/bench_engine", "BM_ReceiveInOrderSegment/1$", "ns/segment"),
+        # Rates, as the benchmark reports them (no unit conversion).
+        ("bulk_gbit_s", "engine/bench_engine", "BM_BulkTransfer$", "=Gbit/s"),
+        ("rr_1_conn_per_s", "engine/bench_engine", "BM_RequestResponse/1$", "=transactions/s"),
+        ("rr_100_conns_per_s", "engine/bench_engine", "BM_RequestResponse/100$", "=transactions/s"),
+        ("lifecycle_ns", "engine/bench_engine", "BM_ConnectionLifecycle$", None),
     ]
+    # What --baseline's older build runs too: the engine's own figures.
+    MICRO_BASELINE = ("engine/bench_engine",)
 
     def micro(self):
+        self.micro_of(self.build, self.res["micro"])
+        if self.baseline:
+            self.micro_of(self.baseline, self.res["micro_baseline"], self.MICRO_BASELINE)
+
+    def micro_of(self, build, dest, binaries=None):
         by_bin = {}
         for key, b, flt, counter in self.MICRO:
-            by_bin.setdefault(b, []).append((key, flt, counter))
+            if binaries is None or b in binaries:
+                by_bin.setdefault(b, []).append((key, flt, counter))
         for b, items in by_bin.items():
-            exe = os.path.join(self.build, "tests", b)
+            exe = os.path.join(build, "tests", b)
+            if not os.access(exe, os.X_OK):
+                raise RuntimeError("%s: not built" % exe)
             flt = "|".join(f for _, f, _ in items)
             jf = os.path.join(self.tmp, os.path.basename(b) + ".json")
             sh([exe, "--benchmark_filter=" + flt, "--benchmark_out=" + jf, "--benchmark_out_format=json",
@@ -846,13 +910,15 @@ class Bench:
                 if not hit:
                     raise RuntimeError("%s: no benchmark matches %s" % (b, f))
                 x = hit[0]
-                if counter:
+                if counter and counter.startswith("="):
+                    v = x[counter[1:]]
+                elif counter:
                     v = x[counter] * 1e9  # kIsRate|kInvert counters are seconds per item
                 else:
                     scale = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[x.get("time_unit", "ns")]
                     v = x["real_time"] * scale
-                self.res["micro"][key] = v
-        log("micro: " + ", ".join("%s %.1f" % kv for kv in self.res["micro"].items()))
+                dest[key] = v
+        log("micro (%s): " % build + ", ".join("%s %.4g" % kv for kv in dest.items()))
 
     # --- results ------------------------------------------------------------------------
 
@@ -1005,9 +1071,10 @@ class Bench:
             for side, top in sides.items():
                 o.append("- **profile %s, %s** (perf, self time): %s" %
                          (name, side, ", ".join("%s %.1f %%" % (sym, pct) for pct, sym in top[:8])))
+        o += self.baseline_table()
         mi = self.res["micro"]
         if mi:
-            o += ["", "| microbenchmark (Google Benchmark, one thread) | ns |", "|---|---:|"]
+            o += ["", "| microbenchmark (Google Benchmark, one thread) | figure |", "|---|---:|"]
             labels = {"parse_checksum_87B_ns": "parse Ethernet+IPv4+TCP+options with both checksums, 87 B frame",
                       "parse_checksum_mss_ns": "the same, full-MSS frame",
                       "table_lookup_hit_1M_ns": "connection table lookup (hit), 1M entries",
@@ -1017,8 +1084,9 @@ class Bench:
                       "wheel_expire_ns": "timer wheel expiry per TIME_WAIT record (1M)",
                       "fast_path_rx_segment_sw_csum_ns": "fast-path receive per in-order segment, software checksums",
                       "fast_path_rx_segment_hw_csum_ns": "fast-path receive per in-order segment, NIC-verified checksums"}
+            labels.update(self.MICRO_LABELS)
             for k, v in mi.items():
-                o.append("| %s | %.1f |" % (labels.get(k, k), v))
+                o.append("| %s | %s |" % (labels.get(k, k), self.micro_fmt(k, v)))
         problems = self.res["notes"] + self.res["errors"]
         if problems:
             o += ["", "**Not measured / problems:**", ""] + ["- " + e.replace("\n", " ")[:400] for e in problems]
@@ -1026,6 +1094,50 @@ class Bench:
               "(`scripts/bench.sh%s`); on a shared machine only the ratios are meaningful." %
               (" --quick" if self.quick else ""), ""]
         return "\n".join(o)
+
+    MICRO_LABELS = {"bulk_gbit_s": "bulk between two engines in one thread, MSS 1460, software checksums (Gbit/s)",
+                    "rr_1_conn_per_s": "64 B request/response, both sides in one thread, 1 connection (transactions/s)",
+                    "rr_100_conns_per_s": "the same, 100 connections (transactions/s)",
+                    "lifecycle_ns": "one connection's whole lifecycle, both sides, 9 segments (ns)"}
+
+    def micro_fmt(self, key, v):
+        if key.endswith("_ns"):
+            return "%.1f ns" % v
+        return self.fmt(v, "Gbit/s" if key == "bulk_gbit_s" else "")
+
+    def baseline_table(self):
+        """--baseline: this build against the older one, workload by workload."""
+        b, t = self.res["baseline"], self.res["tcpfp"]
+        if not b and not self.res["micro_baseline"]:
+            return []
+        pb = self.res["params"].get("baseline", {})
+        o = ["", "**Against the previous engine** (`--baseline`: %s at %s, this build at %s; the pair workloads ran "
+             "%d round(s) per binary, alternating, each figure the median round):" %
+             (pb.get("build"), pb.get("commit"), self.res["params"].get("commit"), self.res["params"].get("rounds", 1)),
+             "", "| workload | unit | previous | now | now / previous | rounds: previous; now |", "|---|---|---:|---:|---:|---|"]
+        for name in WORKLOADS:
+            if name not in b or name not in t:
+                continue
+            pv, nv = b[name]["value"], t[name]["value"]
+            r = nv / pv if pv else None
+            note = " (latency: lower is better)" if name == "crr_rate" else ""
+            o.append("| %s | %s | %s | %s | %s%s | %s; %s |" % (
+                name, UNITS[name], self.fmt(pv, UNITS[name]), self.fmt(nv, UNITS[name]),
+                "%.2f×" % r if r else "—", note,
+                ", ".join(self.fmt(v, UNITS[name]) for v in b[name].get("rounds", [])),
+                ", ".join(self.fmt(v, UNITS[name]) for v in t[name].get("rounds", []))))
+        mb, mi = self.res["micro_baseline"], self.res["micro"]
+        for k, pv in mb.items():
+            nv = mi.get(k)
+            if nv is None:
+                continue
+            unit = "ns" if k.endswith("_ns") else ("Gbit/s" if k == "bulk_gbit_s" else "1/s")
+            lower_better = k.endswith("_ns")
+            r = (pv / nv if lower_better else nv / pv) if pv and nv else None
+            o.append("| micro: %s | %s | %s | %s | %s%s | |" % (
+                k, unit, self.micro_fmt(k, pv), self.micro_fmt(k, nv), "%.2f×" % r if r else "—",
+                " (speed-up: time per item)" if lower_better else ""))
+        return o
 
     def crr_rate_note(self, tw, lw):
         """The paced crr row in full: rates, misses and each latency both sides have."""
@@ -1143,6 +1255,11 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated sections (debugging): micro,pair,io,linux,http,scale")
     ap.add_argument("--workloads", default="",
                     help="comma-separated workloads of the pair and linux sections: " + ",".join(WORKLOADS))
+    ap.add_argument("--baseline", default="",
+                    help="an older build directory: its pair workloads and engine microbenchmarks run beside "
+                         "this build's, alternating")
+    ap.add_argument("--rounds", type=int, default=0,
+                    help="pair runs per binary, each workload's median kept (default 1; 3 with --baseline)")
     ap.add_argument("--crr-rate", type=int, default=0,
                     help="crr_rate's target, connections per second (default 5000; 2000 with --quick)")
     args = ap.parse_args()

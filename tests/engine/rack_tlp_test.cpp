@@ -21,7 +21,7 @@ struct Link {
     Net net{test_config(), test_config()};
     Pair p{};
     wire::SeqNum base;
-    Link() {
+    explicit Link(const EngineConfig& c = test_config()) : net(c, c) {
         net.impair().delay = Duration::millis(10);
         p = open_pair(net);
         base = net.a().tcb(p.a)->snd_nxt;
@@ -160,6 +160,44 @@ TEST(Rack, ShortReorderingCausesNoSpuriousRetransmission) {
     // hole overtaken by three or more before any reordering was seen may be
     // resent once, after which RACK.reord keeps the window open.
     EXPECT_LE(net.a().counters().get(Mib::retrans_segs), 3u);
+}
+
+// The send log holds SendLog::kMax records; a longer flight merges
+// neighbours (send_log_merges). A segment lost while the log is full is
+// still found by RACK and repaired without an RTO, every byte arrives once,
+// and the log's byte accounting ends at zero (the loss state is released).
+TEST(Rack, AFlightLongerThanTheSendLogMergesRecordsAndStillRepairsALoss) {
+    EngineConfig big = test_config();
+    big.send_buffer = big.recv_buffer = big.buffer_size;  // 181 segments may be in flight
+    Link l(big);
+    const std::string data = filler(3 * 1024 * 1024);
+    const wire::SeqNum lost = l.base + 1500 * kSeg;
+    std::uint64_t merges_at_loss = 0;
+    bool dropped = false;
+    l.net.impair().drop_rule = [&](const Captured& c) {
+        if (c.from != Side::a || c.seq != lost || c.payload_len == 0 || dropped) return false;
+        dropped = true;
+        merges_at_loss = l.count(Mib::send_log_merges);
+        return true;
+    };
+    std::size_t sent = 0;
+    std::string got;
+    const Instant end = l.net.now() + Duration::seconds(60);
+    while (got.size() < data.size() && l.net.now() < end) {
+        if (sent < data.size()) {
+            const auto n = l.net.a().send(l.p.a, bytes_of(std::string_view(data).substr(sent)), l.net.now());
+            if (n > 0) sent += static_cast<std::size_t>(n);
+        }
+        l.net.run_for(Duration::millis(1));
+        got += recv_all(l.net.b(), l.p.b, l.net.now());
+    }
+    l.net.run_for(Duration::seconds(1));
+    ASSERT_TRUE(dropped);
+    EXPECT_GT(merges_at_loss, 0u) << "the log was full when the segment was lost";
+    EXPECT_TRUE(got == data);
+    EXPECT_GE(l.count(Mib::rack_lost_segs), 1u);
+    EXPECT_EQ(l.count(Mib::rto_expirations), 0u);
+    EXPECT_EQ(l.net.a().loss_states_in_use(), 0u);
 }
 
 }  // namespace
