@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Meson test 'bench_quick' (suite bench): scripts/bench.sh --quick into a
 temporary directory; the three result files exist and results.json has a
-positive figure for every workload. No timing thresholds: goals are only
+positive figure for every workload. The build is also its own --baseline
+(one round), so the side-by-side with a previous engine is exercised too. No timing thresholds: goals are only
 reported. Needs root; skips (77) without it, except under CI=true, where it
 fails."""
 import json
@@ -17,7 +18,7 @@ if os.geteuid() != 0:
     sys.exit(1 if os.environ.get("CI") == "true" else 77)
 out = tempfile.mkdtemp(prefix="tcpfp-bench-smoke-")
 rc = subprocess.run([os.path.join(src, "scripts", "bench.sh"), "--quick", "--no-build",
-                     "--build", build, "--out", out]).returncode
+                     "--build", build, "--out", out, "--baseline", build, "--rounds", "1"]).returncode
 failures = []
 for f in ("results.json", "results.md", "results.png"):
     p = os.path.join(out, f)
@@ -65,6 +66,16 @@ for k in ("held_conns", "rss_held_mib_client", "rss_held_mib_server", "time_wait
 for k in ("parse_checksum_87B_ns", "table_lookup_hit_1M_ns", "wheel_arm_cancel_ns", "wheel_expire_ns",
           "fast_path_rx_segment_sw_csum_ns"):
     positive(("micro", k))
+for w in ("cps", "rps", "bulk", "crr_16k"):
+    positive(("baseline", w, "value"))
+for k in ("bulk_gbit_s", "rr_100_conns_per_s", "fast_path_rx_segment_sw_csum_ns"):
+    positive(("micro", k))
+    positive(("micro_baseline", k))
+try:
+    if "Against the previous engine" not in open(os.path.join(out, "results.md")).read():
+        failures.append("results.md has no table against the previous engine")
+except OSError:
+    pass
 if rc != 0:
     failures.append("bench.sh exited %d" % rc)
 for f in failures:
