@@ -48,6 +48,13 @@ wait gen rst
 expect gen rst closed_rst >= 99
 expect gen rst errors == 0
 
+# syn-window: at most N connection attempts in flight (an open loop past a
+# server's capacity raises it; here one SYN at a time still gets through).
+start gen sw crr 172.16.48.1:7 conns 8 count 100 syn-window 1
+wait gen sw
+expect gen sw requests >= 100
+expect gen sw conns_failed == 0
+
 # stop gen NAME: no new requests, the ones in flight read, then FIN for all.
 start gen long rr 172.16.48.1:7 conns 8 think 1
 sleep 300
@@ -97,6 +104,7 @@ expect-fail "pipeline" start gen rr 172.16.48.1:7 conns 2 pipeline 9
 expect-fail "response" start gen rr 172.16.48.1:7 conns 2 response 100 proto echo
 expect-fail "closer server" start gen crr 172.16.48.1:7 conns 2 closer server
 expect-fail "fin or rst" start gen crr 172.16.48.1:7 conns 2 close maybe
+expect-fail "syn-window 0 (1..10000000)" start gen crr 172.16.48.1:7 conns 2 syn-window 0
 expect-fail "echo, rr or http" start gen rr 172.16.48.1:7 conns 2 proto ftp
 expect-fail "HTTP method token" start gen rr 172.16.48.1:80 conns 2 method G/T
 expect-fail "starts with /" start gen rr 172.16.48.1:80 conns 2 path nopath

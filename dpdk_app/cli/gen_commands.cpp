@@ -148,6 +148,11 @@ bool GenState::parse_option(const std::vector<std::string>& w, std::size_t& i, R
     if (k == "think") return num && x <= 3.6e6 ? (r.think_ms = x, true) : bad("milliseconds");
     if (k == "pipeline") return num && whole(x, 1, 8) ? (r.pipeline = static_cast<std::uint32_t>(x), true) : bad("1..8");
     if (k == "drain") return num && whole(x, 0, 600000) ? (r.drain_ms = static_cast<std::uint32_t>(x), true) : bad("ms");
+    if (k == "syn-window") {
+        // Each worker's bound on its SYNs in flight: an open loop past the
+        // server's capacity must not stall on SYNs it dropped (each waits 1 s).
+        return num && whole(x, 1, 1e7) ? (r.syn_window = static_cast<std::uint32_t>(x), true) : bad("1..10000000");
+    }
     if (k == "connect-timeout") {
         return num && whole(x, 1, 600000) ? (r.connect_timeout_ms = static_cast<std::uint32_t>(x), true) : bad("ms");
     }
@@ -180,7 +185,7 @@ bool GenState::parse_option(const std::vector<std::string>& w, std::size_t& i, R
     }
     --i;
     fail("bad argument: '%s' (options: size request response duration count verify rate ramp think pipeline "
-         "close closer drain connect-timeout proto method path host header body keepalive sha256 mss wscale "
+         "close closer drain connect-timeout syn-window proto method path host header body keepalive sha256 mss wscale "
          "sack ts cc nodelay sndbuf rcvbuf ttl tos src sport)",
          k.c_str());
     return false;
@@ -371,6 +376,7 @@ GenSpec GenState::spec_for(const Profile& p, unsigned w) const {
     spec.close_rst = r.close_rst;
     spec.drain_ms = r.drain_ms;
     spec.connect_timeout_ms = r.connect_timeout_ms;
+    spec.syn_window = r.syn_window;
     spec.http_request = r.http_request;
     spec.http_body = r.body;
     spec.http_head = r.method == "HEAD";

@@ -97,7 +97,7 @@ namespace tcpfp::tcp {
     X(listen_no_syn, "non-SYN segment to a listener")                                  \
     X(syn_queue_full, "SYN dropped: listener SYN queue full")                          \
     X(accept_queue_full, "handshake ACK dropped: accept queue full")                   \
-    X(table_full, "SYN dropped: connection table full")                                \
+    X(table_full, "no control block free: a SYN or a cookie handshake's ACK dropped, or a connect() refused") \
     X(no_buffers, "received data dropped (all or its tail): chunk pool exhausted")      \
     X(syn_sent_bad_ack, "SYN_SENT: unacceptable ACK (RST sent)")                       \
     X(syn_sent_rst_ignored, "SYN_SENT: RST without an acceptable ACK")                 \

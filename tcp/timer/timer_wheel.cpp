@@ -41,6 +41,7 @@ void TimerWheel::reset(Instant start) {
     ready_len_ = 0;
     carried_over_ = 0;
     steps_ = 0;
+    rearms_kept_ = 0;
 }
 
 // Timers still armed are not touched (their owners may already be gone);

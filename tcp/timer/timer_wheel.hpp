@@ -112,6 +112,9 @@ public:
     // Slot visits: ticks at which advance() found a slot to cascade or expire.
     // Empty ticks are skipped and cost nothing, so an idle day adds ~0.
     std::uint64_t steps() const { return steps_; }
+    // arm() calls that found the timer armed for that very tick already and
+    // moved nothing.
+    std::uint64_t rearms_kept() const { return rearms_kept_; }
 
 private:
     static constexpr unsigned kLevels = 5;
@@ -157,6 +160,14 @@ private:
         t.prev = s.prev;
         s.prev->next = &t;
         s.prev = &t;
+    }
+    // Out of its list if armed (to be placed again), or counted as newly armed.
+    void take(Timer& t) {
+        if (t.armed()) {
+            unlink(t);
+        } else {
+            ++armed_count_;
+        }
     }
     void push_ready(Timer& t) {
         t.expires = cur_;
@@ -217,28 +228,31 @@ private:
     std::size_t ready_len_ = 0;
     std::uint64_t carried_over_ = 0;
     std::uint64_t steps_ = 0;
+    std::uint64_t rearms_kept_ = 0;
     std::array<std::uint64_t, kWords> bits_{};  // occupancy per sentinel
     std::array<std::uint32_t, 256> count0_{};   // timers per level-0 slot, for O(1) splicing
 };
 
 inline void TimerWheel::arm(Timer& t, Instant deadline) {
-    if (t.armed()) {
-        unlink(t);
-    } else {
-        ++armed_count_;
+    if (deadline.micros() > last_now_us_) {
+        // deadline > last_now >= start: round the offset up to a tick.
+        const Quot d = div_tick(deadline.micros() - start_us_);
+        const std::uint64_t e = d.q + (d.r != 0);
+        if (e > cur_) {
+            // Re-armed for the tick it already has (each ACK of a burst
+            // re-arms the retransmission timer, mostly within one tick):
+            // nothing moves. A timer in the ready list has expires <= cur_.
+            if (t.armed() && t.expires == e) {
+                ++rearms_kept_;
+                return;
+            }
+            take(t);
+            place(t, e);
+            return;
+        }
     }
-    if (deadline.micros() <= last_now_us_) {
-        push_ready(t);
-        return;
-    }
-    // deadline > last_now >= start: round the offset up to a tick.
-    const Quot d = div_tick(deadline.micros() - start_us_);
-    const std::uint64_t e = d.q + (d.r != 0);
-    if (e <= cur_) {
-        push_ready(t);  // within a callback, for a tick already reached
-    } else {
-        place(t, e);
-    }
+    take(t);
+    push_ready(t);  // at or before the latest now, or within a callback for a tick already reached
 }
 
 inline void TimerWheel::cancel(Timer& t) {

@@ -132,6 +132,37 @@ TEST(TimerWheel, RearmingMovesTheTimer) {
     EXPECT_EQ(w.armed_count(), 0u);
 }
 
+// A re-arm for the tick a timer already has (a burst's ACKs re-arm the
+// retransmission timer, mostly within one tick) moves nothing, at any level
+// and after cascades, and the timer still fires exactly once, on that tick.
+TEST(TimerWheel, RearmingForTheSameTickMovesNothing) {
+    TimerWheel w(kStart);
+    Timer near, far, other;
+    Log log;
+    w.arm(near, at_ms(100));
+    w.arm(far, at_ms(90'000'000));
+    w.arm(other, at_ms(100));
+    EXPECT_EQ(w.advance(at_ms(40), kAll, log), 0u);
+    w.arm(near, at_ms(100) - Duration::micros(300));  // rounds up to the same tick
+    EXPECT_EQ(w.rearms_kept(), 1u);
+    EXPECT_EQ(w.advance(at_ms(99), kAll, log), 0u);
+    EXPECT_EQ(w.advance(at_ms(100), kAll, log), 2u);
+    EXPECT_EQ(w.advance(at_ms(70'000'000), kAll, log), 0u);  // far has cascaded down some levels
+    w.arm(far, at_ms(90'000'000));
+    EXPECT_EQ(w.rearms_kept(), 2u);
+    EXPECT_EQ(w.armed_count(), 1u);
+    EXPECT_EQ(w.advance(at_ms(90'000'000) - Duration::micros(1), kAll, log), 0u);
+    EXPECT_EQ(w.advance(at_ms(90'000'000), kAll, log), 1u);
+    ASSERT_EQ(log.fired.size(), 3u);
+    EXPECT_EQ(log.fired[2], &far);
+    w.arm(near, at_ms(90'000'100));
+    w.arm(near, at_ms(90'000'200));  // another tick: moved, not kept
+    EXPECT_EQ(w.rearms_kept(), 2u);
+    EXPECT_EQ(w.advance(at_ms(90'000'150), kAll, log), 0u);
+    EXPECT_EQ(w.advance(at_ms(90'000'200), kAll, log), 1u);
+    EXPECT_EQ(w.armed_count(), 0u);
+}
+
 TEST(TimerWheel, CancelStopsATimerAndIsANoOpWhenIdle) {
     TimerWheel w(kStart);
     Timer t, never;
