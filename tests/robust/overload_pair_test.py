@@ -16,17 +16,18 @@ buffers full, not a CPU.
 The client (pair-client.ini, TIME_WAIT reuse on) runs at the prompt, driven
 through its stdin:
   1. peak: `start gen crr 172.16.48.1:7 conns 64 size 64 duration PHASE_S
-     verify`, closed loop (served C), then open loop at 2C; the better served
+     verify`, closed loop (served C), then open loop at 2C, and at 4C if the
+     server still served 90 % of what the client started; the best served
      rate is the peak P (served = request/response transactions completed per
      second of the phase);
-  2. overload: the same open loop at `rate 3P/s`, with a concurrency cap
+  2. overload: the same open loop at `rate 4.5P/s` (see OVERLOAD), with a concurrency cap
      and a window of SYNs in flight far above what the server holds
      (OVERLOAD_CONNS), so the client keeps offering while the server sheds.
      Only transactions completed within the phase count (the drain's are
      `drained`).
 Asserted, from what each side counted:
-  - the client offered at least 2.5 P new connections a second (the rate it
-    started, from its own schedule), so the load really was about 3x;
+  - the client offered at least 3 P new connections a second (the rate it
+    started, from its own schedule), so the load really was 3x or more;
   - the served rate under overload is at least 70 % of P;
   - the server was under pressure and shed load as designed: SYN cookies
     instead of state (syncookies_overload > 0), and no connection got a
@@ -52,13 +53,17 @@ import rawnet as r  # noqa: E402
 h = r.h
 SERVER = "172.16.48.1"
 MAX_CONN = 128          # the server's control blocks (its listeners take a few)
-DELAY_US = 5000         # each direction, at the server: 10 ms more per round trip
+DELAY_US = 10000        # each direction, at the server: 20 ms more per round trip
 PHASE_S = 4
 PEAK_CONNS = 64         # closed loop, half the table
-OVERLOAD = 3.0
+# The schedule asks for 4.5x the peak: a client descheduled for more than
+# its pacer's 5 ms misses those starts rather than bursting (on a CPU
+# shared 50/50 with stress-ng it started about 75 % of its schedule), and
+# what it really started must still be at least 3x.
+OVERLOAD = 4.5
 OVERLOAD_CONNS = 60000  # the client's cap while overloading: never the bound
 MIN_SERVED = 0.7        # of the peak, under OVERLOAD x the peak offered
-MIN_OFFERED = 2.5       # x the peak: what the client must really have started
+MIN_OFFERED = 3.0       # x the peak: what the client must really have started
 
 
 def environment_or_exit():
@@ -152,7 +157,7 @@ def main():
     srv_log, cli_out = os.path.join(d, "server.log"), os.path.join(d, "client.out")
     env = dict(os.environ, TCPFP_BIN=exe, TCPFP_PAIR_LOG=srv_log)
     t0 = time.monotonic()
-    total_s = 3 * (PHASE_S + 8) + 40
+    total_s = 4 * (PHASE_S + 8) + 40
     proc = subprocess.Popen([os.path.join(root, "scripts", "pair.sh"), "--server-config", srv_cfg,
                              "--client-config", cli_cfg,
                              "--server-args", "--cmdline-file " + server_script(d, total_s),
@@ -166,19 +171,25 @@ def main():
         h.check("timed out" not in out, "the client resolved the server")
         # The peak: a closed loop first (it stalls on SYNs the full table
         # drops, each retried after a second, so it understates what the
-        # server can serve), then open loop at twice that, which passes the
-        # server's capacity if the closed loop was below it; the better one.
+        # server can serve), then open loops above it; the best served rate.
         g = c.gen("conns %d" % PEAK_CONNS, PHASE_S)
         closed = served_rate(g, PHASE_S)
         print("peak phase, %d connections closed loop: served %.0f/s (p99 %d us, failed %d, errors %d)"
               % (PEAK_CONNS, closed, g["p99_us"], g["conns_failed"], g["errors"]), flush=True)
         h.check(g["errors"] == 0 and closed > 0, "closed loop: transactions served, every response byte-exact")
-        g = c.gen(open_loop(2 * closed), PHASE_S)
-        opened = served_rate(g, PHASE_S)
-        print("peak phase, open loop at %.0f/s: offered %.0f/s, served %.0f/s (p99 %d us, errors %d)"
-              % (2 * closed, g["rate_started"] / PHASE_S, opened, g["p99_us"], g["errors"]), flush=True)
-        h.check(g["errors"] == 0, "open loop at twice the closed loop: every response byte-exact")
-        peak = max(closed, opened)
+        # Open loop, doubling until the server serves clearly less than it
+        # is offered (it is then past its capacity): at most two rounds.
+        peak, rate = closed, 2 * closed
+        for _ in range(2):
+            g = c.gen(open_loop(rate), PHASE_S)
+            offered_here, served_here = g["rate_started"] / PHASE_S, served_rate(g, PHASE_S)
+            print("peak phase, open loop at %.0f/s: offered %.0f/s, served %.0f/s (p99 %d us, errors %d)"
+                  % (rate, offered_here, served_here, g["p99_us"], g["errors"]), flush=True)
+            h.check(g["errors"] == 0, "open loop at %.0f/s: every response byte-exact" % rate)
+            peak = max(peak, served_here)
+            if served_here < 0.9 * offered_here:
+                break
+            rate *= 2
         print("peak: %.0f transactions/s" % peak, flush=True)
         target = OVERLOAD * peak
         g = c.gen(open_loop(target), PHASE_S)
