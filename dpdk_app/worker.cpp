@@ -141,6 +141,7 @@ int Worker::run() {
         // carries that ACK. Payloads stay valid until here (clear_output()).
         drain_output(now);
         tx_.flush();
+        host_->set_link_backlog(static_cast<std::uint32_t>(tx_.queued()));
 
         if (!stopping && stop_.load(std::memory_order_relaxed)) {
             stopping = true;

@@ -117,6 +117,12 @@ public:
     void log(LogLevel level, const char* fmt, ...) const __attribute__((format(printf, 3, 4)));
     unsigned worker() const { return worker_; }
     Neighbors& neighbors() const { return *neighbors_; }
+    // Frames waiting for room in the port's TX ring after the last flush: 0
+    // while the link keeps up. An app that makes many segments at once of
+    // its own accord (the generator closing a million connections) waits
+    // while it is not 0, so the ring's overflow does not turn them into
+    // drops and retransmission storms.
+    std::uint32_t link_backlog() const;
     // Read-only engine inspection (counters, config, connection counts).
     const tcp::Engine& engine() const { return *engine_; }
     // Calls into the engine the API does not wrap (for the prompt's agent,

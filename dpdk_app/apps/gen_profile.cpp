@@ -20,6 +20,8 @@ constexpr std::uint8_t kMaxBackoff = 6;       // up to 640 ms
 // output queue or the port's TX ring (hold opens and closes 10^5..10^6).
 constexpr std::uint32_t kConnectsPerPoll = 64;
 constexpr std::uint32_t kClosesPerPoll = 256;
+// Closes wait for a full TX ring, but not longer than this past the drain's deadline.
+constexpr std::int64_t kLinkWaitMs = 10000;
 constexpr std::uint32_t kPortTries = 16;      // source port range: ports tried per connect
 
 // splitmix64's finaliser: a cheap, well-mixed 64-bit hash.
@@ -128,6 +130,12 @@ void GenProfile::end_run(tcp::Instant now) {
 void GenProfile::drain(tcp::Instant now) {
     const auto n = static_cast<std::uint32_t>(slots_.size());
     const bool late = now >= drain_deadline_;
+    // FINs beyond what the link takes would be dropped and resent by timers
+    // all at once: the closes wait for the TX ring, for at most kLinkWaitMs
+    // past the drain's deadline (a link that never drains, the port held
+    // down, must not keep the run from ending).
+    const bool link_wait_over = now >= drain_deadline_ + tcp::Duration::millis(kLinkWaitMs);
+    if (stack_->link_backlog() > 0 && drain_cursor_ < n && !link_wait_over) return;
     if (late) drain_cursor_ = 0;  // one last pass closes everything
     std::uint32_t budget = kClosesPerPoll;
     for (; drain_cursor_ < n && budget > 0; ++drain_cursor_) {
@@ -286,6 +294,9 @@ void GenProfile::connect_ready(tcp::Instant now) {
     const std::uint32_t window = tried >= spec_.local_count ? spec_.syn_window : spec_.local_count;
     std::uint64_t n = std::min<std::uint64_t>({kConnectsPerPoll, ready_.size(),
                                                window > syn_inflight_ ? window - syn_inflight_ : 0});
+    // A closed loop (no rate) waits for a full TX ring, as the closes do;
+    // a schedule does not (what it cannot start counts as missed).
+    if (!rate_limited_connects() && stack_->link_backlog() > 0) n = 0;
     if (rate_limited_connects()) n = std::min(n, pacer_.available(now));
     if (n == 0) {
         if (rate_limited_connects()) (void)pacer_.available(now);  // drops a stale backlog

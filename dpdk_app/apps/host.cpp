@@ -201,6 +201,8 @@ void Stack::log(LogLevel level, const char* fmt, ...) const {
     }
 }
 
+std::uint32_t Stack::link_backlog() const { return host_->link_backlog_; }
+
 bool Stack::owns(ConnId id) const {
     const Host::Route* r = host_->route(id);
     return r != nullptr && r->app == app_;

@@ -53,6 +53,10 @@ public:
     // runs every loop iteration. At most kMaxApps.
     Stack& add(App& app, bool poll = false);
     void set_drain(Drain d) { drain_ = d; }
+    // Frames the worker holds because the port's TX ring was full at its
+    // last flush (0 while the link keeps up); apps read it as
+    // Stack::link_backlog().
+    void set_link_backlog(std::uint32_t frames) { link_backlog_ = frames; }
     void set_log(LogSink l) { log_ = l; }
 
     void start(Instant now);
@@ -102,6 +106,7 @@ private:
     unsigned worker_;
     Drain drain_;
     LogSink log_;
+    std::uint32_t link_backlog_ = 0;
     HostCounters counters_;
 };
 

@@ -24,7 +24,13 @@ void Engine::rearm(Tcb& t) {
 void Engine::advance(Instant now) {
     now_ = now;
     const auto carried_before = wheel_.carried_over();
-    (void)wheel_.advance(now, config_.timer_budget, [&](Timer& t) { on_timer(t, now); });
+    // An expiry emits a segment or two (a retransmission, a probe, an RST):
+    // no more fire than the output queue has room for, or a mass expiry (a
+    // million FINs lost at once) would drop the segments it makes. The rest
+    // fire at the next call, after the caller drained the queue.
+    const std::size_t room = (config_.output_queue - std::min(out_len_, config_.output_queue)) / 2;
+    const std::size_t budget = std::min<std::size_t>(config_.timer_budget, room);
+    (void)wheel_.advance(now, budget, [&](Timer& t) { on_timer(t, now); });
     counters_.inc(Mib::timer_budget_carryover, wheel_.carried_over() - carried_before);
 }
 

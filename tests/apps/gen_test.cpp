@@ -335,6 +335,33 @@ TEST(Gen, HoldKeepsConnectionsThenStopClosesThem) {
     EXPECT_LE(p.net().a().connection_count(), 0u);  // every socket handed back (TIME_WAITs only)
 }
 
+// The end of a run closes nothing while the worker reports frames waiting
+// for a full TX ring (Stack::link_backlog): a million FINs at once would
+// be dropped there and come back as a retransmission storm (bench.sh's 1M
+// hold run: 1.6M frames lost to the ring, 1.9M retransmissions). Once the
+// ring drains, the closes go on. Past the drain deadline plus 10 s they go
+// on regardless (a link that never drains must not keep the run alive).
+TEST(Gen, ClosesWaitWhileTheLinkHasABacklog) {
+    GenPair p(Server::echo, 9);
+    auto s = p.spec(GenMode::hold, 9, 100);
+    p.start(s);
+    ASSERT_TRUE(p.run_until([&] { return p.report().active == 100; }, Duration::seconds(10)));
+    p.host().set_link_backlog(5);
+    p.gen().stop_run(p.net().now());
+    p.run_until([] { return false; }, Duration::millis(500));
+    EXPECT_EQ(p.report().active, 100u) << "no FIN while the ring is full";
+    p.host().set_link_backlog(0);
+    ASSERT_TRUE(p.run_until([&] { return p.report().active == 0; }, Duration::seconds(5)));
+    EXPECT_EQ(p.report().c.closed_fin, 100u);
+
+    p.start(s);
+    ASSERT_TRUE(p.run_until([&] { return p.report().active == 100; }, Duration::seconds(10)));
+    p.host().set_link_backlog(5);
+    p.gen().stop_run(p.net().now());
+    ASSERT_TRUE(p.run_until([&] { return p.report().active == 0; }, Duration::seconds(15)))
+        << "a backlog that never clears holds the closes 10 s past the drain deadline, no longer";
+}
+
 TEST(Gen, HoldWithASizeSendsItOnceAndTheServerHoldsAChunkPerConnection) {
     // Issue 16's "1M connections with data in flight" at unit scale: each
     // held connection's 64 bytes sit unread in the server's receive buffer,

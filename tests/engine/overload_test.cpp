@@ -165,5 +165,29 @@ TEST(Overload, UnderPressureASynReceivedWhoseSynAckTimesOutIsDropped) {
     EXPECT_GE(relaxed.rto_expirations, 1u);
 }
 
+// A mass expiry fires no more timers per advance() than the output queue
+// has room for; the rest fire at the next call, after the drain. Here 200
+// SYNs into a black hole all time out at once, with a 64-segment output
+// queue: every retransmission goes out, none is dropped (before, 104 of
+// the 200 were: output_dropped).
+TEST(Overload, AMassExpiryFiresOnlyAsManyTimersAsTheOutputQueueHolds) {
+    EngineConfig small = test_config();
+    small.output_queue = 64;
+    Net net(small, test_config());
+    net.impair().drop_rule = [](const Captured& c) { return c.from == Side::a; };
+    constexpr int kConns = 200;
+    for (int i = 0; i < kConns; ++i) {
+        ConnId c;
+        ASSERT_EQ(net.a().connect({kHostB, kPort, kHostA, 0, {}}, net.now(), c), 0);
+        if (i % 32 == 31) net.run_for(Duration::micros(1));  // the caller drains as the worker does
+    }
+    net.run_for(Duration::millis(1500));  // past the first SYN timeout (1 s)
+    const Counters& k = net.a().counters();
+    EXPECT_EQ(k.get(Mib::output_dropped), 0u);
+    EXPECT_GE(k.get(Mib::retrans_segs), static_cast<std::uint64_t>(kConns));
+    EXPECT_GT(k.get(Mib::timer_budget_carryover), 0u);
+    EXPECT_EQ(count_sent(net, Side::a, syn), static_cast<std::size_t>(2 * kConns));
+}
+
 }  // namespace
 }  // namespace tcpfp::tcp::test
