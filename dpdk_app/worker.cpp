@@ -119,6 +119,7 @@ int Worker::run() {
         if (rx_impair_.enabled()) {
             impaired_rx(pkts, n, now);
         } else {
+            prefetch_burst(pkts, n);
             for (std::uint16_t i = 0; i < n; ++i) rx_frame(pkts[i], now, false);
         }
         flush_handoffs();
@@ -198,6 +199,24 @@ bool Worker::port_is_usable() {
         shared_.link.idle[index_].store(paused, std::memory_order_seq_cst);
     }
     return !paused;
+}
+
+// A first pass over a burst: each TCP frame's connection-table bucket
+// starts loading while the frames before it are processed (and its headers
+// come into cache once). Frames are only peeked at: anything else (VLAN,
+// ARP, too short) is just not prefetched; rx_frame() validates everything.
+void Worker::prefetch_burst(rte_mbuf* const* pkts, std::uint16_t n) const {
+    constexpr std::size_t kIp = wire::kEthHeaderLen;
+    for (std::uint16_t i = 0; i < n; ++i) {
+        const auto* f = rte_pktmbuf_mtod(pkts[i], const std::uint8_t*);
+        const std::size_t len = rte_pktmbuf_data_len(pkts[i]);
+        if (len < kIp + wire::kIpv4MinHeaderLen + 4 || wire::load_be16(f + 12) != wire::ethertype::ipv4) continue;
+        const std::uint8_t* ip = f + kIp;
+        const std::size_t ihl = (ip[0] & 0x0fu) * 4u;
+        if (ip[9] != wire::ipproto::tcp || ihl < wire::kIpv4MinHeaderLen || len < kIp + ihl + 4) continue;
+        engine_->prefetch_tcp(wire::Ipv4Addr{wire::load_be32(ip + 12)}, wire::Ipv4Addr{wire::load_be32(ip + 16)},
+                              {ip + ihl, 4});
+    }
 }
 
 void Worker::rx_frame(rte_mbuf* m, tcp::Instant now, bool from_peer) {

@@ -44,6 +44,7 @@ public:
     unsigned index() const { return index_; }
 
 private:
+    void prefetch_burst(rte_mbuf* const* pkts, std::uint16_t n) const;
     void rx_frame(rte_mbuf* m, tcp::Instant now, bool from_peer);
     void impaired_rx(rte_mbuf** pkts, std::uint16_t n, tcp::Instant now);
     void hand_off(rte_mbuf* m, unsigned owner);
