@@ -46,6 +46,7 @@ namespace tcpfp::tcp {
     X(table_full_rsts, "SYNs answered with RST: connection table full (table_full = rst)") \
     X(timewait_fin_reacked, "retransmitted FINs re-ACKed in TIME_WAIT")                 \
     X(orphan_fin_wait_2_timeouts, "orphaned FIN_WAIT_2 connections timed out")          \
+    X(fin_wait_2_shortened, "orphaned FIN_WAIT_2 timeouts cut to 5 s under pressure")   \
     X(orphan_data_rst, "data for a closed socket answered with RST")                    \
     X(rto_expirations, "retransmission timeouts")                                       \
     X(fast_retransmits, "fast recoveries entered (RFC 5681 §3.2, RFC 6675, RFC 8985)")   \

@@ -354,6 +354,17 @@ bool Engine::under_pressure() const {
            std::uint64_t{buffers_.in_use()} * 100 >= pct * config_.chunk_count;
 }
 
+// Graceful overload: an orphan in FIN_WAIT_2 holds a control block for a
+// peer that may never send its FIN (RFC 9293 leaves this timeout to the
+// implementation). Under pressure it gets 5 s instead of the configured
+// 60, as the overload rules cut the other orphans' lifetimes.
+Duration Engine::orphan_fin_wait_2_timeout() {
+    constexpr Duration kUnderPressure = Duration::seconds(5);
+    if (!under_pressure() || config_.fin_wait_2_timeout <= kUnderPressure) return config_.fin_wait_2_timeout;
+    counters_.inc(Mib::fin_wait_2_shortened);
+    return kUnderPressure;
+}
+
 void Engine::finish(Tcb& tcb, EventKind kind, int err) {
     tcb.so_error = static_cast<std::uint8_t>(err);
     if (tcb.state != State::closed) set_state(tcb, State::closed);
@@ -745,7 +756,7 @@ int Engine::close(ConnId id, Instant now) {
     }
     make_orphan(*t);
     if (t->state == State::fin_wait_2) {
-        t->conn_deadline = deadline(now, config_.fin_wait_2_timeout);
+        t->conn_deadline = deadline(now, orphan_fin_wait_2_timeout());
         rearm(*t);
     }
     if (t->state == State::closed) release(*t);

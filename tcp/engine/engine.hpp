@@ -372,6 +372,9 @@ public:
     // Past [engine] overload_percent of the control blocks or the buffer
     // chunks (EngineConfig, "Graceful overload"). O(1).
     bool under_pressure() const;
+    // How long an orphan may wait in FIN_WAIT_2 for the peer's FIN: the
+    // configured timeout, cut to 5 s under pressure (counted).
+    Duration orphan_fin_wait_2_timeout();
     // Send/receive buffer memory: pool chunks held by connections, and
     // their bytes (chunks x chunk_size).
     std::uint32_t buffers_in_use() const { return buffers_.in_use(); }

@@ -412,7 +412,7 @@ void Engine::on_our_fin_acked(Tcb& t, Instant now) {
         set_state(t, State::fin_wait_2);
         // An orphan must not wait for the peer forever (RFC 9293 leaves the
         // FIN-WAIT-2 timeout to the implementation; Linux uses 60 s).
-        if (t.orphan) t.conn_deadline = deadline(now, config_.fin_wait_2_timeout);
+        if (t.orphan) t.conn_deadline = deadline(now, orphan_fin_wait_2_timeout());
     }
 }
 

@@ -57,7 +57,7 @@ void Engine::on_tcb_timer(Tcb& t, Instant now) {
             post(index_of(t), EventKind::linger_timeout);
             make_orphan(t);
             if (t.state == State::fin_wait_2) {
-                t.conn_deadline = deadline(now, config_.fin_wait_2_timeout);
+                t.conn_deadline = deadline(now, orphan_fin_wait_2_timeout());
             }
         } else if (t.orphan && t.state == State::fin_wait_2) {
             counters_.inc(Mib::orphan_fin_wait_2_timeouts);

@@ -189,5 +189,33 @@ TEST(Overload, AMassExpiryFiresOnlyAsManyTimersAsTheOutputQueueHolds) {
     EXPECT_EQ(count_sent(net, Side::a, syn), static_cast<std::size_t>(2 * kConns));
 }
 
+// Under pressure an orphan in FIN_WAIT_2 waits 5 s for the peer's FIN,
+// not the configured 60 (fin_wait_2_shortened); without pressure it keeps
+// the full timeout. The peer here ACKs B's FIN and never sends its own.
+TEST(Overload, UnderPressureAnOrphanInFinWait2GetsFiveSeconds) {
+    for (const std::uint8_t percent : {std::uint8_t{50}, std::uint8_t{100}}) {
+        SCOPED_TRACE(percent == 50 ? "under pressure" : "no pressure");
+        Net net(test_config(), server_config(10, percent));  // 50: pressure from 5 control blocks
+        ConnId l;
+        ASSERT_EQ(net.b().listen(kHostB, kPort, 16, l), 0);
+        const std::vector<Pair> pairs = open_pairs(net, l, 4);
+        EXPECT_EQ(net.b().under_pressure(), percent == 50);
+        ASSERT_EQ(net.b().close(pairs[0].b, net.now()), 0);  // B's app lets go: an orphan
+        net.run_for(Duration::millis(100));
+        ASSERT_EQ(state_of(net.b(), pairs[0].b), State::fin_wait_2);
+        net.run_for(Duration::seconds(6));
+        const Counters& k = net.b().counters();
+        if (percent == 50) {
+            EXPECT_EQ(k.get(Mib::fin_wait_2_shortened), 1u);
+            EXPECT_EQ(k.get(Mib::orphan_fin_wait_2_timeouts), 1u);
+            EXPECT_EQ(net.b().connection_count(), 4u) << "the orphan's control block is free";
+        } else {
+            EXPECT_EQ(k.get(Mib::fin_wait_2_shortened), 0u);
+            EXPECT_EQ(k.get(Mib::orphan_fin_wait_2_timeouts), 0u);
+            EXPECT_EQ(net.b().connection_count(), 5u) << "the orphan waits its full 60 s";
+        }
+    }
+}
+
 }  // namespace
 }  // namespace tcpfp::tcp::test
