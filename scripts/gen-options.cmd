@@ -93,9 +93,18 @@ wait gen hb
 expect gen hb bytes_sent == 256
 expect gen hb errors == 0
 expect gen hb conns_failed == 0
+# hold with proto rr: one 64-byte request for 1 KB on each connection; the
+# responses stay unread in our receive buffers (the rr service on 5001).
+start gen hr hold 172.16.48.1:5001 conns 4 proto rr request 64 response 1024 duration 1
+wait gen hr
+expect gen hr bytes_sent == 256
+expect gen hr bytes_received == 0
+expect gen hr errors == 0
+expect gen hr conns_failed == 0
+expect-fail "no http" start gen hold 172.16.48.1:80 conns 2 proto http
 
 # Bad values name what is wrong.
-expect-fail "hold sends" start gen hold 172.16.48.1:9 conns 2 response 10
+expect-fail "hold sends" start gen hold 172.16.48.1:9 conns 2 proto echo response 10
 expect-fail "rate" start gen rr 172.16.48.1:7 conns 2 rate 0
 expect-fail "rate: crr, hold" start gen bulk 172.16.48.1:9 conns 1 rate 10/s
 expect-fail "ramp needs a rate" start gen rr 172.16.48.1:7 conns 2 ramp 1

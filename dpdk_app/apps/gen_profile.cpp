@@ -411,6 +411,10 @@ void GenProfile::on_event(std::uint32_t s, tcp::ConnId conn, tcp::EventKind kind
             if (phase == Phase::connecting) on_connected(s, now);
             return;
         case tcp::EventKind::readable:
+            // hold with proto rr: the response stays queued, unread (data
+            // in flight held at the client); the peer's FIN is still seen.
+            if (spec_.mode == GenMode::hold && spec_.proto == GenProto::rr) return;
+            [[fallthrough]];
         case tcp::EventKind::peer_closed:
             if (phase == Phase::open || phase == Phase::closing) pump_recv(s, now);
             return;
@@ -444,6 +448,7 @@ void GenProfile::on_connected(std::uint32_t s, tcp::Instant now) {
         case GenMode::hold:
             // `size N`: N bytes once (request_size() is spec_.request), then
             // nothing: against a server that never reads they stay queued.
+            // proto rr: one request, whose response is left unread here.
             if (spec_.hold_bytes == 0) return;
             slot.to_send = 1;
             return pump_send(s, now);

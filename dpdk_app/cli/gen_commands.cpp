@@ -276,8 +276,10 @@ bool GenState::check_run(Run& r) {
         r.proto = r.rport == 80 && exchange ? GenProto::http : r.response_given && r.response != r.request ? GenProto::rr : GenProto::echo;
     }
     if (r.mode == GenMode::hold && r.count > 0) return fail("bad argument: hold takes a duration, not a count"), false;
-    if (r.mode == GenMode::hold && (r.response_given || r.proto != GenProto::echo)) {
-        return fail("bad argument: hold sends `size` bytes once and reads nothing back (no response, no proto)"), false;
+    if (r.mode == GenMode::hold && (r.proto == GenProto::http || (r.response_given && r.proto != GenProto::rr))) {
+        return fail("bad argument: hold sends `size` bytes once, or with proto rr one request whose response "
+                    "stays unread (no response without proto rr, no http)"),
+               false;
     }
     if (r.duration_s > 0 && r.count > 0) return fail("bad argument: duration and count exclude each other"), false;
     if (r.rate > 0 && r.mode == GenMode::bulk) return fail("bad argument: rate: crr, hold (connections/s) or rr (requests/s)"), false;
@@ -364,7 +366,11 @@ GenSpec GenState::spec_for(const Profile& p, unsigned w) const {
     const double share = static_cast<double>(spec.conns) / r.conns;
     spec.request = r.mode == GenMode::bulk && r.request == 64 ? 16384 : r.request;
     spec.response = r.response;
-    spec.hold_bytes = r.mode == GenMode::hold && r.request_given ? r.request : 0;
+    // hold: `size` bytes once; with proto rr, one request (at least its 8-byte header).
+    spec.hold_bytes = r.mode != GenMode::hold            ? 0
+                      : r.proto == GenProto::rr          ? std::max<std::uint32_t>(r.request, 8)
+                      : r.request_given                  ? r.request
+                                                         : 0;
     spec.duration_us = static_cast<std::uint64_t>(r.duration_s * 1e6);
     if (r.count > 0 && spec.conns > 0) spec.count = std::max<std::uint64_t>(1, r.count * spec.conns / r.conns);
     spec.verify = r.verify;

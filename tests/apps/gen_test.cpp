@@ -381,6 +381,29 @@ TEST(Gen, HoldWithASizeSendsItOnceAndTheServerHoldsAChunkPerConnection) {
     ASSERT_TRUE(p.run_until([&] { return p.report().active == 0; }, Duration::seconds(5)));
 }
 
+// Issue 16's 1M goal at unit scale: hold with proto rr sends one request
+// (64 B asking for 1 KB) on each connection and leaves each response unread
+// in the client's receive buffer, while the peer's FIN is still seen.
+TEST(Gen, HoldWithProtoRrLeavesEachResponseUnreadAtTheClient) {
+    GenPair p(Server::rr, 5001);
+    auto s = p.spec(GenMode::hold, 5001, 100);
+    s.proto = GenProto::rr;
+    s.request = s.hold_bytes = 64;
+    s.response = 1024;
+    p.start(s);
+    ASSERT_TRUE(p.run_until([&] { return p.report().active == 100; }, Duration::seconds(10)));
+    p.run_until([] { return false; }, Duration::millis(300));  // the responses arrive
+    const GenReport r = p.report();
+    EXPECT_EQ(r.c.bytes_sent, 100u * 64);
+    EXPECT_EQ(r.c.bytes_received, 0u) << "nothing read";
+    EXPECT_EQ(r.c.errors, 0u);
+    EXPECT_EQ(p.net().a().buffers_in_use(), 100u) << "each 1 KB response queued at the client: one 2 KiB chunk";
+    EXPECT_EQ(p.net().b().buffers_in_use(), 0u) << "each response acknowledged";
+    p.gen().stop_run(p.net().now());
+    ASSERT_TRUE(p.run_until([&] { return p.report().active == 0; }, Duration::seconds(5)));
+    EXPECT_EQ(p.report().c.closed_fin, 100u);
+}
+
 // --- the load tester (issue 15) ---------------------------------------------------
 
 tcp::EngineConfig roomy() {
