@@ -271,8 +271,13 @@ public:
     void input_icmp(std::span<const std::uint8_t> packet, Instant now);
     // The path MTU cached towards `dst` (0 when none), RFC 1191.
     std::uint16_t path_mtu(wire::Ipv4Addr dst) const;
-    // Runs due timers (bounded per call; see timer_budget).
-    void advance(Instant now);
+    // Runs due timers (bounded per call; see timer_budget), until they
+    // have made about `max_segments` segments (and never more than the
+    // output queue holds): a caller whose link is congested passes a small
+    // number, and the rest fire at later calls instead of adding to the
+    // congestion (a million FIN timeouts at once). Expiries that emit
+    // nothing are not held back.
+    void advance(Instant now, std::size_t max_segments = SIZE_MAX);
     // When advance() next has work; Instant::max() when idle.
     Instant next_deadline() const;
 

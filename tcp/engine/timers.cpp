@@ -21,17 +21,29 @@ void Engine::rearm(Tcb& t) {
     }
 }
 
-void Engine::advance(Instant now) {
+void Engine::advance(Instant now, std::size_t max_segments) {
     now_ = now;
-    const auto carried_before = wheel_.carried_over();
-    // An expiry emits a segment or two (a retransmission, a probe, an RST):
-    // no more fire than the output queue has room for, or a mass expiry (a
-    // million FINs lost at once) would drop the segments it makes. The rest
-    // fire at the next call, after the caller drained the queue.
+    // An expiry may emit a segment or two (a retransmission, a probe, an
+    // RST): timers fire in steps of kStep while the segments made stay
+    // within what the output queue has room for (counting two per expiry)
+    // and what the caller allows (a congested link), until the timer budget
+    // is spent. The rest fire at the next call, after the caller drained.
+    // Expiries that emit nothing (TIME_WAIT deletions) go on at full
+    // speed, so a mass expiry of FINs does not delay them.
+    constexpr std::size_t kStep = 32;
     const std::size_t room = (config_.output_queue - std::min(out_len_, config_.output_queue)) / 2;
-    const std::size_t budget = std::min<std::size_t>(config_.timer_budget, room);
-    (void)wheel_.advance(now, budget, [&](Timer& t) { on_timer(t, now); });
-    counters_.inc(Mib::timer_budget_carryover, wheel_.carried_over() - carried_before);
+    const std::size_t out_limit = out_len_ + std::min(room, max_segments);
+    std::size_t fired = 0;
+    std::uint64_t carried = 0;  // of the last step: the call's carry-over
+    while (fired < config_.timer_budget && out_len_ + kStep <= out_limit) {
+        const std::size_t step = std::min<std::size_t>(kStep, config_.timer_budget - fired);
+        const auto carried_before = wheel_.carried_over();
+        const std::size_t n = wheel_.advance(now, step, [&](Timer& t) { on_timer(t, now); });
+        carried = wheel_.carried_over() - carried_before;
+        fired += n;
+        if (n < step) break;  // nothing more is due
+    }
+    counters_.inc(Mib::timer_budget_carryover, carried);
 }
 
 Instant Engine::next_deadline() const { return wheel_.next_deadline(); }

@@ -189,6 +189,35 @@ TEST(Overload, AMassExpiryFiresOnlyAsManyTimersAsTheOutputQueueHolds) {
     EXPECT_EQ(count_sent(net, Side::a, syn), static_cast<std::size_t>(2 * kConns));
 }
 
+// advance(now, max_segments): a caller whose link is congested lets timers
+// make about that many segments per call (in steps of 32 expiries, two
+// segments each at most); the rest fire at later calls, none is lost.
+TEST(Overload, AdvanceWithASegmentLimitSpreadsAMassExpiryOverCalls) {
+    Net net(test_config(), test_config());
+    net.impair().drop_rule = [](const Captured& c) { return c.from == Side::a; };
+    constexpr int kConns = 200;
+    for (int i = 0; i < kConns; ++i) {
+        ConnId c;
+        ASSERT_EQ(net.a().connect({kHostB, kPort, kHostA, 0, {}}, net.now(), c), 0);
+    }
+    net.a().clear_output();
+    // Every SYN's timer is due (1 s); each call may make about 64 segments.
+    const Instant later = net.now() + Duration::millis(1100);
+    std::size_t calls = 0;
+    std::size_t made = 0;
+    while (made < static_cast<std::size_t>(kConns) && calls < 20) {
+        net.a().advance(later, 64);
+        const std::size_t n = net.a().output().size();
+        EXPECT_LE(n, 64u + 64u) << "at most one step beyond the limit";
+        made += n;
+        net.a().clear_output();
+        ++calls;
+    }
+    EXPECT_EQ(made, static_cast<std::size_t>(kConns)) << "every SYN retransmitted";
+    EXPECT_GE(calls, 3u) << "spread over calls";
+    EXPECT_EQ(net.a().counters().get(Mib::output_dropped), 0u);
+}
+
 // Under pressure an orphan in FIN_WAIT_2 waits 5 s for the peer's FIN,
 // not the configured 60 (fin_wait_2_shortened); without pressure it keeps
 // the full timeout. The peer here ACKs B's FIN and never sends its own.
