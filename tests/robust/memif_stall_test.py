@@ -50,19 +50,6 @@ MBUFS = 1024  # the smallest pool [mempool] mbufs accepts
 CHECK_TIMEOUT_MS = 60000
 
 
-def environment_or_exit():
-    problem = None
-    if os.geteuid() != 0:
-        problem = "not root"
-    elif subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode != 0:
-        problem = "unshare -n not permitted"
-    elif shutil.which("taskset") is None:
-        problem = "no taskset (util-linux)"
-    if problem:
-        print("cannot run the memif pair: " + problem, flush=True)
-        sys.exit(1 if os.environ.get("CI") == "true" else 77)
-
-
 def small_pool(src, path, gateway=None):
     cfg = h.write_config(src, {("mempool", "mbufs"): str(MBUFS), ("mempool", "cache"): "32"}, path)
     if gateway:  # the server's SYN-ACKs to the flood's spoofed sources go to the client
@@ -101,7 +88,7 @@ def client_script(d):
 
 
 def main():
-    environment_or_exit()
+    r.memif_pair_or_exit(tools=("taskset",))
     exe, root = sys.argv[1], sys.argv[2]
     d = tempfile.mkdtemp(prefix="tcpfp-memif-stall-")
     srv_log = os.path.join(d, "server.log")

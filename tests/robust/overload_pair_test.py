@@ -66,17 +66,6 @@ MIN_SERVED = 0.7        # of the peak, under OVERLOAD x the peak offered
 MIN_OFFERED = 3.0       # x the peak: what the client must really have started
 
 
-def environment_or_exit():
-    problem = None
-    if os.geteuid() != 0:
-        problem = "not root"
-    elif subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode != 0:
-        problem = "unshare -n not permitted"
-    if problem:
-        print("cannot run the memif pair: " + problem, flush=True)
-        sys.exit(1 if os.environ.get("CI") == "true" else 77)
-
-
 def add_keys(path, section, lines):
     text = open(path).read()
     head = "[%s]\n" % section
@@ -150,7 +139,7 @@ def served_rate(g, seconds):
 
 
 def main():
-    environment_or_exit()
+    r.memif_pair_or_exit()
     exe, root = sys.argv[1], sys.argv[2]
     d = tempfile.mkdtemp(prefix="tcpfp-overload-pair-")
     srv_cfg, cli_cfg = configs(root, d)

@@ -51,17 +51,6 @@ SERVER = "172.16.48.1"
 MEMIF_RING = 1024  # net_memif's default ring (2^10 slots): the most frames in flight one way
 
 
-def environment_or_exit():
-    problem = None
-    if os.geteuid() != 0:
-        problem = "not root"
-    elif subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode != 0:
-        problem = "unshare -n not permitted"
-    if problem:
-        print("cannot run the memif pair: " + problem, flush=True)
-        sys.exit(1 if os.environ.get("CI") == "true" else 77)
-
-
 def server_config(root, d):
     cfg = h.write_config(os.path.join(root, "config", "pair-server.ini"),
                          {("engine", "max_connections"): str(MAX_CONN),
@@ -110,7 +99,7 @@ def flood_lines(text):
 
 
 def main():
-    environment_or_exit()
+    r.memif_pair_or_exit()
     exe, root = sys.argv[1], sys.argv[2]
     d = tempfile.mkdtemp(prefix="tcpfp-flood-pair-")
     srv_log = os.path.join(d, "server.log")

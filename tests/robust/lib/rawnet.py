@@ -9,8 +9,10 @@ namespace (harness.enter_namespace). Field layouts: Ethernet II (IEEE
 import os
 import re
 import select
+import shutil
 import socket
 import struct
+import subprocess
 import sys
 import time
 
@@ -166,6 +168,23 @@ def disable_ipv6():
     drops that no test sent; new interfaces in this namespace get no IPv6."""
     for k in ("all", "default"):
         h.sh("sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % k)
+
+
+def memif_pair_or_exit(tools=()):
+    """The memif pair's needs (scripts/pair.sh): root, `unshare -n`, and the
+    named programs. Without them: skip (77), or fail under CI=true."""
+    problem = None
+    if os.geteuid() != 0:
+        problem = "not root"
+    elif subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode != 0:
+        problem = "unshare -n not permitted"
+    else:
+        missing = [t for t in tools if shutil.which(t) is None]
+        if missing:
+            problem = "no %s" % ", ".join(missing)
+    if problem:
+        print("cannot run the memif pair: " + problem, flush=True)
+        sys.exit(1 if os.environ.get("CI") == "true" else 77)
 
 
 def final_stats(log):
