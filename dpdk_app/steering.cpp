@@ -6,6 +6,7 @@
 
 #include "tcp/wire/bytes.hpp"
 #include "tcp/wire/icmp.hpp"
+#include "tcp/wire/ipv4.hpp"
 
 namespace tcpfp::app {
 
@@ -49,14 +50,15 @@ unsigned Steering::owner(std::uint32_t a_ip, std::uint32_t b_ip, std::uint16_t a
 }
 
 unsigned Steering::owner_of_packet(std::span<const std::uint8_t> ip, unsigned self) const {
-    if (workers_ == 1 || ip.size() < 20 || (ip[0] >> 4) != 4) return self;
+    if (workers_ == 1) return self;
+    if (const auto f = wire::peek_tcp_flow(ip)) {
+        return owner(f->src.value, f->dst.value, f->src_port, f->dst_port);
+    }
+    if (ip.size() < 20 || (ip[0] >> 4) != 4 || ip[9] != wire::ipproto::icmp) return self;
     const std::size_t hl = (ip[0] & 0x0fu) * 4u;
-    const bool fragment = (wire::load_be16(&ip[6]) & 0x1fffu) != 0;  // a later fragment has no ports
+    const bool fragment = (wire::load_be16(&ip[6]) & 0x1fffu) != 0;  // a later fragment has no ICMP header
     if (hl < 20 || fragment) return self;
-    if (ip[9] == 1) return owner_of_icmp_error(ip.subspan(hl), self);
-    if (ip[9] != 6 || ip.size() < hl + 4) return self;
-    return owner(wire::load_be32(&ip[12]), wire::load_be32(&ip[16]), wire::load_be16(&ip[hl]),
-                 wire::load_be16(&ip[hl + 2]));
+    return owner_of_icmp_error(ip.subspan(hl), self);
 }
 
 // An ICMP error about a TCP segment we sent belongs to the worker that owns

@@ -212,12 +212,10 @@ void Worker::prefetch_burst(rte_mbuf* const* pkts, std::uint16_t n) const {
     for (std::uint16_t i = 0; i < n; ++i) {
         const auto* f = rte_pktmbuf_mtod(pkts[i], const std::uint8_t*);
         const std::size_t len = rte_pktmbuf_data_len(pkts[i]);
-        if (len < kIp + wire::kIpv4MinHeaderLen + 4 || wire::load_be16(f + 12) != wire::ethertype::ipv4) continue;
-        const std::uint8_t* ip = f + kIp;
-        const std::size_t ihl = (ip[0] & 0x0fu) * 4u;
-        if (ip[9] != wire::ipproto::tcp || ihl < wire::kIpv4MinHeaderLen || len < kIp + ihl + 4) continue;
-        engine_->prefetch_tcp(wire::Ipv4Addr{wire::load_be32(ip + 12)}, wire::Ipv4Addr{wire::load_be32(ip + 16)},
-                              {ip + ihl, 4});
+        if (len < kIp || wire::load_be16(f + 12) != wire::ethertype::ipv4) continue;
+        if (const auto flow = wire::peek_tcp_flow({f + kIp, len - kIp})) {
+            engine_->prefetch_tcp(flow->src, flow->dst, flow->src_port, flow->dst_port);
+        }
     }
 }
 

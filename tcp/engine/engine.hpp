@@ -17,7 +17,6 @@
 #include "tcp/engine/buffer.hpp"
 #include "tcp/engine/plpmtud.hpp"
 #include "tcp/engine/pmtu.hpp"
-#include "tcp/wire/bytes.hpp"
 #include "tcp/wire/icmp.hpp"
 #include "tcp/engine/config.hpp"
 #include "tcp/engine/counters.hpp"
@@ -254,15 +253,14 @@ public:
     // checks remain, so no check runs twice and each drop has one counter.
     // `segment` is the IPv4 payload, total length applied; `ecn` the IPv4
     // header's ECN field (tos & wire::ecn::mask, RFC 3168 §5).
-    // A hint, for each frame of a burst before any of them is handed in:
-    // starts loading the connection table's bucket for the segment's
-    // 4-tuple, so that input_tcp()'s lookup finds it in cache (a table sized
-    // for a million connections misses on every lookup otherwise). Reads the
-    // two ports only; changes nothing; ignores a segment too short for them.
-    void prefetch_tcp(wire::Ipv4Addr src, wire::Ipv4Addr dst, std::span<const std::uint8_t> segment) const {
-        if (segment.size() < 4) return;
-        const FourTuple tuple{dst, src, wire::load_be16(segment.data() + 2), wire::load_be16(segment.data())};
-        table_.prefetch(table_.hash(tuple));
+    // A hint, for each frame of a burst before any of them is handed in
+    // (its 4-tuple from wire::peek_tcp_flow): starts loading the connection
+    // table's bucket, so that input_tcp()'s lookup finds it in cache (a
+    // table sized for a million connections misses on every lookup
+    // otherwise). Changes nothing.
+    void prefetch_tcp(wire::Ipv4Addr src, wire::Ipv4Addr dst, std::uint16_t src_port,
+                      std::uint16_t dst_port) const {
+        table_.prefetch(table_.hash(FourTuple{dst, src, dst_port, src_port}));
     }
     void input_tcp(wire::Ipv4Addr src, wire::Ipv4Addr dst, std::uint8_t ecn,
                    std::span<const std::uint8_t> segment, Instant now, RxOffload rx = {});

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "tcp/wire/addr.hpp"
+#include "tcp/wire/bytes.hpp"
 #include "tcp/wire/errors.hpp"
 
 namespace tcpfp::wire {
@@ -86,5 +88,22 @@ struct Ipv4Repr {
 // Writes a 20-byte header (no options) with the checksum per `mode`.
 Result<std::size_t> emit_ipv4(const Ipv4Repr& repr, std::span<std::uint8_t> out,
                               ChecksumMode mode = ChecksumMode::full);
+
+// The 4-tuple of an IPv4 packet carrying TCP, read without validating it
+// (no checksum, no total length): for steering a frame to its worker and
+// for prefetching its connection, before the full parse. nullopt when the
+// packet is not IPv4/TCP, is a later fragment (which has no ports), or is
+// too short for the ports.
+struct TcpFlowPeek {
+    Ipv4Addr src, dst;
+    std::uint16_t src_port = 0, dst_port = 0;
+};
+inline std::optional<TcpFlowPeek> peek_tcp_flow(std::span<const std::uint8_t> ip) {
+    if (ip.size() < 20 || (ip[0] >> 4) != 4 || ip[9] != ipproto::tcp) return std::nullopt;
+    const std::size_t hl = (ip[0] & 0x0fu) * 4u;
+    if (hl < 20 || ip.size() < hl + 4 || (load_be16(&ip[6]) & 0x1fffu) != 0) return std::nullopt;
+    return TcpFlowPeek{Ipv4Addr{load_be32(&ip[12])}, Ipv4Addr{load_be32(&ip[16])}, load_be16(&ip[hl]),
+                       load_be16(&ip[hl + 2])};
+}
 
 }  // namespace tcpfp::wire

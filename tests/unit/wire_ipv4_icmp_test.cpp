@@ -253,5 +253,37 @@ TEST(IcmpError, Rejects) {
     EXPECT_EQ(parse_icmp_error(v6).error(), WireError::icmp_bad_quote);
 }
 
+// peek_tcp_flow: the 4-tuple of an IPv4/TCP packet before the full parse
+// (steering and the RX prefetch), and nullopt for what has no TCP ports.
+TEST(Ipv4, PeekTcpFlowReadsThePortsAndRefusesWhatHasNone) {
+    // RFC 791 header, 172.16.48.13 -> 172.16.48.1, then TCP ports 49163 -> 5002.
+    std::vector<std::uint8_t> p = {0x45, 0, 0, 44, 0, 1, 0x40, 0, 64, 6, 0, 0, 172, 16, 48, 13, 172, 16, 48, 1,
+                                   0xc0, 0x0b, 0x13, 0x8a};
+    auto f = peek_tcp_flow(p);
+    ASSERT_TRUE(f.has_value());
+    EXPECT_EQ(f->src, Ipv4Addr::from_octets(172, 16, 48, 13));
+    EXPECT_EQ(f->dst, Ipv4Addr::from_octets(172, 16, 48, 1));
+    EXPECT_EQ(f->src_port, 49163);
+    EXPECT_EQ(f->dst_port, 5002);
+    auto with_options = p;  // IHL 6: one word of options before the ports
+    with_options[0] = 0x46;
+    with_options.insert(with_options.begin() + 20, {1, 1, 1, 0});
+    ASSERT_TRUE(peek_tcp_flow(with_options).has_value());
+    EXPECT_EQ(peek_tcp_flow(with_options)->dst_port, 5002);
+    auto later_fragment = p;
+    later_fragment[7] = 8;  // fragment offset 64 bytes: no TCP header here
+    EXPECT_FALSE(peek_tcp_flow(later_fragment).has_value());
+    auto udp = p;
+    udp[9] = 17;
+    EXPECT_FALSE(peek_tcp_flow(udp).has_value());
+    auto v6 = p;
+    v6[0] = 0x65;
+    EXPECT_FALSE(peek_tcp_flow(v6).has_value());
+    auto bad_ihl = p;
+    bad_ihl[0] = 0x44;
+    EXPECT_FALSE(peek_tcp_flow(bad_ihl).has_value());
+    EXPECT_FALSE(peek_tcp_flow(std::span(p).first(23)).has_value());
+}
+
 }  // namespace
 }  // namespace tcpfp::wire
