@@ -95,7 +95,8 @@ expect gen hb errors == 0
 expect gen hb conns_failed == 0
 # hold with proto rr: one 64-byte request for 1 KB on each connection; the
 # responses stay unread in our receive buffers (the rr service on 5001).
-start gen hr hold 172.16.48.1:5001 conns 4 proto rr request 64 response 1024 duration 1
+# close-window 1: the end-of-run closes go one unanswered FIN at a time.
+start gen hr hold 172.16.48.1:5001 conns 4 proto rr request 64 response 1024 duration 1 close-window 1
 wait gen hr
 expect gen hr bytes_sent == 256
 expect gen hr bytes_received == 0
@@ -114,6 +115,7 @@ expect-fail "response" start gen rr 172.16.48.1:7 conns 2 response 100 proto ech
 expect-fail "closer server" start gen crr 172.16.48.1:7 conns 2 closer server
 expect-fail "fin or rst" start gen crr 172.16.48.1:7 conns 2 close maybe
 expect-fail "syn-window 0 (1..10000000)" start gen crr 172.16.48.1:7 conns 2 syn-window 0
+expect-fail "close-window 0 (1..10000000)" start gen hold 172.16.48.1:9 conns 2 close-window 0
 expect-fail "echo, rr or http" start gen rr 172.16.48.1:7 conns 2 proto ftp
 expect-fail "HTTP method token" start gen rr 172.16.48.1:80 conns 2 method G/T
 expect-fail "starts with /" start gen rr 172.16.48.1:80 conns 2 path nopath

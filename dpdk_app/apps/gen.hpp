@@ -175,6 +175,10 @@ struct GenSpec {
     std::uint32_t local_count = 0;
     std::uint16_t port_lo = 0, port_hi = 0;  // source ports; 0: RFC 6056 ephemeral
     std::uint32_t syn_window = 1024;  // connection attempts in flight at most
+    // The end-of-run closes: FINs not yet answered (the engine's
+    // FIN_WAIT_1, CLOSING and LAST_ACK) at most, so the peer's answers
+    // never outrun what this worker reads back.
+    std::uint32_t close_window = 1024;
     std::uint32_t connect_timeout_ms = 10000;
     std::uint64_t seed = 0;         // verify: pattern seed
     GenPublished* publish = nullptr;  // where the worker publishes (main lcore owns it)

@@ -122,6 +122,7 @@ void GenProfile::end_run(tcp::Instant now) {
     thinking_.clear();
     for (Slot& slot : slots_) slot.in_wait = slot.in_think = slot.wants_token = slot.thinking = false;
     drain_cursor_ = 0;
+    late_pass_ = false;
     drain_deadline_ = now + tcp::Duration::millis(spec_.drain_ms);
     drain(now);
     publish(now);  // `draining` (or `finished`) is seen at once
@@ -136,8 +137,22 @@ void GenProfile::drain(tcp::Instant now) {
     // down, must not keep the run from ending).
     const bool link_wait_over = now >= drain_deadline_ + tcp::Duration::millis(kLinkWaitMs);
     if (stack_->link_backlog() > 0 && drain_cursor_ < n && !link_wait_over) return;
-    if (late) drain_cursor_ = 0;  // one last pass closes everything
-    std::uint32_t budget = kClosesPerPoll;
+    if (late && !late_pass_) {
+        // One last pass closes everything, busy or not. Started once: the
+        // cursor does not go back to the first slot on every poll (with a
+        // million slots that rescans what is closed already).
+        late_pass_ = true;
+        drain_cursor_ = 0;
+    }
+    // Each FIN draws the peer's answer; unanswered FINs stay under the
+    // window so that the answers come back no faster than they are read
+    // (a million closed at once overran the peer's TX ring, and the lost
+    // answers came back as a million FIN retransmissions). Like the TX ring
+    // wait, for at most kLinkWaitMs past the deadline: a peer that never
+    // answers must not keep the run from ending.
+    const std::uint32_t unanswered = closes_unanswered();
+    const std::uint32_t room = spec_.close_window > unanswered ? spec_.close_window - unanswered : 0;
+    std::uint32_t budget = link_wait_over ? kClosesPerPoll : std::min(kClosesPerPoll, room);
     for (; drain_cursor_ < n && budget > 0; ++drain_cursor_) {
         Slot& slot = slots_[drain_cursor_];
         if (slot.h.is_invalid()) {
@@ -151,6 +166,14 @@ void GenProfile::drain(tcp::Instant now) {
         --budget;
     }
     if (drain_cursor_ == n && (late || (active_ == 0 && syn_inflight_ == 0))) finish_drain(now);
+}
+
+// FINs this engine sent and the peer has not acknowledged (RFC 9293
+// §3.3.2: FIN-WAIT-1, CLOSING, LAST-ACK), whoever closed them.
+std::uint32_t GenProfile::closes_unanswered() const {
+    const tcp::Counters& c = stack_->engine().counters();
+    return static_cast<std::uint32_t>(c.in_state(tcp::State::fin_wait_1) + c.in_state(tcp::State::closing) +
+                                      c.in_state(tcp::State::last_ack));
 }
 
 void GenProfile::finish_drain(tcp::Instant now) {

@@ -92,6 +92,7 @@ private:
     void end_run(tcp::Instant now);
     void drain(tcp::Instant now);
     void finish_drain(tcp::Instant now);
+    std::uint32_t closes_unanswered() const;
     void publish(tcp::Instant now);
     void publish_second(tcp::Instant now, bool final);
     void sweep(tcp::Instant now);
@@ -144,6 +145,7 @@ private:
     std::uint64_t active_ = 0;
     std::uint32_t sweep_pos_ = 0;
     std::uint32_t drain_cursor_ = 0;
+    bool late_pass_ = false;  // the drain's deadline passed and its last pass began
     std::uint32_t next_local_ = 0;
     std::uint32_t next_port_ = 0;
     std::uint64_t conn_serial_ = 0;

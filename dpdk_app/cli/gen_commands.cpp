@@ -153,6 +153,12 @@ bool GenState::parse_option(const std::vector<std::string>& w, std::size_t& i, R
         // server's capacity must not stall on SYNs it dropped (each waits 1 s).
         return num && whole(x, 1, 1e7) ? (r.syn_window = static_cast<std::uint32_t>(x), true) : bad("1..10000000");
     }
+    if (k == "close-window") {
+        // Each worker's bound on its end-of-run FINs not yet answered: a
+        // million closes at once draw a million answers, more than the link
+        // and this worker's reads take in.
+        return num && whole(x, 1, 1e7) ? (r.close_window = static_cast<std::uint32_t>(x), true) : bad("1..10000000");
+    }
     if (k == "connect-timeout") {
         return num && whole(x, 1, 600000) ? (r.connect_timeout_ms = static_cast<std::uint32_t>(x), true) : bad("ms");
     }
@@ -185,7 +191,7 @@ bool GenState::parse_option(const std::vector<std::string>& w, std::size_t& i, R
     }
     --i;
     fail("bad argument: '%s' (options: size request response duration count verify rate ramp think pipeline "
-         "close closer drain connect-timeout syn-window proto method path host header body keepalive sha256 mss wscale "
+         "close closer drain connect-timeout syn-window close-window proto method path host header body keepalive sha256 mss wscale "
          "sack ts cc nodelay sndbuf rcvbuf ttl tos src sport)",
          k.c_str());
     return false;
@@ -383,6 +389,7 @@ GenSpec GenState::spec_for(const Profile& p, unsigned w) const {
     spec.drain_ms = r.drain_ms;
     spec.connect_timeout_ms = r.connect_timeout_ms;
     spec.syn_window = r.syn_window;
+    spec.close_window = r.close_window;
     spec.http_request = r.http_request;
     spec.http_body = r.body;
     spec.http_head = r.method == "HEAD";

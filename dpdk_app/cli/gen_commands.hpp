@@ -46,6 +46,7 @@ struct GenState {
         std::uint32_t drain_ms = 1000;
         std::uint32_t connect_timeout_ms = 10000;
         std::uint32_t syn_window = 1024;  // connection attempts in flight at most (per worker)
+        std::uint32_t close_window = 1024;  // end-of-run FINs unanswered at most (per worker)
         std::string method = "GET", path, host;
         std::vector<std::string> headers;
         std::uint32_t body = 0;

@@ -362,6 +362,37 @@ TEST(Gen, ClosesWaitWhileTheLinkHasABacklog) {
         << "a backlog that never clears holds the closes 10 s past the drain deadline, no longer";
 }
 
+// The 1M close of issue 16 at unit scale: closing every held connection at
+// once sent a FIN each, and the server's answers overran its TX ring. The
+// end-of-run closes keep at most close_window FINs unanswered (the client's
+// FIN_WAIT_1, CLOSING and LAST_ACK), and all of them still close.
+TEST(Gen, EndOfRunClosesKeepAtMostTheCloseWindowUnanswered) {
+    GenPair p(Server::echo, 9);
+    auto s = p.spec(GenMode::hold, 9, 200);
+    s.close_window = 16;
+    p.start(s);
+    ASSERT_TRUE(p.run_until([&] { return p.report().active == 200; }, Duration::seconds(10)));
+    auto unanswered = [&] {
+        const tcp::Counters& c = p.net().a().counters();
+        return c.in_state(tcp::State::fin_wait_1) + c.in_state(tcp::State::closing) +
+               c.in_state(tcp::State::last_ack);
+    };
+    p.gen().stop_run(p.net().now());
+    std::uint64_t most = unanswered();
+    ASSERT_TRUE(p.run_until(
+        [&] {
+            most = std::max(most, unanswered());
+            return p.finished() && unanswered() == 0;
+        },
+        Duration::seconds(5)));
+    EXPECT_LE(most, 16u);
+    EXPECT_GE(most, 8u) << "the window is used, not one close at a time";
+    const GenReport r = p.report();
+    EXPECT_EQ(r.c.closed_fin, 200u);
+    EXPECT_EQ(r.c.drain_timeouts, 0u);
+    EXPECT_EQ(p.net().a().counters().in_state(tcp::State::time_wait), 200u) << "every close completed";
+}
+
 TEST(Gen, HoldWithASizeSendsItOnceAndTheServerHoldsAChunkPerConnection) {
     // Issue 16's "1M connections with data in flight" at unit scale: each
     // held connection's 64 bytes sit unread in the server's receive buffer,

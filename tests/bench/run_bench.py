@@ -792,12 +792,20 @@ class Bench:
             if m and int(m.group(1)) >= st["held_active"] and int(m.group(1)) > 0:
                 st["held_active"] = int(m.group(1))
                 st["held"] = sample(pids)
+            # The close begins with the run's last report line (its end);
+            # the generator's drain closes every connection, at most
+            # close-window FINs unanswered, before `wait gen` returns.
+            if line.startswith("gen: t=") and "closed_at" not in st:
+                st["close_began"] = t
+            if line.startswith("gen hold") and "finished after" in line and "close_began" in st:
+                st["drained_at"] = t
             if line.startswith("BENCH-CLOSED"):
                 st["closed_at"] = t
+                st.setdefault("close_began", t)
             m = re.search(r"(\d+) TIME_WAIT, handoff", line)
             if m and "closed_at" in st:
                 tw = int(m.group(1))
-                st["tw_samples"].append((t - st["closed_at"], tw))
+                st["tw_samples"].append((t - st["close_began"], tw))
                 if tw >= st["tw_peak"] and tw > 0:
                     st["tw_peak"] = tw
                     st["tw_mem"] = sample(pids)
@@ -863,7 +871,11 @@ class Bench:
         zero = next((t for t, v in samples if v == 0 and peak_t is not None and t > peak_t), None)
         # The last record entered when the count last rose; the wheel is late by
         # how much the last deletion trails that record's 2*MSL deadline.
-        last_rise = max((t2 for (t1, v1), (t2, v2) in zip(samples, samples[1:]) if v2 > v1), default=None)
+        # Sampling starts once `wait gen` returned: when the count never rose
+        # after that, every record had entered by the first sample.
+        last_rise = max((t2 for (t1, v1), (t2, v2) in zip(samples, samples[1:]) if v2 > v1),
+                        default=samples[0][0] if samples else None)
+        s["close_drain_s"] = st["drained_at"] - st["close_began"] if "drained_at" in st else None
         s["time_wait_last_entered_s"] = last_rise
         s["time_wait_expiry_lateness_s"] = (zero - last_rise - tw_ms / 1000) if zero and last_rise else None
         s["time_wait_zero_after_close_s"] = zero
@@ -1072,8 +1084,12 @@ class Bench:
                   "| resident memory per TIME_WAIT record (client RSS delta held → TIME_WAIT peak / records, %s records; "
                   "the record pool is partly touched before) | %s B | |" %
                   (self.fmt(s.get("time_wait_peak")), self.fmt(s.get("bytes_per_time_wait"))),
-                  "| TIME_WAIT (%d ms): last record entered / none left, after the close began; the last deletion "
-                  "trails its 2*MSL deadline by (100 ms sampling) | %s s / %s s; %s s | |" %
+                  "| the generator's close of all of them (`close-window` 1024 FINs unanswered at most): closed "
+                  "within / FINs retransmitted / frames dropped at the client's full TX ring | %s s / %s / %s | |" %
+                  (self.fmt(s.get("close_drain_s")), self.fmt(s.get("client_retrans_segs")),
+                   self.fmt(s.get("client_tx_ring_full"))),
+                  "| TIME_WAIT (%d ms): last record entered (at most) / none left, after the close began; the last "
+                  "deletion trails its 2*MSL deadline by (100 ms sampling) | %s s / %s s; %s s | |" %
                   (s["time_wait_ms"], self.fmt(s.get("time_wait_last_entered_s")),
                    self.fmt(s.get("time_wait_zero_after_close_s")),
                    self.fmt(s.get("time_wait_expiry_lateness_s")))]
