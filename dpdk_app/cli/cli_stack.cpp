@@ -57,18 +57,24 @@ std::string json_block(const Figures& f) {
     const tcp::Counters& c = f.counters;
     std::string o = "{\"mib\":{";
     for (std::size_t i = 0; i < c.mib.size(); ++i) {
-        o += (i ? ",\"" : "\"") + std::string(tcp::name(static_cast<tcp::Mib>(i))) +
-             "\":" + std::to_string(c.mib[i]);
+        o += i ? ",\"" : "\"";
+        o += tcp::name(static_cast<tcp::Mib>(i));
+        o += "\":";
+        o += std::to_string(c.mib[i]);
     }
     o += "},\"drops\":{";
     for (std::size_t i = 0; i < c.drops.size(); ++i) {
-        o += (i ? ",\"" : "\"") + std::string(tcp::name(static_cast<tcp::Drop>(i))) +
-             "\":" + std::to_string(c.drops[i]);
+        o += i ? ",\"" : "\"";
+        o += tcp::name(static_cast<tcp::Drop>(i));
+        o += "\":";
+        o += std::to_string(c.drops[i]);
     }
     o += "},\"states\":{";
     for (std::size_t i = 0; i < tcp::kStateCount; ++i) {
-        o += (i ? ",\"" : "\"") + std::string(tcp::to_string(static_cast<tcp::State>(i))) +
-             "\":" + std::to_string(c.by_state[i]);
+        o += i ? ",\"" : "\"";
+        o += tcp::to_string(static_cast<tcp::State>(i));
+        o += "\":";
+        o += std::to_string(c.by_state[i]);
     }
     o += "},\"connections\":" + std::to_string(f.connections) +
          ",\"time_wait\":" + std::to_string(f.time_wait) +

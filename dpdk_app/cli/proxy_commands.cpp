@@ -24,7 +24,10 @@ std::string endpoint(const Endpoint& e) { return e.addr.to_string() + ":" + std:
 void print_text(PromptState& st, const ProxyCounters* per, const ProxyCounters& total) {
     const ProxyConfig& cfg = st.cfg.proxy;
     std::string backends;
-    for (const Endpoint& b : cfg.backends) backends += (backends.empty() ? "" : ", ") + endpoint(b);
+    for (const Endpoint& b : cfg.backends) {
+        if (!backends.empty()) backends += ", ";
+        backends += endpoint(b);
+    }
     std::printf("proxy on %s -> %s (round robin), connect timeout %u ms\n", endpoint(*cfg.listen).c_str(),
                 backends.c_str(), cfg.connect_timeout_ms);
     const unsigned n = st.shared.workers;

@@ -66,6 +66,17 @@ Result<RawOption> TcpOptionReader::next() {
 
 Result<TcpOptions> parse_tcp_options(std::span<const std::uint8_t> bytes) {
     TcpOptions o;
+    // RFC 7323 Appendix A: NOP, NOP, Timestamps is the layout every
+    // timestamp sender uses on data and ACKs, so it is read without the
+    // walk (the walk decodes it the same way); no options at all likewise.
+    constexpr std::uint32_t kNopNopTs = 0x0101080a;
+    if (bytes.size() == 12 && load_be32(bytes.data()) == kNopNopTs) {
+        o.has_timestamps = true;
+        o.ts_val = load_be32(bytes.data() + 4);
+        o.ts_ecr = load_be32(bytes.data() + 8);
+        return o;
+    }
+    if (bytes.empty()) return o;
     TcpOptionReader reader(bytes);
     while (!reader.done()) {
         auto opt = reader.next();

@@ -145,6 +145,26 @@ INSTANTIATE_TEST_SUITE_P(
         OptionCase{"TS cut short by header", {1, 1, 8, 10, 0, 0, 0, 0},
                    WireError::tcp_opt_overrun}));
 
+// The NOP, NOP, Timestamps layout (RFC 7323 Appendix A) is read without the
+// option walk: the shortcut must decode it exactly as the walk does the same
+// option in another legal layout, and a 12-byte block that only starts like
+// it (a different length byte) still goes through the walk's checks.
+TEST(TcpOptions, NopNopTimestampsShortcutDecodesAsTheWalk) {
+    const Bytes fast = {1, 1, 8, 10, 0x80, 0, 0, 1, 0xfe, 0xdc, 0xba, 0x98};
+    const Bytes walked = {8, 10, 0x80, 0, 0, 1, 0xfe, 0xdc, 0xba, 0x98, 1, 0};  // TS, NOP, EOL
+    auto a = parse_tcp_options(fast);
+    auto b = parse_tcp_options(walked);
+    ASSERT_TRUE(a);
+    ASSERT_TRUE(b);
+    EXPECT_EQ(*a, *b);
+    EXPECT_TRUE(a->has_timestamps);
+    EXPECT_EQ(a->ts_val, 0x80000001u);
+    EXPECT_EQ(a->ts_ecr, 0xfedcba98u);
+    EXPECT_EQ(parse_tcp_options(Bytes{1, 1, 8, 9, 0, 0, 0, 0, 0, 0, 0, 0}).error(),
+              WireError::tcp_opt_timestamps_length);
+    EXPECT_EQ(parse_tcp_options(Bytes{1, 1, 8, 11, 0, 0, 0, 0, 0, 0, 0, 0}).error(), WireError::tcp_opt_overrun);
+}
+
 TEST(TcpOptions, RepeatedOptionKeepsLast) {
     auto o = parse_tcp_options(Bytes{2, 4, 0x05, 0xb4, 2, 4, 0x02, 0x18});
     ASSERT_TRUE(o);
