@@ -56,6 +56,22 @@ struct SendLog {
     SeqNum left(std::uint16_t i) const { return i == 0 ? start : end[slot(static_cast<std::uint16_t>(i - 1))]; }
     SeqNum right(std::uint16_t i) const { return end[slot(i)]; }
     SeqNum stop() const { return n == 0 ? start : end[slot(static_cast<std::uint16_t>(n - 1))]; }
+    // The first record whose right edge lies beyond `s` (the one holding s
+    // when start <= s < stop()), or n: a binary search, since the right
+    // edges rise with the index.
+    std::uint16_t first_after(SeqNum s) const {
+        std::uint16_t lo = 0;
+        std::uint16_t hi = n;
+        while (lo < hi) {
+            const auto mid = static_cast<std::uint16_t>((lo + hi) / 2);
+            if (s < right(mid)) {
+                hi = mid;
+            } else {
+                lo = static_cast<std::uint16_t>(mid + 1);
+            }
+        }
+        return lo;
+    }
 };
 
 // Which deadline LossState::timer_at is (RFC 8985 §6.3 and §7.2).

@@ -171,8 +171,7 @@ void Engine::log_sent(Tcb& t, SeqNum seq, std::uint32_t len, bool fin, Instant n
     const SeqNum end = seq + len + (fin ? 1u : 0u);
     const SeqNum stop = g.stop();
     const std::uint32_t ts = seq < stop ? xmit_stamp(*ls, true, now) : 0;
-    for (std::uint16_t i = 0; i < g.n && seq < stop; ++i) {
-        if (!(seq < g.right(i))) continue;
+    for (std::uint16_t i = seq < stop ? g.first_after(seq) : g.n; i < g.n; ++i) {
         if (!(g.left(i) < end)) break;
         const std::uint16_t s = g.slot(i);
         if ((g.flags[s] & SendLog::kLost) != 0) {
@@ -228,10 +227,10 @@ void Engine::log_sacked(Tcb& t, LossState& ls, SeqNum left, SeqNum right, bool f
     SendLog& g = ls.log;
     bool any_new = false;
     bool all_old = true;
-    for (std::uint16_t i = 0; i < g.n; ++i) {
+    const std::uint16_t from = g.first_after(left);
+    for (std::uint16_t i = from; i < g.n; ++i) {
         const SeqNum l = g.left(i);
         const SeqNum r = g.right(i);
-        if (!(left < r)) continue;
         if (!(l < right)) break;
         if (l < left || right < r) continue;
         const std::uint16_t s = g.slot(i);
@@ -251,12 +250,9 @@ void Engine::log_sacked(Tcb& t, LossState& ls, SeqNum left, SeqNum right, bool f
     }
     if (first && !any_new && all_old && right <= g.stop() && t.snd_una < left) {
         // The first block repeats what was SACKed already: RFC 2883 D-SACK.
-        bool inside = false;
-        for (std::uint16_t i = 0; i < g.n; ++i) {
-            if (g.left(i) <= left && right <= g.right(i) && (g.flags[g.slot(i)] & SendLog::kSacked) != 0) {
-                inside = true;
-            }
-        }
+        // Only the record holding `left` can hold the whole block.
+        const bool inside = from < g.n && g.left(from) <= left && right <= g.right(from) &&
+                            (g.flags[g.slot(from)] & SendLog::kSacked) != 0;
         ls.ack_dsack = ls.ack_dsack || inside;
     }
 }

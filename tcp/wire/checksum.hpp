@@ -18,6 +18,14 @@ namespace tcpfp::wire::checksum {
 // previous result as `sum`; every piece but the last must have even length.
 std::uint64_t accumulate(std::span<const std::uint8_t> data, std::uint64_t sum = 0);
 
+// The implementations behind accumulate(), for tests and benchmarks: the
+// portable 8-byte loop, and with `wide` an AVX2 loop over 64-byte blocks
+// with the portable tail, on x86-64 CPUs that have AVX2 (wide_available();
+// elsewhere `wide` changes nothing).
+bool wide_available();
+std::uint64_t accumulate_portable(std::span<const std::uint8_t> data, std::uint64_t sum = 0);
+std::uint64_t accumulate_from(std::span<const std::uint8_t> data, std::uint64_t sum, bool wide);
+
 // Folds a running sum to 16 bits, converted to network-order value.
 std::uint16_t fold(std::uint64_t sum);
 

@@ -42,6 +42,35 @@ struct Link {
 // reveal it. Instead of waiting for the RTO, a probe resends the last
 // segment 2*SRTT (+2 ms, two segments in flight) after the last ACK; its
 // SACK lets RACK mark the other one lost, and recovery repairs it.
+// The send log's lookup (SendLog::first_after, a binary search that the
+// SACK and retransmission paths use instead of a scan from the first
+// record): checked against a plain scan at every edge and inside every
+// record, with the ring wrapped past its last slot and the sequence space
+// wrapped past 2^32.
+TEST(SendLogLookup, FirstAfterMatchesAScanAcrossRingAndSequenceWrap) {
+    SendLog g{};
+    g.head = SendLog::kMax - 7;
+    g.start = wire::SeqNum(0xffffff00u);
+    for (std::uint16_t i = 0; i < 40; ++i) {
+        g.end[g.slot(i)] = g.start + 10u * (i + 1u);
+        ++g.n;
+    }
+    auto scan = [&](wire::SeqNum s) {
+        std::uint16_t i = 0;
+        while (i < g.n && !(s < g.right(i))) ++i;
+        return i;
+    };
+    for (std::uint32_t off = 0; off <= 10 * 40 + 5; ++off) {
+        const wire::SeqNum s = g.start - 5u + off;
+        ASSERT_EQ(g.first_after(s), scan(s)) << "offset " << off;
+    }
+    EXPECT_EQ(g.first_after(g.start), 0);
+    EXPECT_EQ(g.first_after(g.start + 10u), 1);
+    EXPECT_EQ(g.first_after(g.stop()), g.n);
+    g.n = 0;
+    EXPECT_EQ(g.first_after(g.start), 0);
+}
+
 TEST(Tlp, TailLossIsRepairedByAProbeBeforeTheRto) {
     EngineConfig quick = test_config();
     quick.delayed_ack = Duration::millis(0);  // every segment ACKed at once
