@@ -398,7 +398,7 @@ std::string check_proxy(const AppConfig& c) {
 }
 
 // rr's and hold's ports are configurable: each must not be another service's.
-std::string check_rr_port(const ServicesConfig& s) {
+std::string check_service_ports(const ServicesConfig& s) {
     const auto ports = service_ports(s);
     for (std::size_t i = 0; i < ports.size(); ++i) {
         for (std::size_t j = i + 1; j < ports.size(); ++j) {
@@ -444,7 +444,7 @@ std::string cross_check(AppConfig& c) {
                    " is not one of [port0] addresses";
         }
     }
-    if (auto why = check_rr_port(c.services); !why.empty()) return why;
+    if (auto why = check_service_ports(c.services); !why.empty()) return why;
     return check_proxy(c);
 }
 

@@ -64,6 +64,7 @@ namespace tcpfp::tcp {
     X(r1_reached, "retransmissions reached R1 (RFC 9293 §3.8.3 MUST-20: path in doubt)") \
     X(linger_timeouts, "SO_LINGER timeouts")                                            \
     X(timer_budget_carryover, "timer expirations carried over to the next advance")     \
+    X(timers_held_for_output, "advance calls that fired no due timer: no output-queue room") \
     X(events_dropped, "application events lost to a full event queue")                  \
     X(output_dropped, "segments lost to a full output queue")                           \
     X(send_no_buffers, "send() calls refused (ENOBUFS): chunk pool down to its receive reserve") \

@@ -44,6 +44,11 @@ void Engine::advance(Instant now, std::size_t max_segments) {
         if (n < step) break;  // nothing more is due
     }
     counters_.inc(Mib::timer_budget_carryover, carried);
+    // No room for even one step: whatever is due waits for the next call
+    // (its count is unknown without walking the wheel, so calls are counted).
+    if (fired == 0 && out_len_ + kStep > out_limit && !(now < wheel_.next_deadline())) {
+        counters_.inc(Mib::timers_held_for_output);
+    }
 }
 
 Instant Engine::next_deadline() const { return wheel_.next_deadline(); }

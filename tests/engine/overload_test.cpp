@@ -203,6 +203,10 @@ TEST(Overload, AdvanceWithASegmentLimitSpreadsAMassExpiryOverCalls) {
     net.a().clear_output();
     // Every SYN's timer is due (1 s); each call may make about 64 segments.
     const Instant later = net.now() + Duration::millis(1100);
+    // A caller with no room at all fires nothing, and that call is counted.
+    net.a().advance(later, 0);
+    EXPECT_EQ(net.a().output().size(), 0u);
+    EXPECT_EQ(net.a().counters().get(Mib::timers_held_for_output), 1u);
     std::size_t calls = 0;
     std::size_t made = 0;
     while (made < static_cast<std::size_t>(kConns) && calls < 20) {
