@@ -891,6 +891,8 @@ class Bench:
     MICRO = [  # (key, binary, filter, counter or None for real_time, unit label)
         ("parse_checksum_87B_ns", "bench/bench_wire", "BM_ParseFrame$", None),
         ("parse_checksum_mss_ns", "bench/bench_wire", "BM_ParseFrameMss$", None),
+        ("checksum_1460_ns", "bench/bench_wire", "BM_Checksum/1460$", None),
+        ("checksum_portable_1460_ns", "bench/bench_wire", "BM_ChecksumPortable/1460$", None),
         ("table_lookup_hit_1M_ns", "table/bench_table", "BM_ConnFindHit/1048576$", None),
         ("table_lookup_hit_1K_ns", "table/bench_table", "BM_ConnFindHit/1024$", None),
         ("wheel_arm_cancel_ns", "timer/bench_timer", "BM_ArmCancel$", None),
@@ -1103,6 +1105,8 @@ class Bench:
             o += ["", "| microbenchmark (Google Benchmark, one thread) | figure |", "|---|---:|"]
             labels = {"parse_checksum_87B_ns": "parse Ethernet+IPv4+TCP+options with both checksums, 87 B frame",
                       "parse_checksum_mss_ns": "the same, full-MSS frame",
+                      "checksum_1460_ns": "Internet checksum of 1460 B (AVX2 where the CPU has it)",
+                      "checksum_portable_1460_ns": "the same, the portable 8-byte loop",
                       "table_lookup_hit_1M_ns": "connection table lookup (hit), 1M entries",
                       "table_lookup_hit_1K_ns": "connection table lookup (hit), 1K entries",
                       "wheel_arm_cancel_ns": "timer wheel arm + cancel",
