@@ -51,6 +51,10 @@ for w in ("crr_16k", "crr_rate"):
     positive(("tcpfp", w, "value"))
     positive(("linux", w, "value"))
 positive(("io_limit", "crr_16k", "pps"))
+# CPS and RPS with both workers busy: tcpfp only (capacity per core).
+for w in ("cps_sat", "rps_sat"):
+    positive(("tcpfp", w, "value"))
+    positive(("io_limit", w, "pps"))
 positive(("tcpfp", "crr_16k", "pps"))
 positive(("tcpfp", "crr_rate", "gen", "achieved_rate"))
 positive(("linux", "crr_rate", "client", "achieved_rate"))
@@ -64,7 +68,7 @@ for k in ("held_conns", "rss_held_mib_client", "rss_held_mib_server", "time_wait
           "sizeof_time_wait_record"):
     positive(("scale", k))
 for k in ("parse_checksum_87B_ns", "table_lookup_hit_1M_ns", "wheel_arm_cancel_ns", "wheel_expire_ns",
-          "fast_path_rx_segment_sw_csum_ns"):
+          "fast_path_rx_segment_sw_csum_ns", "checksum_1460_ns", "checksum_portable_1460_ns"):
     positive(("micro", k))
 for w in ("cps", "rps", "bulk", "crr_16k"):
     positive(("baseline", w, "value"))

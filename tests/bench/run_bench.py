@@ -35,8 +35,15 @@ GOALS = {"cps": 10.0, "rps": 3.0, "bulk": 1.0, "io_fraction": 0.5,
 # The workloads of the pair and Linux sections, in the order they run, and
 # the unit of each one's headline figure. crr_rate's figure is a latency
 # (lower is better); the others are rates.
-WORKLOADS = ("cps", "rps", "bulk", "crr_rate", "crr_16k")
-UNITS = {"cps": "conn/s", "rps": "req/s", "bulk": "Gbit/s", "crr_rate": "us p99", "crr_16k": "conn/s"}
+# cps_sat and rps_sat are CPS and RPS with enough connections in flight to
+# keep both workers busy (64 slots and 100 connections are bound by the
+# round trip): tcpfp's capacity per core, against issue 16's peer figures.
+WORKLOADS = ("cps", "rps", "bulk", "crr_rate", "crr_16k", "cps_sat", "rps_sat")
+UNITS = {"cps": "conn/s", "rps": "req/s", "bulk": "Gbit/s", "crr_rate": "us p99", "crr_16k": "conn/s",
+         "cps_sat": "conn/s", "rps_sat": "req/s"}
+# The minimal peer server's figures on one core (issue 16: dperf 1.9's own
+# server over the same memif pair): tcpfp's saturated rates are set beside them.
+PEER_SERVER = {"cps_sat": 680000, "rps_sat": 2100000}
 # Paced: the packet rate follows the target, not the stack, so an I/O-limit
 # fraction would say nothing.
 NO_IO_LIMIT = ("crr_rate",)
@@ -162,6 +169,7 @@ class Bench:
         self.p = {
             "duration_s": 2 if q else 10,
             "crr_conns": 64, "rr_conns": 100, "bulk_conns": 1, "size": 64,
+            "sat_crr_conns": 256, "sat_rr_conns": 1000,
             # crr_rate: connections started per second by both clients' open-loop
             # schedules; low enough that Linux keeps up on a shared 2-vCPU VM
             # (it closes 13-18k conn/s flat out there when quiet), so the p99 shows
@@ -379,7 +387,10 @@ class Bench:
                 ("crr_rate", "crr", 7, self.p["crr_conns"], "size %d rate %d/s " % (size, self.p["crr_rate"])),
                 # The rr service answers each 8-byte header with the size it asks for.
                 ("crr_16k", "crr", RR_PORT, self.p["crr_conns"],
-                 "proto rr request %d response %d " % (size, self.p["response_16k"]))]
+                 "proto rr request %d response %d " % (size, self.p["response_16k"])),
+                # Last, so that the five above run as they always did.
+                ("cps_sat", "crr", 7, self.p["sat_crr_conns"], "size %d " % size),
+                ("rps_sat", "rr", 7, self.p["sat_rr_conns"], "size %d " % size)]
         runs = [[w for w in all_ if w[0] in self.workloads]]
         for run in runs:
             if not run:
@@ -420,7 +431,8 @@ class Bench:
                      "pps": pkts / el if el else 0, "mean_frame_bytes": byts / pkts if pkts else 0,
                      "value": {"cps": g.get("conn_per_s", 0), "rps": g.get("req_per_s", 0),
                                "bulk": g.get("gbit_per_s", 0), "crr_rate": g.get("p99_us", 0),
-                               "crr_16k": g.get("conn_per_s", 0)}[name]}
+                               "crr_16k": g.get("conn_per_s", 0), "cps_sat": g.get("conn_per_s", 0),
+                               "rps_sat": g.get("req_per_s", 0)}[name]}
                 if name == "crr_rate":
                     w.update(target_rate=self.p["crr_rate"], rate_met=rate_met(g))
                 if name == "crr_16k":
@@ -966,6 +978,12 @@ class Bench:
             lv = l.get(key, {}).get("value")
             rows.append((key, label, unit, tv, lv, tv / lv if tv and lv else None,
                          io.get(key, {}).get("fraction"), None))
+        for key, label, unit in (("cps_sat", "CPS, %d slots (both workers busy): capacity per core" %
+                                  self.p["sat_crr_conns"], "conn/s"),
+                                 ("rps_sat", "RPS, %d connections (both workers busy): capacity per core" %
+                                  self.p["sat_rr_conns"], "req/s")):
+            tv = t.get(key, {}).get("value")
+            rows.append((key, label, unit, tv, None, None, io.get(key, {}).get("fraction"), None))
         h = self.res["http"]
         tv, lv = h.get("tcpfp", {}).get("value"), h.get("linux", {}).get("value")
         rows.append(("http", "HTTP: wrk -t1 -c%d, tcpfp on net_tap vs kernel on veth" % self.p["wrk_conns"],
@@ -1006,6 +1024,9 @@ class Bench:
             if ratio is not None and goal:
                 g = " (≥ %g×: %s)" % (goal, "met" if ratio >= goal else "missed by %.0f %%" % (100 * (1 - ratio / goal)))
             f = "%.0f %%" % (100 * frac) if frac is not None else "—"
+            if key in PEER_SERVER and tv:
+                g = " (no Linux run; the peer's server: %s, tcpfp %.0f %% of it)" % (self.fmt(PEER_SERVER[key]),
+                                                                       100 * tv / PEER_SERVER[key])
             if key == "crr_rate" and ratio:
                 g = " (latency: lower is better; tcpfp's p99 is %.2g× %s)" % (
                     1 / ratio if ratio < 1 else ratio, "lower" if ratio < 1 else "higher")
