@@ -451,15 +451,21 @@ class Bench:
 
     @staticmethod
     def perf_top(path, n=15):
-        """The n hottest symbols (self time) of a perf recording, as [(percent, symbol)]."""
-        r = sh(["perf", "report", "-i", path, "--no-children", "--sort", "sym", "--stdio", "-g", "none"],
+        """The n hottest symbols (self time) of a perf recording's worker
+        threads, as [(percent of the workers' samples, symbol)]. perf follows
+        the whole process: the main lcore's start-up and exit (DPDK zeroes
+        its heap, page by page under --no-huge) would otherwise crowd the
+        top of the first and last workloads."""
+        r = sh(["perf", "report", "-i", path, "--no-children", "--sort", "comm,sym", "--stdio", "-g", "none"],
                check=False)
-        top = []
+        rows, total = [], 0.0
         for l in r.stdout.splitlines():
-            m = re.match(r"\s*([\d.]+)%\s+\[[.k]\]\s+(.*)", l)
-            if m:
-                top.append((float(m.group(1)), m.group(2).strip()))
-        return top[:n]
+            m = re.match(r"\s*([\d.]+)%\s+(\S+)\s+\[[.k]\]\s+(.*)", l)
+            if m and m.group(2).startswith("rte-worker"):
+                rows.append((float(m.group(1)), m.group(3).strip()))
+                total += float(m.group(1))
+        top = [(100 * pct / total, sym) for pct, sym in rows] if total else []
+        return sorted(top, reverse=True)[:n]
 
     # --- the I/O limit -------------------------------------------------------------
 
