@@ -63,6 +63,9 @@ positive(("linux", "bulk_iperf3", "value"))
 positive(("http", "tcpfp", "value"))
 positive(("http", "linux", "value"))
 positive(("http", "af_xdp", "value"))
+# Overload over the pair (the 90 % goal is reported, not checked here).
+positive(("overload", "tcpfp", "served"))
+positive(("overload", "tcpfp", "peak"))
 # (RSS deltas are reported but not checked: DPDK may have touched the pools at start.)
 for k in ("held_conns", "rss_held_mib_client", "rss_held_mib_server", "time_wait_peak", "sizeof_tcb",
           "sizeof_time_wait_record"):

@@ -904,6 +904,33 @@ class Bench:
             (held, s["bytes_per_conn"], s["bytes_per_conn_client"], s["bytes_per_conn_server"], st["tw_peak"],
              s.get("bytes_per_time_wait") or 0, zero or -1, s["time_wait_expiry_span_s"]))
 
+    # --- overload -------------------------------------------------------------------
+
+    def overload_of(self, exe):
+        """tests/robust/overload_pair_test.py against `exe`: its peak, then
+        6x that offered open loop to a server whose 128-block table is its
+        capacity. The test's own checks (70 %) may fail; the figures stand."""
+        path = os.path.join(self.tmp, "overload-%d.json" % len(os.listdir(self.tmp)))
+        test = os.path.join(self.src, "tests", "robust", "overload_pair_test.py")
+        r = sh([sys.executable, test, exe, self.src], check=False, timeout=600,
+               env=dict(os.environ, TCPFP_OVERLOAD_RESULT=path))
+        if not os.path.exists(path):
+            raise RuntimeError("overload: no result (rc %d): %s" % (r.returncode, r.stdout[-2000:]))
+        res = json.load(open(path))
+        res["test_passed"] = r.returncode == 0
+        return res
+
+    def overload(self):
+        o = self.res.setdefault("overload", {})
+        o["tcpfp"] = self.overload_of(os.path.join(self.build, "dpdk_app", "tcpfp"))
+        log("overload: peak %.0f/s, offered %.1fx, served %.0f %% of the peak" %
+            (o["tcpfp"]["peak"], o["tcpfp"]["offered_x"], 100 * o["tcpfp"]["served_fraction"]))
+        if self.baseline:
+            try:
+                o["baseline"] = self.overload_of(os.path.join(self.baseline, "dpdk_app", "tcpfp"))
+            except RuntimeError as e:
+                self.res["notes"].append("overload, previous engine: %s" % str(e)[:300])
+
     # --- microbenchmarks ---------------------------------------------------------------
 
     MICRO = [  # (key, binary, filter, counter or None for real_time, unit label)
@@ -1126,6 +1153,18 @@ class Bench:
             for side, top in sides.items():
                 o.append("- **profile %s, %s** (perf, self time): %s" %
                          (name, side, ", ".join("%s %.1f %%" % (sym, pct) for pct, sym in top[:8])))
+        ov = self.res.get("overload", {})
+        if ov.get("tcpfp"):
+            def ov_line(v):
+                return "%.0f %% of the peak %s/s at %.1fx offered" % (100 * v["served_fraction"], self.fmt(v["peak"]),
+                                                                     v["offered_x"])
+            x = ov["tcpfp"]
+            o += ["", "| overload over the pair (`tests/robust/overload_pair_test.py`: a server whose 128-block table "
+                  "is its capacity, offered 6x its measured peak open loop) | figure | goal |", "|---|---:|---|",
+                  "| served under overload, this build | %s | ≥ 90 %% (%s) |" %
+                  (ov_line(x), "met" if x["served_fraction"] >= 0.9 else "missed")]
+            if ov.get("baseline"):
+                o.append("| the same, previous engine (`--baseline`) | %s | |" % ov_line(ov["baseline"]))
         o += self.baseline_table()
         mi = self.res["micro"]
         if mi:
@@ -1273,6 +1312,7 @@ unset multiplot
         self.section("Linux: CPS, RPS, bulk, CRR at a rate, CRR 16 KB", self.linux_workloads)
         self.section("HTTP over tap / af_xdp / veth (wrk)", self.http_tap)
         self.section("scale and memory", self.scale)
+        self.section("overload over the pair (tests/robust/overload_pair_test.py)", self.overload)
         self.write()
         # Write again so a plotting problem is in the JSON too.
         with open(os.path.join(self.out, "results.json"), "w") as f:
@@ -1309,7 +1349,8 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--profile", action="store_true", help="perf record both tcpfp processes during each workload")
-    ap.add_argument("--only", default="", help="comma-separated sections (debugging): micro,pair,io,linux,http,scale")
+    ap.add_argument("--only", default="",
+                    help="comma-separated sections (debugging): micro,pair,io,linux,http,scale,overload")
     ap.add_argument("--workloads", default="",
                     help="comma-separated workloads of the pair and linux sections: " + ",".join(WORKLOADS))
     ap.add_argument("--baseline", default="",
@@ -1327,7 +1368,7 @@ def main():
     b = Bench(args)
     if args.only:
         names = {"micro": b.micro, "pair": b.tcpfp_workloads, "io": b.io_limit, "linux": b.linux_workloads,
-                 "http": b.http_tap, "scale": b.scale}
+                 "http": b.http_tap, "scale": b.scale, "overload": b.overload}
         for n in args.only.split(","):
             b.section(n, names[n])
         b.write()

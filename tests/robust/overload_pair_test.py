@@ -34,7 +34,9 @@ Asserted, from what each side counted:
     block beyond the table (its script sampled connections <= MAX_CONN);
   - every transaction served was byte-exact (verify: no error), and every
     mbuf came back on both sides.
-The figures (peak, offered, served, shed) are printed.
+The figures (peak, offered, served, shed) are printed; with
+TCPFP_OVERLOAD_RESULT=PATH they are also written there as JSON, before any
+check, for scripts/bench.sh (which reports the 90 % goal).
 
     overload_pair_test.py TCPFP_EXE SOURCE_ROOT
 """
@@ -188,6 +190,11 @@ def main():
               "served %.0f/s = %.0f %% of the peak; failed %d, errors %d, retransmissions %d, p99 %d us"
               % (target, OVERLOAD, offered, g["rate_started"], g["rate_missed"], served, 100 * served / peak,
                  g["conns_failed"], g["errors"], g["retrans"], g["p99_us"]), flush=True)
+        if os.environ.get("TCPFP_OVERLOAD_RESULT"):
+            with open(os.environ["TCPFP_OVERLOAD_RESULT"], "w") as f:
+                json.dump({"peak": peak, "target": target, "offered": offered, "served": served,
+                           "offered_x": offered / peak, "served_fraction": served / peak,
+                           "errors": g["errors"], "p99_us": g["p99_us"]}, f)
         h.check(g["errors"] == 0, "under overload every response served was byte-exact (verify)")
         h.check(offered >= MIN_OFFERED * peak,
                 "the client offered %.0f new connections/s, at least %.1fx the peak of %.0f/s"
