@@ -49,10 +49,6 @@ __attribute__((target("avx2"))) std::uint64_t sum_blocks_avx2(const std::uint8_t
     return static_cast<std::uint64_t>(_mm_cvtsi128_si64(s)) + static_cast<std::uint64_t>(_mm_extract_epi64(s, 1));
 }
 
-bool cpu_has_avx2() {
-    static const bool yes = __builtin_cpu_supports("avx2") != 0;
-    return yes;
-}
 #endif
 
 // Below this the portable loop is as fast (headers, ACKs, small requests).
@@ -61,7 +57,8 @@ constexpr std::size_t kWideMin = 128;
 
 bool wide_available() {
 #if TCPFP_CHECKSUM_AVX2
-    return cpu_has_avx2();
+    static const bool yes = __builtin_cpu_supports("avx2") != 0;
+    return yes;
 #else
     return false;
 #endif
@@ -79,7 +76,7 @@ std::uint64_t accumulate_from(std::span<const std::uint8_t> data, std::uint64_t 
     const std::uint8_t* p = data.data();
     std::size_t n = data.size();
 #if TCPFP_CHECKSUM_AVX2
-    if (wide && n >= 64 && cpu_has_avx2()) {
+    if (wide && n >= 64 && wide_available()) {
         const std::size_t blocks = n / 64;
         sum = add_carry(sum, sum_blocks_avx2(p, blocks));
         p += blocks * 64;
