@@ -52,6 +52,12 @@ struct EngineConfig {
     std::uint32_t recv_buffer = 128 * 1024;
     std::uint8_t ttl = 64;                    // IP TTL of our segments (RFC 9293 MUST-49; IP_TTL per socket)
     std::uint16_t mtu = 1500;                 // MSS advertised = mtu - 40 (RFC 9293 §3.7.1)
+    // The largest IPv4 packet our segments make, when below mtu (0: mtu).
+    // It caps the MSS we send with as a learned path MTU does, and leaves
+    // the MSS we advertise alone: a port whose TCP segmentation offload
+    // cannot cut full-size segments (net_tap counts the Ethernet header
+    // into its MTU) still receives them.
+    std::uint16_t send_mtu = 0;
     std::uint8_t wscale = 7;                  // our window shift (RFC 7323 §2), <= 14
     bool timestamps = true;                   // offer RFC 7323 timestamps
     bool sack = true;                         // offer SACK-permitted (RFC 2018)

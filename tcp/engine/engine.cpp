@@ -82,6 +82,11 @@ void Engine::check_chunk_limits(const EngineConfig& c) {
     if (c.buffer_size > (ChunkPool::kMaxChainChunks - 2) * cs) {
         throw std::invalid_argument("EngineConfig: buffer_size above 65533 x chunk_size (a chain's length)");
     }
+    // RFC 791: every host takes 576-byte datagrams; below that a path
+    // would not carry the options and 64 payload bytes a segment needs.
+    if (c.send_mtu != 0 && c.send_mtu < 576) {
+        throw std::invalid_argument("EngineConfig: send_mtu below 576");
+    }
 }
 
 Engine::Engine(const EngineConfig& config, Instant now, std::pmr::memory_resource* mr)

@@ -179,10 +179,11 @@ void Engine::resend_at_new_mss(Tcb& t, Instant now) {
 
 std::uint16_t Engine::path_mtu(wire::Ipv4Addr dst) const { return pmtu_.lookup(dst, tick(now_)); }
 
-// The MSS a new connection to `dst` may use at most (no limit without a
-// learned path MTU).
+// The MSS a new connection to `dst` may use at most: a learned path MTU's
+// and EngineConfig::send_mtu's (no limit without either).
 std::uint16_t Engine::path_mss_limit(wire::Ipv4Addr dst) const {
-    const std::uint16_t mtu = path_mtu(dst);
+    std::uint16_t mtu = path_mtu(dst);
+    if (config_.send_mtu != 0 && (mtu == 0 || config_.send_mtu < mtu)) mtu = config_.send_mtu;
     return mtu == 0 ? UINT16_MAX : static_cast<std::uint16_t>(mtu - 40);
 }
 

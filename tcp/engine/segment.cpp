@@ -11,27 +11,28 @@ void PayloadParts::copy_to(std::uint8_t* out) const {
     }
 }
 
-wire::Result<std::size_t> serialize(const OutSegment& seg, std::span<std::uint8_t> out,
-                                    std::uint16_t ip_id, wire::ChecksumMode mode) {
-    wire::TcpOptionWriter writer;
-    auto opts = wire::write_tcp_options(seg.options, seg.has(wire::tcp_flag::syn), writer);
+namespace {
+
+// The TCP header fields of `seg` with `flags`; the options are written into
+// `writer`, which must outlive the result.
+wire::Result<wire::TcpRepr> tcp_repr(const OutSegment& seg, std::uint8_t flags,
+                                     wire::TcpOptionWriter& writer) {
+    auto opts = wire::write_tcp_options(seg.options, (flags & wire::tcp_flag::syn) != 0, writer);
     if (!opts) return opts.error();
     wire::TcpRepr r;
     r.src_port = seg.tuple.local_port;
     r.dst_port = seg.tuple.remote_port;
     r.seq = seg.seq;
     r.ack = seg.ack;
-    r.flags = seg.flags;
+    r.flags = flags;
     r.window = seg.window;
     r.urgent_ptr = seg.urgent_ptr;
     r.options = *opts;
-    const std::size_t tcp_len = r.header_len() + seg.payload_len();
-    const std::size_t total = wire::kIpv4MinHeaderLen + tcp_len;
-    if (out.size() < total || total > 0xffff) return wire::WireError::buffer_too_small;
-    // Lay the payload in place first so emit_tcp checksums it without a copy.
-    std::uint8_t* payload_at = out.data() + wire::kIpv4MinHeaderLen + r.header_len();
-    seg.payload.copy_to(payload_at);
-    r.payload = {payload_at, seg.payload_len()};
+    return r;
+}
+
+wire::Result<std::size_t> emit_ip(const OutSegment& seg, std::size_t tcp_len, std::span<std::uint8_t> out,
+                                  std::uint16_t ip_id, wire::ChecksumMode mode) {
     wire::Ipv4Repr ip;
     ip.src = seg.tuple.local_ip;
     ip.dst = seg.tuple.remote_ip;
@@ -40,12 +41,91 @@ wire::Result<std::size_t> serialize(const OutSegment& seg, std::span<std::uint8_
     ip.tos = seg.tos;
     ip.id = ip_id;
     ip.payload_len = static_cast<std::uint16_t>(tcp_len);
-    auto ipn = wire::emit_ipv4(ip, out, mode);
+    return wire::emit_ipv4(ip, out, mode);
+}
+
+}  // namespace
+
+wire::Result<std::size_t> serialize(const OutSegment& seg, std::span<std::uint8_t> out,
+                                    std::uint16_t ip_id, wire::ChecksumMode mode) {
+    wire::TcpOptionWriter writer;
+    auto header = tcp_repr(seg, seg.flags, writer);
+    if (!header) return header.error();
+    wire::TcpRepr r = *header;
+    const std::size_t tcp_len = r.header_len() + seg.payload_len();
+    const std::size_t total = wire::kIpv4MinHeaderLen + tcp_len;
+    if (out.size() < total || total > 0xffff) return wire::WireError::buffer_too_small;
+    // Lay the payload in place first so emit_tcp checksums it without a copy.
+    std::uint8_t* payload_at = out.data() + wire::kIpv4MinHeaderLen + r.header_len();
+    seg.payload.copy_to(payload_at);
+    r.payload = {payload_at, seg.payload_len()};
+    auto ipn = emit_ip(seg, tcp_len, out, ip_id, mode);
     if (!ipn) return ipn.error();
     auto tn = wire::emit_tcp(r, seg.tuple.local_ip, seg.tuple.remote_ip,
                              out.subspan(wire::kIpv4MinHeaderLen), mode);
     if (!tn) return tn.error();
     return total;
+}
+
+wire::Result<std::size_t> serialize_tso_header(const OutSegment& first, std::uint8_t flags,
+                                               std::uint32_t payload_len, std::span<std::uint8_t> out,
+                                               std::uint16_t ip_id) {
+    wire::TcpOptionWriter writer;
+    auto r = tcp_repr(first, flags, writer);
+    if (!r) return r.error();
+    const std::size_t header = wire::kIpv4MinHeaderLen + r->header_len();
+    if (out.size() < header || header + payload_len > 0xffff) return wire::WireError::buffer_too_small;
+    const auto mode = wire::ChecksumMode::segmentation;
+    auto ipn = emit_ip(first, r->header_len() + payload_len, out, ip_id, mode);
+    if (!ipn) return ipn.error();
+    auto tn = wire::emit_tcp(*r, first.tuple.local_ip, first.tuple.remote_ip,
+                             out.subspan(wire::kIpv4MinHeaderLen), mode);
+    if (!tn) return tn.error();
+    return header;
+}
+
+namespace {
+
+// What every segment of a super-segment shares with its first.
+bool same_header(const OutSegment& a, const OutSegment& b) {
+    return a.tuple == b.tuple && a.ack == b.ack && a.window == b.window && a.ttl == b.ttl &&
+           a.tos == b.tos && b.urgent_ptr == 0 && a.options == b.options;
+}
+
+}  // namespace
+
+std::size_t tso_run(std::span<const OutSegment> out, const TsoLimits& limits) {
+    using namespace wire::tcp_flag;
+    if (out.empty()) return 0;
+    const OutSegment& first = out[0];
+    const std::uint32_t cut = first.payload.bytes;
+    // Flags the whole run shares: ACK, and ECE while a CE mark is echoed.
+    const std::uint8_t shared = first.flags & static_cast<std::uint8_t>(~psh);
+    const bool can_lead = cut > 0 && (shared & ack) != 0 && (shared & (syn | rst | urg | cwr | fin)) == 0 &&
+                          first.urgent_ptr == 0;
+    if (!can_lead) return 1;
+    std::size_t n = 1;
+    std::uint64_t bytes = cut;
+    while (n < out.size() && n < limits.max_segments) {
+        const OutSegment& prev = out[n - 1];
+        const OutSegment& s = out[n];
+        const std::uint32_t len = s.payload.bytes;
+        // Every piece but the last is exactly the cut size, and a FIN ends a run.
+        if (prev.payload.bytes != cut || prev.has(fin)) break;
+        if (len == 0 || len > cut || bytes + len > limits.max_bytes) break;
+        if ((s.flags & static_cast<std::uint8_t>(~(psh | fin))) != shared) break;
+        if (s.seq != prev.seq + prev.payload.bytes || !same_header(first, s)) break;
+        bytes += len;
+        ++n;
+    }
+    return n;
+}
+
+std::uint8_t tso_flags(std::span<const OutSegment> run) {
+    using namespace wire::tcp_flag;
+    std::uint8_t flags = run.front().flags;
+    for (const OutSegment& s : run) flags |= s.flags & psh;
+    return static_cast<std::uint8_t>(flags | (run.back().flags & fin));
 }
 
 }  // namespace tcpfp::tcp

@@ -86,4 +86,39 @@ wire::Result<std::size_t> serialize(const OutSegment& seg, std::span<std::uint8_
                                     std::uint16_t ip_id = 0,
                                     wire::ChecksumMode mode = wire::ChecksumMode::full);
 
+// TCP segmentation offload (DPDK's RTE_MBUF_F_TX_TCP_SEG, Linux's GSO):
+// the port cuts one super-segment into segments of `tso_segsz` payload
+// bytes, each with the first one's header but its own SEQ (and IPv4 length
+// and ID), PSH and FIN on the last only. The engine still makes one
+// OutSegment per segment (one RACK record, one SACK unit each); the caller
+// hands runs of them that such a cut reproduces to the port as one frame.
+struct TsoLimits {
+    // Payload per super-segment: the IPv4 total length field, less the
+    // largest IPv4 + TCP header (as Linux's GSO_MAX_SIZE of 64 KiB).
+    std::uint32_t max_bytes = 0xffff - 20 - 60;
+    std::uint32_t max_segments = 64;  // net_tap's GSO makes at most 64
+};
+
+// How many segments of `out`, from the first, make one super-segment (1 when
+// the first cannot lead one). They must follow each other in sequence on
+// one connection with identical headers but SEQ, PSH and a FIN on the last;
+// every one but the last carries as much payload as the first (the cut
+// size) and the last no more; none carries SYN, RST, URG or CWR (RFC 3168
+// §6.1.2: CWR goes on one segment, and a port may copy it to every piece).
+// An interior PSH is folded into the last segment's, as the port would:
+// PSH only asks the receiver to deliver what came before (RFC 9293 §3.9.1).
+std::size_t tso_run(std::span<const OutSegment> out, const TsoLimits& limits);
+
+// The super-segment header's flags for a run tso_run() found: the first
+// segment's, PSH if any segment had it, and the last one's FIN.
+std::uint8_t tso_flags(std::span<const OutSegment> run);
+
+// The IPv4 and TCP headers of a super-segment led by `first` and carrying
+// `payload_len` bytes with `flags`: IPv4 total length for the whole, both
+// checksums left to the port (ChecksumMode::segmentation). Returns the
+// header length; the payload goes right behind it.
+wire::Result<std::size_t> serialize_tso_header(const OutSegment& first, std::uint8_t flags,
+                                               std::uint32_t payload_len, std::span<std::uint8_t> out,
+                                               std::uint16_t ip_id);
+
 }  // namespace tcpfp::tcp

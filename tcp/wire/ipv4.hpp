@@ -72,6 +72,10 @@ Result<Ipv4View> parse_ipv4_checked(std::span<const std::uint8_t> packet);
 enum class ChecksumMode : std::uint8_t {
     full,     // compute in software
     offload,  // leave for the NIC: IPv4 gets 0, L4 gets the pseudo-header sum
+    // leave for the NIC's TCP segmentation offload, which writes each
+    // segment's length: IPv4 gets 0, L4 the pseudo-header sum without the
+    // length (DPDK's RTE_MBUF_F_TX_TCP_SEG convention, rte_ipv4_phdr_cksum)
+    segmentation,
 };
 
 struct Ipv4Repr {

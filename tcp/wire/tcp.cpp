@@ -60,7 +60,8 @@ Result<std::size_t> emit_tcp(const TcpRepr& r, Ipv4Addr src, Ipv4Addr dst,
     if (!r.payload.empty() && r.payload.data() != p + hlen) {
         std::memmove(p + hlen, r.payload.data(), r.payload.size());
     }
-    const auto ph = checksum::pseudo_header(src, dst, ipproto::tcp, static_cast<std::uint16_t>(total));
+    const std::uint16_t ph_len = mode == ChecksumMode::segmentation ? 0 : static_cast<std::uint16_t>(total);
+    const auto ph = checksum::pseudo_header(src, dst, ipproto::tcp, ph_len);
     if (mode == ChecksumMode::full) {
         store_be16(p + 16, checksum::finish(checksum::accumulate({p, total}, ph)));
     } else {

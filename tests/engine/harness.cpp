@@ -92,6 +92,7 @@ Net::Net(const EngineConfig& ca, const EngineConfig& cb, std::uint64_t seed,
 
 void Net::collect(Side from) {
     Engine& e = engine(from);
+    if (output_observer_) output_observer_(from, e.output());
     for (const OutSegment& seg : e.output()) {
         std::vector<std::uint8_t> bytes(20 + 60 + seg.payload_len());
         const auto n = [&] {

@@ -79,6 +79,11 @@ public:
     Instant now() const { return now_; }
     Impairment& impair() { return impair_; }
     void set_engine_call_hooks(EngineCallHooks hooks) { hooks_ = hooks; }
+    // Sees each engine's output as it leaves, before it is serialised
+    // (tests of what a port does with it: TCP segmentation offload).
+    void set_output_observer(std::function<void(Side, std::span<const OutSegment>)> f) {
+        output_observer_ = std::move(f);
+    }
     const std::vector<Captured>& trace() const { return trace_; }
     void clear_trace() { trace_.clear(); }
 
@@ -131,6 +136,7 @@ private:
     std::vector<Event> events_a_;
     std::vector<Event> events_b_;
     EngineCallHooks hooks_;
+    std::function<void(Side, std::span<const OutSegment>)> output_observer_;
     bool leave_events_a_ = false;
 };
 
