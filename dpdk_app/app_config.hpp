@@ -32,6 +32,9 @@ struct PortConfig {
     std::uint16_t rx_desc = 1024;
     std::uint16_t tx_desc = 1024;
     bool checksum_offload = true;  // used only when the port reports it
+    // TCP segmentation offload: used only when the port reports it (with
+    // chained mbufs) and TX checksum offload is in use.
+    bool tso = true;
 };
 
 struct ArpConfig {

@@ -61,6 +61,8 @@ struct AppCounters {
     std::uint64_t tcp_in = 0;
     std::uint64_t tcp_out = 0;
     std::uint64_t tx_deferred = 0;  // frames a full TX ring deferred at least once (each counted once)
+    std::uint64_t tso_frames = 0;    // super-segments handed to the port's TSO (in tx_packets)
+    std::uint64_t tso_segments = 0;  // the TCP segments it cuts from them (in tcp_out)
     void drop(AppDrop d) { drops[static_cast<std::size_t>(d)] += 1; }
     std::uint64_t get(AppDrop d) const { return drops[static_cast<std::size_t>(d)]; }
 };

@@ -301,6 +301,7 @@ int cmd_info(const char*, const char*, rte_tel_data* d) {
     rte_tel_data_add_dict_u64(d, "queues", port.queues);
     rte_tel_data_add_dict_string(d, "rx_checksum", port.rx_checksum ? "offload" : "software");
     rte_tel_data_add_dict_string(d, "tx_checksum", port.tx_checksum ? "offload" : "software");
+    rte_tel_data_add_dict_string(d, "tso", port.tso ? "on" : "off");
     rte_tel_data_add_dict_string(d, "steering", to_string(sh.steering.mode()));
     rte_tel_data_add_dict_string(d, "link", sh.link.up.load(std::memory_order_relaxed) ? "up" : "down");
     rte_tel_data_add_dict_u64(d, "link_speed_mbps", sh.link.speed_mbps.load(std::memory_order_relaxed));

@@ -36,6 +36,42 @@ bool is_memif_client(const rte_eth_dev_info& info) {
 constexpr std::uint64_t kRxCsum = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
 constexpr std::uint64_t kTxCsum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
 
+// A TSO super-segment is a chain of mbufs: the port must take both.
+constexpr std::uint64_t kTxTso = RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+
+// TCP segmentation offload, when the port has it and the configuration
+// allows it. It needs TX checksum offload: each segment the port cuts gets
+// its checksums there (RTE_MBUF_F_TX_TCP_SEG implies them).
+void choose_tso(const AppConfig& cfg, const rte_eth_dev_info& info, Port& port) {
+    const bool offered = (info.tx_offload_capa & kTxTso) == kTxTso;
+    if (!cfg.port.tso) {
+        port.tso_state = offered ? "off ([port0] tso = off)" : "off (not offered by the port)";
+        return;
+    }
+    if (!offered) {
+        port.tso_state = "off (not offered by the port)";
+        return;
+    }
+    if (!port.tx_checksum) {
+        port.tso_state = "off (needs TX checksum offload, which is off)";
+        return;
+    }
+    port.tso = true;
+    port.tso_max_mbufs = info.tx_desc_lim.nb_seg_max == 0 ? UINT16_MAX : info.tx_desc_lim.nb_seg_max;
+    port.tso_state = "on";
+    // net_tap segments in software (rte_gso, drivers/net/tap/rte_eth_tap.c)
+    // and refuses a super-segment whose tso_segsz plus Ethernet, IPv4 and
+    // TCP headers exceeds its MTU, as if the Ethernet header were part of
+    // the MTU; ethdev will not raise the tap's MTU past max_rx_pktlen (1522)
+    // to make room. So its segments are 14 bytes short of the MTU's.
+    if (std::strcmp(info.driver_name, "net_tap") == 0) {
+        port.send_mtu = static_cast<std::uint16_t>(cfg.port.mtu - RTE_ETHER_HDR_LEN);
+        port.tso_state += " (net_tap: segments sent up to IPv4 " + std::to_string(port.send_mtu) +
+                          " bytes, as its TSO counts the Ethernet header in the MTU; it cuts them "
+                          "in the PMD, one writev each)";
+    }
+}
+
 std::string errstr(const std::string& what, int rc) {
     return what + ": " + std::strerror(rc < 0 ? -rc : rc);
 }
@@ -142,6 +178,8 @@ std::optional<Port> open_port(const AppConfig& cfg, Steering& steering, std::str
     }
     if (port.rx_checksum) conf.rxmode.offloads |= kRxCsum;
     if (port.tx_checksum) conf.txmode.offloads |= kTxCsum;
+    choose_tso(cfg, info, port);
+    if (port.tso) conf.txmode.offloads |= kTxTso;
     port.queues = static_cast<std::uint16_t>(cfg.workers);
     if (info.max_rx_queues < port.queues || info.max_tx_queues < port.queues) {
         error = "[lcores] workers = " + std::to_string(cfg.workers) + ": the port has only " +
@@ -229,6 +267,7 @@ std::optional<Port> open_port(const AppConfig& cfg, Steering& steering, std::str
          port.tx_checksum ? "TX offload" : "TX software");
     TLOG(INFO, port, "port %u: %u queue pair(s), steering: %s", port.id, port.queues,
          to_string(mode));
+    TLOG(INFO, port, "port %u: TSO %s", port.id, port.tso_state.c_str());
     if (port.driver == "net_af_xdp") report_af_xdp(port, info);
     return port;
 }

@@ -22,6 +22,15 @@ struct Port {
     wire::MacAddr mac;
     bool rx_checksum = false;  // RX flags say GOOD/BAD for IPv4 and TCP
     bool tx_checksum = false;  // the NIC fills IPv4 and TCP checksums
+    // TCP segmentation offload in use: the worker hands runs of segments to
+    // the port as one chain (tcp::tso_run, RTE_MBUF_F_TX_TCP_SEG).
+    bool tso = false;
+    std::uint16_t tso_max_mbufs = 0;  // mbufs one TSO chain may take (tx_desc_lim.nb_seg_max)
+    // The engine's EngineConfig::send_mtu (0: the MTU). net_tap's TSO
+    // compares payload + Ethernet, IPv4 and TCP headers with its MTU, so a
+    // full-size segment would fail there: its segments are 14 bytes short.
+    std::uint16_t send_mtu = 0;
+    std::string tso_state;  // for the log and `show port info`
     int socket = 0;
     std::uint16_t queues = 1;  // RX and TX queue pairs: one per worker
     bool memif_client = false;  // net_memif with role=client: LinkWatch reconnects it

@@ -28,6 +28,8 @@ struct alignas(64) LcoreStats {
     X(tx_packets, "frames handed to the port queue")                                 \
     X(tcp_in, "TCP segments given to the engine")                                    \
     X(tcp_out, "TCP segments sent by the engine")                                    \
+    X(tso_frames, "super-segments handed to the port's TCP segmentation offload")    \
+    X(tso_segments, "TCP segments the port cuts from those super-segments")          \
     X(handed_off, "frames passed to their owning worker through a ring")             \
     X(handoff_in, "frames received from other workers' rings")                       \
     X(handoff_ring_full, "frames dropped: the owner's ring was full")                \

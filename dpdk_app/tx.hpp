@@ -40,6 +40,17 @@ public:
         ++held_;
         return m;
     }
+    // An mbuf to chain behind one already held: the ledger counts a chain
+    // once, by its first mbuf, and freeing or sending the first releases it all.
+    rte_mbuf* alloc_continuation() {
+        rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+        if (m == nullptr) counters_.drop(AppDrop::tx_no_mbuf);
+        return m;
+    }
+    // Payload bytes one of our mbufs holds behind its headroom.
+    std::uint32_t mbuf_room() const {
+        return pool_ == nullptr ? 0 : rte_pktmbuf_data_room_size(pool_) - RTE_PKTMBUF_HEADROOM;
+    }
     void free(rte_mbuf* m) {
         rte_pktmbuf_free(m);
         --held_;
@@ -52,7 +63,10 @@ public:
     // PMD may reject them silently or take the rest of the burst down too.
     void set_max_frame(std::uint32_t bytes) { max_frame_ = bytes; }
     void send(rte_mbuf* m) {
-        if (rte_pktmbuf_pkt_len(m) > max_frame_) return drop(m, AppDrop::tx_oversize);
+        // A super-segment for the port's TSO is larger on purpose.
+        if (rte_pktmbuf_pkt_len(m) > max_frame_ && (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) == 0) {
+            return drop(m, AppDrop::tx_oversize);
+        }
         pending_.push_back(m);
         if (pending_.size() >= burst_ + backlog_) flush();
     }

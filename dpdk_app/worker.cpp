@@ -37,6 +37,9 @@ AppDrop ipv4_drop_reason(wire::WireError e) {
 }
 }  // namespace
 
+// Ethernet, IPv4 and TCP headers at their largest.
+constexpr std::uint32_t kMaxHeaders = wire::kEthHeaderLen + wire::kIpv4MinHeaderLen + 60;
+
 Worker::Worker(const AppConfig& cfg, const Port& port, Shared& shared, unsigned index)
     : cfg_(cfg),
       port_(port),
@@ -59,7 +62,14 @@ Worker::~Worker() = default;
 
 void Worker::init(int socket) {
     mr_ = std::make_unique<RteMemoryResource>(socket);
-    engine_ = std::make_unique<tcp::Engine>(cfg_.engine, clock_.now(), mr_.get());
+    tcp::EngineConfig engine_cfg = cfg_.engine;
+    if (port_.send_mtu != 0) engine_cfg.send_mtu = port_.send_mtu;
+    engine_ = std::make_unique<tcp::Engine>(engine_cfg, clock_.now(), mr_.get());
+    if (port_.tso) {
+        // A chain of at most tso_max_mbufs mbufs: the header takes part of the first.
+        const std::uint64_t room = std::uint64_t{port_.tso_max_mbufs} * tx_.mbuf_room() - kMaxHeaders;
+        tso_limits_.max_bytes = static_cast<std::uint32_t>(std::min<std::uint64_t>(tso_limits_.max_bytes, room));
+    }
     for (const auto& a : cfg_.port.addresses) (void)engine_->add_address(a.addr);
     if (shared_.workers > 1) engine_->set_port_filter({&PortFilterCtx::accept, &port_filter_});
     host_ = std::make_unique<Host>(*engine_, neighbors_, index_, mr_.get());
@@ -365,6 +375,8 @@ void Worker::publish() {
     put(s.tx_packets, counters_.tx_packets);
     put(s.tcp_in, counters_.tcp_in);
     put(s.tcp_out, counters_.tcp_out);
+    put(s.tso_frames, counters_.tso_frames);
+    put(s.tso_segments, counters_.tso_segments);
     put(s.handed_off, handed_off_);
     put(s.handoff_in, handoff_in_);
     put(s.handoff_ring_full, handoff_ring_full_);
@@ -466,31 +478,122 @@ void Worker::drain_if_crowded(tcp::Instant now) {
     if (engine_->output_crowded()) drain_output(now);
 }
 
+namespace {
+
+// `set verbose` for a super-segment: each segment the port will cut from
+// it, as if sent alone (PSH where the engine put it).
+[[gnu::noinline]] void trace_run(std::span<const tcp::OutSegment> run, std::uint16_t ip_id) {
+    std::uint8_t one[wire::kIpv4MinHeaderLen + 60 + 9000];
+    for (std::size_t k = 0; k < run.size(); ++k) {
+        auto n = tcp::serialize(run[k], one, static_cast<std::uint16_t>(ip_id + k));
+        if (n) cli::trace_segment("OUT", {one, *n});
+    }
+}
+
+}  // namespace
+
+// Every segment the engine made goes out in one frame of its own, or, with
+// the port's TCP segmentation offload, a run of them (tcp::tso_run) in one
+// super-segment the port cuts back into exactly those segments.
 void Worker::drain_output(tcp::Instant now) {
-    const auto mode = port_.tx_checksum ? wire::ChecksumMode::offload : wire::ChecksumMode::full;
-    for (const tcp::OutSegment& seg : engine_->output()) {
-        rte_mbuf* m = tx_.alloc();
-        if (m == nullptr) continue;
-        auto* base = rte_pktmbuf_mtod(m, std::uint8_t*);
-        const std::size_t room = rte_pktmbuf_tailroom(m);
-        auto len = tcp::serialize(seg, {base + wire::kEthHeaderLen, room - wire::kEthHeaderLen},
-                                  ip_id_++, mode);
-        if (!len) {
-            tx_.drop(m, AppDrop::tx_serialize);
-            continue;
+    const std::span<const tcp::OutSegment> out = engine_->output();
+    for (std::size_t i = 0; i < out.size();) {
+        const std::size_t n = port_.tso ? tcp::tso_run(out.subspan(i), tso_limits_) : 1;
+        if (n > 1) {
+            send_super_segment(out.subspan(i, n), now);
+        } else {
+            send_segment(out[i], now);
         }
-        if (verbose_) [[unlikely]] cli::trace_segment("OUT", {base + wire::kEthHeaderLen, *len});
-        m->data_len = static_cast<std::uint16_t>(wire::kEthHeaderLen + *len);
-        m->pkt_len = m->data_len;
-        if (port_.tx_checksum) {
-            m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
-            m->l2_len = wire::kEthHeaderLen;
-            m->l3_len = wire::kIpv4MinHeaderLen;
-        }
-        counters_.tcp_out++;
-        arp_.output(m, seg.tuple.remote_ip, now.millis());
+        i += n;
     }
     engine_->clear_output();
+}
+
+void Worker::send_segment(const tcp::OutSegment& seg, tcp::Instant now) {
+    const auto mode = port_.tx_checksum ? wire::ChecksumMode::offload : wire::ChecksumMode::full;
+    rte_mbuf* m = tx_.alloc();
+    if (m == nullptr) return;
+    auto* base = rte_pktmbuf_mtod(m, std::uint8_t*);
+    const std::size_t room = rte_pktmbuf_tailroom(m);
+    auto len = tcp::serialize(seg, {base + wire::kEthHeaderLen, room - wire::kEthHeaderLen}, ip_id_++, mode);
+    if (!len) return tx_.drop(m, AppDrop::tx_serialize);
+    if (verbose_) [[unlikely]] cli::trace_segment("OUT", {base + wire::kEthHeaderLen, *len});
+    m->data_len = static_cast<std::uint16_t>(wire::kEthHeaderLen + *len);
+    m->pkt_len = m->data_len;
+    if (port_.tx_checksum) {
+        m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
+        m->l2_len = wire::kEthHeaderLen;
+        m->l3_len = wire::kIpv4MinHeaderLen;
+    }
+    counters_.tcp_out++;
+    arp_.output(m, seg.tuple.remote_ip, now.millis());
+}
+
+// One super-segment: Ethernet, IPv4 and TCP headers in the first mbuf, then
+// the run's payloads, filling each mbuf before the next is chained. The port
+// cuts it every tso_segsz bytes (the first segment's payload) and writes
+// each piece's lengths, SEQ, IPv4 ID (ours, counting up) and checksums
+// (RTE_MBUF_F_TX_TCP_SEG; the TCP checksum field holds the pseudo-header
+// sum without the length).
+void Worker::send_super_segment(std::span<const tcp::OutSegment> run, tcp::Instant now) {
+    rte_mbuf* m = tx_.alloc();
+    if (m == nullptr) return;
+    std::uint32_t bytes = 0;
+    for (const tcp::OutSegment& s : run) bytes += s.payload.bytes;
+    auto* base = rte_pktmbuf_mtod(m, std::uint8_t*);
+    const std::size_t room = rte_pktmbuf_tailroom(m);
+    auto header = tcp::serialize_tso_header(run.front(), tcp::tso_flags(run), bytes,
+                                            {base + wire::kEthHeaderLen, room - wire::kEthHeaderLen}, ip_id_);
+    if (!header) return tx_.drop(m, AppDrop::tx_serialize);
+    if (verbose_) [[unlikely]] trace_run(run, ip_id_);
+    ip_id_ = static_cast<std::uint16_t>(ip_id_ + run.size());
+    const auto l4_len = static_cast<std::uint8_t>(*header - wire::kIpv4MinHeaderLen);
+    if (!fill_chain(m, static_cast<std::uint32_t>(wire::kEthHeaderLen + *header), run)) {
+        return tx_.free(m);  // counted as tx_no_mbuf where the chain stopped
+    }
+    m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_SEG;
+    m->l2_len = wire::kEthHeaderLen;
+    m->l3_len = wire::kIpv4MinHeaderLen;
+    m->l4_len = l4_len;
+    m->tso_segsz = static_cast<std::uint16_t>(run.front().payload.bytes);
+    counters_.tcp_out += run.size();
+    counters_.tso_frames++;
+    counters_.tso_segments += run.size();
+    arp_.output(m, run.front().tuple.remote_ip, now.millis());
+}
+
+// Copies the run's payloads behind the `at` bytes already in `head`,
+// chaining mbufs as each fills. False when the pool ran dry (the caller
+// frees the chain so far).
+bool Worker::fill_chain(rte_mbuf* head, std::uint32_t at, std::span<const tcp::OutSegment> run) {
+    rte_mbuf* cur = head;
+    auto* dst = rte_pktmbuf_mtod(cur, std::uint8_t*) + at;
+    std::uint32_t left = static_cast<std::uint32_t>(rte_pktmbuf_tailroom(cur)) - at;
+    cur->data_len = static_cast<std::uint16_t>(at);
+    head->pkt_len = at;
+    for (const tcp::OutSegment& s : run) {
+        for (std::span<const std::uint8_t> part : s.payload.parts()) {
+            while (!part.empty()) {
+                if (left == 0) {
+                    rte_mbuf* next = tx_.alloc_continuation();
+                    if (next == nullptr) return false;
+                    cur->next = next;
+                    cur = next;
+                    head->nb_segs++;
+                    dst = rte_pktmbuf_mtod(cur, std::uint8_t*);
+                    left = static_cast<std::uint32_t>(rte_pktmbuf_tailroom(cur));
+                }
+                const std::uint32_t n = std::min<std::uint32_t>(left, static_cast<std::uint32_t>(part.size()));
+                std::memcpy(dst, part.data(), n);
+                dst += n;
+                left -= n;
+                cur->data_len = static_cast<std::uint16_t>(cur->data_len + n);
+                head->pkt_len += n;
+                part = part.subspan(n);
+            }
+        }
+    }
+    return true;
 }
 
 void Worker::print_stats() const {
@@ -509,6 +612,10 @@ void Worker::print_stats() const {
     if (tap_signals_lost_ != 0) {
         std::printf("worker %u: net_tap RX signals the kernel could not queue (SIGIO) %" PRIu64 "\n", w,
                     tap_signals_lost_);
+    }
+    if (counters_.tso_frames != 0) {
+        std::printf("worker %u: tso %" PRIu64 " super-segments carrying %" PRIu64 " segments\n", w,
+                    counters_.tso_frames, counters_.tso_segments);
     }
     if (counters_.tx_deferred != 0) {
         std::printf("worker %u: tx frames deferred by a full TX ring %" PRIu64 "\n", w,

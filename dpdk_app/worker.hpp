@@ -59,6 +59,9 @@ private:
                  tcp::Instant now);
     void icmp_echo(rte_mbuf* m, std::size_t l2_len, tcp::Instant now);
     void drain_output(tcp::Instant now);
+    void send_segment(const tcp::OutSegment& seg, tcp::Instant now);
+    void send_super_segment(std::span<const tcp::OutSegment> run, tcp::Instant now);
+    bool fill_chain(rte_mbuf* head, std::uint32_t at, std::span<const tcp::OutSegment> run);
     void drain_if_crowded(tcp::Instant now);
     bool is_local(wire::Ipv4Addr a) const;
 
@@ -82,6 +85,7 @@ private:
     std::unique_ptr<WorkerApps> apps_;
     std::unique_ptr<cli::PromptApps> prompt_apps_;  // the prompt's agent, generator and flood
     std::uint16_t ip_id_ = 0;
+    tcp::TsoLimits tso_limits_;  // runs handed to the port as one super-segment (port_.tso)
     // `set verbose on` (written by this lcore's CLI agent only): every TCP
     // segment in and out is printed; off, it costs one predictable branch.
     bool verbose_ = false;

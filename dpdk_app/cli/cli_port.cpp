@@ -49,6 +49,24 @@ void show_xstats(PromptState& st, std::uint16_t p) {
     std::printf("#################################################\n");
 }
 
+// What the workers handed to the port against the TCP segments they sent:
+// with TSO, one frame carries many segments. A port that segments in
+// software (net_tap) counts each segment in TX-packets above.
+void show_tx_frames(PromptState& st) {
+    std::uint64_t frames = 0, segments = 0, tso_frames = 0, tso_segments = 0;
+    for (unsigned w = 0; w < st.workers(); ++w) {
+        const auto& s = st.shared.stats[w];
+        frames += s.tx_packets.load(std::memory_order_relaxed);
+        segments += s.tcp_out.load(std::memory_order_relaxed);
+        tso_frames += s.tso_frames.load(std::memory_order_relaxed);
+        tso_segments += s.tso_segments.load(std::memory_order_relaxed);
+    }
+    std::printf("  tcpfp: TX-frames handed to the port: %-12" PRIu64 " TCP segments sent: %" PRIu64 "\n",
+                frames, segments);
+    std::printf("  tcpfp: TSO %s: %" PRIu64 " super-segments carrying %" PRIu64 " segments\n",
+                st.port.tso ? "on" : "off", tso_frames, tso_segments);
+}
+
 void show_port(PromptState& st, const std::string& what, const std::string& which) {
     for (std::uint16_t p : ports_of(st, which)) {
         if (what == "info") {
@@ -77,9 +95,9 @@ void show_port(PromptState& st, const std::string& what, const std::string& whic
                             l.ups.load(), l.downs.load(), l.restarts.load(), l.restart_failures.load(),
                             st.port.memif_client ? "; memif client: reconnects with backoff" : "");
                 if (!st.port.detail.empty()) std::printf("AF_XDP: %s\n", st.port.detail.c_str());
-                std::printf("Checksum offload: rx %s, tx %s\nSteering: %s\nAddresses:",
+                std::printf("Checksum offload: rx %s, tx %s\nTSO: %s\nSteering: %s\nAddresses:",
                             st.port.rx_checksum ? "on" : "off", st.port.tx_checksum ? "on" : "off",
-                            to_string(st.shared.steering.mode()));
+                            st.port.tso_state.c_str(), to_string(st.shared.steering.mode()));
                 for (const auto& a : st.cfg.port.addresses) {
                     std::printf(" %s", a.addr.to_string().c_str());
                 }
@@ -99,6 +117,7 @@ void show_port(PromptState& st, const std::string& what, const std::string& whic
             std::printf("  RX-errors: %" PRIu64 "\n  RX-nombuf: %" PRIu64 "\n", s.ierrors, s.rx_nombuf);
             std::printf("  TX-packets: %-12" PRIu64 " TX-errors: %-12" PRIu64 " TX-bytes: %" PRIu64 "\n",
                         s.opackets, s.oerrors, s.obytes);
+            if (p == st.port.id) show_tx_frames(st);
         }
     }
 }
