@@ -64,7 +64,10 @@ void choose_tso(const AppConfig& cfg, const rte_eth_dev_info& info, Port& port) 
     // TCP headers exceeds its MTU, as if the Ethernet header were part of
     // the MTU; ethdev will not raise the tap's MTU past max_rx_pktlen (1522)
     // to make room. So its segments are 14 bytes short of the MTU's.
+    // Its checksums of the segments it cuts are right only for even cut
+    // sizes (tcp::TsoLimits::even_cut).
     if (std::strcmp(info.driver_name, "net_tap") == 0) {
+        port.tso_even_cut = true;
         port.send_mtu = static_cast<std::uint16_t>(cfg.port.mtu - RTE_ETHER_HDR_LEN);
         port.tso_state += " (net_tap: segments sent up to IPv4 " + std::to_string(port.send_mtu) +
                           " bytes, as its TSO counts the Ethernet header in the MTU; it cuts them "

@@ -26,6 +26,7 @@ struct Port {
     // the port as one chain (tcp::tso_run, RTE_MBUF_F_TX_TCP_SEG).
     bool tso = false;
     std::uint16_t tso_max_mbufs = 0;  // mbufs one TSO chain may take (tx_desc_lim.nb_seg_max)
+    bool tso_even_cut = false;        // tcp::TsoLimits::even_cut (net_tap)
     // The engine's EngineConfig::send_mtu (0: the MTU). net_tap's TSO
     // compares payload + Ethernet, IPv4 and TCP headers with its MTU, so a
     // full-size segment would fail there: its segments are 14 bytes short.

@@ -69,6 +69,7 @@ void Worker::init(int socket) {
         // A chain of at most tso_max_mbufs mbufs: the header takes part of the first.
         const std::uint64_t room = std::uint64_t{port_.tso_max_mbufs} * tx_.mbuf_room() - kMaxHeaders;
         tso_limits_.max_bytes = static_cast<std::uint32_t>(std::min<std::uint64_t>(tso_limits_.max_bytes, room));
+        tso_limits_.even_cut = port_.tso_even_cut;
     }
     for (const auto& a : cfg_.port.addresses) (void)engine_->add_address(a.addr);
     if (shared_.workers > 1) engine_->set_port_filter({&PortFilterCtx::accept, &port_filter_});
@@ -568,7 +569,10 @@ void Worker::send_super_segment(std::span<const tcp::OutSegment> run, tcp::Insta
 bool Worker::fill_chain(rte_mbuf* head, std::uint32_t at, std::span<const tcp::OutSegment> run) {
     rte_mbuf* cur = head;
     auto* dst = rte_pktmbuf_mtod(cur, std::uint8_t*) + at;
-    std::uint32_t left = static_cast<std::uint32_t>(rte_pktmbuf_tailroom(cur)) - at;
+    // Every mbuf but the last holds an even number of bytes, so each piece
+    // the port cuts at an even size starts and crosses mbufs at even offsets
+    // (tcp::TsoLimits::even_cut says why that matters).
+    std::uint32_t left = (static_cast<std::uint32_t>(rte_pktmbuf_tailroom(cur)) - at) & ~1u;
     cur->data_len = static_cast<std::uint16_t>(at);
     head->pkt_len = at;
     for (const tcp::OutSegment& s : run) {
@@ -581,7 +585,7 @@ bool Worker::fill_chain(rte_mbuf* head, std::uint32_t at, std::span<const tcp::O
                     cur = next;
                     head->nb_segs++;
                     dst = rte_pktmbuf_mtod(cur, std::uint8_t*);
-                    left = static_cast<std::uint32_t>(rte_pktmbuf_tailroom(cur));
+                    left = static_cast<std::uint32_t>(rte_pktmbuf_tailroom(cur)) & ~1u;
                 }
                 const std::uint32_t n = std::min<std::uint32_t>(left, static_cast<std::uint32_t>(part.size()));
                 std::memcpy(dst, part.data(), n);

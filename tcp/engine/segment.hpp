@@ -97,6 +97,12 @@ struct TsoLimits {
     // largest IPv4 + TCP header (as Linux's GSO_MAX_SIZE of 64 KiB).
     std::uint32_t max_bytes = 0xffff - 20 - 60;
     std::uint32_t max_segments = 64;  // net_tap's GSO makes at most 64
+    // Only an even cut size: net_tap checksums each piece in software, one
+    // mbuf's bytes at a time as if each began at an even offset, so a piece
+    // that crosses mbufs at an odd offset gets a wrong checksum (DPDK 22.11
+    // drivers/net/tap, tap_tx_l4_add_rcksum). Path MTU probes and odd MSSes
+    // make odd cuts.
+    bool even_cut = false;
 };
 
 // How many segments of `out`, from the first, make one super-segment (1 when

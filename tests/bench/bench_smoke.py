@@ -63,6 +63,23 @@ positive(("linux", "bulk_iperf3", "value"))
 positive(("http", "tcpfp", "value"))
 positive(("http", "linux", "value"))
 positive(("http", "af_xdp", "value"))
+# Bulk over the tap, TSO on and off: the same bytes read, fewer frames handed
+# to the port with TSO, none of them super-segments without it (the one-third
+# goal is reported, not checked here).
+for side in ("tso_on", "tso_off"):
+    for k in ("bytes", "frames", "segments", "port_tx_packets", "gbit_s"):
+        positive(("tap_bulk", side, k))
+positive(("tap_bulk", "tso_on", "super_segments"))
+positive(("tap_bulk", "frame_ratio"))
+on, off = r.get("tap_bulk", {}).get("tso_on", {}), r.get("tap_bulk", {}).get("tso_off", {})
+if on and off:
+    if on.get("bytes") != off.get("bytes"):
+        failures.append("tap_bulk: tso on read %r bytes, off %r" % (on.get("bytes"), off.get("bytes")))
+    if not (on.get("frames") or 0) < (off.get("frames") or 0):
+        failures.append("tap_bulk: %r frames with tso on, not fewer than %r without" %
+                        (on.get("frames"), off.get("frames")))
+    if off.get("super_segments") != 0:
+        failures.append("tap_bulk: %r super-segments with tso off" % off.get("super_segments"))
 # Overload over the pair (the 90 % goal is reported, not checked here).
 positive(("overload", "tcpfp", "served"))
 positive(("overload", "tcpfp", "peak"))

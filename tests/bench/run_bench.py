@@ -9,6 +9,7 @@ Everything runs inside a private network namespace this script creates
 asserted: the exit status is 0 when every workload produced a figure.
 """
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -57,6 +58,27 @@ def rate_met(g):
     was late by more than the 5 ms backlog)."""
     due, started = g.get("rate_due") or 0, g.get("rate_started") or 0
     return due > 0 and started >= 0.99 * due
+
+
+def chargen_client(addr, total):
+    """Reads exactly `total` bytes from addr:19 (RFC 864's chargen), each
+    piece compared with the pattern as it arrives, and prints one JSON line:
+    bytes read, seconds from connect() to the last byte, whether every byte
+    matched. tap_bulk runs it pinned to CLIENT_CPU in a process of its own."""
+    period = b"".join(bytes((32 + (n + i) % 95) for i in range(72)) + b"\r\n" for n in range(95))
+    chunk = 1 << 16
+    ref = period * (chunk // len(period) + 2)
+    got, ok = 0, True
+    t0 = time.monotonic()
+    with socket.create_connection((addr, 19), timeout=60) as s:
+        while got < total:
+            data = s.recv(min(chunk, total - got))
+            if not data:
+                break
+            off = got % len(period)
+            ok = ok and data == ref[off:off + len(data)]
+            got += len(data)
+    print(json.dumps({"bytes": got, "seconds": time.monotonic() - t0, "pattern_ok": ok and got == total}))
 
 
 def log(msg):
@@ -163,7 +185,7 @@ class Bench:
         self.iofwd = os.path.join(self.build, "dpdk_app", "tcpfp-iofwd")
         self.epoll = os.path.join(self.build, "tests", "bench", "epoll_bench")
         self.res = {"machine": self.machine(), "mode": "quick" if self.quick else "full",
-                    "params": {}, "tcpfp": {}, "linux": {}, "io_limit": {}, "http": {},
+                    "params": {}, "tcpfp": {}, "linux": {}, "io_limit": {}, "http": {}, "tap_bulk": {},
                     "scale": {}, "micro": {}, "baseline": {}, "micro_baseline": {}, "errors": [], "notes": []}
         q = self.quick
         self.p = {
@@ -178,6 +200,7 @@ class Bench:
             "response_16k": RESPONSE_16K,
             "io_duration_s": 2 if q else 5,
             "wrk_duration_s": 3 if q else 10, "wrk_conns": 50,
+            "tap_bulk_bytes": 20 * 1000 * 1000 if q else 200 * 1000 * 1000,  # read from chargen per round
             "hold_conns": 10000 if q else 1000000,
             "hold_timewait_ms": 4000 if q else 20000,   # longer than closing them all takes
             "hold_s": 4 if q else 60,                   # from the first SYN until the generator closes
@@ -645,16 +668,23 @@ class Bench:
         s.close()
         return head + b"\r\n\r\n" + body[:n]
 
-    def http_tcpfp(self, port):
-        """wrk against tcpfp's HTTP service, tcpfp's worker on SERVER_CPU:
-        port "tap" (net_tap, Linux on the tap's kernel side) or "af_xdp"
-        (net_af_xdp on xdp0, Linux on tcpfp0, the veth's other end, with TX
-        checksumming off: dpdk_app/README.md, "af_xdp notes")."""
-        cfg = write_ini(os.path.join(self.src, "config", "tap.ini" if port == "tap" else "af_xdp.ini"),
-                        {("services", "seed_client"): "off", ("engine", "max_connections"): "16384"},
-                        os.path.join(self.tmp, "bench-%s.ini" % port))
-        logf = os.path.join(self.tmp, "%s.log" % port)
-        prefix = "bench_%s_%d" % (port, os.getpid())
+    @contextlib.contextmanager
+    def tcpfp_up(self, port, name, overrides=None):
+        """tcpfp with its worker on SERVER_CPU, its config's services (but the
+        seed client) listening on TCPFP: port "tap" (net_tap, config/tap.ini,
+        Linux on the tap's kernel side) or "af_xdp" (net_af_xdp on xdp0,
+        config/af_xdp.ini, Linux on tcpfp0, the veth's other end, with TX
+        checksumming off: dpdk_app/README.md, "af_xdp notes"). `overrides`
+        replaces config keys; `name` names the config, the log and the EAL
+        file prefix. Yields the log once Linux reaches tcpfp; leaving the
+        block stops tcpfp with SIGINT, so the log then ends with its final
+        statistics."""
+        ini = {("services", "seed_client"): "off", ("engine", "max_connections"): "16384"}
+        ini.update(overrides or {})
+        cfg = write_ini(os.path.join(self.src, "config", "tap.ini" if port == "tap" else "af_xdp.ini"), ini,
+                        os.path.join(self.tmp, "bench-%s.ini" % name))
+        logf = os.path.join(self.tmp, "%s.log" % name)
+        prefix = "bench_%s_%d" % (name, os.getpid())
         if port == "af_xdp":
             sh(["ip", "link", "add", "tcpfp0", "type", "veth", "peer", "name", "xdp0"])
             sh(["ethtool", "-K", "tcpfp0", "tx", "off"])
@@ -679,8 +709,7 @@ class Bench:
             for _ in range(100):
                 if sh(["ping", "-c1", "-W1", TCPFP], check=False).returncode == 0:
                     break
-            response = self.http_get(TCPFP)
-            w = self.wrk("http://%s/" % TCPFP)
+            yield logf
         finally:
             p.send_signal(signal.SIGINT)
             try:
@@ -691,6 +720,14 @@ class Bench:
             shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
             if port == "af_xdp":
                 sh(["ip", "link", "del", "tcpfp0"], check=False)
+
+    def http_tcpfp(self, port):
+        """wrk against tcpfp's HTTP service on `port` ("tap" or "af_xdp":
+        tcpfp_up): wrk's figure, the exact response bytes, and the port line
+        tcpfp logged."""
+        with self.tcpfp_up(port, port) as logf:
+            response = self.http_get(TCPFP)
+            w = self.wrk("http://%s/" % TCPFP)
         detail = re.search(r"port 0: (iface .*)", open(logf).read())
         return w, response, detail.group(1) if detail else None
 
@@ -740,6 +777,65 @@ class Bench:
                                      "same_bytes": same}
         self.res["http"]["wrk_linux_output"] = w["output"]
         log("wrk against the kernel over veth: %.0f req/s" % w["value"])
+
+    # --- bulk over the tap, TSO on and off -------------------------------------------------
+
+    @staticmethod
+    def tx_stats(text):
+        """tcpfp's TX figures from its final statistics, workers summed:
+        frames handed to the port (rte_eth_tx_burst), TCP segments sent,
+        super-segments and the segments they carried (0 without a tso line),
+        and the port's TX packets (net_tap counts each segment it cuts)."""
+        w = re.findall(r"worker \d+: rx \d+ frames, tx (\d+) frames, tcp in \d+ out (\d+)", text)
+        port = re.search(r"port 0: rx \d+ packets \d+ bytes, tx (\d+) packets", text)
+        if not w or not port:
+            raise RuntimeError("no final statistics in tcpfp's log:\n" + text[-3000:])
+        tso = re.findall(r"worker \d+: tso (\d+) super-segments carrying (\d+) segments", text)
+        return {"frames": sum(int(f) for f, _ in w), "segments": sum(int(o) for _, o in w),
+                "super_segments": sum(int(n) for n, _ in tso), "segments_in_super": sum(int(c) for _, c in tso),
+                "port_tx_packets": int(port.group(1))}
+
+    def tap_bulk_round(self, tso, k):
+        """One read of tap_bulk_bytes from tcpfp's chargen over net_tap with
+        `[port0] tso` on or off; the client pinned to CLIENT_CPU."""
+        n = self.p["tap_bulk_bytes"]
+        here = os.path.dirname(os.path.abspath(__file__))
+        with self.tcpfp_up("tap", "tap_tso_%s_%d" % (tso, k), {("port0", "tso"): tso}) as logf:
+            r = sh(["taskset", "-c", str(CLIENT_CPU), sys.executable, "-c",
+                    "import sys; sys.path.insert(0, %r); import run_bench; run_bench.chargen_client(%r, %d)" %
+                    (here, TCPFP, n)], timeout=180)
+        c = json.loads(r.stdout.strip().splitlines()[-1])
+        if c["bytes"] != n or not c["pattern_ok"]:
+            raise RuntimeError("tso %s: read %d of %d chargen bytes, pattern %s" %
+                               (tso, c["bytes"], n, "ok" if c["pattern_ok"] else "wrong"))
+        s = self.tx_stats(open(logf).read())
+        s.update(bytes=c["bytes"], seconds=c["seconds"], gbit_s=8 * c["bytes"] / c["seconds"] / 1e9)
+        log("tap bulk, tso %s: %d B in %.2f s (%.3g Gbit/s), %d frames for %d segments (%d super-segments "
+            "carrying %d), port tx %d packets" % (tso, n, c["seconds"], s["gbit_s"], s["frames"], s["segments"],
+                                                   s["super_segments"], s["segments_in_super"],
+                                                   s["port_tx_packets"]))
+        return s
+
+    def tap_bulk(self):
+        """Linux reads the same bytes from tcpfp's chargen over net_tap with
+        TSO on and off, alternating for `rounds` rounds; each figure is its
+        median over the rounds. The goal: with TSO, at most a third of the
+        frames handed to the port per byte."""
+        per = {"on": [], "off": []}
+        for k in range(self.rounds):
+            for tso in (("on", "off") if k % 2 == 0 else ("off", "on")):
+                per[tso].append(self.tap_bulk_round(tso, k + 1))
+        res = {}
+        for tso, runs in per.items():
+            med = {key: sorted(r[key] for r in runs)[len(runs) // 2] for key in runs[0]}
+            med["rounds"] = runs
+            res["tso_" + tso] = med
+        on, off = res["tso_on"], res["tso_off"]
+        ratio = (on["frames"] / on["bytes"]) / (off["frames"] / off["bytes"])
+        res.update(frame_ratio=ratio, goal="<= 1/3", goal_met=ratio <= 1 / 3)
+        self.res["tap_bulk"] = res
+        log("tap bulk: frames per byte with TSO / without %.3f (goal <= 1/3: %s)" %
+            (ratio, "met" if ratio <= 1 / 3 else "missed"))
 
     # --- scale and memory ------------------------------------------------------------
 
@@ -1113,6 +1209,7 @@ class Bench:
                      "iperf3 (sanity check of the kernel client, offloads off): %s Gbit/s." %
                      (self.fmt(l.get("bulk_gso", {}).get("value"), "Gbit/s"),
                       self.fmt(l.get("bulk_iperf3", {}).get("value"), "Gbit/s")))
+        o += self.tap_bulk_table()
         if s.get("held_conns"):
             o += ["", "| scale and memory | figure | goal |", "|---|---:|---|",
                   "| `sizeof(Tcb)` / `sizeof(TimeWaitRecord)` | %s B / %s B | ≤ 256 / ≤ 64 |" %
@@ -1190,6 +1287,26 @@ class Bench:
               "(`scripts/bench.sh%s`); on a shared machine only the ratios are meaningful." %
               (" --quick" if self.quick else ""), ""]
         return "\n".join(o)
+
+    def tap_bulk_table(self):
+        """Bulk over the tap, TSO on beside off, and the goal on frames."""
+        tb = self.res["tap_bulk"]
+        if not tb:
+            return []
+        on, off, r = tb["tso_on"], tb["tso_off"], tb["frame_ratio"]
+        o = ["", "| bulk over the tap: Linux (CPU %d) reads %s B from tcpfp's chargen (port 19, worker on CPU %d, "
+             "net_tap), median of %d round(s) | `tso = on` | `tso = off` | goal |" %
+             (CLIENT_CPU, self.fmt(on["bytes"]), SERVER_CPU, len(on["rounds"])), "|---|---:|---:|---|"]
+        for key, label in (("frames", "frames tcpfp handed to the port"), ("segments", "TCP segments sent"),
+                           ("super_segments", "super-segments (segmentation offload)"),
+                           ("segments_in_super", "segments they carried"),
+                           ("port_tx_packets", "the port's TX packets (net_tap counts each segment it cuts)")):
+            o.append("| %s | %s | %s | |" % (label, self.fmt(on[key]), self.fmt(off[key])))
+        o.append("| throughput, Gbit/s (connect() to the last byte) | %s | %s | |" %
+                 (self.fmt(on["gbit_s"], "Gbit/s"), self.fmt(off["gbit_s"], "Gbit/s")))
+        o.append("| **Bulk over the tap with TSO: at most a third of the frames** (frames per byte, on / off) | "
+                 "%.3f | | ≤ 1/3 (%s) |" % (r, "met" if r <= 1 / 3 else "missed"))
+        return o
 
     MICRO_LABELS = {"bulk_gbit_s": "bulk between two engines in one thread, MSS 1460, software checksums (Gbit/s)",
                     "rr_1_conn_per_s": "64 B request/response, both sides in one thread, 1 connection (transactions/s)",
@@ -1311,6 +1428,7 @@ unset multiplot
         self.section("I/O limit (tcpfp-iofwd)", self.io_limit)
         self.section("Linux: CPS, RPS, bulk, CRR at a rate, CRR 16 KB", self.linux_workloads)
         self.section("HTTP over tap / af_xdp / veth (wrk)", self.http_tap)
+        self.section("bulk over the tap, TSO on / off (chargen)", self.tap_bulk)
         self.section("scale and memory", self.scale)
         self.section("overload over the pair (tests/robust/overload_pair_test.py)", self.overload)
         self.write()
@@ -1350,7 +1468,7 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--profile", action="store_true", help="perf record both tcpfp processes during each workload")
     ap.add_argument("--only", default="",
-                    help="comma-separated sections (debugging): micro,pair,io,linux,http,scale,overload")
+                    help="comma-separated sections (debugging): micro,pair,io,linux,http,tapbulk,scale,overload")
     ap.add_argument("--workloads", default="",
                     help="comma-separated workloads of the pair and linux sections: " + ",".join(WORKLOADS))
     ap.add_argument("--baseline", default="",
@@ -1368,7 +1486,7 @@ def main():
     b = Bench(args)
     if args.only:
         names = {"micro": b.micro, "pair": b.tcpfp_workloads, "io": b.io_limit, "linux": b.linux_workloads,
-                 "http": b.http_tap, "scale": b.scale, "overload": b.overload}
+                 "http": b.http_tap, "tapbulk": b.tap_bulk, "scale": b.scale, "overload": b.overload}
         for n in args.only.split(","):
             b.section(n, names[n])
         b.write()

@@ -260,6 +260,14 @@ TEST_F(TsoRun, WhatCannotLeadGoesAlone) {
     EXPECT_EQ(run(), 0u);
 }
 
+TEST_F(TsoRun, AnOddCutGoesAloneWhereThePortNeedsAnEvenOne) {
+    line(6, 1203);  // a path MTU probe's size
+    EXPECT_EQ(run(), 6u);
+    EXPECT_EQ(run({.even_cut = true}), 1u);
+    line(6, 1434);
+    EXPECT_EQ(run({.even_cut = true}), 6u);
+}
+
 TEST_F(TsoRun, TheLimitsCapARun) {
     line(64);
     EXPECT_EQ(run(), 45u);  // 45 x 1448 = 65160 <= 65455 < 46 x 1448
