@@ -4,8 +4,9 @@
 # crr with a 16 KB response), the same workloads on the Linux kernel with the
 # same pinning, the packet-I/O limit of the pair (tcpfp-iofwd), wrk against
 # tcpfp on net_tap and on net_af_xdp (veth) and against a kernel server on
-# veth, 1M held connections with memory and TIME_WAIT expiry, and the
-# microbenchmarks. Writes results.json, results.md and results.png.
+# veth, bulk over the tap with TSO on and off, 1M held connections with
+# memory and TIME_WAIT expiry, and the microbenchmarks. Writes results.json,
+# results.md and results.png.
 #
 #   scripts/bench.sh [--quick] [--out DIR] [--build DIR] [--no-build] [--profile] [--only SECTIONS]
 #                    [--workloads LIST] [--crr-rate R] [--baseline BUILD_DIR|COMMIT] [--rounds N]
@@ -13,15 +14,15 @@
 # --quick: about a minute (CI smoke; 10,000 held connections). Default: a few
 # minutes. --out: default build/bench. --build: default build. --profile: perf
 # record both tcpfp processes during each pair workload (hot symbols in
-# results.md, perf-*.data in --out). --only: micro,pair,io,linux,http,scale.
-# --workloads: which of cps,rps,bulk,crr_rate,crr_16k the pair and linux
-# sections run (default all). --crr-rate: crr_rate's target in connections
-# per second (default 5000, 2000 with --quick). --baseline: the previous
-# engine side by side: an older build directory, or a commit, which is then
-# checked out in build/baseline/<commit>/src and built there (release); its
-# pair workloads and engine microbenchmarks run beside this build's,
-# alternating. --rounds: pair runs per binary, the median kept (default 1, 3
-# with --baseline). Needs root; everything runs
+# results.md, perf-*.data in --out). --only: micro,pair,io,linux,http,tapbulk,
+# scale,overload. --workloads: which of cps,rps,bulk,crr_rate,crr_16k the pair
+# and linux sections run (default all). --crr-rate: crr_rate's target in
+# connections per second (default 5000, 2000 with --quick). --baseline: the
+# previous engine side by side: an older build directory, or a commit, which
+# is then checked out in build/baseline/<commit>/src and built there
+# (release); its pair workloads and engine microbenchmarks run beside this
+# build's, alternating. --rounds: pair runs per binary (and tapbulk rounds),
+# the median kept (default 1, 3 with --baseline). Needs root; everything runs
 # in a private network namespace. Goals are reported, never asserted: the
 # status is 0 when every workload produced a figure.
 set -euo pipefail
