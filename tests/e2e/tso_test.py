@@ -3,7 +3,8 @@
 chargen (RFC 864's pattern, hashed) and gets them byte-exact, and the
 frames tcpfp hands to the port are at most a tenth of the TCP segments it
 sends; an echo round trip (data and ACK numbers moving under the sender)
-stays byte-exact too. With `tso = off` every segment is a frame of its own.
+stays byte-exact too, and so does a read with an odd MSS, with no checksum
+error counted by Linux. With `tso = off` every segment is a frame of its own.
 
 The frame count is tcpfp's (`show port stats`: "TX-frames handed to the
 port"), not the port's TX-packets: net_tap's TSO is software segmentation
@@ -55,11 +56,39 @@ def chargen(total):
             "Linux read %d chargen bytes, byte-exact (%d read)" % (total, got))
 
 
+def csum_errors():
+    """Linux's TCP InCsumErrors in this namespace (/proc/net/snmp)."""
+    rows = [l.split() for l in open("/proc/net/snmp") if l.startswith("Tcp:")]
+    return int(rows[1][rows[0].index("InCsumErrors")])
+
+
+def chargen_odd_mss(total):
+    """Reads `total` chargen bytes on a connection whose SYN offers MSS
+    1001: tcpfp's segments carry 989 bytes, an odd cut size. Returns
+    (sha256, bytes read)."""
+    import hashlib
+    import socket
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 1001)
+    s.settimeout(60)
+    s.connect((ADDR, 19))
+    digest, got = hashlib.sha256(), 0
+    while got < total:
+        data = s.recv(min(1 << 16, total - got))
+        if not data:
+            break
+        digest.update(data)
+        got += len(data)
+    s.close()
+    return digest.hexdigest(), got
+
+
 def with_tso(exe, root):
     t = start(exe, root, "on")
     info = t.command("show port info 0")
     h.check(re.search(r"TSO: on \(net_tap: segments sent up to IPv4 1486 bytes", info) is not None,
             "show port info: TSO on, segments 14 bytes short of the tap's MTU")
+    errors = csum_errors()
     chargen(100 * 1000 * 1000)
     frames, segments, supers, carried, port_packets = tx_figures(t)
     print("TSO on: %d frames for %d segments (%.3f), %d super-segments carrying %d; the port wrote %d"
@@ -73,6 +102,13 @@ def with_tso(exe, root):
     h.check(n == 20 * 1000 * 1000 and sent == got, "a 20 MB echo round trip is byte-exact (%d bytes back)" % n)
     after = tx_figures(t)
     h.check(after[2] > supers, "the echo's replies went out in super-segments too (%d more)" % (after[2] - supers))
+    # net_tap checksums the pieces it cuts right only for even cut sizes
+    # (tcp::TsoLimits::even_cut): 989-byte segments must go unmerged.
+    digest, got = chargen_odd_mss(5 * 1000 * 1000)
+    h.check(got == 5 * 1000 * 1000 and digest == streams.chargen_expected(got),
+            "with MSS 1001 (989-byte segments) 5 MB arrive byte-exact (%d read)" % got)
+    h.check(csum_errors() == errors, "Linux counted no TCP checksum error (InCsumErrors +%d)"
+            % (csum_errors() - errors))
     log = t.stop()
     h.check("tx_serialize" not in log and "tx_no_mbuf" not in log, "no frame failed to build")
 
