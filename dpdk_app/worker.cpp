@@ -67,7 +67,8 @@ void Worker::init(int socket) {
     engine_ = std::make_unique<tcp::Engine>(engine_cfg, clock_.now(), mr_.get());
     if (port_.tso) {
         // A chain of at most tso_max_mbufs mbufs: the header takes part of the first.
-        const std::uint64_t room = std::uint64_t{port_.tso_max_mbufs} * tx_.mbuf_room() - kMaxHeaders;
+        // fill_chain() fills each mbuf to an even byte count.
+        const std::uint64_t room = std::uint64_t{port_.tso_max_mbufs} * (tx_.mbuf_room() & ~1u) - kMaxHeaders;
         tso_limits_.max_bytes = static_cast<std::uint32_t>(std::min<std::uint64_t>(tso_limits_.max_bytes, room));
         tso_limits_.even_cut = port_.tso_even_cut;
     }

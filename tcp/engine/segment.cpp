@@ -103,7 +103,7 @@ std::size_t tso_run(std::span<const OutSegment> out, const TsoLimits& limits) {
     const std::uint8_t shared = first.flags & static_cast<std::uint8_t>(~psh);
     const bool can_lead = cut > 0 && (shared & ack) != 0 && (shared & (syn | rst | urg | cwr | fin)) == 0 &&
                           first.urgent_ptr == 0;
-    if (!can_lead || (limits.even_cut && cut % 2 != 0)) return 1;
+    if (!can_lead || cut < limits.min_cut || (limits.even_cut && cut % 2 != 0)) return 1;
     std::size_t n = 1;
     std::uint64_t bytes = cut;
     while (n < out.size() && n < limits.max_segments) {

@@ -97,6 +97,11 @@ struct TsoLimits {
     // largest IPv4 + TCP header (as Linux's GSO_MAX_SIZE of 64 KiB).
     std::uint32_t max_bytes = 0xffff - 20 - 60;
     std::uint32_t max_segments = 64;  // net_tap's GSO makes at most 64
+    // The smallest cut size: NICs refuse a tso_segsz under their floor
+    // (256 for i40e, iavf and hns3 in DPDK 22.11, I40E_MIN_TSO_MSS and
+    // alike). A refused super-segment is not sent, and a PMD may leave the
+    // rest of its burst behind it.
+    std::uint32_t min_cut = 256;
     // Only an even cut size: net_tap checksums each piece in software, one
     // mbuf's bytes at a time as if each began at an even offset, so a piece
     // that crosses mbufs at an odd offset gets a wrong checksum (DPDK 22.11

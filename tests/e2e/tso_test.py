@@ -3,8 +3,8 @@
 chargen (RFC 864's pattern, hashed) and gets them byte-exact, and the
 frames tcpfp hands to the port are at most a tenth of the TCP segments it
 sends; an echo round trip (data and ACK numbers moving under the sender)
-stays byte-exact too, and so does a read with an odd MSS, with no checksum
-error counted by Linux. With `tso = off` every segment is a frame of its own.
+stays byte-exact too, and so do reads with an odd MSS and with an MSS under
+the ports' minimum cut, with no checksum error counted by Linux. With `tso = off` every segment is a frame of its own.
 
 The frame count is tcpfp's (`show port stats`: "TX-frames handed to the
 port"), not the port's TX-packets: net_tap's TSO is software segmentation
@@ -62,14 +62,14 @@ def csum_errors():
     return int(rows[1][rows[0].index("InCsumErrors")])
 
 
-def chargen_odd_mss(total):
-    """Reads `total` chargen bytes on a connection whose SYN offers MSS
-    1001: tcpfp's segments carry 989 bytes, an odd cut size. Returns
-    (sha256, bytes read)."""
+def chargen_with_mss(total, mss):
+    """Reads `total` chargen bytes on a connection whose SYN offers `mss`
+    (tcpfp's segments carry 12 bytes less, beside the timestamps).
+    Returns (sha256, bytes read)."""
     import hashlib
     import socket
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 1001)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, mss)
     s.settimeout(60)
     s.connect((ADDR, 19))
     digest, got = hashlib.sha256(), 0
@@ -104,9 +104,14 @@ def with_tso(exe, root):
     h.check(after[2] > supers, "the echo's replies went out in super-segments too (%d more)" % (after[2] - supers))
     # net_tap checksums the pieces it cuts right only for even cut sizes
     # (tcp::TsoLimits::even_cut): 989-byte segments must go unmerged.
-    digest, got = chargen_odd_mss(5 * 1000 * 1000)
+    digest, got = chargen_with_mss(5 * 1000 * 1000, 1001)
     h.check(got == 5 * 1000 * 1000 and digest == streams.chargen_expected(got),
             "with MSS 1001 (989-byte segments) 5 MB arrive byte-exact (%d read)" % got)
+    # Segments under 256 bytes go unmerged (tcp::TsoLimits::min_cut, a
+    # NIC's floor), one frame each.
+    digest, got = chargen_with_mss(1000 * 1000, 200)
+    h.check(got == 1000 * 1000 and digest == streams.chargen_expected(got),
+            "with MSS 200 (188-byte segments) 1 MB arrives byte-exact (%d read)" % got)
     h.check(csum_errors() == errors, "Linux counted no TCP checksum error (InCsumErrors +%d)"
             % (csum_errors() - errors))
     log = t.stop()

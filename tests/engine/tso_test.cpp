@@ -272,8 +272,16 @@ TEST_F(TsoRun, TheLimitsCapARun) {
     line(64);
     EXPECT_EQ(run(), 45u);  // 45 x 1448 = 65160 <= 65455 < 46 x 1448
     EXPECT_EQ(run({.max_bytes = 0xffff, .max_segments = 10}), 10u);
-    line(100, 100);
+    line(100, 256);
     EXPECT_EQ(run(), 64u);
+}
+
+// Segments under 256 bytes (a peer's tiny MSS) go alone: some NICs refuse
+// to cut so small (i40e, iavf, hns3).
+TEST_F(TsoRun, ACutUnderTheMinimumGoesAlone) {
+    line(10, 255);
+    EXPECT_EQ(run(), 1u);
+    EXPECT_EQ(run({.min_cut = 64}), 10u);
 }
 
 // The header: IPv4 length for the whole, IPv4 checksum 0, and the TCP
