@@ -112,7 +112,7 @@ class Client:
         start = len(self.text())
         self.proc.stdin.write((line + "\n").encode())
         self.proc.stdin.flush()
-        h.wait_until(lambda: "tcpfp> " in self.text()[start:] or self.proc.poll() is not None, timeout,
+        h.wait_until(lambda: h.find_prompt(self.text(), start) >= 0 or self.proc.poll() is not None, timeout,
                      "the client's prompt to answer " + repr(line))
         if self.proc.poll() is not None:
             h.fail("the client exited during %r:\n%s" % (line, self.text()[-3000:]))
@@ -157,7 +157,7 @@ def main():
                             start_new_session=True)
     c = Client(proc, cli_out)
     try:
-        h.wait_until(lambda: "tcpfp> " in c.text() or proc.poll() is not None, 60, "the client's prompt")
+        h.wait_until(lambda: h.find_prompt(c.text()) >= 0 or proc.poll() is not None, 60, "the client's prompt")
         out = c.command("wait arp %s timeout 10000" % SERVER, timeout=20)
         h.check("timed out" not in out, "the client resolved the server")
         # The peak: a closed loop first (it stalls on SYNs the full table

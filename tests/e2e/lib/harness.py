@@ -128,6 +128,21 @@ def sh(*args, **kw):
     return subprocess.run(list(args), capture_output=True, text=True, **kw)
 
 
+# A whole log line another thread printed: "tcpfp.app: ...", "EAL: ...".
+_LOG_LINE = r"(?:(?:tcpfp\.\w+|[A-Z][A-Z_]*): [^\n]*\n)*"
+# DPDK's cmdline writes the prompt one character at a time (rdline), so a
+# worker's log line can land inside it: "tcp" "tcpfp.app: worker 0 ...\n"
+# "fp> " (an overload test once waited 60 s for a prompt printed so).
+_PROMPT = re.compile(_LOG_LINE.join(re.escape(c) for c in "tcpfp> "))
+
+
+def find_prompt(text, start=0):
+    """Where the prompt `tcpfp> ` begins at or after `start` (log lines
+    printed inside it allowed), or -1."""
+    m = _PROMPT.search(text, start)
+    return m.start() if m else -1
+
+
 def write_config(src, overrides, path):
     """Copies an INI file, replacing `key = value` lines: {(section, key): value}."""
     section = None
@@ -249,10 +264,10 @@ class Tcpfp:
         start = len(self.log())
         self.proc.stdin.write((line + "\n").encode())
         self.proc.stdin.flush()
-        wait_until(lambda: "tcpfp> " in self.log()[start + len(line):], timeout,
+        wait_until(lambda: find_prompt(self.log(), start + len(line)) >= 0, timeout,
                    "the prompt to answer " + repr(line))
         out = self.log()[start:]
-        return out[: out.index("tcpfp> ", len(line))]
+        return out[: find_prompt(out, len(line))]
 
     def stop(self):
         """SIGINT (or quit at the prompt), then the final statistics; checks
