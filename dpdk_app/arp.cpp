@@ -9,7 +9,7 @@
 namespace tcpfp::app {
 
 namespace {
-constexpr std::size_t kCacheSize = 256;  // linear search: a tap or a LAN segment has few peers
+constexpr std::size_t kCacheSize = 256;  // a tap or a LAN segment has few peers; positions fit index_
 }
 
 Arp::Arp(const ArpConfig& cfg, const PortConfig& port, wire::MacAddr own, Tx& tx,
@@ -39,8 +39,13 @@ wire::Ipv4Addr Arp::source_for(wire::Ipv4Addr hop) const {
 }
 
 Arp::Entry* Arp::find(wire::Ipv4Addr ip) {
-    for (auto& e : cache_) {
-        if (e.ip == ip) return &e;
+    std::uint16_t& slot = index_[(ip.value * 0x9e3779b1u) >> 24];  // Fibonacci hashing
+    if (slot != 0 && slot <= cache_.size() && cache_[slot - 1u].ip == ip) return &cache_[slot - 1u];
+    for (std::size_t i = 0; i < cache_.size(); ++i) {
+        if (cache_[i].ip == ip) {
+            slot = static_cast<std::uint16_t>(i + 1);
+            return &cache_[i];
+        }
     }
     return nullptr;
 }
