@@ -43,13 +43,12 @@ constexpr std::uint64_t kTxTso = RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD
 // allows it. It needs TX checksum offload: each segment the port cuts gets
 // its checksums there (RTE_MBUF_F_TX_TCP_SEG implies them).
 void choose_tso(const AppConfig& cfg, const rte_eth_dev_info& info, Port& port) {
-    const bool offered = (info.tx_offload_capa & kTxTso) == kTxTso;
-    if (!cfg.port.tso) {
-        port.tso_state = offered ? "off ([port0] tso = off)" : "off (not offered by the port)";
+    if ((info.tx_offload_capa & kTxTso) != kTxTso) {
+        port.tso_state = "off (not offered by the port)";
         return;
     }
-    if (!offered) {
-        port.tso_state = "off (not offered by the port)";
+    if (!cfg.port.tso) {
+        port.tso_state = "off ([port0] tso = off)";
         return;
     }
     if (!port.tx_checksum) {

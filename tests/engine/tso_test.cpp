@@ -90,8 +90,10 @@ TEST(Tso, SendMtuCapsTheSegmentsWeSendButNotTheMssWeAdvertise) {
     EXPECT_EQ(recv_all(net.b(), p.b, net.now()), data);
     EXPECT_EQ(recv_all(net.a(), p.a, net.now()), data);
     std::size_t a_max = 0, b_max = 0;
-    for (const Captured& c : net.trace()) (c.from == Side::a ? a_max : b_max) = std::max(
-        c.from == Side::a ? a_max : b_max, c.payload_len);
+    for (const Captured& c : net.trace()) {
+        std::size_t& largest = c.from == Side::a ? a_max : b_max;
+        largest = std::max(largest, c.payload_len);
+    }
     EXPECT_EQ(a_max, 1434u);
     EXPECT_EQ(b_max, 1448u);
 }
