@@ -239,25 +239,32 @@ class Bench:
 
     # --- configs -----------------------------------------------------------------
 
-    def config_ok(self, path):
-        r = sh([self.tcpfp, "--", "--config", path, "--check-config"], check=False)
+    def config_ok(self, path, exe=None):
+        r = sh([exe or self.tcpfp, "--", "--config", path, "--check-config"], check=False)
         return r.returncode == 0, (r.stdout + r.stderr).strip()
 
     # Linux autotunes socket buffers up to 4-6 MiB (tcp_wmem/tcp_rmem); the
     # pair gets 1 MiB buffers so bulk is not window-bound where Linux is not.
     BUFFERS = {("engine", "chunk_count"): "262144", ("engine", "buffer_size"): "1048576",
-               ("engine", "send_buffer"): "1048576", ("engine", "recv_buffer"): "1048576"}
+               ("engine", "send_buffer"): "1048576", ("engine", "recv_buffer"): "1048576",
+               # An engine from before the chunked buffers (2026-12-03) has a
+               # pool of buffer_count whole buffers instead of chunk_count
+               # chunks: these are the values the bench gave it then.
+               ("engine", "buffer_count"): "512"}
 
     CLIENT_ADDRESSES = "172.16.48.2-172.16.48.65/24"
 
-    def bench_configs(self):
-        """pair-client.ini / pair-server.ini with 2 MiB buffers, and on the
+    def bench_configs(self, exe=None, src=None, tag="bench"):
+        """pair-client.ini / pair-server.ini with 1 MiB buffers, and on the
         client active-open TIME_WAIT reuse when the engine has it (Linux
-        applies tcp_tw_reuse=2 on loopback, so both sides reuse)."""
-        srv = write_ini(os.path.join(self.src, "config", "pair-server.ini"), self.BUFFERS,
-                        os.path.join(self.tmp, "bench-server.ini"))
-        base = os.path.join(self.src, "config", "pair-client.ini")
-        path = os.path.join(self.tmp, "bench-client.ini")
+        applies tcp_tw_reuse=2 on loopback, so both sides reuse). `exe` and
+        `src`: an older engine (--baseline) and its own source tree, whose
+        configs it understands."""
+        src = src or self.src
+        srv = write_ini(os.path.join(src, "config", "pair-server.ini"), self.BUFFERS,
+                        os.path.join(self.tmp, "%s-server.ini" % tag))
+        base = os.path.join(src, "config", "pair-client.ini")
+        path = os.path.join(self.tmp, "%s-client.ini" % tag)
         # Source addresses: the 4-tuple space a connect-per-request client
         # churns through. Linux gets one address and 64,512 ports
         # (ip_local_port_range 1024 65535); tcpfp's ephemeral range is
@@ -268,12 +275,12 @@ class Bench:
         client[("port0", "addresses")] = self.CLIENT_ADDRESSES
         self.res["params"]["client_addresses"] = self.CLIENT_ADDRESSES
         write_ini(base, client, path, add={("engine", "tw_reuse"): "on"})
-        ok, _ = self.config_ok(path)
-        self.res["params"]["tw_reuse"] = ok
+        ok, _ = self.config_ok(path, exe)
+        self.res["params"]["tw_reuse" if exe is None else "tw_reuse_" + tag] = ok
         if not ok:
             write_ini(base, client, path)
         for f in (srv, path):
-            ok, why = self.config_ok(f)
+            ok, why = self.config_ok(f, exe)
             if not ok:
                 raise RuntimeError(why)
         self.res["params"]["buffers"] = "1 MiB send/receive buffers (pair-*.ini have 64 KiB)"
@@ -358,13 +365,14 @@ class Bench:
         binary runs each round too, the order alternating, so drift in the
         machine's load falls on both alike. Each workload keeps the round
         with its median figure."""
-        client_cfg, server_cfg = self.bench_configs()
+        configs = {"tcpfp": self.bench_configs()}
         sides = [("tcpfp", self.tcpfp)]
         if self.baseline:
             exe = os.path.join(self.baseline, "dpdk_app", "tcpfp")
             if not os.access(exe, os.X_OK):
                 raise RuntimeError("--baseline %s has no dpdk_app/tcpfp" % self.baseline)
             sides.append(("baseline", exe))
+            configs["baseline"] = self.bench_configs(exe, self.build_source(self.baseline), "baseline")
             self.res["params"]["baseline"] = {"build": self.baseline, "commit": self.build_commit(self.baseline)}
         self.res["params"]["commit"] = self.build_commit(self.build)
         self.res["params"]["rounds"] = self.rounds
@@ -372,7 +380,7 @@ class Bench:
         for r in range(self.rounds):
             for key, exe in (sides if r % 2 == 0 else sides[::-1]):
                 log("pair round %d of %d: %s" % (r + 1, self.rounds, key))
-                per[key].append(self.pair_round(key, exe, client_cfg, server_cfg,
+                per[key].append(self.pair_round(key, exe, *configs[key],
                                                 profile=self.profile and key == "tcpfp" and not per["tcpfp"]))
         for key, results in per.items():
             for name in results[0]:
@@ -384,15 +392,22 @@ class Bench:
                                                       ", ".join("%.4g" % v for v in w["rounds"])))
 
     @staticmethod
-    def build_commit(build):
-        """The commit a build directory was configured from (git describe of its source)."""
+    def build_source(build):
+        """The source tree a build directory was configured from, or None."""
         try:
             info = json.load(open(os.path.join(build, "meson-info", "meson-info.json")))
-            src = info["directories"]["source"]
-            r = sh(["git", "-C", src, "describe", "--always", "--dirty"], check=False)
-            return r.stdout.strip() or None
+            return info["directories"]["source"]
         except (OSError, KeyError, ValueError):
             return None
+
+    @classmethod
+    def build_commit(cls, build):
+        """The commit a build directory was configured from (git describe of its source)."""
+        src = cls.build_source(build)
+        if src is None:
+            return None
+        r = sh(["git", "-C", src, "describe", "--always", "--dirty"], check=False)
+        return r.stdout.strip() or None
 
     def pair_round(self, label, exe, client_cfg, server_cfg, profile):
         """One pair run of every selected workload with binary `exe`:
