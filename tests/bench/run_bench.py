@@ -45,6 +45,14 @@ UNITS = {"cps": "conn/s", "rps": "req/s", "bulk": "Gbit/s", "crr_rate": "us p99"
 # The minimal peer server's figures on one core (issue 16: dperf 1.9's own
 # server over the same memif pair): tcpfp's saturated rates are set beside them.
 PEER_SERVER = {"cps_sat": 680000, "rps_sat": 2100000}
+# The peer's own client on one core (issue 16: dperf 1.9 against its server):
+# the saturated runs drive this rate from tcpfp's one client core too.
+PEER_CLIENT = {"cps_sat": 950000, "rps_sat": 2000000}
+# Issue 16's goals over the previous engine (--baseline), and in memory.
+BASELINE_GOALS = {"cps": 2.0, "rps": 1.5}
+MICRO_GOALS = {  # key: (bound, at most?)
+    "fast_path_rx_loop_sw_csum_ns": (100.0, True), "bulk_gbit_s": (30.0, False),
+    "rr_1_conn_per_s": (1.5e6, False)}
 # Paced: the packet rate follows the target, not the stack, so an I/O-limit
 # fraction would say nothing.
 NO_IO_LIMIT = ("crr_rate",)
@@ -1056,6 +1064,9 @@ class Bench:
         ("wheel_expire_ns", "timer/bench_timer", "BM_ExpireTimeWait/step_us:1000/shuffled:0/", "per_expiry"),
         ("fast_path_rx_segment_sw_csum_ns", "engine/bench_engine", "BM_ReceiveInOrderSegment/0$", "ns/segment"),
         ("fast_path_rx_segment_hw_csum_ns", "engine/bench_engine", "BM_ReceiveInOrderSegment/1$", "ns/segment"),
+        # The same loop timed alone (without the timer pauses' clock reads).
+        ("fast_path_rx_loop_sw_csum_ns", "engine/bench_engine", "BM_ReceiveInOrderSegmentLoop/0/", "ns/segment"),
+        ("fast_path_rx_loop_hw_csum_ns", "engine/bench_engine", "BM_ReceiveInOrderSegmentLoop/1/", "ns/segment"),
         # Rates, as the benchmark reports them (no unit conversion).
         ("bulk_gbit_s", "engine/bench_engine", "BM_BulkTransfer$", "=Gbit/s"),
         ("rr_1_conn_per_s", "engine/bench_engine", "BM_RequestResponse/1$", "=transactions/s"),
@@ -1086,6 +1097,8 @@ class Bench:
             bm = json.load(open(jf))["benchmarks"]
             for key, f, counter in items:
                 hit = [x for x in bm if re.search(f, x["name"])]
+                if not hit and binaries is not None:
+                    continue  # an older build (--baseline) may not have this benchmark yet
                 if not hit:
                     raise RuntimeError("%s: no benchmark matches %s" % (b, f))
                 x = hit[0]
@@ -1142,6 +1155,7 @@ class Bench:
         rows = self.rows()
         self.res["table"] = [dict(zip(("key", "workload", "unit", "tcpfp", "linux", "ratio", "io_fraction", "goal"), r))
                              for r in rows]
+        self.res["goals"] = [dict(zip(("goal", "figure", "status", "profile"), r)) for r in self.goal_rows()]
         with open(os.path.join(self.out, "results.json"), "w") as f:
             json.dump(self.res, f, indent=1, default=str)
         open(os.path.join(self.out, "results.md"), "w").write(self.markdown(rows))
@@ -1278,6 +1292,7 @@ class Bench:
             if ov.get("baseline"):
                 o.append("| the same, previous engine (`--baseline`) | %s | |" % ov_line(ov["baseline"]))
         o += self.baseline_table()
+        o += self.goals_table()
         mi = self.res["micro"]
         if mi:
             o += ["", "| microbenchmark (Google Benchmark, one thread) | figure |", "|---|---:|"]
@@ -1291,7 +1306,10 @@ class Bench:
                       "wheel_rearm_ns": "timer wheel re-arm",
                       "wheel_expire_ns": "timer wheel expiry per TIME_WAIT record (1M)",
                       "fast_path_rx_segment_sw_csum_ns": "fast-path receive per in-order segment, software checksums",
-                      "fast_path_rx_segment_hw_csum_ns": "fast-path receive per in-order segment, NIC-verified checksums"}
+                      "fast_path_rx_segment_hw_csum_ns": "fast-path receive per in-order segment, NIC-verified checksums",
+                      "fast_path_rx_loop_sw_csum_ns": "the same loop timed alone (no timer pauses' clock reads), "
+                                                      "software checksums",
+                      "fast_path_rx_loop_hw_csum_ns": "the same loop timed alone, NIC-verified checksums"}
             labels.update(self.MICRO_LABELS)
             for k, v in mi.items():
                 o.append("| %s | %s |" % (labels.get(k, k), self.micro_fmt(k, v)))
@@ -1302,6 +1320,86 @@ class Bench:
               "(`scripts/bench.sh%s`); on a shared machine only the ratios are meaningful." %
               (" --quick" if self.quick else ""), ""]
         return "\n".join(o)
+
+    @staticmethod
+    def goal_status(value, bound, at_most=False):
+        """'met', or 'missed by N %' of the bound, or '—' without a figure."""
+        if value is None or not bound:
+            return "—"
+        if (value <= bound) if at_most else (value >= bound):
+            return "met"
+        return "missed by %.0f %%" % (100 * abs(value - bound) / bound)
+
+    def profile_of(self, name):
+        """The top three of a profiled pair workload, per side."""
+        sides = self.res.get("profile", {}).get(name, {})
+        return "; ".join("%s: %s" % (side, ", ".join("`%s` %.1f %%" % (sym, pct) for pct, sym in top[:3]))
+                         for side, top in sorted(sides.items()))
+
+    def goal_rows(self):
+        """(goal, figure, status, profile) for each of issue 16's goals with a figure in this run;
+        profile None where no pair workload is behind the figure."""
+        t, l, io, s, mi = self.res["tcpfp"], self.res["linux"], self.res["io_limit"], self.res["scale"], self.res["micro"]
+        rows = []
+        for key in ("cps", "rps", "bulk"):
+            frac = io.get(key, {}).get("fraction")
+            if frac is not None:
+                rows.append(("%s: packet rate ≥ 50 %% of the I/O limit" % key, "%.0f %%" % (100 * frac),
+                             self.goal_status(frac, GOALS["io_fraction"]), self.profile_of(key)))
+        for key, who, goal in [(k, "server", v) for k, v in PEER_SERVER.items()] + \
+                              [(k, "generator", v) for k, v in PEER_CLIENT.items()]:
+            v = t.get(key, {}).get("value")
+            if v is not None:
+                rows.append(("%s: %s rate per core ≥ the peer's %s %s" % (key, who, self.fmt(goal), UNITS[key]),
+                             "%s (%.0f %%)" % (self.fmt(v), 100 * v / goal), self.goal_status(v, goal),
+                             self.profile_of(key)))
+        b = self.res["baseline"]
+        for key, goal in BASELINE_GOALS.items():
+            if key in b and key in t and b[key]["value"]:
+                r = t[key]["value"] / b[key]["value"]
+                rows.append(("%s ≥ %g× the previous engine (%s)" % (key, goal,
+                                                                      self.res["params"]["baseline"].get("commit")),
+                             "%.2f×" % r, self.goal_status(r, goal), self.profile_of(key)))
+        ov = self.res.get("overload", {}).get("tcpfp")
+        if ov:
+            rows.append(("served under %.1fx overload ≥ 90 %% of the peak" % ov["offered_x"],
+                         "%.0f %%" % (100 * ov["served_fraction"]), self.goal_status(ov["served_fraction"], 0.9), None))
+        if s.get("held_conns", 0) >= 1000000:
+            mib = s.get("rss_held_mib_client", 0) + s.get("rss_held_mib_server", 0)
+            rows.append(("1M connections with a request answered in flight < 4 GiB, both sides",
+                         "%.0f MiB" % mib, self.goal_status(mib, 4096, at_most=True), None))
+        for key, (bound, at_most) in MICRO_GOALS.items():
+            if key in mi:
+                rows.append(("in memory: %s %s %s" % (key, "≤" if at_most else "≥", self.fmt(bound)),
+                             self.micro_fmt(key, mi[key]), self.goal_status(mi[key], bound, at_most), None))
+        tv, gso = t.get("bulk", {}).get("value"), l.get("bulk_gso", {}).get("value")
+        if tv and gso:
+            rows.append(("bulk ≥ Linux with its segmentation offloads (%s Gbit/s)" % self.fmt(gso, "Gbit/s"),
+                         "%.2f×" % (tv / gso), self.goal_status(tv / gso, 1.0), self.profile_of("bulk")))
+        tb = self.res.get("tap_bulk")
+        if tb:
+            rows.append(("bulk over the tap with TSO ≤ 1/3 of the frames", "%.3f" % tb["frame_ratio"],
+                         self.goal_status(tb["frame_ratio"], 1 / 3, at_most=True), None))
+        h = self.res["http"]
+        xv, lv = h.get("af_xdp", {}).get("value"), h.get("linux", {}).get("value")
+        if xv and lv:
+            rows.append(("wrk over af_xdp ≥ the kernel over veth", "%.2f×" % (xv / lv),
+                         self.goal_status(xv / lv, 1.0), None))
+        return rows
+
+    def goals_table(self):
+        """Issue 16's goals in one table: the figure, met or missed by how much,
+        and for a missed pair goal the profile's top entries (--profile)."""
+        rows = self.goal_rows()
+        if not rows:
+            return []
+        o = ["", "| issue 16's goal | figure | status | profile of the pair workload, top 3 (`--profile`) |",
+             "|---|---:|---|---|"]
+        for goal, fig, status, prof in rows:
+            missed = status.startswith("missed")
+            cell = "" if not missed or prof is None else (prof or "not profiled in this run")
+            o.append("| %s | %s | %s | %s |" % (goal, fig, status, cell))
+        return o
 
     def tap_bulk_table(self):
         """Bulk over the tap, TSO on beside off, and the goal on frames."""
