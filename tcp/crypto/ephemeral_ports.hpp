@@ -80,6 +80,15 @@ public:
     // the counters start over from the new secret. O(table_size()) SipHashes.
     void rekey(SipKey secret);
 
+    // The candidate the next select() for the destination that was just
+    // given `port` tries first: every candidate tried moved that
+    // destination's counter on by one, so its walk resumes right after
+    // `port` (unless another destination sharing its counter selects in
+    // between). Lets a caller fetch that candidate's state ahead of time.
+    std::uint16_t successor(std::uint16_t port) const {
+        return port >= last_ ? first_ : static_cast<std::uint16_t>(port + 1);
+    }
+
     bool in_range(std::uint16_t port) const { return port >= first_ && port <= last_; }
     std::uint16_t first() const { return first_; }
     std::uint16_t last() const { return last_; }

@@ -475,6 +475,14 @@ int Engine::connect(const ConnectParams& p, Instant now, ConnId& out) {
                                   });
         if (!port) return -EADDRNOTAVAIL;
         tuple.local_port = *port;
+        // The next connect to this destination starts at the successor
+        // port: fetch its table bucket now, so that probe (a cache miss on
+        // a table sized for every connection and TIME_WAIT record) does not
+        // stall it. A load generator or a proxy reconnects to the same
+        // destinations all the time.
+        FourTuple next = tuple;
+        next.local_port = ports_.successor(*port);
+        table_.prefetch(table_.hash(next));
     }
     // A TIME_WAIT record on the tuple is reusable here (tw_reuse): take it.
     TimeWaitRecord reused{};

@@ -389,7 +389,7 @@ class Bench:
             for key, exe in (sides if r % 2 == 0 else sides[::-1]):
                 log("pair round %d of %d: %s" % (r + 1, self.rounds, key))
                 per[key].append(self.pair_round(key, exe, *configs[key],
-                                                profile=self.profile and key == "tcpfp" and not per["tcpfp"]))
+                                                profile=self.profile and not per[key]))
         for key, results in per.items():
             for name in results[0]:
                 runs = sorted((x[name] for x in results if name in x), key=lambda w: w["value"])
@@ -452,7 +452,8 @@ class Bench:
                     name = names[min(perf["i"], len(names) - 1)]
                     perf["i"] += 1
                     for side in ("client", "server"):
-                        out = os.path.join(self.out, "perf-%s-%s.data" % (name, side))
+                        out = os.path.join(self.out, "perf-%s%s-%s.data" % (
+                            "" if label == "tcpfp" else label + "-", name, side))
                         perf["procs"].append((name, side, out, subprocess.Popen(
                             ["perf", "record", "-g", "-q", "-o", out, "-p", str(pids[side]), "--", "sleep",
                              str(max(1, self.p["duration_s"] - 1))],
@@ -463,7 +464,9 @@ class Bench:
                                               exe=exe)
             for name, side, out, proc in perf["procs"]:
                 proc.wait()
-                self.res.setdefault("profile", {}).setdefault(name, {})[side] = self.perf_top(out)
+                # --baseline's first round is profiled too: the top entries before and after.
+                key = "profile" if label == "tcpfp" else "profile_" + label
+                self.res.setdefault(key, {}).setdefault(name, {})[side] = self.perf_top(out)
             stats, gens = self.port_stats(lines), self.gen_json(lines)
             for i, (name, mode, port, conns, _) in enumerate(run):
                 if len(gens) <= i or len(stats) < 2 * (i + 1):
@@ -1275,10 +1278,11 @@ class Bench:
                   (s["time_wait_ms"], self.fmt(s.get("time_wait_last_entered_s")),
                    self.fmt(s.get("time_wait_zero_after_close_s")),
                    self.fmt(s.get("time_wait_expiry_lateness_s")))]
-        for name, sides in self.res.get("profile", {}).items():
-            for side, top in sides.items():
-                o.append("- **profile %s, %s** (perf, self time): %s" %
-                         (name, side, ", ".join("%s %.1f %%" % (sym, pct) for pct, sym in top[:8])))
+        for key, who in (("profile", ""), ("profile_baseline", "previous engine (`--baseline`), ")):
+            for name, sides in self.res.get(key, {}).items():
+                for side, top in sides.items():
+                    o.append("- **profile %s%s, %s** (perf, self time): %s" %
+                             (who, name, side, ", ".join("%s %.1f %%" % (sym, pct) for pct, sym in top[:8])))
         ov = self.res.get("overload", {})
         if ov.get("tcpfp"):
             def ov_line(v):

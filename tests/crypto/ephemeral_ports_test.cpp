@@ -26,6 +26,30 @@ std::uint16_t advance(const EphemeralPorts& ports, std::uint16_t p, std::uint32_
     return static_cast<std::uint16_t>(ports.first() + (p - ports.first() + k) % ports.range_size());
 }
 
+// successor() names the first candidate of the destination's next
+// selection (the engine prefetches that tuple's table bucket), across the
+// range's wrap and after candidates were refused.
+TEST(EphemeralPorts, SuccessorIsTheNextSelectionsFirstCandidate) {
+    EphemeralPorts ports(kSecret, 30000, 30009, 1024);
+    std::uint16_t last = *ports.select(kLocal, kRemote, 80, kAny);
+    bool wrapped = false;
+    for (int i = 0; i < 25; ++i) {
+        std::uint16_t first_tried = 0;
+        const auto refuse_odd_rounds = [&](std::uint16_t p) {
+            if (first_tried == 0) first_tried = p;
+            return i % 2 == 0 || p != first_tried;  // odd rounds refuse their first candidate
+        };
+        const auto p = ports.select(kLocal, kRemote, 80, refuse_odd_rounds);
+        ASSERT_TRUE(p.has_value());
+        EXPECT_EQ(first_tried, ports.successor(last)) << i;
+        wrapped |= *p < last;
+        last = *p;
+    }
+    EXPECT_TRUE(wrapped) << "the walk never wrapped from 30009 to 30000";
+    EXPECT_EQ(ports.successor(30009), 30000);
+    EXPECT_EQ(ports.successor(30000), 30001);
+}
+
 TEST(EphemeralPorts, DefaultsAreTheIanaRange) {
     const EphemeralPorts ports(kSecret);
     EXPECT_EQ(ports.first(), 49152);
