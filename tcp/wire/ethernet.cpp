@@ -7,17 +7,34 @@
 namespace tcpfp::wire {
 
 Result<EthernetFrame> parse_ethernet(std::span<const std::uint8_t> frame, VlanPolicy policy) {
-    if (frame.size() < kEthHeaderLen) return WireError::eth_truncated;
-    EthernetFrame f;
+    // Every path returns this one object, so it is built in the caller's
+    // result (NRVO): a local copied into the Result afterwards was read back
+    // with 16-byte loads over the narrow stores that had just written it, a
+    // store-forwarding stall on every frame.
+    Result<EthernetFrame> r{EthernetFrame{}};
+    if (frame.size() < kEthHeaderLen) {
+        r = WireError::eth_truncated;
+        return r;
+    }
+    EthernetFrame& f = r.value();
     std::copy_n(frame.data(), 6, f.dst.bytes.begin());
     std::copy_n(frame.data() + 6, 6, f.src.bytes.begin());
     std::size_t off = 12;
     std::uint16_t type = load_be16(frame.data() + off);
     while (type == ethertype::vlan || type == ethertype::qinq) {
-        if (policy == VlanPolicy::drop) return WireError::eth_vlan_dropped;
-        if (f.vlan_tags == 2) return WireError::eth_vlan_too_deep;
-        // Tag: TPID (already read), TCI, then the next EtherType.
-        if (frame.size() < off + 2 + kVlanTagLen) return WireError::eth_truncated;
+        WireError e = WireError::none;
+        if (policy == VlanPolicy::drop) {
+            e = WireError::eth_vlan_dropped;
+        } else if (f.vlan_tags == 2) {
+            e = WireError::eth_vlan_too_deep;
+        } else if (frame.size() < off + 2 + kVlanTagLen) {
+            // Tag: TPID (already read), TCI, then the next EtherType.
+            e = WireError::eth_truncated;
+        }
+        if (e != WireError::none) {
+            r = e;
+            return r;
+        }
         f.vlan_tci = load_be16(frame.data() + off + 2);
         ++f.vlan_tags;
         off += kVlanTagLen;
@@ -26,7 +43,7 @@ Result<EthernetFrame> parse_ethernet(std::span<const std::uint8_t> frame, VlanPo
     f.ethertype = type;
     f.header_len = static_cast<std::uint16_t>(off + 2);
     f.payload = frame.subspan(f.header_len);
-    return f;
+    return r;
 }
 
 Result<std::size_t> emit_ethernet(const EthernetRepr& repr, std::span<std::uint8_t> out) {
