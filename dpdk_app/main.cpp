@@ -340,8 +340,9 @@ int main(int argc, char** argv) {
     unsigned stranded = 0;
     for (auto& w : workers) stranded += w->drain_rings();
     std::printf("=== tcpfp final statistics ===\n");
-    std::printf("unmap guard: %" PRIu64 " munmap call(s) waited for the workers to leave their bursts\n",
-                unmap_guard::waits());
+    std::printf("unmap guard: %" PRIu64 " munmap call(s) waited for the workers to leave their bursts "
+                "(workers' barrier: %s)\n",
+                unmap_guard::waits(), unmap_guard::asymmetric() ? "membarrier" : "a locked add per iteration");
     std::printf("steering: %s, %u worker(s); %u frame(s) left in hand-off rings at exit\n",
                 to_string(shared->steering.mode()), cfg->workers, stranded);
     for (const auto& w : workers) w->print_stats();

@@ -29,5 +29,8 @@ void leave_worker(unsigned index);
 void quiescent(unsigned index);
 // How many munmap calls waited for the workers (for the final statistics).
 std::uint64_t waits();
+// Whether the workers' side runs without a barrier of its own (membarrier(2)
+// registered at start-up) or with a locked add per loop iteration.
+bool asymmetric();
 
 }  // namespace tcpfp::app::unmap_guard
