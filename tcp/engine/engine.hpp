@@ -369,6 +369,9 @@ public:
     std::size_t connection_count() const { return tcbs_.size(); }
     std::size_t time_wait_count() const { return time_waits_.size(); }
     std::size_t armed_timers() const { return wheel_.armed_count(); }
+    // Armed timers the wheel moved to another tick (rearm() moves one only
+    // when its earliest deadline comes closer).
+    std::uint64_t timer_moves() const { return wheel_.moves(); }
     std::size_t loss_states_in_use() const { return losses_.size(); }
     // Connections the application closed that are still finishing.
     std::uint32_t orphan_count() const { return orphans_; }

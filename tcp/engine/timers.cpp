@@ -11,14 +11,22 @@ namespace tcpfp::tcp {
 
 using namespace wire;
 
+// One wheel timer per connection, at its earliest deadline. A deadline that
+// moved later (each ACK pushes the RTO and keepalive on) leaves the timer
+// where it is: it fires early, on_tcb_timer() finds nothing due and arms it
+// for what is left. So a busy connection moves its timer about once per
+// RTO instead of once per segment; each move unlinks from one wheel list
+// and links into another, touching two other connections' timers.
 void Engine::rearm(Tcb& t) {
     const TickMs next = std::min({t.rtx_deadline, t.delack_deadline, t.keepalive_deadline,
                                   t.conn_deadline, loss_deadline(t)});
     if (next == kNoDeadline) {
         wheel_.cancel(t.timer);
-    } else {
-        wheel_.arm(t.timer, instant(next));
+        return;
     }
+    const Instant at = instant(next);
+    if (t.timer.armed() && !(at < wheel_.tick_instant(t.timer.expires))) return;
+    wheel_.arm(t.timer, at);
 }
 
 void Engine::advance(Instant now, std::size_t max_segments) {

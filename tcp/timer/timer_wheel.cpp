@@ -42,6 +42,7 @@ void TimerWheel::reset(Instant start) {
     carried_over_ = 0;
     steps_ = 0;
     rearms_kept_ = 0;
+    moves_ = 0;
 }
 
 // Timers still armed are not touched (their owners may already be gone);

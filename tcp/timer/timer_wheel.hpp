@@ -115,6 +115,9 @@ public:
     // arm() calls that found the timer armed for that very tick already and
     // moved nothing.
     std::uint64_t rearms_kept() const { return rearms_kept_; }
+    // arm() calls that took an armed timer out of one list and put it into
+    // another (the cost a lazily re-armed timer saves).
+    std::uint64_t moves() const { return moves_; }
 
 private:
     static constexpr unsigned kLevels = 5;
@@ -229,6 +232,7 @@ private:
     std::uint64_t carried_over_ = 0;
     std::uint64_t steps_ = 0;
     std::uint64_t rearms_kept_ = 0;
+    std::uint64_t moves_ = 0;
     std::array<std::uint64_t, kWords> bits_{};  // occupancy per sentinel
     std::array<std::uint32_t, 256> count0_{};   // timers per level-0 slot, for O(1) splicing
 };
@@ -246,6 +250,7 @@ inline void TimerWheel::arm(Timer& t, Instant deadline) {
                 ++rearms_kept_;
                 return;
             }
+            if (t.armed()) ++moves_;
             take(t);
             place(t, e);
             return;
