@@ -24,6 +24,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e", "lib"))
+from streams import CHARGEN_PERIOD  # noqa: E402  (RFC 864's pattern, shared with the e2e tests)
+
 PEER = "172.16.48.1"      # the pair's server and the Linux side of the tap
 HOLD_RR_PORT = 5001       # config/pair-server-1m.ini [services] rr_port: answers each request
 TCPFP = "172.16.48.13"    # tcpfp's address in the tap test and the client's first address
@@ -73,7 +76,7 @@ def chargen_client(addr, total):
     piece compared with the pattern as it arrives, and prints one JSON line:
     bytes read, seconds from connect() to the last byte, whether every byte
     matched. tap_bulk runs it pinned to CLIENT_CPU in a process of its own."""
-    period = b"".join(bytes((32 + (n + i) % 95) for i in range(72)) + b"\r\n" for n in range(95))
+    period = CHARGEN_PERIOD
     chunk = 1 << 16
     ref = period * (chunk // len(period) + 2)
     got, ok = 0, True

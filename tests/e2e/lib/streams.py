@@ -40,9 +40,14 @@ def echo_roundtrip(addr, total, timeout=60):
     return sent_hash.hexdigest(), got_hash.hexdigest(), got[0]
 
 
+# RFC 864's chargen pattern: 95 lines of 72 printable characters, each line
+# starting one character further on; the 7,030-byte period repeats.
+CHARGEN_PERIOD = b"".join(bytes((32 + (n + i) % 95) for i in range(72)) + b"\r\n" for n in range(95))
+
+
 def chargen_expected(total):
     """The first `total` bytes of RFC 864's pattern, hashed."""
-    period = b"".join(bytes((32 + (n + i) % 95) for i in range(72)) + b"\r\n" for n in range(95))
+    period = CHARGEN_PERIOD
     h = hashlib.sha256()
     reps, rest = divmod(total, len(period))
     big = period * 64
