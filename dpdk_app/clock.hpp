@@ -54,10 +54,16 @@ private:
 class TscClock {
 public:
     TscClock() : scale_(rte_get_tsc_cycles(), rte_get_tsc_hz()) {}
-    tcp::Instant now() { return scale_.at(rte_get_tsc_cycles()); }
+    tcp::Instant now() {
+        cycles_ = rte_get_tsc_cycles();
+        return scale_.at(cycles_);
+    }
+    // The TSC as the last now() read it: finer than an Instant's microsecond.
+    std::uint64_t last_cycles() const { return cycles_; }
 
 private:
     TscScale scale_;
+    std::uint64_t cycles_ = 0;
 };
 
 }  // namespace tcpfp::app

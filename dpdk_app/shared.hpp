@@ -40,7 +40,10 @@ struct alignas(64) LcoreStats {
     X(passive_opens, "connections accepted (tcpPassiveOpens)")                       \
     X(active_opens, "connections opened (tcpActiveOpens)")                           \
     X(retrans_segs, "segments retransmitted")                                        \
-    X(mbufs_held, "mbufs held by the worker (ledger)")
+    X(mbufs_held, "mbufs held by the worker (ledger)")                              \
+    X(loop_iterations, "poll loop iterations (one RX burst each)")                  \
+    X(loop_rx_bursts, "poll loop iterations whose RX burst brought frames")        \
+    X(loop_busy_us, "time spent in iterations whose RX burst brought frames, us")
 #define TCPFP_X(name, desc) std::atomic<std::uint64_t> name{0};
     TCPFP_LCORE_STATS(TCPFP_X)
 #undef TCPFP_X

@@ -120,6 +120,7 @@ int Worker::run() {
     tcp::Instant deadline = tcp::Instant::max();
     bool stopping = false;
     bool quiet = false;
+    bool last_burst_busy = false;
     for (;;) {
         unmap_guard::quiescent(index_);  // no burst of ours is running here
         const bool port_usable = port_is_usable();
@@ -127,7 +128,13 @@ int Worker::run() {
             port_usable ? rte_eth_rx_burst(port_.id, static_cast<std::uint16_t>(index_), pkts, burst) : 0;
         tx_.received(n);
         counters_.rx_packets += n;
+        const std::uint64_t before = clock_.last_cycles();
         now = clock_.now();  // once per burst: one time value for every packet in it
+        // The last iteration's length, counted busy when its burst brought frames.
+        if (last_burst_busy) loop_busy_cycles_ += clock_.last_cycles() - before;
+        last_burst_busy = n != 0;
+        ++loop_iterations_;
+        loop_rx_bursts_ += n != 0;  // once per burst: one time value for every packet in it
         if (rx_impair_.enabled()) {
             impaired_rx(pkts, n, now);
         } else {
@@ -390,8 +397,16 @@ void Worker::publish() {
     put(s.active_opens, mib[static_cast<std::size_t>(tcp::Mib::active_opens)]);
     put(s.retrans_segs, mib[static_cast<std::size_t>(tcp::Mib::retrans_segs)]);
     put(s.mbufs_held, static_cast<std::uint64_t>(tx_.held()));
+    put(s.loop_iterations, loop_iterations_);
+    put(s.loop_rx_bursts, loop_rx_bursts_);
+    put(s.loop_busy_us, busy_micros());
     publish_counters(s, engine_->counters(), counters_);
     apps_->publish(s);
+}
+
+std::uint64_t Worker::busy_micros() const {
+    return static_cast<std::uint64_t>(static_cast<double>(loop_busy_cycles_) * 1e6 /
+                                      static_cast<double>(rte_get_tsc_hz()));
 }
 
 void Worker::rx_ipv4(rte_mbuf* m, std::size_t l2_len, std::span<const std::uint8_t> packet,
@@ -612,6 +627,10 @@ void Worker::print_stats() const {
     std::printf("worker %u: handoff out %" PRIu64 " in %" PRIu64 " ring_full %" PRIu64
                 " arp_copies %" PRIu64 "\n",
                 w, handed_off_, handoff_in_, handoff_ring_full_, arp_copies_);
+    std::printf("worker %u: loop iterations %" PRIu64 ", with frames received %" PRIu64
+                " (%.1f frames per such burst), busy %.3f s\n", w, loop_iterations_, loop_rx_bursts_,
+                loop_rx_bursts_ == 0 ? 0.0 : double(counters_.rx_packets) / double(loop_rx_bursts_),
+                double(busy_micros()) / 1e6);
     std::printf("worker %u: mbufs held %" PRId64 " (idle baseline %" PRId64 ")\n", w, tx_.held(),
                 idle_baseline_);
     if (tap_signals_lost_ != 0) {

@@ -52,6 +52,7 @@ private:
     void flush_handoffs();
     void poll_rings(tcp::Instant now);
     void publish();
+    std::uint64_t busy_micros() const;  // loop_busy_cycles_ in microseconds
     void rearm_tap_rx();
     bool port_is_usable();
     void announce_on_link_up();
@@ -73,6 +74,9 @@ private:
     std::vector<rte_mbuf*> outbox_[kMaxWorkers];  // frames for other workers, per burst
     Impair rx_impair_;
     std::vector<rte_mbuf*> rx_due_;
+    // The poll loop's iterations, and those whose RX burst brought frames:
+    // how busy the worker was (frames per burst says how much it batched).
+    std::uint64_t loop_iterations_ = 0, loop_rx_bursts_ = 0, loop_busy_cycles_ = 0;
     std::uint64_t handed_off_ = 0, handoff_in_ = 0, handoff_ring_full_ = 0, arp_copies_ = 0;
     AppCounters counters_;
     Tx tx_;

@@ -128,10 +128,12 @@ void show_lcores(PromptState& st) {
         const auto& s = st.shared.stats[w];
         std::printf("worker %u: lcore %u, RX/TX queue %u, rx %" PRIu64 " tx %" PRIu64
                     " frames, tcp in %" PRIu64 " out %" PRIu64 ", %" PRIu64
-                    " control block(s), %" PRIu64 " TIME_WAIT, handoff out %" PRIu64 " in %" PRIu64 "\n",
+                    " control block(s), %" PRIu64 " TIME_WAIT, handoff out %" PRIu64 " in %" PRIu64
+                    ", loop %" PRIu64 " iterations, %" PRIu64 " with frames, busy %.3f s\n",
                     w, s.lcore.load(), w, s.rx_packets.load(), s.tx_packets.load(),
                     s.tcp_in.load(), s.tcp_out.load(), s.connections.load(), s.time_wait.load(),
-                    s.handed_off.load(), s.handoff_in.load());
+                    s.handed_off.load(), s.handoff_in.load(), s.loop_iterations.load(),
+                    s.loop_rx_bursts.load(), static_cast<double>(s.loop_busy_us.load()) / 1e6);
     }
 }
 

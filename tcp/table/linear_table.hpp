@@ -26,6 +26,7 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "tcp/base/prefetch.hpp"
 #include "tcp/table/insert_result.hpp"
 
 namespace tcpfp::tcp::detail {
@@ -74,13 +75,7 @@ public:
     std::uint64_t hash(const Key& key) const { return hasher_(key); }
 
     // Starts loading the home bucket of `hash`, for batched lookups.
-    void prefetch(std::uint64_t hash) const {
-#if defined(__GNUC__)
-        __builtin_prefetch(&entries_[home(hash)]);
-#else
-        (void)hash;
-#endif
-    }
+    void prefetch(std::uint64_t hash) const { prefetch_line(&entries_[home(hash)]); }
 
     // kNoValue when absent. `hash` must be hash(key).
     std::uint32_t find(const Key& key, std::uint64_t hash) const {

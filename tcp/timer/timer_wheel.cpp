@@ -134,7 +134,7 @@ void TimerWheel::cascade(unsigned i) {
     s.prev = &s;
     while (t != nullptr) {
         Timer* next = t->next;
-        __builtin_prefetch(next);
+        prefetch_line(next);
         if (t->expires == cur_) {
             push_ready(*t);
         } else {

@@ -36,6 +36,7 @@
 #include <cstdint>
 #include <memory_resource>
 
+#include "tcp/base/prefetch.hpp"
 #include "tcp/base/time.hpp"
 
 namespace tcpfp::tcp {
@@ -283,7 +284,7 @@ std::size_t TimerWheel::advance(Instant now, std::size_t budget, F&& on_expire) 
             t.next->prev = &ready;
             // Fetch the next one while this callback runs: the walk is a
             // chain of dependent cache misses when owners are scattered.
-            __builtin_prefetch(t.next);
+            prefetch_line(t.next);
             t.next = nullptr;
             t.prev = nullptr;
             --ready_len_;

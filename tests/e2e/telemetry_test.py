@@ -63,6 +63,11 @@ def main():
             % (total["state_LISTEN"], total["state_ESTABLISHED"]))
     h.check(total["mib_in_segs"] > 0 and total["rx_packets"] > 0 and total["mbufs_held"] == 0,
             "/tcpfp/stats: MIB and frame counters move, no mbuf held while idle")
+    h.check(total["loop_iterations"] > total["loop_rx_bursts"] > 0 and
+            0 < total["loop_busy_us"] < 1e6 * 2 * 60 and
+            total["loop_rx_bursts"] <= total["rx_packets"] + total["handoff_in"],
+            "/tcpfp/stats: the poll loop's iterations (%d), those with frames (%d), busy %d us"
+            % (total["loop_iterations"], total["loop_rx_bursts"], total["loop_busy_us"]))
     only = h.telemetry(t.prefix, "/tcpfp/stats,1")
     h.check(list(only) == ["workers", "worker_1"], "/tcpfp/stats,1: only worker 1's block")
     h.check(h.telemetry(t.prefix, "/tcpfp/stats,7") is None, "/tcpfp/stats,7: error reply")
