@@ -447,13 +447,19 @@ class Bench:
             script = ["wait arp %s timeout 10000" % PEER]
             for name, mode, port, conns, extra in run:
                 script += self.gen_block(name, mode, port, conns, extra)
-            names = [r[0] for r in run]
-            perf = {"i": 0, "procs": []}
+            perf = {"current": None, "profiled": set(), "procs": []}
 
             def on_line(t, line, pids):
-                if profile and line.startswith("gen: started") and len(pids) == 2:
-                    name = names[min(perf["i"], len(names) - 1)]
-                    perf["i"] += 1
+                # The workload is the one the script last announced (its
+                # `echo BENCH-BEGIN name`), not the count of "gen: started"
+                # lines: one line missed must not shift every later profile.
+                m = re.match(r"BENCH-BEGIN (\w+)$", line)
+                if m:
+                    perf["current"] = m.group(1)
+                name = perf["current"]
+                if (profile and line.startswith("gen: started") and len(pids) == 2 and name is not None
+                        and name not in perf["profiled"]):
+                    perf["profiled"].add(name)
                     for side in ("client", "server"):
                         out = os.path.join(self.out, "perf-%s%s-%s.data" % (
                             "" if label == "tcpfp" else label + "-", name, side))
@@ -1362,8 +1368,8 @@ class Bench:
                              self.profile_of(key)))
         b = self.res["baseline"]
         for key, goal in BASELINE_GOALS.items():
-            if key in b and key in t and b[key]["value"]:
-                r = t[key]["value"] / b[key]["value"]
+            r = self.paired_ratio(key)
+            if r is not None:
                 rows.append(("%s ≥ %g× the previous engine (%s)" % (key, goal,
                                                                       self.res["params"]["baseline"].get("commit")),
                              "%.2f×" % r, self.goal_status(r, goal), self.profile_of(key)))
@@ -1438,6 +1444,22 @@ class Bench:
             return "%.1f ns" % v
         return self.fmt(v, "Gbit/s" if key == "bulk_gbit_s" else "")
 
+    def paired_ratio(self, name):
+        """now / previous for a pair workload of --baseline: the median of
+        each round's own ratio. A round runs both binaries back to back, so
+        a machine that speeds up or slows down between rounds (this VM's
+        speed drifts by up to 2x within a run) moves both runs of a round
+        alike, while the medians of each binary's rounds may come from
+        different phases. Falls back to the medians' ratio."""
+        b, t = self.res["baseline"].get(name), self.res["tcpfp"].get(name)
+        if not b or not t:
+            return None
+        pr, nr = b.get("rounds", []), t.get("rounds", [])
+        ratios = sorted(n / p for p, n in zip(pr, nr) if p)
+        if ratios and len(pr) == len(nr):
+            return ratios[len(ratios) // 2]
+        return t["value"] / b["value"] if b["value"] else None
+
     def baseline_table(self):
         """--baseline: this build against the older one, workload by workload."""
         b, t = self.res["baseline"], self.res["tcpfp"]
@@ -1445,14 +1467,15 @@ class Bench:
             return []
         pb = self.res["params"].get("baseline", {})
         o = ["", "**Against the previous engine** (`--baseline`: %s at %s, this build at %s; the pair workloads ran "
-             "%d round(s) per binary, alternating, each figure the median round):" %
+             "%d round(s) per binary, alternating, each figure the median round; now / previous is the median of the "
+             "rounds' own ratios, each round running both binaries back to back):" %
              (pb.get("build"), pb.get("commit"), self.res["params"].get("commit"), self.res["params"].get("rounds", 1)),
              "", "| workload | unit | previous | now | now / previous | rounds: previous; now |", "|---|---|---:|---:|---:|---|"]
         for name in WORKLOADS:
             if name not in b or name not in t:
                 continue
             pv, nv = b[name]["value"], t[name]["value"]
-            r = nv / pv if pv else None
+            r = self.paired_ratio(name)
             note = " (latency: lower is better)" if name == "crr_rate" else ""
             o.append("| %s | %s | %s | %s | %s%s | %s; %s |" % (
                 name, UNITS[name], self.fmt(pv, UNITS[name]), self.fmt(nv, UNITS[name]),
