@@ -134,7 +134,7 @@ int Worker::run() {
         if (last_burst_busy) loop_busy_cycles_ += clock_.last_cycles() - before;
         last_burst_busy = n != 0;
         ++loop_iterations_;
-        loop_rx_bursts_ += n != 0;  // once per burst: one time value for every packet in it
+        loop_rx_bursts_ += n != 0;
         if (rx_impair_.enabled()) {
             impaired_rx(pkts, n, now);
         } else {
