@@ -447,7 +447,14 @@ class Bench:
             script = ["wait arp %s timeout 10000" % PEER]
             for name, mode, port, conns, extra in run:
                 script += self.gen_block(name, mode, port, conns, extra)
-            perf = {"current": None, "profiled": set(), "procs": []}
+            # A perf per workload and process, started when the workload's
+            # "gen: started" line arrives, on CLOCK_MONOTONIC; each report keeps
+            # only the samples inside the generator's run (from that line, less
+            # its first and last half second). perf starts sampling up to a
+            # second or more late and, starved by two busy pollers, stops up to
+            # ten seconds late: unfiltered, a recording held much of the next
+            # workload (session 16's run profiled crr_rate under rps and bulk).
+            perf = {"current": None, "procs": []}
 
             def on_line(t, line, pids):
                 # The workload is the one the script last announced (its
@@ -458,24 +465,25 @@ class Bench:
                     perf["current"] = m.group(1)
                 name = perf["current"]
                 if (profile and line.startswith("gen: started") and len(pids) == 2 and name is not None
-                        and name not in perf["profiled"]):
-                    perf["profiled"].add(name)
+                        and name not in {p[0] for p in perf["procs"]}):
+                    d = self.p["duration_s"]
+                    window = (t + 0.5, t + max(1.0, d - 0.5))
                     for side in ("client", "server"):
                         out = os.path.join(self.out, "perf-%s%s-%s.data" % (
                             "" if label == "tcpfp" else label + "-", name, side))
-                        perf["procs"].append((name, side, out, subprocess.Popen(
-                            ["perf", "record", "-g", "-q", "-o", out, "-p", str(pids[side]), "--", "sleep",
-                             str(max(1, self.p["duration_s"] - 1))],
+                        perf["procs"].append((name, side, out, window, subprocess.Popen(
+                            ["perf", "record", "-g", "-q", "-k", "CLOCK_MONOTONIC", "-o", out, "-p", str(pids[side]),
+                             "--", "sleep", str(d)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
                 return None
 
             rc, lines, srv, _ = self.run_pair(script, client_cfg, server_cfg, self.p["pair_mem_mib"], on_line=on_line,
                                               exe=exe)
-            for name, side, out, proc in perf["procs"]:
+            for name, side, out, window, proc in perf["procs"]:
                 proc.wait()
                 # --baseline's first round is profiled too: the top entries before and after.
                 key = "profile" if label == "tcpfp" else "profile_" + label
-                self.res.setdefault(key, {}).setdefault(name, {})[side] = self.perf_top(out)
+                self.res.setdefault(key, {}).setdefault(name, {})[side] = self.perf_top(out, window=window)
             stats, gens = self.port_stats(lines), self.gen_json(lines)
             for i, (name, mode, port, conns, _) in enumerate(run):
                 if len(gens) <= i or len(stats) < 2 * (i + 1):
@@ -508,13 +516,16 @@ class Bench:
         return out_by_name
 
     @staticmethod
-    def perf_top(path, n=15):
+    def perf_top(path, n=15, window=None):
         """The n hottest symbols (self time) of a perf recording's worker
         threads, as [(percent of the workers' samples, symbol)]. perf follows
         the whole process: the main lcore's start-up and exit (DPDK zeroes
         its heap, page by page under --no-huge) would otherwise crowd the
-        top of the first and last workloads."""
-        r = sh(["perf", "report", "-i", path, "--no-children", "--sort", "comm,sym", "--stdio", "-g", "none"],
+        top of the first and last workloads. `window`: (start, stop) on
+        CLOCK_MONOTONIC, for a recording made with -k CLOCK_MONOTONIC: only
+        the samples inside it count."""
+        span = ["--time", "%.6f,%.6f" % window] if window else []
+        r = sh(["perf", "report", "-i", path, "--no-children", "--sort", "comm,sym", "--stdio", "-g", "none"] + span,
                check=False)
         rows, total = [], 0.0
         for l in r.stdout.splitlines():
