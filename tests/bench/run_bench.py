@@ -360,10 +360,13 @@ class Bench:
         # since named profiles begins with "name" (so match any key order).
         return [json.loads(l[l.index("{"):]) for _, l in lines if "{" in l and '"mode":"' in l]
 
-    def gen_block(self, name, mode, rport, conns, extra=""):
+    def gen_block(self, name, mode, rport, conns, extra="", lead_ms=0):
+        """One workload of a pair run. `lead_ms`: a pause after its
+        announcement, for a profiler started then to be sampling by the
+        time the generator starts."""
         d = self.p["duration_s"]
-        return ["echo BENCH-BEGIN %s" % name,
-                "show port stats 0",
+        return ["echo BENCH-BEGIN %s" % name] + (["sleep %d" % lead_ms] if lead_ms else []) + [
+            "show port stats 0",
                 "start gen %s %s:%d conns %d %sduration %d" % (mode, PEER, rport, conns, extra, d),
                 "wait gen timeout %d" % ((d + 60) * 1000),
                 "show port stats 0",
@@ -446,15 +449,15 @@ class Bench:
                 continue
             script = ["wait arp %s timeout 10000" % PEER]
             for name, mode, port, conns, extra in run:
-                script += self.gen_block(name, mode, port, conns, extra)
-            # A perf per workload and process, started when the workload's
-            # "gen: started" line arrives, on CLOCK_MONOTONIC; each report keeps
-            # only the samples inside the generator's run (from that line, less
-            # its first and last half second). perf starts sampling up to a
-            # second or more late and, starved by two busy pollers, stops up to
-            # ten seconds late: unfiltered, a recording held much of the next
-            # workload (session 16's run profiled crr_rate under rps and bulk).
-            perf = {"current": None, "procs": []}
+                script += self.gen_block(name, mode, port, conns, extra, lead_ms=2000 if profile else 0)
+            # A perf per workload and process, started at the workload's
+            # announcement, on CLOCK_MONOTONIC; each report keeps only the
+            # samples inside the generator's run (from its "gen: started" line,
+            # less the first and last half second). Beside two busy pollers
+            # perf starts sampling seconds late and stops up to ten seconds
+            # late: unfiltered, a recording held much of the next workload
+            # (session 16's run profiled crr_rate under rps and bulk).
+            perf = {"current": None, "procs": [], "windows": {}}
 
             def on_line(t, line, pids):
                 # The workload is the one the script last announced (its
@@ -464,26 +467,35 @@ class Bench:
                 if m:
                     perf["current"] = m.group(1)
                 name = perf["current"]
-                if (profile and line.startswith("gen: started") and len(pids) == 2 and name is not None
-                        and name not in {p[0] for p in perf["procs"]}):
+                if profile and m and len(pids) == 2:
+                    # The last workload's recordings stop here if still running
+                    # (beside two busy pollers they overrun and slow this one's
+                    # start); this one's start now, 2 s (lead_ms) before its
+                    # generator, and keep only the generator's run (windows).
+                    for _, _, _, _, proc in perf["procs"]:
+                        if proc.poll() is None:
+                            proc.send_signal(signal.SIGINT)
                     d = self.p["duration_s"]
-                    window = (t + 0.5, t + max(1.0, d - 0.5))
                     for side in ("client", "server"):
                         out = os.path.join(self.out, "perf-%s%s-%s.data" % (
                             "" if label == "tcpfp" else label + "-", name, side))
-                        perf["procs"].append((name, side, out, window, subprocess.Popen(
+                        perf["procs"].append((name, side, out, perf["windows"], subprocess.Popen(
                             ["perf", "record", "-g", "-q", "-k", "CLOCK_MONOTONIC", "-o", out, "-p", str(pids[side]),
-                             "--", "sleep", str(d)],
+                             "--", "sleep", str(d + 3)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+                if profile and line.startswith("gen: started") and name is not None and name not in perf["windows"]:
+                    d = self.p["duration_s"]
+                    perf["windows"][name] = (t + 0.5, t + max(1.0, d - 0.5))
                 return None
 
             rc, lines, srv, _ = self.run_pair(script, client_cfg, server_cfg, self.p["pair_mem_mib"], on_line=on_line,
                                               exe=exe)
-            for name, side, out, window, proc in perf["procs"]:
+            for name, side, out, windows, proc in perf["procs"]:
                 proc.wait()
                 # --baseline's first round is profiled too: the top entries before and after.
                 key = "profile" if label == "tcpfp" else "profile_" + label
-                self.res.setdefault(key, {}).setdefault(name, {})[side] = self.perf_top(out, window=window)
+                if name in windows:
+                    self.res.setdefault(key, {}).setdefault(name, {})[side] = self.perf_top(out, window=windows[name])
             stats, gens = self.port_stats(lines), self.gen_json(lines)
             for i, (name, mode, port, conns, _) in enumerate(run):
                 if len(gens) <= i or len(stats) < 2 * (i + 1):
