@@ -22,10 +22,27 @@ void Agent::attach(Generator* gen, SynFlood* flood, WorkerTools* tools, Responde
 
 void Agent::start(Stack& stack, Instant) { stack_ = &stack; }
 
-void Agent::poll(Stack&, Instant now) {
-    if (source_.take == nullptr) return;
+// A script's commands come back to back: once one has run, the agent looks
+// at the mailbox every iteration until kAwake has passed without another,
+// then only from on_tick(), once a millisecond. A quiet agent (a server
+// under load) then costs its worker nothing per iteration.
+void Agent::poll(Stack& stack, Instant now) {
+    if (!take_command(stack, now) && now - last_command_ >= kAwake) stack.set_polled(false);
+}
+
+void Agent::on_tick(Stack& stack, Instant now) {
+    (void)take_command(stack, now);
+    service(now);
+}
+
+bool Agent::take_command(Stack& stack, Instant now) {
+    if (source_.take == nullptr) return false;
     Command* c = source_.take(source_.ctx);
-    if (c != nullptr) run(*c, now);
+    if (c == nullptr) return false;
+    run(*c, now);
+    last_command_ = now;
+    stack.set_polled(true);
+    return true;
 }
 
 void Agent::run(Command& c, Instant now) {

@@ -1,8 +1,9 @@
 // The prompt's agent on one worker: an app that takes the prompt's typed
 // commands (command.hpp, agent_commands.hpp) from the worker's mailbox, one
-// per loop iteration, runs them on this lcore, and owns the connections the
-// prompt opens or accepts on a `listen ... sink` listener: it reads them into
-// a buffer for `expect recv`. `listen ... echo|discard|chargen|http|hold`
+// per loop iteration while they come (once a millisecond when quiet), runs
+// them on this lcore, and owns the connections the prompt opens or accepts
+// on a `listen ... sink` listener: it reads them into a buffer for `expect
+// recv`. `listen ... echo|discard|chargen|http|hold`
 // opens a listener of the worker's built-in server of that kind
 // (responders.hpp), so each responder exists once.
 #pragma once
@@ -55,10 +56,12 @@ public:
     const char* name() const override { return "agent"; }
     void start(Stack& stack, Instant now) override;
     void on_events(Stack& stack, std::span<const AppEvent> events, Instant now) override;
-    // Every loop iteration: runs at most one command.
+    // Every loop iteration while commands keep coming (see kAwake): runs at
+    // most one command.
     void poll(Stack& stack, Instant now) override;
-    // About once a millisecond: reads what the connections received.
-    void on_tick(Stack&, Instant now) override { service(now); }
+    // About once a millisecond: runs at most one command (a quiet agent is
+    // not polled) and reads what the connections received.
+    void on_tick(Stack& stack, Instant now) override;
 
     // --- for the commands, on this lcore ---
     void run(Command& c, Instant now);  // what poll() does with a command
@@ -75,6 +78,10 @@ public:
     unsigned worker() const { return worker_; }
 
 private:
+    // How long after a command the agent keeps polling for the next.
+    static constexpr auto kAwake = tcp::Duration::millis(50);
+    bool take_command(Stack& stack, Instant now);  // true: one ran
+
     struct Listener {
         tcp::ConnId h;
         wire::Ipv4Addr addr;
@@ -94,6 +101,7 @@ private:
     Responders* responders_ = nullptr;
     Proxy* proxy_ = nullptr;
     std::uint64_t next_id_;
+    Instant last_command_;  // when the last command ran (poll() stops kAwake after)
     std::vector<Conn> conns_;
     std::vector<Listener> listeners_;
     std::vector<std::uint8_t> scratch_;

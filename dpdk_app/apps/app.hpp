@@ -112,6 +112,11 @@ public:
     void for_each_owned_fn(void (*fn)(void* ctx, ConnId id), void* ctx);
 
     // --- the worker ---
+    // Whether the app's poll() runs every loop iteration (Host::add's
+    // `poll` sets the start). An app that paces work turns it on while it
+    // has some and off when done: an app not polled costs nothing per
+    // iteration, and on_tick() still comes about once a millisecond.
+    void set_polled(bool on);
     // A line in the worker's log under the app's name (rte_log's tcpfp.svc,
     // or tcpfp.seed for the seed client): for rare events, not per packet.
     void log(LogLevel level, const char* fmt, ...) const __attribute__((format(printf, 3, 4)));
@@ -151,7 +156,8 @@ public:
     virtual void on_events(Stack& stack, std::span<const AppEvent> events, Instant now) = 0;
     // About once a millisecond.
     virtual void on_tick(Stack& stack, Instant now) { (void)stack, (void)now; }
-    // Every loop iteration, for apps added with `poll = true` (pacing).
+    // Every loop iteration while the app is polled (Host::add's `poll`,
+    // Stack::set_polled): pacing.
     virtual void poll(Stack& stack, Instant now) { (void)stack, (void)now; }
     // The worker is stopping: close what you own (the worker then waits up
     // to 2 s for connections to finish).

@@ -30,6 +30,7 @@ bool SynFlood::start_run(const FloodSpec& spec, tcp::Instant now, std::string& w
     }
     spec_ = spec;
     started_ = running_ = true;
+    if (stack_ != nullptr) stack_->set_polled(true);
     start_ = now;
     end_ = now + tcp::Duration::micros(static_cast<std::int64_t>(spec.duration_us));
     sent_ = no_mbuf_ = 0;

@@ -3,8 +3,8 @@
 // issue 9; RFC 4987 describes the attack). The worker builds every SYN
 // itself: a random source address inside a given prefix (never a local
 // subnet), a random source port, ISN and TSval, the options a Linux client
-// sends, and full checksums. It is an app polled every loop iteration and
-// paced by the time it is given; its frames leave through a FrameSink the
+// sends, and full checksums. It is an app polled every loop iteration while
+// a flood runs, paced by the time it is given; its frames leave through a FrameSink the
 // worker implements over its TX ledger and ARP (dpdk_app/cli/prompt_apps.hpp),
 // alongside the worker's normal traffic. Nothing is allocated per frame.
 #pragma once
@@ -59,9 +59,12 @@ public:
     const char* name() const override { return "flood"; }
     // The flood opens no connection: it has no event.
     void on_events(Stack&, std::span<const AppEvent>, tcp::Instant) override {}
-    // Every loop iteration: sends the SYNs due by now (at most a burst).
-    void poll(Stack&, tcp::Instant now) override {
-        if (running_) [[unlikely]] send_due(now);
+    void start(Stack& stack, tcp::Instant) override { stack_ = &stack; }
+    // Every loop iteration while a flood runs (start_run turns polling on,
+    // its end off): sends the SYNs due by now (at most a burst).
+    void poll(Stack& stack, tcp::Instant now) override {
+        if (running_) send_due(now);
+        if (!running_) stack.set_polled(false);
     }
 
     bool start_run(const FloodSpec& spec, tcp::Instant now, std::string& why);
@@ -75,6 +78,7 @@ private:
 
     const unsigned worker_;
     FrameSink* sink_;
+    Stack* stack_ = nullptr;  // set by start(); null when not on a host (tests poll by hand)
     FloodSpec spec_;
     bool started_ = false, running_ = false;
     tcp::Instant start_, end_;

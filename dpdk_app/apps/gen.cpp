@@ -147,7 +147,9 @@ bool Generator::start_run(std::size_t index, const GenSpec& spec, tcp::Instant n
         return false;
     }
     if (!profiles_[index]) profiles_[index] = std::make_unique<GenProfile>(worker_, index);
-    return profiles_[index]->start(*stack_, spec, now, why);
+    if (!profiles_[index]->start(*stack_, spec, now, why)) return false;
+    stack_->set_polled(true);  // until every profile has finished (poll())
+    return true;
 }
 
 void Generator::stop_run(std::size_t index, tcp::Instant now) {
@@ -179,10 +181,15 @@ void Generator::on_events(Stack& stack, std::span<const AppEvent> events, tcp::I
     }
 }
 
-void Generator::poll(Stack&, tcp::Instant now) {
+void Generator::poll(Stack& stack, tcp::Instant now) {
+    bool active = false;
     for (auto& p : profiles_) {
-        if (p && p->run() != GenRun::idle && p->run() != GenRun::finished) p->poll(now);
+        if (p && p->run() != GenRun::idle && p->run() != GenRun::finished) {
+            p->poll(now);
+            active = active || (p->run() != GenRun::finished);
+        }
     }
+    if (!active) stack.set_polled(false);  // an idle generator costs the worker nothing
 }
 
 // --- the family's messages --------------------------------------------------------

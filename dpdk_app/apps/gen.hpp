@@ -219,8 +219,10 @@ public:
     const char* name() const override { return "gen"; }
     void start(Stack& stack, tcp::Instant now) override;
     void on_events(Stack& stack, std::span<const AppEvent> events, tcp::Instant now) override;
-    // Every loop iteration: each profile opens connections, starts requests,
-    // checks deadlines, publishes, and after its run closes what is left.
+    // Every loop iteration while a profile runs or drains (start_run turns
+    // polling on, the last profile to finish off): each profile opens
+    // connections, starts requests, checks deadlines, publishes, and after
+    // its run closes what is left.
     void poll(Stack& stack, tcp::Instant now) override;
 
     // Starts profile `index` (0..kMaxProfiles-1); false (with why) when that

@@ -26,12 +26,12 @@ Stack& Host::add(App& app, bool poll) {
     if (apps_.size() == kMaxApps) throw std::length_error("tcpfp: too many apps on one worker");
     Entry& e = apps_.emplace_back();
     e.app = &app;
-    e.poll = poll;
     e.stack.host_ = this;
     e.stack.engine_ = &engine_;
     e.stack.neighbors_ = &neighbors_;
     e.stack.app_ = static_cast<std::uint16_t>(apps_.size() - 1);
     e.stack.worker_ = worker_;
+    set_polled(e.stack.app_, poll);
     return e.stack;
 }
 
@@ -133,12 +133,19 @@ void Host::drain(Instant now) {
     if (drain_.fn != nullptr && engine_.output_crowded()) drain_.fn(drain_.ctx, now);
 }
 
-void Host::poll(Instant now) {
-    for (Entry& e : apps_) {
-        if (!e.poll) continue;
+// In app order. An app polled from here on (a command the agent ran
+// started the generator) is polled from the next iteration.
+void Host::poll_apps(Instant now) {
+    for (std::uint32_t left = polled_; left != 0; left &= left - 1) {
+        Entry& e = apps_[static_cast<std::size_t>(__builtin_ctz(left))];
         e.app->poll(e.stack, now);
         drain(now);
     }
+}
+
+void Host::set_polled(std::uint16_t app, bool on) {
+    const std::uint32_t bit = 1u << app;
+    polled_ = on ? polled_ | bit : polled_ & ~bit;
 }
 
 void Host::tick(Instant now) {
@@ -156,6 +163,8 @@ void Host::stop(Instant now) {
 }
 
 // --- Stack: the engine calls that change ownership ---
+
+void Stack::set_polled(bool on) { host_->set_polled(app_, on); }
 
 int Stack::listen(wire::Ipv4Addr local, std::uint16_t port, int backlog, ConnId& out,
                   std::uintptr_t context, const tcp::SocketOptions& options) {

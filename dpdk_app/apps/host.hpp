@@ -50,7 +50,8 @@ public:
     Host& operator=(const Host&) = delete;
 
     // Adds an app (not owned); returns its Stack. `poll`: the app's poll()
-    // runs every loop iteration. At most kMaxApps.
+    // runs every loop iteration from the start (it may change that with
+    // Stack::set_polled). At most kMaxApps.
     Stack& add(App& app, bool poll = false);
     void set_drain(Drain d) { drain_ = d; }
     // Frames the worker holds because the port's TX ring was full at its
@@ -63,13 +64,18 @@ public:
     // Routes every pending engine event, including those the apps' own calls
     // post while they run, for up to kMaxPasses passes.
     void dispatch(Instant now);
-    void poll(Instant now);
+    // The polled apps' poll(). With none (a server's usual state) it is one
+    // test: an idle generator, flood or agent costs nothing per iteration.
+    void poll(Instant now) {
+        if (polled_ != 0) poll_apps(now);
+    }
     void tick(Instant now);
     void stop(Instant now);
 
     const HostCounters& counters() const { return counters_; }
     std::size_t app_count() const { return apps_.size(); }
     App& app(std::size_t i) { return *apps_[i].app; }
+    bool polled(std::size_t i) const { return (polled_ >> i & 1u) != 0; }
     // The app that owns `id`, or nullptr.
     App* owner_of(ConnId id) const;
 
@@ -84,8 +90,8 @@ private:
     struct Entry {
         App* app = nullptr;
         Stack stack;
-        bool poll = false;
     };
+    static_assert(kMaxApps <= 32, "polled_ has a bit per app");
 
     void own(ConnId id, std::uint16_t app, std::uintptr_t context);
     void disown(ConnId id);
@@ -95,6 +101,8 @@ private:
     void push(std::uint16_t app, const AppEvent& e, Instant now);
     void flush(Instant now);
     void drain(Instant now);
+    void poll_apps(Instant now);
+    void set_polled(std::uint16_t app, bool on);
 
     tcp::Engine& engine_;
     std::vector<Entry> apps_;
@@ -107,6 +115,7 @@ private:
     Drain drain_;
     LogSink log_;
     std::uint32_t link_backlog_ = 0;
+    std::uint32_t polled_ = 0;  // bit i: apps_[i].app->poll() runs every iteration
     HostCounters counters_;
 };
 

@@ -36,6 +36,7 @@ void SeedClient::poll(Stack& s, Instant now) {
               tuple_.remote_ip.to_string().c_str(), tuple_.remote_port);
     }
     if (phase_ == Phase::connecting || phase_ == Phase::sent) trace(s, now);
+    if (phase_ == Phase::done) s.set_polled(false);  // the experiment is over
 }
 
 void SeedClient::note(Stack& s, ConnId, EventKind kind, Instant now) {

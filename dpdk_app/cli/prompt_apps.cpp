@@ -53,9 +53,9 @@ PromptApps::PromptApps(unsigned worker, rte_ring* mailbox, Arp& arp, Tx& tx, boo
 }
 
 void PromptApps::add_to(Host& host) {
-    host.add(agent_, true);
-    host.add(gen_, true);
-    host.add(flood_, true);
+    host.add(agent_, true);  // polled until a quiet spell; the generator and the
+    host.add(gen_);          // flood only while they run (they turn it on)
+    host.add(flood_);
 }
 
 }  // namespace tcpfp::app::cli

@@ -72,6 +72,24 @@ private:
     Agent agent_;
 };
 
+TEST(Agent, AQuietAgentIsNotPolledAndStillTakesACommandEachMillisecond) {
+    // A server under load must not pay for the prompt's mailbox every
+    // iteration: kAwake (50 ms) after its last command the agent stops being
+    // polled, and on_tick() (once a millisecond) still finds the next one.
+    AgentNet a;
+    constexpr std::size_t kAgent = 1;  // echo is app 0
+    EXPECT_TRUE(a.n().host().polled(kAgent));  // added polled: the start's commands come quickly
+    ASSERT_TRUE(a.run_until([&] { return !a.n().host().polled(kAgent); }));
+    EXPECT_GE(a.n().now().millis(), 50u);
+
+    SetVerbose v(true);
+    const tcp::Instant posted = a.n().now();
+    a.run(v);
+    EXPECT_TRUE(a.tools().verbose);
+    EXPECT_LE((a.n().now() - posted).as_micros(), 1100);  // the next tick at the latest
+    EXPECT_TRUE(a.n().host().polled(kAgent));  // awake again for the commands that follow
+}
+
 TEST(Agent, OpensSendsReceivesAndClosesByCommand) {
     AgentNet a;
     tcp::ConnId listener, peer;

@@ -230,6 +230,27 @@ TEST(Gen, RrVerifiedAgainstEcho) {
     EXPECT_EQ(r.c.drain_timeouts, 0u);
 }
 
+TEST(Gen, IsPolledOnlyWhileARunNeedsIt) {
+    // An idle generator (every server's) costs its worker nothing per loop
+    // iteration: polling starts with a run and stops once the last profile
+    // has finished.
+    GenPair p(Server::echo, 7);
+    p.step();
+    EXPECT_FALSE(p.host().polled(0));  // added polled; its first poll found nothing to do
+    auto s = p.spec(GenMode::rr, 7, 2);
+    s.count = 20;
+    p.start(s);
+    EXPECT_TRUE(p.host().polled(0));
+    ASSERT_TRUE(p.run_until([&] { return p.finished(); }, Duration::seconds(20)));
+    p.step();
+    EXPECT_FALSE(p.host().polled(0));
+    EXPECT_GE(p.report().c.requests, 20u);
+    p.start(s);  // a second run polls again and completes
+    EXPECT_TRUE(p.host().polled(0));
+    ASSERT_TRUE(p.run_until([&] { return p.finished(); }, Duration::seconds(20)));
+    EXPECT_GE(p.report().c.requests, 20u);
+}
+
 TEST(Gen, CrrClientClosesFirst) {
     GenPair p(Server::echo, 7);
     auto s = p.spec(GenMode::crr, 7, 2);

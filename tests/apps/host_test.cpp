@@ -155,6 +155,47 @@ TEST(AppHost, TwoAppsOnOneEngineSeeOnlyTheirOwnEvents) {
     EXPECT_EQ(n.host().counters().routed, a.seen.size() + b.seen.size());
 }
 
+// Counts its poll() calls; after `polls_left` of them it stops its own polling.
+class Pacer : public App {
+public:
+    const char* name() const override { return "pacer"; }
+    void start(Stack& s, Instant) override { stack = &s; }
+    void on_events(Stack&, std::span<const AppEvent>, Instant) override {}
+    void poll(Stack& s, Instant) override {
+        ++polls;
+        if (polls_left > 0 && --polls_left == 0) s.set_polled(false);
+    }
+    Stack* stack = nullptr;
+    unsigned polls = 0;
+    unsigned polls_left = 0;  // 0: never stops by itself
+};
+
+TEST(AppHost, OnlyPolledAppsArePolledAndEachTurnsItsOwnPollingOnAndOff) {
+    // An idle app must cost the worker's loop nothing: the host polls only
+    // the apps that asked (Host::add's `poll`, Stack::set_polled).
+    test::AppNet n;
+    Pacer quiet, busy, finite;
+    finite.polls_left = 3;
+    n.add(quiet);
+    n.add(busy, true);
+    n.add(finite, true);
+    n.start();
+    for (int i = 0; i < 10; ++i) n.step();
+    EXPECT_EQ(quiet.polls, 0u);
+    EXPECT_EQ(busy.polls, 10u);
+    EXPECT_EQ(finite.polls, 3u);  // turned itself off in its third poll
+    EXPECT_FALSE(n.host().polled(0));
+    EXPECT_TRUE(n.host().polled(1));
+    EXPECT_FALSE(n.host().polled(2));
+
+    quiet.stack->set_polled(true);  // e.g. a command started its work
+    busy.stack->set_polled(false);
+    for (int i = 0; i < 5; ++i) n.step();
+    EXPECT_EQ(quiet.polls, 5u);
+    EXPECT_EQ(busy.polls, 10u);
+    EXPECT_EQ(finite.polls, 3u);
+}
+
 TEST(AppHost, EventsPostedByAnAppsOwnCallGoBackToThatApp) {
     // shutdown(wr) in SYN-SENT ends the connection inside the call: the
     // engine posts `closed` then. It must reach the app that called, not
