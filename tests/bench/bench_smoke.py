@@ -44,6 +44,8 @@ for w in ("cps", "rps", "bulk"):
     positive(("linux", w, "value"))
     positive(("io_limit", w, "pps"))
     positive(("tcpfp", w, "pps"))
+    # measured beside the pair round (pair_io), not a section later
+    positive(("io_limit", w, "paired_rounds"))
 # crr with a 16 KB response (rr framing), and crr paced at a target rate:
 # a p99 and an achieved rate on both sides (whether the rate was met is
 # reported, not checked: the machine may be busy).
