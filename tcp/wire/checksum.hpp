@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <span>
 
 #include "tcp/wire/addr.hpp"
@@ -26,6 +27,20 @@ bool wide_available();
 std::uint64_t accumulate_portable(std::span<const std::uint8_t> data, std::uint64_t sum = 0);
 std::uint64_t accumulate_from(std::span<const std::uint8_t> data, std::uint64_t sum, bool wide);
 
+// The running sum of an IPv4 header without options (20 bytes), as
+// accumulate() gives it: three loads and no loop or call, for the header
+// every frame carries (a generic call cost more than the sum itself).
+inline std::uint64_t accumulate_ipv4_header(const std::uint8_t* p) {
+    std::uint64_t a, b;
+    std::uint32_t c;
+    std::memcpy(&a, p, sizeof a);
+    std::memcpy(&b, p + 8, sizeof b);
+    std::memcpy(&c, p + 16, sizeof c);
+    std::uint64_t s = a + b;
+    s += s < b ? 1 : 0;  // end-around carry
+    s += c;
+    return s + (s < c ? 1 : 0);
+}
 // Folds a running sum to 16 bits, converted to network-order value.
 std::uint16_t fold(std::uint64_t sum);
 

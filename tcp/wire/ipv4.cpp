@@ -27,7 +27,11 @@ std::uint16_t Ipv4View::checksum() const { return load_be16(p_ + 10); }
 Ipv4Addr Ipv4View::src() const { return Ipv4Addr{load_be32(p_ + 12)}; }
 Ipv4Addr Ipv4View::dst() const { return Ipv4Addr{load_be32(p_ + 16)}; }
 
-bool Ipv4View::checksum_ok() const { return checksum::verifies(checksum::accumulate(header())); }
+bool Ipv4View::checksum_ok() const {
+    const auto h = header();
+    return checksum::verifies(h.size() == kIpv4MinHeaderLen ? checksum::accumulate_ipv4_header(h.data())
+                                                            : checksum::accumulate(h));
+}
 
 Result<Ipv4View> parse_ipv4_checked(std::span<const std::uint8_t> packet) {
     auto view = Ipv4View::parse(packet);
@@ -50,7 +54,7 @@ Result<std::size_t> emit_ipv4(const Ipv4Repr& r, std::span<std::uint8_t> out, Ch
     store_be32(p + 12, r.src.value);
     store_be32(p + 16, r.dst.value);
     if (mode == ChecksumMode::full) {
-        store_be16(p + 10, checksum::finish(checksum::accumulate({p, kIpv4MinHeaderLen})));
+        store_be16(p + 10, checksum::finish(checksum::accumulate_ipv4_header(p)));
     }
     return kIpv4MinHeaderLen;
 }
