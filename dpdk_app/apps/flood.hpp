@@ -4,9 +4,9 @@
 // itself: a random source address inside a given prefix (never a local
 // subnet), a random source port, ISN and TSval, the options a Linux client
 // sends, and full checksums. It is an app polled every loop iteration while
-// a flood runs, paced by the time it is given; its frames leave through a FrameSink the
-// worker implements over its TX ledger and ARP (dpdk_app/cli/prompt_apps.hpp),
-// alongside the worker's normal traffic. Nothing is allocated per frame.
+// a flood runs, paced by the time it is given; its frames leave through a
+// FrameSink the worker implements over its TX ledger and ARP
+// (dpdk_app/cli/prompt_apps.hpp), alongside the worker's normal traffic. Nothing is allocated per frame.
 #pragma once
 
 #include <cstdint>

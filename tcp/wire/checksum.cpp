@@ -15,17 +15,8 @@
 namespace tcpfp::wire::checksum {
 
 namespace {
-// Adds with end-around carry: a carry out of bit 63 re-enters at bit 0.
-inline std::uint64_t add_carry(std::uint64_t sum, std::uint64_t v) {
-    sum += v;
-    return sum + (sum < v ? 1 : 0);
-}
-// Eight bytes in memory order, from any alignment.
-inline std::uint64_t load_u64(const std::uint8_t* p) {
-    std::uint64_t w;
-    std::memcpy(&w, p, sizeof w);
-    return w;
-}
+using detail::add_carry;
+using detail::load_u64;
 
 #if TCPFP_CHECKSUM_AVX2
 // The same lane sums as the portable loop, 64 bytes per step: each 32-bit

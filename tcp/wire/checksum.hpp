@@ -27,19 +27,27 @@ bool wide_available();
 std::uint64_t accumulate_portable(std::span<const std::uint8_t> data, std::uint64_t sum = 0);
 std::uint64_t accumulate_from(std::span<const std::uint8_t> data, std::uint64_t sum, bool wide);
 
+namespace detail {
+// Adds with end-around carry: a carry out of bit 63 re-enters at bit 0.
+inline std::uint64_t add_carry(std::uint64_t sum, std::uint64_t v) {
+    sum += v;
+    return sum + (sum < v ? 1 : 0);
+}
+// Eight bytes in memory order, from any alignment.
+inline std::uint64_t load_u64(const std::uint8_t* p) {
+    std::uint64_t w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+}
+}  // namespace detail
+
 // The running sum of an IPv4 header without options (20 bytes), as
 // accumulate() gives it: three loads and no loop or call, for the header
 // every frame carries (a generic call cost more than the sum itself).
 inline std::uint64_t accumulate_ipv4_header(const std::uint8_t* p) {
-    std::uint64_t a, b;
-    std::uint32_t c;
-    std::memcpy(&a, p, sizeof a);
-    std::memcpy(&b, p + 8, sizeof b);
-    std::memcpy(&c, p + 16, sizeof c);
-    std::uint64_t s = a + b;
-    s += s < b ? 1 : 0;  // end-around carry
-    s += c;
-    return s + (s < c ? 1 : 0);
+    std::uint32_t tail;
+    std::memcpy(&tail, p + 16, sizeof tail);
+    return detail::add_carry(detail::add_carry(detail::load_u64(p), detail::load_u64(p + 8)), tail);
 }
 // Folds a running sum to 16 bits, converted to network-order value.
 std::uint16_t fold(std::uint64_t sum);
