@@ -1,6 +1,9 @@
 #include "tcp/engine/segment.hpp"
 
 #include <cstring>
+#include <optional>
+
+#include "tcp/wire/checksum.hpp"
 
 namespace tcpfp::tcp {
 
@@ -11,15 +14,33 @@ void PayloadParts::copy_to(std::uint8_t* out) const {
     }
 }
 
+std::uint64_t PayloadParts::copy_and_sum_to(std::uint8_t* out) const {
+    std::uint64_t sum = 0;
+    std::size_t at = 0;
+    for (std::uint8_t i = 0; i < count; ++i) {
+        const std::uint64_t piece = wire::checksum::copy_accumulate(out + at, part[i]);
+        // A piece after an odd-length one starts at an odd offset.
+        sum = wire::checksum::detail::add_carry(sum, at % 2 == 0 ? piece : wire::checksum::at_odd_offset(piece));
+        at += part[i].size();
+    }
+    return sum;
+}
+
 namespace {
 
-// The TCP header fields of `seg` with `flags`; the options are written into
-// `writer`, which must outlive the result.
-wire::Result<wire::TcpRepr> tcp_repr(const OutSegment& seg, std::uint8_t flags,
-                                     wire::TcpOptionWriter& writer) {
+// A payload this long is summed while it is copied (one pass, not two).
+// A shorter one is copied and then summed with the header in one call:
+// there a second call costs more than the second pass saves.
+constexpr std::size_t kSumWhileCopyingFrom = 128;
+
+// The TCP header fields of `seg` with `flags`, written into `r` where it
+// lies (a struct returned by value and copied was rebuilt from narrow stores
+// by wide loads, a store-forwarding stall on every segment); the options are
+// written into `writer`, which must outlive `r`.
+std::optional<wire::WireError> fill_tcp_repr(const OutSegment& seg, std::uint8_t flags,
+                                             wire::TcpOptionWriter& writer, wire::TcpRepr& r) {
     auto opts = wire::write_tcp_options(seg.options, (flags & wire::tcp_flag::syn) != 0, writer);
     if (!opts) return opts.error();
-    wire::TcpRepr r;
     r.src_port = seg.tuple.local_port;
     r.dst_port = seg.tuple.remote_port;
     r.seq = seg.seq;
@@ -28,7 +49,7 @@ wire::Result<wire::TcpRepr> tcp_repr(const OutSegment& seg, std::uint8_t flags,
     r.window = seg.window;
     r.urgent_ptr = seg.urgent_ptr;
     r.options = *opts;
-    return r;
+    return std::nullopt;
 }
 
 wire::Result<std::size_t> emit_ip(const OutSegment& seg, std::size_t tcp_len, std::span<std::uint8_t> out,
@@ -49,15 +70,18 @@ wire::Result<std::size_t> emit_ip(const OutSegment& seg, std::size_t tcp_len, st
 wire::Result<std::size_t> serialize(const OutSegment& seg, std::span<std::uint8_t> out,
                                     std::uint16_t ip_id, wire::ChecksumMode mode) {
     wire::TcpOptionWriter writer;
-    auto header = tcp_repr(seg, seg.flags, writer);
-    if (!header) return header.error();
-    wire::TcpRepr r = *header;
+    wire::TcpRepr r;
+    if (auto e = fill_tcp_repr(seg, seg.flags, writer, r)) return *e;
     const std::size_t tcp_len = r.header_len() + seg.payload_len();
     const std::size_t total = wire::kIpv4MinHeaderLen + tcp_len;
     if (out.size() < total || total > 0xffff) return wire::WireError::buffer_too_small;
     // Lay the payload in place first so emit_tcp checksums it without a copy.
     std::uint8_t* payload_at = out.data() + wire::kIpv4MinHeaderLen + r.header_len();
-    seg.payload.copy_to(payload_at);
+    if (mode == wire::ChecksumMode::full && seg.payload_len() >= kSumWhileCopyingFrom) {
+        r.payload_sum = seg.payload.copy_and_sum_to(payload_at);
+    } else {
+        seg.payload.copy_to(payload_at);
+    }
     r.payload = {payload_at, seg.payload_len()};
     auto ipn = emit_ip(seg, tcp_len, out, ip_id, mode);
     if (!ipn) return ipn.error();
@@ -71,14 +95,14 @@ wire::Result<std::size_t> serialize_tso_header(const OutSegment& first, std::uin
                                                std::uint32_t payload_len, std::span<std::uint8_t> out,
                                                std::uint16_t ip_id) {
     wire::TcpOptionWriter writer;
-    auto r = tcp_repr(first, flags, writer);
-    if (!r) return r.error();
-    const std::size_t header = wire::kIpv4MinHeaderLen + r->header_len();
+    wire::TcpRepr r;
+    if (auto e = fill_tcp_repr(first, flags, writer, r)) return *e;
+    const std::size_t header = wire::kIpv4MinHeaderLen + r.header_len();
     if (out.size() < header || header + payload_len > 0xffff) return wire::WireError::buffer_too_small;
     const auto mode = wire::ChecksumMode::segmentation;
-    auto ipn = emit_ip(first, r->header_len() + payload_len, out, ip_id, mode);
+    auto ipn = emit_ip(first, r.header_len() + payload_len, out, ip_id, mode);
     if (!ipn) return ipn.error();
-    auto tn = wire::emit_tcp(*r, first.tuple.local_ip, first.tuple.remote_ip,
+    auto tn = wire::emit_tcp(r, first.tuple.local_ip, first.tuple.remote_ip,
                              out.subspan(wire::kIpv4MinHeaderLen), mode);
     if (!tn) return tn.error();
     return header;

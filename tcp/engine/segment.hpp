@@ -56,6 +56,9 @@ struct PayloadParts {
     bool empty() const { return bytes == 0; }
     // Copies the bytes to `out` (at least size() bytes).
     void copy_to(std::uint8_t* out) const;
+    // The same, returning the bytes' running checksum sum as it goes
+    // (wire::checksum::accumulate over the whole, pieces of any length).
+    std::uint64_t copy_and_sum_to(std::uint8_t* out) const;
 };
 
 // One segment for the caller to put on the wire (from tuple.local_ip to

@@ -40,6 +40,27 @@ __attribute__((target("avx2"))) std::uint64_t sum_blocks_avx2(const std::uint8_t
     return static_cast<std::uint64_t>(_mm_cvtsi128_si64(s)) + static_cast<std::uint64_t>(_mm_extract_epi64(s, 1));
 }
 
+// sum_blocks_avx2 that also stores each block to `d`.
+__attribute__((target("avx2"))) std::uint64_t copy_sum_blocks_avx2(std::uint8_t* d, const std::uint8_t* p,
+                                                                   std::size_t blocks) {
+    const __m256i low = _mm256_set1_epi64x(0xffffffff);
+    __m256i a0 = _mm256_setzero_si256();
+    __m256i a1 = _mm256_setzero_si256();
+    for (; blocks > 0; --blocks, p += 64, d += 64) {
+        const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+        const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(d), v0);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + 32), v1);
+        a0 = _mm256_add_epi64(a0, _mm256_and_si256(v0, low));
+        a1 = _mm256_add_epi64(a1, _mm256_srli_epi64(v0, 32));
+        a0 = _mm256_add_epi64(a0, _mm256_and_si256(v1, low));
+        a1 = _mm256_add_epi64(a1, _mm256_srli_epi64(v1, 32));
+    }
+    const __m256i a = _mm256_add_epi64(a0, a1);
+    const __m128i s = _mm_add_epi64(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+    return static_cast<std::uint64_t>(_mm_cvtsi128_si64(s)) + static_cast<std::uint64_t>(_mm_extract_epi64(s, 1));
+}
+
 #endif
 
 // Below this the portable loop is as fast (headers, ACKs, small requests).
@@ -122,6 +143,31 @@ std::uint64_t accumulate_from(std::span<const std::uint8_t> data, std::uint64_t 
         sum = add_carry(sum, std::endian::native == std::endian::little ? b : b << 8);
     }
     return sum;
+}
+
+std::uint64_t copy_accumulate(std::uint8_t* dst, std::span<const std::uint8_t> src, std::uint64_t sum) {
+    return copy_accumulate_from(dst, src, sum, src.size() >= kWideMin);
+}
+
+std::uint64_t copy_accumulate_from(std::uint8_t* dst, std::span<const std::uint8_t> src, std::uint64_t sum,
+                                   bool wide) {
+    const std::uint8_t* p = src.data();
+    std::size_t n = src.size();
+#if TCPFP_CHECKSUM_AVX2
+    if (wide && n >= 64 && wide_available()) {
+        const std::size_t blocks = n / 64;
+        sum = add_carry(sum, copy_sum_blocks_avx2(dst, p, blocks));
+        p += blocks * 64;
+        dst += blocks * 64;
+        n -= blocks * 64;
+    }
+#else
+    (void)wide;
+#endif
+    // The tail (or everything, without AVX2): copied, then summed where it
+    // landed, still in the L1 cache. Its offset is a multiple of 64: even.
+    if (n > 0) std::memcpy(dst, p, n);
+    return accumulate_from({dst, n}, sum, false);
 }
 
 std::uint16_t fold(std::uint64_t sum) {

@@ -7,6 +7,7 @@
 // store_be16().
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -26,6 +27,21 @@ std::uint64_t accumulate(std::span<const std::uint8_t> data, std::uint64_t sum =
 bool wide_available();
 std::uint64_t accumulate_portable(std::span<const std::uint8_t> data, std::uint64_t sum = 0);
 std::uint64_t accumulate_from(std::span<const std::uint8_t> data, std::uint64_t sum, bool wide);
+
+// Copies `src` to `dst` (which must not overlap it) and returns what
+// accumulate(src, sum) returns: one pass over a payload that is both copied
+// and summed on transmit, instead of a copy and a second read to sum it.
+std::uint64_t copy_accumulate(std::uint8_t* dst, std::span<const std::uint8_t> src, std::uint64_t sum = 0);
+// The same with the AVX2 loop chosen or not, as accumulate_from().
+std::uint64_t copy_accumulate_from(std::uint8_t* dst, std::span<const std::uint8_t> src, std::uint64_t sum,
+                                   bool wide);
+
+// The running sum of data that starts at an odd offset of the whole being
+// summed, given the sum taken as if it started at an even one: every byte
+// changes place within its 16-bit word (RFC 1071 §2(B)). That is a
+// multiplication by 2^8 modulo 2^16 - 1, and since 2^16 - 1 divides
+// 2^64 - 1, a 64-bit rotation by 8 does it without folding first.
+inline std::uint64_t at_odd_offset(std::uint64_t sum) { return std::rotl(sum, 8); }
 
 namespace detail {
 // Adds with end-around carry: a carry out of bit 63 re-enters at bit 0.

@@ -62,7 +62,11 @@ Result<std::size_t> emit_tcp(const TcpRepr& r, Ipv4Addr src, Ipv4Addr dst,
     }
     const std::uint16_t ph_len = mode == ChecksumMode::segmentation ? 0 : static_cast<std::uint16_t>(total);
     const auto ph = checksum::pseudo_header(src, dst, ipproto::tcp, ph_len);
-    if (mode == ChecksumMode::full) {
+    if (mode == ChecksumMode::full && r.payload_sum) {
+        // The header is a multiple of 4 bytes, so the payload's sum lines up.
+        const auto head = checksum::accumulate({p, hlen}, ph);
+        store_be16(p + 16, checksum::finish(checksum::detail::add_carry(head, *r.payload_sum)));
+    } else if (mode == ChecksumMode::full) {
         store_be16(p + 16, checksum::finish(checksum::accumulate({p, total}, ph)));
     } else {
         store_be16(p + 16, checksum::fold(ph));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "tcp/wire/addr.hpp"
@@ -75,6 +76,10 @@ struct TcpRepr {
     std::uint16_t urgent_ptr = 0;
     std::span<const std::uint8_t> options;  // encoded, a multiple of 4, at most 40 bytes
     std::span<const std::uint8_t> payload;
+    // The payload's running sum (checksum::accumulate) when whoever put it
+    // in place summed it on the way (copy_accumulate): emit_tcp then sums
+    // only the header. Used with ChecksumMode::full.
+    std::optional<std::uint64_t> payload_sum;
 
     std::size_t header_len() const { return kTcpMinHeaderLen + options.size(); }
     std::size_t segment_len() const { return header_len() + payload.size(); }

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 #include <vector>
@@ -82,6 +83,56 @@ TEST(Checksum, WideAndPortableLoopsAgreeAtEveryLengthAndAlignment) {
     EXPECT_EQ(checksum::fold(checksum::accumulate_from(jumbo, 0, true)), reference_sum(jumbo));
     EXPECT_EQ(checksum::accumulate_from(jumbo, 0x1234, true), checksum::accumulate_portable(jumbo, 0x1234))
         << "the same running sum, not only the same fold";
+}
+
+// The transmit path copies each payload into the frame and sums it in the
+// same pass: the copy must be exact and the sum the one accumulate() gives,
+// for both loops, at every length and at source and destination alignments.
+TEST(Checksum, CopyAccumulateCopiesExactlyAndSumsAsAccumulateDoes) {
+    std::mt19937 rng(1071);
+    std::vector<std::uint8_t> src(300 + 64);
+    std::vector<std::uint8_t> dst(300 + 64 + 2);
+    for (std::size_t align = 0; align < 16; ++align) {
+        for (std::size_t len = 0; len <= 300; ++len) {
+            for (auto& b : src) b = static_cast<std::uint8_t>(rng());
+            std::fill(dst.begin(), dst.end(), 0xee);
+            const std::span<const std::uint8_t> from(src.data() + align, len);
+            std::uint8_t* to = dst.data() + 1 + (align * 5) % 63;  // another alignment than the source
+            const std::uint64_t start = rng();
+            for (const bool wide : {true, false}) {
+                ASSERT_EQ(checksum::fold(checksum::copy_accumulate_from(to, from, start, wide)),
+                          checksum::fold(checksum::accumulate(from, start)))
+                    << "len " << len << " align " << align << " wide " << wide;
+                ASSERT_TRUE(std::equal(from.begin(), from.end(), to)) << "len " << len << " align " << align;
+                ASSERT_EQ(to[-1], 0xee) << "wrote before the destination";
+                ASSERT_EQ(to[len], 0xee) << "wrote past the destination";
+            }
+        }
+    }
+    const std::vector<std::uint8_t> jumbo(9000, 0xff);
+    std::vector<std::uint8_t> out(9000);
+    EXPECT_EQ(checksum::fold(checksum::copy_accumulate(out.data(), jumbo)), reference_sum(jumbo));
+    EXPECT_EQ(out, jumbo);
+}
+
+// A piece that starts at an odd offset of the whole is summed on its own and
+// shifted into place: every split point of random data gives the whole's sum.
+TEST(Checksum, APieceAtAnOddOffsetShiftsIntoTheWholesSum) {
+    std::mt19937 rng(2026);
+    for (int round = 0; round < 200; ++round) {
+        std::vector<std::uint8_t> d(1 + rng() % 200);
+        for (auto& b : d) b = static_cast<std::uint8_t>(rng());
+        if (round % 10 == 0) std::fill(d.begin(), d.end(), 0xff);  // carries everywhere
+        const std::uint16_t whole = reference_sum(d);
+        const std::span<const std::uint8_t> s(d);
+        for (std::size_t cut = 0; cut <= d.size(); ++cut) {
+            const std::uint64_t head = checksum::accumulate(s.first(cut));
+            const std::uint64_t tail = checksum::accumulate(s.subspan(cut));
+            const std::uint64_t sum =
+                checksum::detail::add_carry(head, cut % 2 == 0 ? tail : checksum::at_odd_offset(tail));
+            ASSERT_EQ(checksum::fold(sum), whole) << "round " << round << " cut " << cut;
+        }
+    }
 }
 
 TEST(Checksum, AllOnesDataDoesNotLoseCarries) {
