@@ -158,10 +158,21 @@ bool Arp::probe(wire::Ipv4Addr dst, std::uint64_t now_ms) {
 }
 
 void Arp::output(rte_mbuf* m, wire::Ipv4Addr dst, std::uint64_t now_ms) {
+    // Most frames go where the one before went: the subnet match and the
+    // hash probe are skipped then. The entry is checked as find() checks
+    // it, so an eviction, an erase or an expiry since is never missed.
+    if (dst == last_.dst && last_.slot != 0 && last_.slot <= cache_.size()) {
+        const Entry& e = cache_[last_.slot - 1u];
+        if (e.ip == last_.hop && e.resolved && e.expires_ms > now_ms) {
+            put_header(m, e.mac);
+            return tx_.send(m);
+        }
+    }
     const auto hop = next_hop(dst);
     if (!hop) return tx_.drop(m, AppDrop::tx_no_route);
     Entry* e = find(*hop);
     if (e != nullptr && e->resolved && e->expires_ms > now_ms) {
+        last_ = {dst, *hop, static_cast<std::uint16_t>(e - cache_.data() + 1)};
         put_header(m, e->mac);
         return tx_.send(m);
     }

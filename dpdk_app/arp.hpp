@@ -83,6 +83,14 @@ private:
     // its worker in CPS). Checked against the entry, so a slot left stale by
     // an eviction or an erase costs one scan, never a wrong MAC.
     std::array<std::uint16_t, 256> index_{};
+    // The destination output() last sent to, its next hop and the position
+    // (+ 1; 0: none) of that hop's entry.
+    struct LastSent {
+        wire::Ipv4Addr dst;
+        wire::Ipv4Addr hop;
+        std::uint16_t slot = 0;
+    };
+    LastSent last_;
 };
 
 }  // namespace tcpfp::app

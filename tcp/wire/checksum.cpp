@@ -180,17 +180,6 @@ std::uint16_t fold(std::uint64_t sum) {
     return folded;
 }
 
-std::uint64_t pseudo_header(Ipv4Addr src, Ipv4Addr dst, std::uint8_t protocol,
-                            std::uint16_t length) {
-    std::uint8_t ph[12];
-    store_be32(ph, src.value);
-    store_be32(ph + 4, dst.value);
-    ph[8] = 0;
-    ph[9] = protocol;
-    store_be16(ph + 10, length);
-    return accumulate(ph);
-}
-
 std::uint16_t update16(std::uint16_t hc, std::uint16_t old_word, std::uint16_t new_word) {
     std::uint32_t sum = static_cast<std::uint16_t>(~hc);
     sum += static_cast<std::uint16_t>(~old_word);

@@ -75,9 +75,15 @@ inline std::uint16_t finish(std::uint64_t sum) { return static_cast<std::uint16_
 inline bool verifies(std::uint64_t sum) { return fold(sum) == 0xffff; }
 
 // Running sum of the TCP/UDP IPv4 pseudo-header (RFC 9293 §3.1: source,
-// destination, zero, protocol, TCP length).
-std::uint64_t pseudo_header(Ipv4Addr src, Ipv4Addr dst, std::uint8_t protocol,
-                            std::uint16_t length);
+// destination, zero, protocol, TCP length), as accumulate() gives it over
+// those 12 bytes: three 32-bit words in memory order, added without a call
+// (every segment sent or verified pays it).
+inline std::uint64_t pseudo_header(Ipv4Addr src, Ipv4Addr dst, std::uint8_t protocol, std::uint16_t length) {
+    const auto in_memory = [](std::uint32_t host) -> std::uint64_t {
+        return std::endian::native == std::endian::little ? __builtin_bswap32(host) : host;
+    };
+    return in_memory(src.value) + in_memory(dst.value) + in_memory((std::uint32_t{protocol} << 16) | length);
+}
 
 // RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'). Updates checksum `hc` after one
 // 16-bit field changes from `old_word` to `new_word`, without -0 pitfalls.

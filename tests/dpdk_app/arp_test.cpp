@@ -173,5 +173,42 @@ TEST_F(ArpFixture, ErasedEntriesLeaveNoWrongLookup) {
     for (unsigned i = 0; i < 50; ++i) EXPECT_TRUE(delivered_to(i, 3 + cfg.give_up_ms)) << i;
 }
 
+// A run of frames to one peer takes a shortcut past the lookup (the last
+// destination's entry). It must see what the lookup sees: a new MAC, the
+// entry's expiry, and the entry evicted for another peer's.
+TEST_F(ArpFixture, ARunToOnePeerFollowsItsEntryThroughAMoveAnExpiryAndAnEviction) {
+    announce(0, 1);
+    for (int k = 0; k < 3; ++k) ASSERT_TRUE(delivered_to(0, 2));
+    // The peer moves to another MAC (a gratuitous request from it).
+    rte_mbuf* m = tx.alloc();
+    ASSERT_NE(m, nullptr);
+    auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, 60));
+    std::fill(p, p + 60, std::uint8_t{0});
+    const wire::MacAddr moved{{0x02, 0xbb, 0, 0, 0, 0x01}};
+    (void)wire::emit_ethernet({wire::MacAddr::broadcast(), moved, wire::ethertype::arp}, {p, wire::kEthHeaderLen});
+    (void)wire::emit_arp({wire::ArpOp::request, moved, peer_ip(0), {}, kOwnIp},
+                         {p + wire::kEthHeaderLen, wire::kArpLen});
+    arp->input(m, *wire::parse_ethernet({p, 60}), 3);
+    (void)flush_and_read();
+    auto frames = send_to(0, 4);
+    ASSERT_EQ(frames.size(), 1u);
+    EXPECT_EQ(wire::parse_ethernet(frames[0])->dst, moved);
+    // The entry expires: the next frame waits behind a request.
+    frames = send_to(0, 3 + cfg.entry_ttl_ms);
+    ASSERT_EQ(frames.size(), 1u);
+    EXPECT_EQ(wire::parse_ethernet(frames[0])->ethertype, wire::ethertype::arp);
+    announce(0, 4 + cfg.entry_ttl_ms);  // answered: the waiting frame goes out
+    // Its entry is evicted for 256 others (each expiring later than it):
+    // the shortcut's position now holds another peer's entry.
+    const std::uint64_t t = 10 + cfg.entry_ttl_ms;
+    ASSERT_TRUE(delivered_to(0, t));
+    for (unsigned i = 1; i <= 256; ++i) announce(i, t + i);
+    frames = send_to(0, t + 300);
+    ASSERT_EQ(frames.size(), 1u);
+    auto eth = wire::parse_ethernet(frames[0]);
+    ASSERT_TRUE(eth.ok());
+    EXPECT_EQ(eth->ethertype, wire::ethertype::arp) << "sent to another peer's MAC";
+}
+
 }  // namespace
 }  // namespace tcpfp::app

@@ -199,6 +199,21 @@ TEST(Checksum, PseudoHeaderMatchesExplicitBytes) {
     EXPECT_EQ(checksum::fold(checksum::pseudo_header(Ipv4Addr::from_octets(172, 16, 48, 13),
                                                      Ipv4Addr::from_octets(172, 16, 48, 1), 6, 32)),
               reference_sum(ph));
+    // Every protocol and length, with addresses whose words carry.
+    std::mt19937 rng(793);
+    for (int round = 0; round < 20000; ++round) {
+        const Ipv4Addr src{round % 3 == 0 ? 0xffffffffu : static_cast<std::uint32_t>(rng())};
+        const Ipv4Addr dst{round % 5 == 0 ? 0xffffffffu : static_cast<std::uint32_t>(rng())};
+        const auto proto = static_cast<std::uint8_t>(rng());
+        const auto len = static_cast<std::uint16_t>(round % 7 == 0 ? 0xffff : rng());
+        std::vector<std::uint8_t> bytes(12, 0);
+        store_be32(&bytes[0], src.value);
+        store_be32(&bytes[4], dst.value);
+        bytes[9] = proto;
+        store_be16(&bytes[10], len);
+        ASSERT_EQ(checksum::fold(checksum::pseudo_header(src, dst, proto, len)), reference_sum(bytes))
+            << "round " << round;
+    }
 }
 
 }  // namespace
