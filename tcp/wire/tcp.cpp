@@ -1,5 +1,6 @@
 #include "tcp/wire/tcp.hpp"
 
+#include <bit>
 #include <cstring>
 
 #include "tcp/wire/bytes.hpp"
@@ -38,6 +39,19 @@ Result<TcpView> parse_tcp_checked(std::span<const std::uint8_t> segment, Ipv4Add
     return view;
 }
 
+namespace {
+
+// A big-endian value as the bytes it is stored as, read back in native
+// order (what checksum::accumulate sums).
+constexpr std::uint64_t in_memory64(std::uint64_t be) {
+    return std::endian::native == std::endian::little ? __builtin_bswap64(be) : be;
+}
+constexpr std::uint32_t in_memory32(std::uint32_t be) {
+    return std::endian::native == std::endian::little ? __builtin_bswap32(be) : be;
+}
+
+}  // namespace
+
 Result<std::size_t> emit_tcp(const TcpRepr& r, Ipv4Addr src, Ipv4Addr dst,
                              std::span<std::uint8_t> out, ChecksumMode mode) {
     if (r.options.size() > kMaxTcpOptionsLen || r.options.size() % 4 != 0) {
@@ -47,27 +61,33 @@ Result<std::size_t> emit_tcp(const TcpRepr& r, Ipv4Addr src, Ipv4Addr dst,
     const std::size_t total = r.segment_len();
     if (out.size() < total || total > 0xffff) return WireError::buffer_too_small;
     std::uint8_t* p = out.data();
-    store_be16(p, r.src_port);
-    store_be16(p + 2, r.dst_port);
-    store_be32(p + 4, r.seq.raw());
-    store_be32(p + 8, r.ack.raw());
-    p[12] = static_cast<std::uint8_t>((hlen / 4) << 4);
-    p[13] = r.flags;
-    store_be16(p + 14, r.window);
-    store_be16(p + 16, 0);
-    store_be16(p + 18, r.urgent_ptr);
+    // The fixed header as two 8-byte words and one 4-byte word, built in
+    // registers, stored once and summed from the registers: summing the
+    // bytes back from memory right after narrow stores wrote them stalls
+    // store forwarding on every segment.
+    const std::uint64_t w0 = in_memory64((std::uint64_t{r.src_port} << 48) | (std::uint64_t{r.dst_port} << 32) |
+                                         r.seq.raw());
+    const std::uint64_t w1 = in_memory64((std::uint64_t{r.ack.raw()} << 32) | (std::uint64_t{hlen / 4 << 4} << 24) |
+                                         (std::uint64_t{r.flags} << 16) | r.window);
+    const std::uint32_t w2 = in_memory32(r.urgent_ptr);  // the checksum field (0) and the urgent pointer
+    std::memcpy(p, &w0, 8);
+    std::memcpy(p + 8, &w1, 8);
+    std::memcpy(p + 16, &w2, 4);
     if (!r.options.empty()) std::memcpy(p + kTcpMinHeaderLen, r.options.data(), r.options.size());
     if (!r.payload.empty() && r.payload.data() != p + hlen) {
         std::memmove(p + hlen, r.payload.data(), r.payload.size());
     }
     const std::uint16_t ph_len = mode == ChecksumMode::segmentation ? 0 : static_cast<std::uint16_t>(total);
     const auto ph = checksum::pseudo_header(src, dst, ipproto::tcp, ph_len);
-    if (mode == ChecksumMode::full && r.payload_sum) {
-        // The header is a multiple of 4 bytes, so the payload's sum lines up.
-        const auto head = checksum::accumulate({p, hlen}, ph);
-        store_be16(p + 16, checksum::finish(checksum::detail::add_carry(head, *r.payload_sum)));
-    } else if (mode == ChecksumMode::full) {
-        store_be16(p + 16, checksum::finish(checksum::accumulate({p, total}, ph)));
+    if (mode == ChecksumMode::full) {
+        using checksum::detail::add_carry;
+        std::uint64_t sum = add_carry(add_carry(add_carry(ph, w0), w1), w2);
+        // Options and payload are summed where they came from (the options'
+        // writer, the payload as copied) or as the caller summed them.
+        sum = checksum::accumulate(r.options, sum);
+        const std::uint64_t payload =
+            r.payload_sum ? *r.payload_sum : checksum::accumulate({p + hlen, r.payload.size()});
+        store_be16(p + 16, checksum::finish(add_carry(sum, payload)));
     } else {
         store_be16(p + 16, checksum::fold(ph));
     }
