@@ -69,10 +69,9 @@ bool Engine::parse_tcp(Ipv4Addr src, Ipv4Addr dst, std::span<const std::uint8_t>
     }
     // MUST-5/6/7/64: options in any segment, unknown ones skipped, illegal
     // lengths rejected without reading past the header.
-    auto opts = parse_tcp_options(tcp->options());
-    if (!opts) {
+    if (const WireError e = parse_tcp_options_into(tcp->options(), seg.options); e != WireError::none) {
         counters_.inc(Mib::in_errs);
-        counters_.drop(drop_for(opts.error()));
+        counters_.drop(drop_for(e));
         return false;
     }
     // Flag combinations no TCP sends (RFC 9293 §3.10.7: every segment but
@@ -92,7 +91,6 @@ bool Engine::parse_tcp(Ipv4Addr src, Ipv4Addr dst, std::span<const std::uint8_t>
     seg.flags = tcp->flags();
     seg.window = tcp->window();
     seg.urgent_ptr = tcp->urgent_ptr();
-    seg.options = *opts;
     seg.payload = tcp->payload();
     return true;
 }

@@ -64,8 +64,7 @@ Result<RawOption> TcpOptionReader::next() {
     return opt;
 }
 
-Result<TcpOptions> parse_tcp_options(std::span<const std::uint8_t> bytes) {
-    TcpOptions o;
+WireError parse_tcp_options_into(std::span<const std::uint8_t> bytes, TcpOptions& o) {
     // RFC 7323 Appendix A: NOP, NOP, Timestamps is the layout every
     // timestamp sender uses on data and ACKs, so it is read without the
     // walk (the walk decodes it the same way); no options at all likewise.
@@ -74,9 +73,9 @@ Result<TcpOptions> parse_tcp_options(std::span<const std::uint8_t> bytes) {
         o.has_timestamps = true;
         o.ts_val = load_be32(bytes.data() + 4);
         o.ts_ecr = load_be32(bytes.data() + 8);
-        return o;
+        return WireError::none;
     }
-    if (bytes.empty()) return o;
+    if (bytes.empty()) return WireError::none;
     TcpOptionReader reader(bytes);
     while (!reader.done()) {
         auto opt = reader.next();
@@ -109,6 +108,12 @@ Result<TcpOptions> parse_tcp_options(std::span<const std::uint8_t> bytes) {
                 break;
         }
     }
+    return WireError::none;
+}
+
+Result<TcpOptions> parse_tcp_options(std::span<const std::uint8_t> bytes) {
+    TcpOptions o;
+    if (const WireError e = parse_tcp_options_into(bytes, o); e != WireError::none) return e;
     return o;
 }
 

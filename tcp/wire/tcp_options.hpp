@@ -71,6 +71,10 @@ struct TcpOptions {
 };
 
 Result<TcpOptions> parse_tcp_options(std::span<const std::uint8_t> bytes);
+// The same, decoded into `out`, which must be freshly constructed: the
+// receive path decodes into the segment it builds, where a returned copy
+// (60 bytes, stored and reloaded at other widths) stalled store forwarding.
+WireError parse_tcp_options_into(std::span<const std::uint8_t> bytes, TcpOptions& out);
 
 // Appends options to a 40-byte buffer; finish() pads with zero (EOL) bytes
 // to a multiple of four. Overflowing the option space is reported by finish.
