@@ -28,6 +28,11 @@ std::uint64_t PayloadParts::copy_and_sum_to(std::uint8_t* out) const {
 
 namespace {
 
+// A payload this long is summed while it is copied, in one pass. A shorter
+// one is copied and summed with the options in one call: below the AVX2
+// loop's size a second call costs more than the second pass saves.
+constexpr std::size_t kSumWhileCopyingFrom = 128;
+
 // The TCP header fields of `seg` with `flags`, written into `r` where it
 // lies (a struct returned by value and copied was rebuilt from narrow stores
 // by wide loads, a store-forwarding stall on every segment); the options are
@@ -72,7 +77,7 @@ wire::Result<std::size_t> serialize(const OutSegment& seg, std::span<std::uint8_
     if (out.size() < total || total > 0xffff) return wire::WireError::buffer_too_small;
     // Lay the payload in place first so emit_tcp checksums it without a copy.
     std::uint8_t* payload_at = out.data() + wire::kIpv4MinHeaderLen + r.header_len();
-    if (mode == wire::ChecksumMode::full) {
+    if (mode == wire::ChecksumMode::full && seg.payload_len() >= kSumWhileCopyingFrom) {
         r.payload_sum = seg.payload.copy_and_sum_to(payload_at);
     } else {
         seg.payload.copy_to(payload_at);

@@ -82,12 +82,16 @@ Result<std::size_t> emit_tcp(const TcpRepr& r, Ipv4Addr src, Ipv4Addr dst,
     if (mode == ChecksumMode::full) {
         using checksum::detail::add_carry;
         std::uint64_t sum = add_carry(add_carry(add_carry(ph, w0), w1), w2);
-        // Options and payload are summed where they came from (the options'
-        // writer, the payload as copied) or as the caller summed them.
-        sum = checksum::accumulate(r.options, sum);
-        const std::uint64_t payload =
-            r.payload_sum ? *r.payload_sum : checksum::accumulate({p + hlen, r.payload.size()});
-        store_be16(p + 16, checksum::finish(add_carry(sum, payload)));
+        // Options and payload in one call where they lie (both were copied
+        // there with wide stores, which narrower loads forward from), or
+        // the options alone when the caller summed the payload as it
+        // copied it.
+        if (r.payload_sum) {
+            sum = add_carry(checksum::accumulate(r.options, sum), *r.payload_sum);
+        } else {
+            sum = checksum::accumulate({p + kTcpMinHeaderLen, total - kTcpMinHeaderLen}, sum);
+        }
+        store_be16(p + 16, checksum::finish(sum));
     } else {
         store_be16(p + 16, checksum::fold(ph));
     }
