@@ -23,34 +23,22 @@ using detail::load_u64;
 // word is added into a 64-bit lane (no carry leaves a lane for buffers under
 // 2^32 words), the lanes are added at the end. The build targets plain
 // x86-64, so this is compiled for AVX2 on its own and chosen at run time.
-__attribute__((target("avx2"))) std::uint64_t sum_blocks_avx2(const std::uint8_t* p, std::size_t blocks) {
+// With `Copy`, each block is also stored to `d` (one pass that copies and
+// sums).
+template <bool Copy>
+__attribute__((target("avx2"))) std::uint64_t sum_blocks_avx2(std::uint8_t* d, const std::uint8_t* p,
+                                                              std::size_t blocks) {
     const __m256i low = _mm256_set1_epi64x(0xffffffff);
     __m256i a0 = _mm256_setzero_si256();
     __m256i a1 = _mm256_setzero_si256();
     for (; blocks > 0; --blocks, p += 64) {
         const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
         const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
-        a0 = _mm256_add_epi64(a0, _mm256_and_si256(v0, low));
-        a1 = _mm256_add_epi64(a1, _mm256_srli_epi64(v0, 32));
-        a0 = _mm256_add_epi64(a0, _mm256_and_si256(v1, low));
-        a1 = _mm256_add_epi64(a1, _mm256_srli_epi64(v1, 32));
-    }
-    const __m256i a = _mm256_add_epi64(a0, a1);
-    const __m128i s = _mm_add_epi64(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
-    return static_cast<std::uint64_t>(_mm_cvtsi128_si64(s)) + static_cast<std::uint64_t>(_mm_extract_epi64(s, 1));
-}
-
-// sum_blocks_avx2 that also stores each block to `d`.
-__attribute__((target("avx2"))) std::uint64_t copy_sum_blocks_avx2(std::uint8_t* d, const std::uint8_t* p,
-                                                                   std::size_t blocks) {
-    const __m256i low = _mm256_set1_epi64x(0xffffffff);
-    __m256i a0 = _mm256_setzero_si256();
-    __m256i a1 = _mm256_setzero_si256();
-    for (; blocks > 0; --blocks, p += 64, d += 64) {
-        const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-        const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(d), v0);
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + 32), v1);
+        if constexpr (Copy) {
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(d), v0);
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + 32), v1);
+            d += 64;
+        }
         a0 = _mm256_add_epi64(a0, _mm256_and_si256(v0, low));
         a1 = _mm256_add_epi64(a1, _mm256_srli_epi64(v0, 32));
         a0 = _mm256_add_epi64(a0, _mm256_and_si256(v1, low));
@@ -90,7 +78,7 @@ std::uint64_t accumulate_from(std::span<const std::uint8_t> data, std::uint64_t 
 #if TCPFP_CHECKSUM_AVX2
     if (wide && n >= 64 && wide_available()) {
         const std::size_t blocks = n / 64;
-        sum = add_carry(sum, sum_blocks_avx2(p, blocks));
+        sum = add_carry(sum, sum_blocks_avx2<false>(nullptr, p, blocks));
         p += blocks * 64;
         n -= blocks * 64;
     }
@@ -156,7 +144,7 @@ std::uint64_t copy_accumulate_from(std::uint8_t* dst, std::span<const std::uint8
 #if TCPFP_CHECKSUM_AVX2
     if (wide && n >= 64 && wide_available()) {
         const std::size_t blocks = n / 64;
-        sum = add_carry(sum, copy_sum_blocks_avx2(dst, p, blocks));
+        sum = add_carry(sum, sum_blocks_avx2<true>(dst, p, blocks));
         p += blocks * 64;
         dst += blocks * 64;
         n -= blocks * 64;
