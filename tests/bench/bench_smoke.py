@@ -91,7 +91,7 @@ for k in ("held_conns", "rss_held_mib_client", "rss_held_mib_server", "time_wait
     positive(("scale", k))
 for k in ("parse_checksum_87B_ns", "table_lookup_hit_1M_ns", "wheel_arm_cancel_ns", "wheel_expire_ns",
           "fast_path_rx_segment_sw_csum_ns", "fast_path_rx_loop_sw_csum_ns", "checksum_1460_ns",
-          "checksum_portable_1460_ns"):
+          "checksum_portable_1460_ns", "copy_checksum_1448_ns"):
     positive(("micro", k))
 for w in ("cps", "rps", "bulk", "crr_16k"):
     positive(("baseline", w, "value"))
