@@ -79,7 +79,7 @@ Result<std::size_t> emit_tcp(const TcpRepr& r, Ipv4Addr src, Ipv4Addr dst,
     }
     const std::uint16_t ph_len = mode == ChecksumMode::segmentation ? 0 : static_cast<std::uint16_t>(total);
     const auto ph = checksum::pseudo_header(src, dst, ipproto::tcp, ph_len);
-    if (mode == ChecksumMode::full) {
+    if (mode == ChecksumMode::full) {  // RFC 9293 §3.1, MUST-2: generated on send
         using checksum::detail::add_carry;
         std::uint64_t sum = add_carry(add_carry(add_carry(ph, w0), w1), w2);
         // Options and payload in one call where they lie (both were copied
