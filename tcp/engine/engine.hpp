@@ -286,7 +286,7 @@ public:
     // before draining gets one ACK per connection, and a send() or close()
     // the application makes before the drain carries it instead.
     std::span<const OutSegment> output() {
-        send_owed_acks();
+        if (acks_owed_len_ != 0) send_owed_acks();  // most drains owe none: no call
         return {out_, out_len_};
     }
     // Segments queued, owed ACKs not counted (output() would add them).
