@@ -158,16 +158,6 @@ std::uint64_t copy_accumulate_from(std::uint8_t* dst, std::span<const std::uint8
     return accumulate_from({dst, n}, sum, false);
 }
 
-std::uint16_t fold(std::uint64_t sum) {
-    sum = (sum & 0xffffffffu) + (sum >> 32);
-    sum = (sum & 0xffffffffu) + (sum >> 32);
-    sum = (sum & 0xffffu) + (sum >> 16);
-    sum = (sum & 0xffffu) + (sum >> 16);
-    auto folded = static_cast<std::uint16_t>(sum);
-    if constexpr (std::endian::native == std::endian::little) folded = __builtin_bswap16(folded);
-    return folded;
-}
-
 std::uint16_t update16(std::uint16_t hc, std::uint16_t old_word, std::uint16_t new_word) {
     std::uint32_t sum = static_cast<std::uint16_t>(~hc);
     sum += static_cast<std::uint16_t>(~old_word);

@@ -65,8 +65,18 @@ inline std::uint64_t accumulate_ipv4_header(const std::uint8_t* p) {
     std::memcpy(&tail, p + 16, sizeof tail);
     return detail::add_carry(detail::add_carry(detail::load_u64(p), detail::load_u64(p + 8)), tail);
 }
-// Folds a running sum to 16 bits, converted to network-order value.
-std::uint16_t fold(std::uint64_t sum);
+// Folds a running sum to 16 bits, converted to network-order value. Inline:
+// every segment sent or received folds once, and as a call it was 1 % of a
+// busy generator's worker.
+inline std::uint16_t fold(std::uint64_t sum) {
+    sum = (sum & 0xffffffffu) + (sum >> 32);
+    sum = (sum & 0xffffffffu) + (sum >> 32);
+    sum = (sum & 0xffffu) + (sum >> 16);
+    sum = (sum & 0xffffu) + (sum >> 16);
+    auto folded = static_cast<std::uint16_t>(sum);
+    if constexpr (std::endian::native == std::endian::little) folded = __builtin_bswap16(folded);
+    return folded;
+}
 
 // The checksum field value for data whose running sum is `sum`.
 inline std::uint16_t finish(std::uint64_t sum) { return static_cast<std::uint16_t>(~fold(sum)); }
