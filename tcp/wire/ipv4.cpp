@@ -5,34 +5,6 @@
 
 namespace tcpfp::wire {
 
-Result<Ipv4View> Ipv4View::parse(std::span<const std::uint8_t> packet) {
-    if (packet.size() < kIpv4MinHeaderLen) return WireError::ip_truncated;
-    const std::uint8_t* p = packet.data();
-    if ((p[0] >> 4) != 4) return WireError::ip_bad_version;
-    const std::size_t ihl_bytes = (p[0] & 0x0fu) * 4u;
-    if (ihl_bytes < kIpv4MinHeaderLen) return WireError::ip_bad_ihl;
-    if (ihl_bytes > packet.size()) return WireError::ip_header_truncated;
-    const std::size_t total = load_be16(p + 2);
-    if (total < ihl_bytes) return WireError::ip_bad_total_length;
-    if (total > packet.size()) return WireError::ip_length_exceeds_buffer;
-    return Ipv4View(p);
-}
-
-std::uint16_t Ipv4View::total_len() const { return load_be16(p_ + 2); }
-std::uint16_t Ipv4View::id() const { return load_be16(p_ + 4); }
-std::uint16_t Ipv4View::fragment_offset() const {
-    return static_cast<std::uint16_t>(load_be16(p_ + 6) & 0x1fffu);
-}
-std::uint16_t Ipv4View::checksum() const { return load_be16(p_ + 10); }
-Ipv4Addr Ipv4View::src() const { return Ipv4Addr{load_be32(p_ + 12)}; }
-Ipv4Addr Ipv4View::dst() const { return Ipv4Addr{load_be32(p_ + 16)}; }
-
-bool Ipv4View::checksum_ok() const {
-    const auto h = header();
-    return checksum::verifies(h.size() == kIpv4MinHeaderLen ? checksum::accumulate_ipv4_header(h.data())
-                                                            : checksum::accumulate(h));
-}
-
 Result<Ipv4View> parse_ipv4_checked(std::span<const std::uint8_t> packet) {
     auto view = Ipv4View::parse(packet);
     if (view && !view->checksum_ok()) return WireError::ip_bad_checksum;

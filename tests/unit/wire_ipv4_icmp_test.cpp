@@ -109,12 +109,17 @@ TEST(Ipv4, SkipsOptions) {
 
 TEST(Ipv4, ExposesFragments) {
     auto pkt = ip_of(lc::icmp_echo_request);
+    ASSERT_GE(pkt.size(), kIpv4MinHeaderLen);
     store_be16(&pkt[6], 0x2000);  // MF, offset 0: first fragment
-    EXPECT_TRUE(Ipv4View::parse(pkt)->is_fragment());
-    EXPECT_TRUE(Ipv4View::parse(pkt)->more_fragments());
+    const auto first = Ipv4View::parse(pkt);
+    ASSERT_TRUE(first);
+    EXPECT_TRUE(first->is_fragment());
+    EXPECT_TRUE(first->more_fragments());
     store_be16(&pkt[6], 0x00b9);  // last fragment at offset 185*8
-    EXPECT_TRUE(Ipv4View::parse(pkt)->is_fragment());
-    EXPECT_EQ(Ipv4View::parse(pkt)->fragment_offset(), 0xb9);
+    const auto last = Ipv4View::parse(pkt);
+    ASSERT_TRUE(last);
+    EXPECT_TRUE(last->is_fragment());
+    EXPECT_EQ(last->fragment_offset(), 0xb9);
 }
 
 struct IpBadCase {
