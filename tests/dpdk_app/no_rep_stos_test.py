@@ -14,38 +14,21 @@ each function that runs for every segment or every connection.
 Usage: no_rep_stos_test.py BUILD_DIR
 """
 import re
-import shutil
-import subprocess
 import sys
+
+from machine_code import functions
 
 PROGRAM = "dpdk_app/tcpfp"
 # Functions (demangled-name patterns) that run per segment or per connection.
 HOT = [r"tcpfp::tcp::Engine::input_tcp\(", r"tcpfp::tcp::Engine::loss_state\(",
        r"tcpfp::tcp::Engine::connect\(", r"tcpfp::tcp::serialize\("]
 REP_STOS = re.compile(r"\srep stos")
-FUNC = re.compile(r"^[0-9a-f]+ <(.*)>:$")
-
-
-def rep_stos_by_function(path):
-    out = subprocess.run(["objdump", "-d", "-C", "--no-show-raw-insn", path],
-                         check=True, capture_output=True, text=True).stdout
-    seen, with_rep, current = set(), set(), None
-    for line in out.splitlines():
-        m = FUNC.match(line)
-        if m:
-            current = m.group(1)
-            seen.add(current)
-        elif current is not None and REP_STOS.search(line):
-            with_rep.add(current)
-    return seen, with_rep
 
 
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
-    if shutil.which("objdump") is None:
-        sys.exit("FAIL: objdump (binutils) is missing: it comes with the compiler")
-    seen, with_rep = rep_stos_by_function(f"{sys.argv[1]}/{PROGRAM}")
+    seen, with_rep = functions(f"{sys.argv[1]}/{PROGRAM}", REP_STOS)
     failures = []
     for pattern in HOT:
         present = [f for f in seen if re.search(pattern, f)]

@@ -14,9 +14,9 @@ when the build inlines less).
 Usage: prefetch_kept_test.py BUILD_DIR
 """
 import re
-import shutil
-import subprocess
 import sys
+
+from machine_code import functions
 
 # (program, functions that may hold the RX burst's prefetch, what it is)
 CHECKS = [
@@ -32,32 +32,16 @@ CHECKS = [
      "the timer wheel's cascade walk (TimerWheel::cascade)"),
 ]
 PREFETCH = re.compile(r"\sprefetch(t0|t1|t2|nta|w)?\s")
-FUNC = re.compile(r"^[0-9a-f]+ <(.*)>:$")
-
-
-def functions_with_prefetch(path):
-    out = subprocess.run(["objdump", "-d", "-C", "--no-show-raw-insn", path],
-                         check=True, capture_output=True, text=True).stdout
-    found, current = set(), None
-    for line in out.splitlines():
-        m = FUNC.match(line)
-        if m:
-            current = m.group(1)
-        elif current is not None and PREFETCH.search(line):
-            found.add(current)
-    return found
 
 
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     build = sys.argv[1]
-    if shutil.which("objdump") is None:
-        sys.exit("FAIL: objdump (binutils) is missing: it comes with the compiler")
     cache, failures = {}, []
     for program, holders, what in CHECKS:
         if program not in cache:
-            cache[program] = functions_with_prefetch(f"{build}/{program}")
+            cache[program] = functions(f"{build}/{program}", PREFETCH)[1]
         hits = [f for f in cache[program] if any(re.search(h, f) for h in holders)]
         if hits:
             print(f"ok: {what}: prefetch in {hits[0]}")
