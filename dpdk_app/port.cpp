@@ -131,28 +131,29 @@ int program_reta(std::uint16_t port_id, const rte_eth_dev_info& info, const Stee
     }
     return rte_eth_dev_rss_reta_update(port_id, reta.data(), info.reta_size);
 }
-}  // namespace
 
-std::optional<Port> open_port(const AppConfig& cfg, Steering& steering, std::string& error) {
-    Port port;
+// Port 0 exists and is valid; fills `info` and the port's driver and socket.
+bool probe_port(Port& port, rte_eth_dev_info& info, std::string& error) {
     if (rte_eth_dev_count_avail() == 0) {
         error = "no DPDK port: pass one to EAL, e.g. --vdev=net_tap0,iface=tcpfp0 or a PCI "
                 "device bound to vfio-pci (see config/nic.ini)";
-        return std::nullopt;
+        return false;
     }
     port.id = 0;
     if (!rte_eth_dev_is_valid_port(port.id)) {
         error = "port 0 is not valid";
-        return std::nullopt;
+        return false;
     }
-    rte_eth_dev_info info{};
     if (int rc = rte_eth_dev_info_get(port.id, &info); rc != 0) {
         error = errstr("rte_eth_dev_info_get", rc);
-        return std::nullopt;
+        return false;
     }
     port.driver = info.driver_name;
     port.socket = std::max(rte_eth_dev_socket_id(port.id), 0);
+    return true;
+}
 
+bool create_mbuf_pool(const AppConfig& cfg, Port& port, std::string& error) {
     // Room for a full frame (MTU + Ethernet + one VLAN tag) in one segment.
     // net_af_xdp makes each mbuf a UMEM chunk, and the kernel writes a frame
     // XDP_PACKET_HEADROOM into the chunk's data room: without that extra, a
@@ -170,10 +171,14 @@ std::optional<Port> open_port(const AppConfig& cfg, Steering& steering, std::str
         error = errstr("mempool of " + std::to_string(cfg.mbufs) +
                            " mbufs (lower [mempool] mbufs or raise EAL -m)",
                        rte_errno);
-        return std::nullopt;
+        return false;
     }
+    return true;
+}
 
-    rte_eth_conf conf{};
+// Checksum offloads (those the port has, when configured) and TSO.
+void choose_offloads(const AppConfig& cfg, const rte_eth_dev_info& info, Port& port,
+                     rte_eth_conf& conf) {
     if (cfg.port.checksum_offload) {
         port.rx_checksum = (info.rx_offload_capa & kRxCsum) == kRxCsum;
         port.tx_checksum = (info.tx_offload_capa & kTxCsum) == kTxCsum;
@@ -182,6 +187,12 @@ std::optional<Port> open_port(const AppConfig& cfg, Steering& steering, std::str
     if (port.tx_checksum) conf.txmode.offloads |= kTxCsum;
     choose_tso(cfg, info, port);
     if (port.tso) conf.txmode.offloads |= kTxTso;
+}
+
+// One queue pair per worker, and the way flows reach them.
+std::optional<SteerMode> choose_queues(const AppConfig& cfg, const rte_eth_dev_info& info,
+                                       Steering& steering, Port& port, rte_eth_conf& conf,
+                                       std::string& error) {
     port.queues = static_cast<std::uint16_t>(cfg.workers);
     if (info.max_rx_queues < port.queues || info.max_tx_queues < port.queues) {
         error = "[lcores] workers = " + std::to_string(cfg.workers) + ": the port has only " +
@@ -197,19 +208,27 @@ std::optional<Port> open_port(const AppConfig& cfg, Steering& steering, std::str
         conf.rx_adv_conf.rss_conf.rss_key_len = Steering::kKeyLen;
         conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_TCP & info.flow_type_rss_offloads;
     }
+    return mode;
+}
+
+bool configure_device(const AppConfig& cfg, const Port& port, const rte_eth_conf& conf,
+                      std::string& error) {
     if (int rc = rte_eth_dev_configure(port.id, port.queues, port.queues, &conf); rc != 0) {
         error = errstr("rte_eth_dev_configure", rc);
-        return std::nullopt;
+        return false;
     }
     if (cfg.port.mtu != 1500) {
         if (int rc = rte_eth_dev_set_mtu(port.id, cfg.port.mtu); rc != 0) {
             error = errstr("[port0] mtu " + std::to_string(cfg.port.mtu), rc);
-            return std::nullopt;
+            return false;
         }
     }
-    std::uint16_t rxd = cfg.port.rx_desc;
-    std::uint16_t txd = cfg.port.tx_desc;
-    (void)rte_eth_dev_adjust_nb_rx_tx_desc(port.id, &rxd, &txd);
+    return true;
+}
+
+// An RX and a TX queue of `rxd` and `txd` descriptors for each worker.
+bool setup_queues(const Port& port, const rte_eth_dev_info& info, const rte_eth_conf& conf,
+                  std::uint16_t rxd, std::uint16_t txd, std::string& error) {
     rte_eth_rxconf rxq = info.default_rxconf;
     rxq.offloads = conf.rxmode.offloads;
     rte_eth_txconf txq = info.default_txconf;
@@ -226,35 +245,71 @@ std::optional<Port> open_port(const AppConfig& cfg, Steering& steering, std::str
                          "program, see the lines above; an mbuf must fit one 4 KiB UMEM chunk, so "
                          "[port0] mtu <= 3438; on a veth the peer's MTU must be <= 3506)";
             }
-            return std::nullopt;
+            return false;
         }
         if (int rc = rte_eth_tx_queue_setup(port.id, q, txd, static_cast<unsigned>(port.socket),
                                             &txq);
             rc != 0) {
             error = errstr("rte_eth_tx_queue_setup", rc);
-            return std::nullopt;
+            return false;
         }
     }
-    if (cfg.port.mac) {
-        rte_ether_addr a{};
-        std::copy(cfg.port.mac->bytes.begin(), cfg.port.mac->bytes.end(), a.addr_bytes);
-        if (int rc = rte_eth_dev_default_mac_addr_set(port.id, &a); rc != 0) {
-            error = errstr("[port0] mac", rc);
-            return std::nullopt;
-        }
+    return true;
+}
+
+bool set_configured_mac(const Port& port, const wire::MacAddr& mac, std::string& error) {
+    rte_ether_addr a{};
+    std::copy(mac.bytes.begin(), mac.bytes.end(), a.addr_bytes);
+    if (int rc = rte_eth_dev_default_mac_addr_set(port.id, &a); rc != 0) {
+        error = errstr("[port0] mac", rc);
+        return false;
     }
+    return true;
+}
+
+// Starts the port; a memif client without its server yet is left stopped.
+bool start_port(Port& port, const rte_eth_dev_info& info, std::string& error) {
     port.memif_client = is_memif_client(info);
     if (int rc = rte_eth_dev_start(port.id); rc != 0) {
         if (!port.memif_client) {
             error = errstr("rte_eth_dev_start", rc);
-            return std::nullopt;
+            return false;
         }
         // No server at the socket yet: the link watcher starts the port later.
         TLOG(NOTICE, port, "port %u: memif client found no server yet; retrying with backoff", port.id);
     } else {
         port.started = true;
     }
-    if (mode == SteerMode::rss) {
+    return true;
+}
+
+void log_port_up(const AppConfig& cfg, const Port& port, SteerMode mode, std::uint16_t rxd,
+                 std::uint16_t txd) {
+    TLOG(INFO, port, "port %u (%s) up: MAC %s, MTU %u, %u RX / %u TX descriptors, checksums %s/%s",
+         port.id, port.driver.c_str(), port.mac.to_string().c_str(), cfg.port.mtu, rxd, txd,
+         port.rx_checksum ? "RX offload" : "RX software",
+         port.tx_checksum ? "TX offload" : "TX software");
+    TLOG(INFO, port, "port %u: %u queue pair(s), steering: %s", port.id, port.queues,
+         to_string(mode));
+    TLOG(INFO, port, "port %u: TSO %s", port.id, port.tso_state.c_str());
+}
+}  // namespace
+
+std::optional<Port> open_port(const AppConfig& cfg, Steering& steering, std::string& error) {
+    Port port;
+    rte_eth_dev_info info{};
+    if (!probe_port(port, info, error) || !create_mbuf_pool(cfg, port, error)) return std::nullopt;
+    rte_eth_conf conf{};
+    choose_offloads(cfg, info, port, conf);
+    const std::optional<SteerMode> mode = choose_queues(cfg, info, steering, port, conf, error);
+    if (!mode || !configure_device(cfg, port, conf, error)) return std::nullopt;
+    std::uint16_t rxd = cfg.port.rx_desc;
+    std::uint16_t txd = cfg.port.tx_desc;
+    (void)rte_eth_dev_adjust_nb_rx_tx_desc(port.id, &rxd, &txd);
+    if (!setup_queues(port, info, conf, rxd, txd, error)) return std::nullopt;
+    if (cfg.port.mac && !set_configured_mac(port, *cfg.port.mac, error)) return std::nullopt;
+    if (!start_port(port, info, error)) return std::nullopt;
+    if (*mode == SteerMode::rss) {
         if (int rc = program_reta(port.id, info, steering); rc != 0) {
             error = errstr("RSS redirection table", rc);
             return std::nullopt;
@@ -263,13 +318,7 @@ std::optional<Port> open_port(const AppConfig& cfg, Steering& steering, std::str
     rte_ether_addr a{};
     (void)rte_eth_macaddr_get(port.id, &a);
     std::copy(a.addr_bytes, a.addr_bytes + 6, port.mac.bytes.begin());
-    TLOG(INFO, port, "port %u (%s) up: MAC %s, MTU %u, %u RX / %u TX descriptors, checksums %s/%s",
-         port.id, port.driver.c_str(), port.mac.to_string().c_str(), cfg.port.mtu, rxd, txd,
-         port.rx_checksum ? "RX offload" : "RX software",
-         port.tx_checksum ? "TX offload" : "TX software");
-    TLOG(INFO, port, "port %u: %u queue pair(s), steering: %s", port.id, port.queues,
-         to_string(mode));
-    TLOG(INFO, port, "port %u: TSO %s", port.id, port.tso_state.c_str());
+    log_port_up(cfg, port, *mode, rxd, txd);
     if (port.driver == "net_af_xdp") report_af_xdp(port, info);
     return port;
 }

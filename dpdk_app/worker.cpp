@@ -88,8 +88,9 @@ void Worker::init(int socket) {
 
 bool Worker::is_local(wire::Ipv4Addr a) const { return engine_->is_local(a); }
 
-int Worker::run() {
-    tcp::Instant now = clock_.now();
+// Before the first burst: the worker is seen polling, announces its
+// addresses, takes net_tap's RX signal, and sends what the apps' start made.
+void Worker::start_loop(tcp::Instant now) {
     shared_.stats[index_].lcore.store(rte_lcore_id(), std::memory_order_relaxed);
     shared_.link.polling[index_].store(true, std::memory_order_seq_cst);
     unmap_guard::enter_worker(index_);
@@ -113,13 +114,15 @@ int Worker::run() {
     idle_baseline_ = tx_.held() - tx_.queued();  // a link still down keeps the first frames queued
     TLOG(INFO, app, "worker %u on lcore %u running (RX/TX queue %u)", index_, rte_lcore_id(),
          index_);
+}
 
+int Worker::run() {
+    tcp::Instant now = clock_.now();
+    start_loop(now);
     rte_mbuf* pkts[kMaxBurst];
     const auto burst = static_cast<std::uint16_t>(std::min(cfg_.burst, kMaxBurst));
     std::uint64_t last_tick_ms = 0;
-    tcp::Instant deadline = tcp::Instant::max();
-    bool stopping = false;
-    bool quiet = false;
+    LoopEnd end;
     bool last_burst_busy = false;
     for (;;) {
         unmap_guard::quiescent(index_);  // no burst of ours is running here
@@ -143,6 +146,7 @@ int Worker::run() {
         }
         flush_handoffs();
         poll_rings(now);
+        tx_.release_consumed();
         // While the TX ring holds a backlog, timers fire a burst at a time:
         // a mass expiry would only add to what the ring must drop.
         engine_->advance(now, tx_.queued() > 0 ? burst : SIZE_MAX);
@@ -150,12 +154,7 @@ int Worker::run() {
         host_->poll(now);
         if (now.millis() != last_tick_ms) {
             last_tick_ms = now.millis();
-            announce_on_link_up();
-            arp_.tick(last_tick_ms);
-            host_->tick(now);
-            rearm_tap_rx();
-            publish();
-            answer_snapshot(shared_.snapshots[index_], *engine_);
+            on_millisecond(now);
         }
         // One drain per iteration, after every segment, timer and app call
         // of it: the engine sends one ACK per connection for the whole burst
@@ -164,26 +163,45 @@ int Worker::run() {
         drain_output(now);
         tx_.flush();
         host_->set_link_backlog(static_cast<std::uint32_t>(tx_.queued()));
-
-        if (!stopping && stop_.load(std::memory_order_relaxed)) {
-            stopping = true;
-            TLOG(INFO, app, "stopping: closing %zu connection(s)", engine_->connection_count());
-            log_open_connections(*engine_, index_, "open at stop");
-            host_->stop(now);
-            drain_output(now);
-            tx_.flush();
-            deadline = now + kDrainTime;
-        }
-        // A quiet worker keeps forwarding: its queue may carry the others' flows.
-        if (stopping && !quiet && (engine_->connection_count() == 0 || now >= deadline)) {
-            quiet = true;
-            shared_.quiet.fetch_add(1, std::memory_order_acq_rel);
-        }
-        if (quiet && (shared_.quiet.load(std::memory_order_acquire) == shared_.workers ||
-                      now >= deadline + kDrainTime)) {
-            break;
-        }
+        if (loop_ends(now, end)) break;
     }
+    finish_loop();
+    return 0;
+}
+
+// Once per millisecond of the loop: ARP and the apps' timers, the tap's RX
+// signal, the statistics the main lcore reads.
+void Worker::on_millisecond(tcp::Instant now) {
+    announce_on_link_up();
+    arp_.tick(now.millis());
+    host_->tick(now);
+    rearm_tap_rx();
+    publish();
+    answer_snapshot(shared_.snapshots[index_], *engine_);
+}
+
+// After stop(): the apps close their connections, which get kDrainTime to
+// finish; the loop ends once every worker is quiet (a quiet worker keeps
+// forwarding: its queue may carry the others' flows), or kDrainTime later.
+bool Worker::loop_ends(tcp::Instant now, LoopEnd& end) {
+    if (!end.stopping && stop_.load(std::memory_order_relaxed)) {
+        end.stopping = true;
+        TLOG(INFO, app, "stopping: closing %zu connection(s)", engine_->connection_count());
+        log_open_connections(*engine_, index_, "open at stop");
+        host_->stop(now);
+        drain_output(now);
+        tx_.flush();
+        end.deadline = now + kDrainTime;
+    }
+    if (end.stopping && !end.quiet && (engine_->connection_count() == 0 || now >= end.deadline)) {
+        end.quiet = true;
+        shared_.quiet.fetch_add(1, std::memory_order_acq_rel);
+    }
+    return end.quiet && (shared_.quiet.load(std::memory_order_acquire) == shared_.workers ||
+                         now >= end.deadline + kDrainTime);
+}
+
+void Worker::finish_loop() {
     log_open_connections(*engine_, index_, "open at exit");  // cut off by the drain deadline
     arp_.release_all();
     rx_impair_.release(UINT64_MAX, [&](rte_mbuf* m) { tx_.free(m); });
@@ -192,11 +210,11 @@ int Worker::run() {
     (void)port_is_usable();
     tx_.flush();
     tx_.release_impaired();
+    tx_.release_stash();
     shared_.link.polling[index_].store(false, std::memory_order_seq_cst);
     unmap_guard::leave_worker(index_);
     publish();
     finished_.store(true, std::memory_order_release);
-    return 0;
 }
 
 // The link watcher (dpdk_app/link.hpp) raises `pause` to restart the port:
@@ -439,7 +457,7 @@ void Worker::rx_ipv4(rte_mbuf* m, std::size_t l2_len, std::span<const std::uint8
             // The IPv4 header was checked above, once: the engine takes the
             // segment with its addresses (each drop keeps one counter).
             engine_->input_tcp(src, ip->dst(), ip->tos() & wire::ecn::mask, ip->payload(), now, rx);
-            tx_.free(m);  // the engine copied what it keeps
+            tx_.consumed(m);  // the engine copied what it keeps
             return drain_if_crowded(now);
         case wire::ipproto::icmp:
             if (!ip->payload().empty() && wire::is_icmp_error_type(ip->payload()[0])) {

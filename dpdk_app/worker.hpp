@@ -44,6 +44,16 @@ public:
     unsigned index() const { return index_; }
 
 private:
+    // Where the loop is in stopping (loop_ends).
+    struct LoopEnd {
+        tcp::Instant deadline = tcp::Instant::max();
+        bool stopping = false;
+        bool quiet = false;
+    };
+    void start_loop(tcp::Instant now);
+    void on_millisecond(tcp::Instant now);
+    bool loop_ends(tcp::Instant now, LoopEnd& end);
+    void finish_loop();
     void prefetch_burst(rte_mbuf* const* pkts, std::uint16_t n) const;
     void rx_frame(rte_mbuf* m, tcp::Instant now, bool from_peer);
     void impaired_rx(rte_mbuf** pkts, std::uint16_t n, tcp::Instant now);

@@ -109,6 +109,125 @@ bool GenState::parse_options(const std::vector<std::string>& w, Run& r) {
     return true;
 }
 
+namespace {
+
+// The word after an option's key, read once for every group of options.
+struct OptionValue {
+    const std::string& text;  // "" when there is none
+    bool numeric;             // a finite number >= 0: `number`
+    double number;
+};
+
+// Each group's parser sets `known` when the key is one of its own, and then
+// returns why the value is refused, or nullptr when it is taken into `r`.
+using OptionParser = const char* (*)(const std::string& k, const OptionValue& v, Run& r,
+                                      bool& known);
+
+// size, request, response: the bytes each way.
+const char* parse_size_option(const std::string& k, const OptionValue& v, Run& r, bool& known) {
+    known = k == "size" || k == "request" || k == "response";
+    if (!known) return nullptr;
+    const double x = v.number;
+    const bool ok = v.numeric && whole(x, 1, k == "response" ? 2147483647.0 : 65536.0);
+    if (!ok) return k == "response" ? "bytes, 1..2147483647" : "bytes, 1..65536";
+    if (k == "size" && x > 65536) return "bytes, 1..65536";
+    if (k != "response") r.request = static_cast<std::uint32_t>(x);
+    if (k != "request") r.response = static_cast<std::uint32_t>(x);
+    r.response_given |= k == "response";
+    r.request_given |= k != "response";
+    return nullptr;
+}
+
+// How long, how many, and how fast: duration count rate ramp think pipeline.
+const char* parse_pace_option(const std::string& k, const OptionValue& v, Run& r, bool& known) {
+    known = true;
+    const bool num = v.numeric;
+    const double x = v.number;
+    if (k == "duration") return num && x > 0 && x <= 1e6 ? (r.duration_s = x, nullptr) : "seconds > 0";
+    if (k == "count") return num && whole(x, 1, 1e15) ? (r.count = static_cast<std::uint64_t>(x), nullptr) : ">= 1";
+    if (k == "rate") {
+        std::string s = v.text;
+        if (s.size() > 2 && s.compare(s.size() - 2, 2, "/s") == 0) s.resize(s.size() - 2);
+        double rate = 0;
+        return parse_number(s, rate) && rate > 0 && rate <= 1e8 ? (r.rate = rate, nullptr) : "per second, e.g. 1000/s";
+    }
+    if (k == "ramp") return num && x <= 3600 ? (r.ramp_s = x, nullptr) : "seconds, 0..3600";
+    if (k == "think") return num && x <= 3.6e6 ? (r.think_ms = x, nullptr) : "milliseconds";
+    if (k == "pipeline") return num && whole(x, 1, 8) ? (r.pipeline = static_cast<std::uint32_t>(x), nullptr) : "1..8";
+    known = false;
+    return nullptr;
+}
+
+// Opening and closing connections: drain syn-window close-window
+// connect-timeout close closer.
+const char* parse_connection_option(const std::string& k, const OptionValue& v, Run& r,
+                                    bool& known) {
+    known = true;
+    const bool num = v.numeric;
+    const double x = v.number;
+    if (k == "drain") return num && whole(x, 0, 600000) ? (r.drain_ms = static_cast<std::uint32_t>(x), nullptr) : "ms";
+    if (k == "syn-window") {
+        // Each worker's bound on its SYNs in flight: an open loop past the
+        // server's capacity must not stall on SYNs it dropped (each waits 1 s).
+        return num && whole(x, 1, 1e7) ? (r.syn_window = static_cast<std::uint32_t>(x), nullptr) : "1..10000000";
+    }
+    if (k == "close-window") {
+        // Each worker's bound on its end-of-run FINs not yet answered: a
+        // million closes at once draw a million answers, more than the link
+        // and this worker's reads take in.
+        return num && whole(x, 1, 1e7) ? (r.close_window = static_cast<std::uint32_t>(x), nullptr) : "1..10000000";
+    }
+    if (k == "connect-timeout") {
+        return num && whole(x, 1, 600000) ? (r.connect_timeout_ms = static_cast<std::uint32_t>(x), nullptr) : "ms";
+    }
+    if (k == "close") {
+        return v.text == "fin" || v.text == "rst" ? (r.close_rst = v.text == "rst", nullptr) : "fin or rst";
+    }
+    if (k == "closer") {
+        if (v.text != "client" && v.text != "server") return "client or server";
+        r.closer = v.text == "server" ? GenCloser::server : GenCloser::client;
+        r.closer_given = true;
+        return nullptr;
+    }
+    known = false;
+    return nullptr;
+}
+
+// The protocol and the client's end: proto src sport.
+const char* parse_endpoint_option(const std::string& k, const OptionValue& v, Run& r, bool& known) {
+    known = true;
+    if (k == "proto") {
+        if (v.text != "echo" && v.text != "rr" && v.text != "http") return "echo, rr or http";
+        r.proto = v.text == "rr" ? GenProto::rr : v.text == "http" ? GenProto::http : GenProto::echo;
+        r.proto_given = true;
+        return nullptr;
+    }
+    if (k == "src") {
+        const auto dash = v.text.find('-');
+        const auto lo = parse_addr(v.text.substr(0, dash));
+        const auto hi = dash == std::string::npos ? lo : parse_addr(v.text.substr(dash + 1));
+        if (!lo || !hi || lo->is_unspecified() || hi->value < lo->value) return "A.B.C.D or A.B.C.D-A.B.C.E";
+        r.src_lo = *lo;
+        r.src_hi = *hi;
+        return nullptr;
+    }
+    if (k == "sport") {
+        double lo = 0, hi = 0;
+        if (!parse_range(v.text, 1, 65535, lo, hi)) return "LO-HI within 1..65535";
+        r.port_lo = static_cast<std::uint16_t>(lo);
+        r.port_hi = static_cast<std::uint16_t>(hi);
+        return nullptr;
+    }
+    known = false;
+    return nullptr;
+}
+
+// Tried in turn: each key belongs to one group at most.
+constexpr OptionParser kOptionParsers[] = {parse_size_option, parse_pace_option,
+                                           parse_connection_option, parse_endpoint_option};
+
+}  // namespace
+
 // One option at w[i] (and its value: i moves past it).
 bool GenState::parse_option(const std::vector<std::string>& w, std::size_t& i, Run& r) {
     const std::string& k = w[i];
@@ -117,77 +236,19 @@ bool GenState::parse_option(const std::vector<std::string>& w, std::size_t& i, R
     const std::string v = has ? w[i + 1] : "";
     double x = 0;
     const bool num = has && parse_number(v, x);
-    auto bad = [&](const char* what) {
-        fail("bad argument: %s %s (%s)", k.c_str(), has ? v.c_str() : "needs a value", what);
-        return false;
-    };
     bool known = false;
     if (!parse_http_option(w, i, r, known)) return false;
     if (known) return true;
     if (!parse_tcp_option(k, v, r, known)) return false;
     if (known) return ++i, true;
     ++i;
-    if (k == "size" || k == "request" || k == "response") {
-        const bool ok = num && whole(x, 1, k == "response" ? 2147483647.0 : 65536.0);
-        if (!ok) return bad(k == "response" ? "bytes, 1..2147483647" : "bytes, 1..65536");
-        if (k == "size" && x > 65536) return bad("bytes, 1..65536");
-        if (k != "response") r.request = static_cast<std::uint32_t>(x);
-        if (k != "request") r.response = static_cast<std::uint32_t>(x);
-        r.response_given |= k == "response";
-        r.request_given |= k != "response";
-        return true;
-    }
-    if (k == "duration") return num && x > 0 && x <= 1e6 ? (r.duration_s = x, true) : bad("seconds > 0");
-    if (k == "count") return num && whole(x, 1, 1e15) ? (r.count = static_cast<std::uint64_t>(x), true) : bad(">= 1");
-    if (k == "rate") {
-        std::string s = v;
-        if (s.size() > 2 && s.compare(s.size() - 2, 2, "/s") == 0) s.resize(s.size() - 2);
-        return parse_number(s, x) && x > 0 && x <= 1e8 ? (r.rate = x, true) : bad("per second, e.g. 1000/s");
-    }
-    if (k == "ramp") return num && x <= 3600 ? (r.ramp_s = x, true) : bad("seconds, 0..3600");
-    if (k == "think") return num && x <= 3.6e6 ? (r.think_ms = x, true) : bad("milliseconds");
-    if (k == "pipeline") return num && whole(x, 1, 8) ? (r.pipeline = static_cast<std::uint32_t>(x), true) : bad("1..8");
-    if (k == "drain") return num && whole(x, 0, 600000) ? (r.drain_ms = static_cast<std::uint32_t>(x), true) : bad("ms");
-    if (k == "syn-window") {
-        // Each worker's bound on its SYNs in flight: an open loop past the
-        // server's capacity must not stall on SYNs it dropped (each waits 1 s).
-        return num && whole(x, 1, 1e7) ? (r.syn_window = static_cast<std::uint32_t>(x), true) : bad("1..10000000");
-    }
-    if (k == "close-window") {
-        // Each worker's bound on its end-of-run FINs not yet answered: a
-        // million closes at once draw a million answers, more than the link
-        // and this worker's reads take in.
-        return num && whole(x, 1, 1e7) ? (r.close_window = static_cast<std::uint32_t>(x), true) : bad("1..10000000");
-    }
-    if (k == "connect-timeout") {
-        return num && whole(x, 1, 600000) ? (r.connect_timeout_ms = static_cast<std::uint32_t>(x), true) : bad("ms");
-    }
-    if (k == "close") return v == "fin" || v == "rst" ? (r.close_rst = v == "rst", true) : bad("fin or rst");
-    if (k == "closer") {
-        if (v != "client" && v != "server") return bad("client or server");
-        r.closer = v == "server" ? GenCloser::server : GenCloser::client;
-        return r.closer_given = true;
-    }
-    if (k == "proto") {
-        if (v != "echo" && v != "rr" && v != "http") return bad("echo, rr or http");
-        r.proto = v == "rr" ? GenProto::rr : v == "http" ? GenProto::http : GenProto::echo;
-        return r.proto_given = true;
-    }
-    if (k == "src") {
-        const auto dash = v.find('-');
-        const auto lo = parse_addr(v.substr(0, dash));
-        const auto hi = dash == std::string::npos ? lo : parse_addr(v.substr(dash + 1));
-        if (!lo || !hi || lo->is_unspecified() || hi->value < lo->value) return bad("A.B.C.D or A.B.C.D-A.B.C.E");
-        r.src_lo = *lo;
-        r.src_hi = *hi;
-        return true;
-    }
-    if (k == "sport") {
-        double lo = 0, hi = 0;
-        if (!parse_range(v, 1, 65535, lo, hi)) return bad("LO-HI within 1..65535");
-        r.port_lo = static_cast<std::uint16_t>(lo);
-        r.port_hi = static_cast<std::uint16_t>(hi);
-        return true;
+    const OptionValue value{v, num, x};
+    for (OptionParser parse : kOptionParsers) {
+        const char* why = parse(k, value, r, known);
+        if (!known) continue;
+        if (why == nullptr) return true;
+        fail("bad argument: %s %s (%s)", k.c_str(), has ? v.c_str() : "needs a value", why);
+        return false;
     }
     --i;
     fail("bad argument: '%s' (options: size request response duration count verify rate ramp think pipeline "

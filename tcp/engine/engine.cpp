@@ -844,6 +844,20 @@ void Engine::close_listener(Tcb& lt) {
     release(lt);
 }
 
+namespace {
+// What the SYN offers: SACK-permitted, Timestamps, Window Scale (0 or 1).
+int set_syn_offer(Tcb& t, SockOpt opt, std::int64_t value) {
+    if (value != 0 && value != 1) return -EINVAL;
+    const bool on = value == 1;
+    switch (opt) {
+        case SockOpt::sack: t.sack_offer = on; break;
+        case SockOpt::timestamps: t.ts_offer = on; break;
+        default: t.ws_offer = on; break;  // SockOpt::window_scale
+    }
+    return 0;
+}
+}  // namespace
+
 int Engine::set_option(ConnId id, SockOpt opt, std::int64_t value) {
     int err = 0;
     Tcb* t = app_tcb(id, err);
@@ -854,12 +868,10 @@ int Engine::set_option(ConnId id, SockOpt opt, std::int64_t value) {
             if (t->nodelay && is_synchronized(t->state)) output_data(*t, now_);
             return 0;
         case SockOpt::keepalive:
-            t->keepalive = value != 0;
-            t->keepalive_deadline =
-                t->keepalive ? deadline(now_, Duration::seconds(t->ka_idle_s)) : kNoDeadline;
-            t->keepalive_probes = 0;
-            rearm(*t);
-            return 0;
+        case SockOpt::keepalive_idle:
+        case SockOpt::keepalive_interval:
+        case SockOpt::keepalive_count:
+            return set_keepalive_option(*t, opt, value);
         case SockOpt::linger:
             if (value < -1 || value > 65535) return -EINVAL;
             t->linger_on = value >= 0;
@@ -873,69 +885,84 @@ int Engine::set_option(ConnId id, SockOpt opt, std::int64_t value) {
             (opt == SockOpt::send_buffer ? t->snd_limit : t->rcv_limit) = v;
             return 0;
         }
-        case SockOpt::keepalive_idle:
-        case SockOpt::keepalive_interval:
-            if (value < 1 || value > 32767) return -EINVAL;  // Linux's MAX_TCP_KEEPIDLE/INTVL
-            (opt == SockOpt::keepalive_idle ? t->ka_idle_s : t->ka_intvl_s) = static_cast<std::uint16_t>(value);
-            if (t->keepalive && opt == SockOpt::keepalive_idle) {
-                t->keepalive_deadline = deadline(now_, Duration::seconds(value));
-                rearm(*t);
-            }
-            return 0;
-        case SockOpt::keepalive_count:
-            if (value < 1 || value > 127) return -EINVAL;  // Linux's MAX_TCP_KEEPCNT
-            t->ka_cnt = static_cast<std::uint8_t>(value);
-            return 0;
         case SockOpt::congestion:
             if (value != 0 && value != 1) return -EINVAL;
             t->cc = value == 0 ? CongestionControl::newreno : CongestionControl::cubic;
             return 0;
-        case SockOpt::max_segment:
-            if (value < 88 || value > 65495) return -EINVAL;  // Linux's TCP_MAXSEG bounds
-            if (t->state == State::closed || t->state == State::listen) {
-                t->rcv_mss = static_cast<std::uint16_t>(
-                    std::min<std::int64_t>(value, config_.mtu - 40));
-            }
-            t->snd_mss = static_cast<std::uint16_t>(std::min<std::int64_t>(t->snd_mss, value));
-            plpmtud_clamp(*t, mtu_for_mss(*t), true);
-            return 0;
-        case SockOpt::user_timeout: {
-            // RFC 5482 / RFC 9293 §3.8.3: milliseconds, as Linux (0 restores R2
-            // and the keepalive count; negative is EINVAL, as on Linux).
-            if (value < 0 || value > INT32_MAX) return -EINVAL;
-            UserTimeout& ut = user_timeouts_[index_of(*t)];
-            ut.ms = static_cast<std::uint32_t>(value);
-            t->user_timeout_on = value != 0;
-            // A wait already under way is measured from now.
-            ut.stall_since = static_cast<std::uint32_t>(tick(now_));
-            return 0;
-        }
+        case SockOpt::max_segment: return set_max_segment(*t, value);
+        case SockOpt::user_timeout: return set_user_timeout(*t, value);
         case SockOpt::ttl:
-            // MUST-49: the TTL is the application's to set (Linux: 1..255, -1 default).
-            if (value == -1) value = config_.ttl;
-            if (value < 1 || value > 255) return -EINVAL;
-            t->ttl = static_cast<std::uint8_t>(value);
-            return 0;
-        case SockOpt::tos:
-            // MUST-48 / RFC 2474: the DSCP is the application's; RFC 3168
-            // gives the ECN field to TCP, so those two bits are not taken.
-            if (value < 0 || value > 255) return -EINVAL;
-            t->tos = static_cast<std::uint8_t>(value & 0xfc);
-            return 0;
+        case SockOpt::tos: return set_ip_option(*t, opt, value);
         case SockOpt::sack:
-            if (value != 0 && value != 1) return -EINVAL;
-            t->sack_offer = value == 1;
-            return 0;
         case SockOpt::timestamps:
-            if (value != 0 && value != 1) return -EINVAL;
-            t->ts_offer = value == 1;
-            return 0;
-        case SockOpt::window_scale:
-            if (value != 0 && value != 1) return -EINVAL;
-            t->ws_offer = value == 1;
-            return 0;
+        case SockOpt::window_scale: return set_syn_offer(*t, opt, value);
     }
     return -ENOPROTOOPT;
+}
+
+// SO_KEEPALIVE and the TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT timings.
+int Engine::set_keepalive_option(Tcb& t, SockOpt opt, std::int64_t value) {
+    switch (opt) {
+        case SockOpt::keepalive:
+            t.keepalive = value != 0;
+            t.keepalive_deadline =
+                t.keepalive ? deadline(now_, Duration::seconds(t.ka_idle_s)) : kNoDeadline;
+            t.keepalive_probes = 0;
+            rearm(t);
+            return 0;
+        case SockOpt::keepalive_count:
+            if (value < 1 || value > 127) return -EINVAL;  // Linux's MAX_TCP_KEEPCNT
+            t.ka_cnt = static_cast<std::uint8_t>(value);
+            return 0;
+        default:  // SockOpt::keepalive_idle, SockOpt::keepalive_interval
+            if (value < 1 || value > 32767) return -EINVAL;  // Linux's MAX_TCP_KEEPIDLE/INTVL
+            (opt == SockOpt::keepalive_idle ? t.ka_idle_s : t.ka_intvl_s) = static_cast<std::uint16_t>(value);
+            if (t.keepalive && opt == SockOpt::keepalive_idle) {
+                t.keepalive_deadline = deadline(now_, Duration::seconds(value));
+                rearm(t);
+            }
+            return 0;
+    }
+}
+
+// TCP_MAXSEG: the MSS we advertise (until the handshake) and the one we use.
+int Engine::set_max_segment(Tcb& t, std::int64_t value) {
+    if (value < 88 || value > 65495) return -EINVAL;  // Linux's TCP_MAXSEG bounds
+    if (t.state == State::closed || t.state == State::listen) {
+        t.rcv_mss = static_cast<std::uint16_t>(
+            std::min<std::int64_t>(value, config_.mtu - 40));
+    }
+    t.snd_mss = static_cast<std::uint16_t>(std::min<std::int64_t>(t.snd_mss, value));
+    plpmtud_clamp(t, mtu_for_mss(t), true);
+    return 0;
+}
+
+int Engine::set_user_timeout(Tcb& t, std::int64_t value) {
+    // RFC 5482 / RFC 9293 §3.8.3: milliseconds, as Linux (0 restores R2
+    // and the keepalive count; negative is EINVAL, as on Linux).
+    if (value < 0 || value > INT32_MAX) return -EINVAL;
+    UserTimeout& ut = user_timeouts_[index_of(t)];
+    ut.ms = static_cast<std::uint32_t>(value);
+    t.user_timeout_on = value != 0;
+    // A wait already under way is measured from now.
+    ut.stall_since = static_cast<std::uint32_t>(tick(now_));
+    return 0;
+}
+
+// IP_TTL and IP_TOS of the connection's datagrams.
+int Engine::set_ip_option(Tcb& t, SockOpt opt, std::int64_t value) const {
+    if (opt == SockOpt::ttl) {
+        // MUST-49: the TTL is the application's to set (Linux: 1..255, -1 default).
+        if (value == -1) value = config_.ttl;
+        if (value < 1 || value > 255) return -EINVAL;
+        t.ttl = static_cast<std::uint8_t>(value);
+        return 0;
+    }
+    // MUST-48 / RFC 2474: the DSCP is the application's; RFC 3168
+    // gives the ECN field to TCP, so those two bits are not taken.
+    if (value < 0 || value > 255) return -EINVAL;
+    t.tos = static_cast<std::uint8_t>(value & 0xfc);
+    return 0;
 }
 
 int Engine::get_option(ConnId id, SockOpt opt, std::int64_t& value) const {

@@ -435,6 +435,11 @@ private:
     bool gave_up_for_overload(Tcb& tcb, Instant now);  // timers.cpp
     void finish(Tcb& tcb, EventKind kind, int err);
     void close_listener(Tcb& tcb);
+    // set_option's groups of options
+    int set_keepalive_option(Tcb& tcb, SockOpt opt, std::int64_t value);
+    int set_max_segment(Tcb& tcb, std::int64_t value);
+    int set_user_timeout(Tcb& tcb, std::int64_t value);
+    int set_ip_option(Tcb& tcb, SockOpt opt, std::int64_t value) const;
 
     // input.cpp: demultiplexing and the unsynchronized states (§3.10.7.1-3)
     bool parse_ipv4(std::span<const std::uint8_t> packet, RxOffload rx, wire::Ipv4Addr& src,
@@ -569,6 +574,15 @@ private:
     void send_rst(Tcb& tcb, Instant now);
     void send_rst_reply(const InSegment& seg);
     void output_data(Tcb& tcb, Instant now);
+    std::uint32_t next_segment_bytes(Tcb& tcb, std::uint32_t offset, std::uint32_t mss, bool retransmit,
+                                     Instant now, bool& window_cut);
+    struct SegmentSize {
+        std::uint32_t bytes;
+        std::uint32_t mss;  // the pass's payload MSS: more is a path MTU probe
+    };
+    void send_data_segment(Tcb& tcb, OutSegment& seg, std::uint32_t offset, SegmentSize size, bool retransmit,
+                           Instant now);
+    void send_bare_fin(Tcb& tcb, SeqNum data_end, Instant now);
     void mark_burst_push(OutSegment* tail, std::uint32_t segs);
     std::uint16_t window_to_advertise(Tcb& tcb, bool* pool_clamped = nullptr);
     // Points the segment's payload at the send buffer's [offset, offset+n).

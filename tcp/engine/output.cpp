@@ -298,21 +298,27 @@ void Engine::mark_burst_push(OutSegment* tail, std::uint32_t segs) {
     if (tail != nullptr && segs >= 2 && segs % 2 == 0) tail->flags |= tcp_flag::psh;
 }
 
-// Sends what the windows allow from the send buffer, then our FIN.
-// Retransmission reuses this path: after a timeout snd_nxt goes back to
-// snd_una and everything up to snd_max is sent again.
-void Engine::output_data(Tcb& t, Instant now) {
-    switch (t.state) {
+namespace {
+// The states in which data (new or retransmitted) and our FIN go out.
+bool sends_data(State s) {
+    switch (s) {
         case State::established:
         case State::close_wait:
         case State::fin_wait_1:
         case State::closing:
         case State::last_ack:
-            break;
+            return true;
         default:
-            return;
+            return false;
     }
-    if (t.fin_acked) return;
+}
+}  // namespace
+
+// Sends what the windows allow from the send buffer, then our FIN.
+// Retransmission reuses this path: after a timeout snd_nxt goes back to
+// snd_una and everything up to snd_max is sent again.
+void Engine::output_data(Tcb& t, Instant now) {
+    if (!sends_data(t.state) || t.fin_acked) return;
     const SeqNum data_end = t.snd_una + t.snd_buf.len;  // where our FIN goes
     OutSegment* burst_tail = nullptr;  // the last new-data segment of this pass
     std::uint32_t burst_segs = 0;
@@ -321,65 +327,16 @@ void Engine::output_data(Tcb& t, Instant now) {
     for (;;) {
         const std::uint32_t offset = static_cast<std::uint32_t>(t.snd_nxt - t.snd_una);
         if (offset >= t.snd_buf.len) break;
-        const std::uint32_t unsent = t.snd_buf.len - offset;
-        // The peer's window limits what lies beyond SND.UNA; the congestion
-        // window limits what is in the network, which during SACK recovery
-        // is RFC 6675's pipe rather than everything beyond SND.UNA.
-        const std::uint32_t in_flight = t.loss != kNoIndex ? pipe(t) : offset;
-        const std::uint32_t by_peer = t.snd_wnd > offset ? t.snd_wnd - offset : 0;
-        const std::uint32_t by_cwnd = t.cwnd > in_flight ? t.cwnd - in_flight : 0;
-        const std::uint32_t usable = std::min(by_peer, by_cwnd);
         const bool retransmit = t.snd_nxt < t.snd_max;
-        // RFC 4821 §7.4: a path MTU probe is one larger segment of new data.
-        const std::uint32_t seg_mss =
-            t.plpmtud && !t.mtu_probe_out && !retransmit ? plpmtud_probe_payload(t, mss, unsent, usable, now) : mss;
-        const std::uint32_t n = std::min({unsent, seg_mss, usable});
-        window_cut = usable < std::min<std::uint32_t>(unsent, mss);
+        const std::uint32_t n = next_segment_bytes(t, offset, mss, retransmit, now, window_cut);
         if (n == 0) break;
-        if (n < mss && !retransmit) {
-            // Sender SWS avoidance (RFC 9293 §3.8.6.2.1, MUST-38): a short
-            // segment only when it drains the buffer or fills half the
-            // largest window seen; Nagle (§3.7.4, SHLD-7) holds it back
-            // while data is unacknowledged, unless TCP_NODELAY.
-            const bool drains = n == unsent;
-            if (!drains && n < t.max_snd_wnd / 2) break;
-            if (drains && !t.nodelay && !t.fin_queued && t.snd_una != t.snd_nxt) break;
-        }
         OutSegment* s = push_segment();
         if (s == nullptr) break;
-        std::uint8_t flags = tcp_flag::ack;
-        if (n == unsent) flags |= tcp_flag::psh;  // MUST-61: PSH on the last segment
-        const bool fin_here = t.fin_queued && n == unsent && (!t.fin_sent || retransmit);
-        if (fin_here) flags |= tcp_flag::fin;
-        fill_header(t, *s, flags, t.snd_nxt, now);
-        if (t.ecn_ok && !retransmit) {
-            // RFC 3168 §6.1.2: new data goes ECT(0), the first after a
-            // reduction with CWR; retransmissions stay Not-ECT (§6.1.5).
-            s->tos |= ecn::ect0;
-            if (t.ecn_cwr) {
-                s->flags |= tcp_flag::cwr;
-                t.ecn_cwr = false;
-                counters_.inc(Mib::ecn_cwr_sent);
-            }
-        }
-        attach_payload(t, *s, offset, n);
+        send_data_segment(t, *s, offset, {n, mss}, retransmit, now);
         if (!retransmit) {
             burst_tail = s;
             ++burst_segs;
         }
-        counters_.inc(retransmit ? Mib::retrans_segs : Mib::out_segs);
-        if (fin_here && t.fin_sent) counters_.inc(Mib::fin_retransmits);
-        log_sent(t, t.snd_nxt, n, fin_here, now);  // RFC 8985 per-segment state
-        if (n > mss) plpmtud_probe_sent(t, t.snd_nxt, n);
-        if (!retransmit && !t.ts_ok && !t.rtt_timing) {
-            t.rtt_timing = true;
-            t.rtt_seq = t.snd_nxt;
-            t.rtt_start = static_cast<std::uint32_t>(tick(now));
-        }
-        t.snd_nxt += n + (fin_here ? 1u : 0u);
-        if (fin_here) t.fin_sent = true;
-        t.snd_max = seq_max(t.snd_max, t.snd_nxt);
-        if (t.rtx_deadline == kNoDeadline) start_rtx(t, now);
     }
     if (window_cut) mark_burst_push(burst_tail, burst_segs);
     // Data waiting, nothing in flight, and the window (zero, or too small
@@ -392,19 +349,90 @@ void Engine::output_data(Tcb& t, Instant now) {
     }
     // A bare FIN once the data is out (first time, or again after a timeout).
     if (t.fin_queued && t.snd_nxt == data_end && (!t.fin_sent || t.snd_nxt < t.snd_max)) {
-        OutSegment* s = push_segment();
-        if (s == nullptr) return;
-        const bool retransmit = t.fin_sent;
-        fill_header(t, *s, tcp_flag::fin | tcp_flag::ack, data_end, now);
-        counters_.inc(retransmit ? Mib::retrans_segs : Mib::out_segs);
-        if (retransmit) counters_.inc(Mib::fin_retransmits);
-        log_sent(t, data_end, 0, true, now);
-        t.fin_sent = true;
-        t.snd_nxt = data_end + 1;
-        t.snd_max = seq_max(t.snd_max, t.snd_nxt);
-        if (t.rtx_deadline == kNoDeadline) start_rtx(t, now);
+        send_bare_fin(t, data_end, now);
     }
     rearm(t);
+}
+
+// The payload of the next segment at `offset` into the send buffer: 0 when
+// the windows, sender SWS avoidance or Nagle hold it back. `window_cut` says
+// whether a window (not Nagle or SWS) is what limits it.
+std::uint32_t Engine::next_segment_bytes(Tcb& t, std::uint32_t offset, std::uint32_t mss, bool retransmit,
+                                         Instant now, bool& window_cut) {
+    const std::uint32_t unsent = t.snd_buf.len - offset;
+    // The peer's window limits what lies beyond SND.UNA; the congestion
+    // window limits what is in the network, which during SACK recovery
+    // is RFC 6675's pipe rather than everything beyond SND.UNA.
+    const std::uint32_t in_flight = t.loss != kNoIndex ? pipe(t) : offset;
+    const std::uint32_t by_peer = t.snd_wnd > offset ? t.snd_wnd - offset : 0;
+    const std::uint32_t by_cwnd = t.cwnd > in_flight ? t.cwnd - in_flight : 0;
+    const std::uint32_t usable = std::min(by_peer, by_cwnd);
+    // RFC 4821 §7.4: a path MTU probe is one larger segment of new data.
+    const std::uint32_t seg_mss =
+        t.plpmtud && !t.mtu_probe_out && !retransmit ? plpmtud_probe_payload(t, mss, unsent, usable, now) : mss;
+    const std::uint32_t n = std::min({unsent, seg_mss, usable});
+    window_cut = usable < std::min<std::uint32_t>(unsent, mss);
+    if (n == 0 || n >= mss || retransmit) return n;
+    // Sender SWS avoidance (RFC 9293 §3.8.6.2.1, MUST-38): a short
+    // segment only when it drains the buffer or fills half the
+    // largest window seen; Nagle (§3.7.4, SHLD-7) holds it back
+    // while data is unacknowledged, unless TCP_NODELAY.
+    const bool drains = n == unsent;
+    if (!drains && n < t.max_snd_wnd / 2) return 0;
+    if (drains && !t.nodelay && !t.fin_queued && t.snd_una != t.snd_nxt) return 0;
+    return n;
+}
+
+// Fills `s` with [offset, offset + n) of the send buffer, our FIN when it
+// is the last of the data, and advances SND.NXT past it.
+void Engine::send_data_segment(Tcb& t, OutSegment& s, std::uint32_t offset, SegmentSize size, bool retransmit,
+                               Instant now) {
+    const std::uint32_t n = size.bytes;
+    const std::uint32_t unsent = t.snd_buf.len - offset;
+    std::uint8_t flags = tcp_flag::ack;
+    if (n == unsent) flags |= tcp_flag::psh;  // MUST-61: PSH on the last segment
+    const bool fin_here = t.fin_queued && n == unsent && (!t.fin_sent || retransmit);
+    if (fin_here) flags |= tcp_flag::fin;
+    fill_header(t, s, flags, t.snd_nxt, now);
+    if (t.ecn_ok && !retransmit) {
+        // RFC 3168 §6.1.2: new data goes ECT(0), the first after a
+        // reduction with CWR; retransmissions stay Not-ECT (§6.1.5).
+        s.tos |= ecn::ect0;
+        if (t.ecn_cwr) {
+            s.flags |= tcp_flag::cwr;
+            t.ecn_cwr = false;
+            counters_.inc(Mib::ecn_cwr_sent);
+        }
+    }
+    attach_payload(t, s, offset, n);
+    counters_.inc(retransmit ? Mib::retrans_segs : Mib::out_segs);
+    if (fin_here && t.fin_sent) counters_.inc(Mib::fin_retransmits);
+    log_sent(t, t.snd_nxt, n, fin_here, now);  // RFC 8985 per-segment state
+    if (n > size.mss) plpmtud_probe_sent(t, t.snd_nxt, n);
+    if (!retransmit && !t.ts_ok && !t.rtt_timing) {
+        t.rtt_timing = true;
+        t.rtt_seq = t.snd_nxt;
+        t.rtt_start = static_cast<std::uint32_t>(tick(now));
+    }
+    t.snd_nxt += n + (fin_here ? 1u : 0u);
+    if (fin_here) t.fin_sent = true;
+    t.snd_max = seq_max(t.snd_max, t.snd_nxt);
+    if (t.rtx_deadline == kNoDeadline) start_rtx(t, now);
+}
+
+// Our FIN alone, once the data is out (or again after a timeout).
+void Engine::send_bare_fin(Tcb& t, SeqNum data_end, Instant now) {
+    OutSegment* s = push_segment();
+    if (s == nullptr) return;
+    const bool retransmit = t.fin_sent;
+    fill_header(t, *s, tcp_flag::fin | tcp_flag::ack, data_end, now);
+    counters_.inc(retransmit ? Mib::retrans_segs : Mib::out_segs);
+    if (retransmit) counters_.inc(Mib::fin_retransmits);
+    log_sent(t, data_end, 0, true, now);
+    t.fin_sent = true;
+    t.snd_nxt = data_end + 1;
+    t.snd_max = seq_max(t.snd_max, t.snd_nxt);
+    if (t.rtx_deadline == kNoDeadline) start_rtx(t, now);
 }
 
 

@@ -38,7 +38,7 @@ public:
         : t_(max_entries, FourTupleHasher(seed), mr) {}
 
     std::uint64_t hash(const FourTuple& key) const { return t_.hash(key); }
-    void prefetch(std::uint64_t hash) const { t_.prefetch(hash); }
+    [[gnu::always_inline]] void prefetch(std::uint64_t hash) const { t_.prefetch(hash); }
 
     std::optional<std::uint32_t> find(const FourTuple& key) const { return find(key, hash(key)); }
     // `hash` must be hash(key).
