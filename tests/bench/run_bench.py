@@ -1143,6 +1143,7 @@ class Bench:
         ("rr_1_conn_per_s", "engine/bench_engine", "BM_RequestResponse/1$", "=transactions/s"),
         ("rr_100_conns_per_s", "engine/bench_engine", "BM_RequestResponse/100$", "=transactions/s"),
         ("lifecycle_ns", "engine/bench_engine", "BM_ConnectionLifecycle$", None),
+        ("lifecycle_at_scale_ns", "engine/bench_engine", "BM_ConnectionLifecycleAtScale/262144/", "ns/conn"),
     ]
     # What --baseline's older build runs too: the engine's own figures.
     MICRO_BASELINE = ("engine/bench_engine",)
@@ -1499,7 +1500,9 @@ class Bench:
     MICRO_LABELS = {"bulk_gbit_s": "bulk between two engines in one thread, MSS 1460, software checksums (Gbit/s)",
                     "rr_1_conn_per_s": "64 B request/response, both sides in one thread, 1 connection (transactions/s)",
                     "rr_100_conns_per_s": "the same, 100 connections (transactions/s)",
-                    "lifecycle_ns": "one connection's whole lifecycle, both sides, 9 segments (ns)"}
+                    "lifecycle_ns": "one connection's whole lifecycle, both sides, 9 segments (ns)",
+                    "lifecycle_at_scale_ns": "the same per connection with 256 in flight from 64 addresses, "
+                                             "TIME_WAIT kept and reused, the pair client's tables (ns)"}
 
     def micro_fmt(self, key, v):
         if key.endswith("_ns"):
