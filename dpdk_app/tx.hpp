@@ -31,10 +31,8 @@ public:
     // leaves it for another worker's ring (that worker counts it in).
     void adopt() { ++held_; }
     void handed_off(unsigned n) { held_ -= n; }
-    // Segments are built in mbufs taken from the pool kStashMax at a time
-    // (one mempool get and one reset loop per refill, not per segment).
     rte_mbuf* alloc() {
-        rte_mbuf* m = stash_len_ != 0 ? stash_[--stash_len_] : refill_and_alloc();
+        rte_mbuf* m = rte_pktmbuf_alloc(pool_);
         if (m == nullptr) {
             counters_.drop(AppDrop::tx_no_mbuf);
             return nullptr;
@@ -57,27 +55,9 @@ public:
         rte_pktmbuf_free(m);
         --held_;
     }
-    // A received frame whose bytes the engine has copied: it is freed with
-    // the rest of the iteration's in one rte_pktmbuf_free_bulk (one mempool
-    // put per 64 frames instead of one per frame), at release_consumed().
-    void consumed(rte_mbuf* m) {
-        consumed_[consumed_len_++] = m;
-        if (consumed_len_ == kConsumedMax) release_consumed();
-    }
-    void release_consumed() {
-        if (consumed_len_ == 0) return;
-        rte_pktmbuf_free_bulk(consumed_, consumed_len_);
-        held_ -= consumed_len_;
-        consumed_len_ = 0;
-    }
     void drop(rte_mbuf* m, AppDrop why) {
         counters_.drop(why);
         free(m);
-    }
-    // At exit: the mbufs taken for segments not yet built go back.
-    void release_stash() {
-        if (stash_len_ != 0) rte_pktmbuf_free_bulk(stash_, stash_len_);
-        stash_len_ = 0;
     }
     // Frames longer than this are refused here, with their own reason: a
     // PMD may reject them silently or take the rest of the burst down too.
@@ -101,14 +81,6 @@ public:
     void hold_port(bool held) { port_held_ = held; }
 
 private:
-    // A pool too low for a whole refill still lends single mbufs.
-    rte_mbuf* refill_and_alloc() {
-        if (pool_ != nullptr && rte_pktmbuf_alloc_bulk(pool_, stash_, kStashMax) == 0) {
-            stash_len_ = kStashMax - 1;
-            return stash_[kStashMax - 1];
-        }
-        return rte_pktmbuf_alloc(pool_);
-    }
     // The backlog (the first backlog_ frames) passed the stage already: only
     // frames new since the last flush enter it, or a deferred frame could be
     // lost or delayed twice.
@@ -193,12 +165,6 @@ private:
     bool port_held_ = false;
     std::size_t max_backlog_;
     std::int64_t held_ = 0;
-    static constexpr unsigned kConsumedMax = 64;
-    rte_mbuf* consumed_[kConsumedMax];
-    unsigned consumed_len_ = 0;
-    static constexpr unsigned kStashMax = 32;
-    rte_mbuf* stash_[kStashMax];
-    unsigned stash_len_ = 0;
     Impair impair_;
 };
 

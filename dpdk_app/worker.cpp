@@ -146,7 +146,6 @@ int Worker::run() {
         }
         flush_handoffs();
         poll_rings(now);
-        tx_.release_consumed();
         // While the TX ring holds a backlog, timers fire a burst at a time:
         // a mass expiry would only add to what the ring must drop.
         engine_->advance(now, tx_.queued() > 0 ? burst : SIZE_MAX);
@@ -210,7 +209,6 @@ void Worker::finish_loop() {
     (void)port_is_usable();
     tx_.flush();
     tx_.release_impaired();
-    tx_.release_stash();
     shared_.link.polling[index_].store(false, std::memory_order_seq_cst);
     unmap_guard::leave_worker(index_);
     publish();
@@ -457,7 +455,7 @@ void Worker::rx_ipv4(rte_mbuf* m, std::size_t l2_len, std::span<const std::uint8
             // The IPv4 header was checked above, once: the engine takes the
             // segment with its addresses (each drop keeps one counter).
             engine_->input_tcp(src, ip->dst(), ip->tos() & wire::ecn::mask, ip->payload(), now, rx);
-            tx_.consumed(m);  // the engine copied what it keeps
+            tx_.free(m);  // the engine copied what it keeps
             return drain_if_crowded(now);
         case wire::ipproto::icmp:
             if (!ip->payload().empty() && wire::is_icmp_error_type(ip->payload()[0])) {

@@ -68,55 +68,5 @@ TEST(TxLedger, BoundsTheBacklogAndCountsWhatItFrees) {
     EXPECT_EQ(counters.tx_packets + dropped, 2000u);
 }
 
-// Received frames the engine has copied are freed together
-// (Tx::consumed): all back in the pool once release_consumed() runs, and
-// the ledger returns to zero.
-TEST(TxLedger, ConsumedFramesReturnToThePoolTogether) {
-    RingPort port("tx_consumed", 1024);
-    AppCounters counters;
-    Tx tx(port.id, 0, port.pool, 32, counters);
-    const unsigned full = rte_mempool_avail_count(port.pool);
-    std::vector<rte_mbuf*> received(100);
-    ASSERT_EQ(rte_pktmbuf_alloc_bulk(port.pool, received.data(), 100), 0);
-    tx.received(100);
-    for (rte_mbuf* m : received) tx.consumed(m);
-    // The first 64 went back as one batch when the batch filled; 36 wait.
-    EXPECT_EQ(rte_mempool_avail_count(port.pool), full - 36);
-    EXPECT_EQ(tx.held(), 36);
-    tx.release_consumed();
-    EXPECT_EQ(rte_mempool_avail_count(port.pool), full);
-    EXPECT_EQ(tx.held(), 0);
-    tx.release_consumed();  // nothing left: no double free
-    EXPECT_EQ(rte_mempool_avail_count(port.pool), full);
-}
-
-// Segments' mbufs come from the pool 32 at a time (Tx::alloc's stash); a
-// pool too low for a whole refill still lends its last mbufs one by one,
-// an empty one counts tx_no_mbuf, and release_stash() gives back the rest.
-TEST(TxLedger, TakesMbufsInBatchesAndLendsThePoolsLast) {
-    RingPort port("tx_stash", 1024);
-    AppCounters counters;
-    Tx tx(port.id, 0, port.pool, 32, counters);
-    const unsigned full = rte_mempool_avail_count(port.pool);
-    rte_mbuf* first = tx.alloc();
-    ASSERT_NE(first, nullptr);
-    EXPECT_EQ(rte_mempool_avail_count(port.pool), full - 32);
-    EXPECT_EQ(tx.held(), 1);
-    tx.free(first);
-    // Leave 10 in the pool beside the 31 stashed: the stash empties first,
-    // then the last 10 come singly.
-    std::vector<rte_mbuf*> taken(full - 32 - 10);
-    ASSERT_EQ(rte_pktmbuf_alloc_bulk(port.pool, taken.data(), static_cast<unsigned>(taken.size())), 0);
-    std::vector<rte_mbuf*> lent;
-    for (rte_mbuf* m = tx.alloc(); m != nullptr; m = tx.alloc()) lent.push_back(m);
-    EXPECT_EQ(lent.size(), 31u + 1u + 10u);  // the stash, the one freed back, the pool's last 10
-    EXPECT_EQ(counters.get(AppDrop::tx_no_mbuf), 1u);
-    for (rte_mbuf* m : lent) tx.free(m);
-    rte_pktmbuf_free_bulk(taken.data(), static_cast<unsigned>(taken.size()));
-    tx.release_stash();
-    EXPECT_EQ(rte_mempool_avail_count(port.pool), full);
-    EXPECT_EQ(tx.held(), 0);
-}
-
 }  // namespace
 }  // namespace tcpfp::app
