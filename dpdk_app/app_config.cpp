@@ -279,6 +279,8 @@ std::vector<Section> schema() {
           {"timestamps", [](auto v, AppConfig& c) { return parse_bool(v, c.engine.timestamps); }},
           {"sack", [](auto v, AppConfig& c) { return parse_bool(v, c.engine.sack); }},
           {"tw_reuse", [](auto v, AppConfig& c) { return parse_bool(v, c.engine.tw_reuse); }},
+          {"transparent_hugepages",
+           [](auto v, AppConfig& c) { return parse_bool(v, c.transparent_hugepages); }},
           {"ecn",
            [](auto v, AppConfig& c) -> std::string {
                if (v == "off") c.engine.ecn = tcp::EcnMode::off;

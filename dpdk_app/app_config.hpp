@@ -89,6 +89,9 @@ struct AppConfig {
     std::uint32_t mbuf_cache = 256;
     ArpConfig arp;
     tcp::EngineConfig engine;
+    // Without hugepages, the engine's large tables on transparent huge pages
+    // (dpdk_app/rte_memory_resource.hpp).
+    bool transparent_hugepages = true;
     bool secret_set = false;  // [engine] secret given: otherwise random per run
     ServicesConfig services;
     std::vector<AppRun> apps;

@@ -61,7 +61,8 @@ Worker::Worker(const AppConfig& cfg, const Port& port, Shared& shared, unsigned 
 Worker::~Worker() = default;
 
 void Worker::init(int socket) {
-    mr_ = std::make_unique<RteMemoryResource>(socket);
+    const bool thp = cfg_.transparent_hugepages && rte_eal_has_hugepages() == 0;
+    mr_ = std::make_unique<RteMemoryResource>(socket, thp ? LargePages::transparent : LargePages::dpdk);
     tcp::EngineConfig engine_cfg = cfg_.engine;
     if (port_.send_mtu != 0) engine_cfg.send_mtu = port_.send_mtu;
     engine_ = std::make_unique<tcp::Engine>(engine_cfg, clock_.now(), mr_.get());
@@ -71,6 +72,11 @@ void Worker::init(int socket) {
         const std::uint64_t room = std::uint64_t{port_.tso_max_mbufs} * (tx_.mbuf_room() & ~1u) - kMaxHeaders;
         tso_limits_.max_bytes = static_cast<std::uint32_t>(std::min<std::uint64_t>(tso_limits_.max_bytes, room));
         tso_limits_.even_cut = port_.tso_even_cut;
+    }
+    if (thp) {
+        TLOG(INFO, app, "worker %u: engine memory %zu MiB, %zu MiB of it in transparent huge pages "
+             "(no hugepages; [engine] transparent_hugepages)", index_, mr_->bytes_in_use() >> 20,
+             mr_->transparent_bytes() >> 20);
     }
     for (const auto& a : cfg_.port.addresses) (void)engine_->add_address(a.addr);
     if (shared_.workers > 1) engine_->set_port_filter({&PortFilterCtx::accept, &port_filter_});

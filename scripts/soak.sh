@@ -46,9 +46,13 @@ round=12
 rounds=$(( secs / round )); [ "$rounds" -ge 1 ] || rounds=1
 
 # Configs: the pair's, with impairment and a short MSL on both sides.
+# The engine's tables stay in DPDK's memory (transparent_hugepages = off):
+# the heap check below reads RssAnon as the C++ heap, and the chunk pool,
+# on transparent huge pages, would add to it as chunks are first used.
 impair() {  # $1 source ini, $2 output
   sed -e 's/^msl_ms = .*/msl_ms = 500/' "$1" > "$2"
   printf '\n[impair]\nloss_permille = 5\nreorder_permille = 10\ndelay_us = 100\n' >> "$2"
+  printf '\n[engine]\ntransparent_hugepages = off\n' >> "$2"
 }
 impair "$here/config/pair-server.ini" "$dir/server.ini"
 # The server probes idle connections after 1 s: the abort step's RST may be

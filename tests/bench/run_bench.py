@@ -117,6 +117,16 @@ def rss_kib(pid):
     return out
 
 
+def engine_memory_outside_heap(log):
+    """Bytes of engine memory the workers of one process mapped outside DPDK's
+    heap (transparent huge pages without hugepages), from their start-up lines."""
+    return sum(int(m) << 20 for m in re.findall(r"engine memory \d+ MiB, (\d+) MiB of it in transparent", log))
+
+
+def text_of(lines):
+    return "\n".join(l for _, l in lines)
+
+
 def heap_alloc(pid):
     """DPDK heap bytes allocated (telemetry /eal/heap_info,0) of a tcpfp process; None if unavailable."""
     m = re.search(r"--file-prefix=(\S+)", cmdline(pid))
@@ -1019,7 +1029,7 @@ class Bench:
                     return "stop"
             return None
 
-        rc, lines, _, _ = self.run_pair(script, cli, srv, self.p["hold_mem_mib"], on_line=on_line,
+        rc, lines, srv_text, _ = self.run_pair(script, cli, srv, self.p["hold_mem_mib"], on_line=on_line,
                                         timeout=900)
         gens = self.gen_json(lines)
         if not gens or not st["idle"] or not st["held"]:
@@ -1050,10 +1060,15 @@ class Bench:
             if held else 0
         # What the engines preallocated (DPDK heap, mbufs and buffers included) for their capacity.
         caps = {}
+        # Without hugepages the engine's large tables sit outside that heap,
+        # on transparent huge pages; each worker logs how much.
+        outside = {"client": engine_memory_outside_heap(text_of(lines)),
+                   "server": engine_memory_outside_heap(srv_text)}
         for side, path in (("client", cli), ("server", srv)):
             txt = open(path).read()
             caps[side] = int(re.search(r"max_connections\s*=\s*(\d+)", txt).group(1))
             ha = st["held"][side].get("heap_alloc")
+            ha = ha + outside[side] if ha else None
             s["heap_alloc_mib_" + side] = ha / 2**20 if ha else None
             s["heap_bytes_per_capacity_" + side] = ha / caps[side] if ha else None
         s["capacity"] = caps
@@ -1330,7 +1345,8 @@ class Bench:
                    s.get("rss_held_bytes_per_conn", 0),
                    ("met" if s.get("rss_held_bytes_per_conn", 0) * 1e6 < 4 * 2**30 else "missed")
                    if s["held_conns"] >= 1000000 else "needs 1M held"),
-                  "| DPDK heap allocated (telemetry `/eal/heap_info`: engine pools, tables, buffers, mbufs), "
+                  "| DPDK heap allocated (telemetry `/eal/heap_info`: engine pools, tables, buffers, mbufs; plus the engine "
+                  "memory on transparent huge pages each worker logs), "
                   "client / server, per connection of capacity (%s / %s) | %s MiB / %s MiB (%s B / %s B) | |" %
                   (self.fmt(s.get("capacity", {}).get("client")), self.fmt(s.get("capacity", {}).get("server")),
                    self.fmt(s.get("heap_alloc_mib_client")), self.fmt(s.get("heap_alloc_mib_server")),

@@ -21,6 +21,8 @@ CASES = [
     ({("port0", "mtu"): "100"}, "[port0] mtu: out of range"),
     ({("engine", "max_connections"): "-5"}, "[engine] max_connections: not a number"),
     ({("services", "echo"): "maybe"}, "[services] echo: not a boolean"),
+    ("[port0]\naddresses = 10.0.0.1/24\n[engine]\ntransparent_hugepages = madvise\n",
+     "[engine] transparent_hugepages: not a boolean"),
     ("[port0]\naddresses = 10.0.0.1/24\n[engine]\nbuffer_count = 4096\n",
      "[engine] buffer_count: replaced by chunk_count and chunk_size"),
     ({("engine", "chunk_size"): "128"}, "[engine] chunk_size: out of range"),

@@ -144,9 +144,12 @@ def find_prompt(text, start=0):
 
 
 def write_config(src, overrides, path):
-    """Copies an INI file, replacing `key = value` lines: {(section, key): value}."""
+    """Copies an INI file, replacing `key = value` lines: {(section, key): value}.
+    Every key must be in the file: an override that replaced nothing would
+    leave the test running on the file's value (or the default) unawares."""
     section = None
     out = []
+    replaced = set()
     for line in open(src):
         m = re.match(r"\s*\[(\w+)\]", line)
         if m:
@@ -154,7 +157,11 @@ def write_config(src, overrides, path):
         m = re.match(r"\s*(\w+)\s*=", line)
         if m and (section, m.group(1)) in overrides:
             line = "%s = %s\n" % (m.group(1), overrides[(section, m.group(1))])
+            replaced.add((section, m.group(1)))
         out.append(line)
+    missing = sorted(set(overrides) - replaced)
+    if missing:
+        raise ValueError("write_config: %s has no %s" % (src, ", ".join("[%s] %s" % k for k in missing)))
     open(path, "w").write("".join(out))
     return path
 
