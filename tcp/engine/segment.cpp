@@ -39,8 +39,17 @@ constexpr std::size_t kSumWhileCopyingFrom = 128;
 // written into `writer`, which must outlive `r`.
 std::optional<wire::WireError> fill_tcp_repr(const OutSegment& seg, std::uint8_t flags,
                                              wire::TcpOptionWriter& writer, wire::TcpRepr& r) {
-    auto opts = wire::write_tcp_options(seg.options, (flags & wire::tcp_flag::syn) != 0, writer);
-    if (!opts) return opts.error();
+    const wire::TcpOptions& o = seg.options;
+    const bool syn = (flags & wire::tcp_flag::syn) != 0;
+    if (!syn && o.sack_count == 0) {
+        // Nothing but (perhaps) timestamps, the layout write_tcp_options
+        // gives them: emit_tcp writes it from the values.
+        if (o.has_timestamps) r.timestamps = wire::TcpRepr::Timestamps{o.ts_val, o.ts_ecr};
+    } else {
+        auto opts = wire::write_tcp_options(o, syn, writer);
+        if (!opts) return opts.error();
+        r.options = *opts;
+    }
     r.src_port = seg.tuple.local_port;
     r.dst_port = seg.tuple.remote_port;
     r.seq = seg.seq;
@@ -48,7 +57,6 @@ std::optional<wire::WireError> fill_tcp_repr(const OutSegment& seg, std::uint8_t
     r.flags = flags;
     r.window = seg.window;
     r.urgent_ptr = seg.urgent_ptr;
-    r.options = *opts;
     return std::nullopt;
 }
 

@@ -54,7 +54,8 @@ constexpr std::uint32_t in_memory32(std::uint32_t be) {
 
 Result<std::size_t> emit_tcp(const TcpRepr& r, Ipv4Addr src, Ipv4Addr dst,
                              std::span<std::uint8_t> out, ChecksumMode mode) {
-    if (r.options.size() > kMaxTcpOptionsLen || r.options.size() % 4 != 0) {
+    if (r.option_len() > kMaxTcpOptionsLen || r.options.size() % 4 != 0 ||
+        (r.timestamps && !r.options.empty())) {
         return WireError::tcp_opt_no_space;
     }
     const std::size_t hlen = r.header_len();
@@ -73,23 +74,34 @@ Result<std::size_t> emit_tcp(const TcpRepr& r, Ipv4Addr src, Ipv4Addr dst,
     std::memcpy(p, &w0, 8);
     std::memcpy(p + 8, &w1, 8);
     std::memcpy(p + 16, &w2, 4);
-    if (!r.options.empty()) std::memcpy(p + kTcpMinHeaderLen, r.options.data(), r.options.size());
+    using checksum::detail::add_carry;
+    std::uint64_t sum = add_carry(add_carry(w0, w1), w2);
+    if (r.timestamps) {  // the same for NOP, NOP, kind 8, length 10, TSval, TSecr
+        const std::uint64_t t0 = in_memory64((std::uint64_t{0x0101080au} << 32) | r.timestamps->val);
+        const std::uint32_t t1 = in_memory32(r.timestamps->ecr);
+        std::memcpy(p + kTcpMinHeaderLen, &t0, 8);
+        std::memcpy(p + kTcpMinHeaderLen + 8, &t1, 4);
+        sum = add_carry(add_carry(sum, t0), t1);
+    } else if (!r.options.empty()) {
+        std::memcpy(p + kTcpMinHeaderLen, r.options.data(), r.options.size());
+    }
     if (!r.payload.empty() && r.payload.data() != p + hlen) {
         std::memmove(p + hlen, r.payload.data(), r.payload.size());
     }
     const std::uint16_t ph_len = mode == ChecksumMode::segmentation ? 0 : static_cast<std::uint16_t>(total);
     const auto ph = checksum::pseudo_header(src, dst, ipproto::tcp, ph_len);
     if (mode == ChecksumMode::full) {  // RFC 9293 §3.1, MUST-2: generated on send
-        using checksum::detail::add_carry;
-        std::uint64_t sum = add_carry(add_carry(add_carry(ph, w0), w1), w2);
-        // Options and payload in one call where they lie (both were copied
-        // there with wide stores, which narrower loads forward from), or
-        // the options alone when the caller summed the payload as it
-        // copied it.
+        sum = add_carry(sum, ph);
+        // Encoded options and payload in one call where they lie (both were
+        // copied there with wide stores, which narrower loads forward from),
+        // or the options alone when the caller summed the payload as it
+        // copied it. Timestamps given as values are summed already.
+        const std::size_t encoded = r.options.size();
         if (r.payload_sum) {
             sum = add_carry(checksum::accumulate(r.options, sum), *r.payload_sum);
-        } else {
-            sum = checksum::accumulate({p + kTcpMinHeaderLen, total - kTcpMinHeaderLen}, sum);
+        } else if (encoded > 0 || !r.payload.empty()) {
+            const std::size_t from = r.timestamps ? hlen : kTcpMinHeaderLen;
+            sum = checksum::accumulate({p + from, total - from}, sum);
         }
         store_be16(p + 16, checksum::finish(sum));
     } else {

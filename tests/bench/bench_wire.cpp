@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "fixtures/linux_frames.hpp"
+#include "tcp/engine/segment.hpp"
 #include "tcp/wire/checksum.hpp"
 #include "tcp/wire/ethernet.hpp"
 #include "tcp/wire/ipv4.hpp"
@@ -15,6 +16,7 @@
 namespace {
 
 using namespace tcpfp::wire;
+namespace tcp = tcpfp::tcp;
 
 void BM_Checksum(benchmark::State& state) {
     std::vector<std::uint8_t> buf(static_cast<std::size_t>(state.range(0)), 0xa5);
@@ -116,12 +118,36 @@ void BM_EmitSeedFin(benchmark::State& state) {
     for (auto _ : state) {
         TcpOptionWriter w;
         auto opts = write_tcp_options(o, false, w);
-        TcpRepr r{32806, 5002, SeqNum(0x7d2), SeqNum(0x7e08baa0), 0x11, 1460, 0, *opts, {}, {}};
+        TcpRepr r{32806, 5002, SeqNum(0x7d2), SeqNum(0x7e08baa0), 0x11, 1460, 0, *opts, {}, {}, {}};
         benchmark::DoNotOptimize(emit_tcp(r, Ipv4Addr::from_octets(172, 16, 48, 13),
                                           Ipv4Addr::from_octets(172, 16, 48, 1), out));
     }
 }
 BENCHMARK(BM_EmitSeedFin);
+
+// tcp::serialize, as the worker calls it for every segment the engine makes:
+// the seed's ACK (NOP, NOP, timestamps) with `state.range(0)` payload bytes,
+// IPv4 and TCP checksums in software.
+void BM_SerializeSegment(benchmark::State& state) {
+    std::vector<std::uint8_t> payload(static_cast<std::size_t>(state.range(0)), 0x5a);
+    std::vector<std::uint8_t> out(2048);
+    tcp::OutSegment seg;
+    seg.tuple = {Ipv4Addr::from_octets(172, 16, 48, 13), Ipv4Addr::from_octets(172, 16, 48, 1), 32806, 5002};
+    seg.seq = SeqNum(0x7d2);
+    seg.ack = SeqNum(0x7e08baa0);
+    seg.flags = static_cast<std::uint8_t>(tcp_flag::ack | (payload.empty() ? 0 : tcp_flag::psh));
+    seg.window = 1460;
+    seg.options.has_timestamps = true;
+    seg.options.ts_ecr = 0x85c730;
+    seg.payload = std::span<const std::uint8_t>(payload);
+    std::uint16_t id = 0;
+    for (auto _ : state) {
+        seg.options.ts_val++;  // a value that changes, as the clock does
+        benchmark::DoNotOptimize(tcp::serialize(seg, out, id++));
+        benchmark::ClobberMemory();
+    }
+}
+BENCHMARK(BM_SerializeSegment)->Arg(0)->Arg(64)->Arg(1448);
 
 }  // namespace
 

@@ -126,6 +126,81 @@ TEST(Tcp, EmitReproducesLinuxSynAck) {
     EXPECT_EQ(out, seg);
 }
 
+// The fields of a captured segment whose only option is NOP, NOP, TS, with
+// the timestamps as values (TcpRepr::timestamps).
+TcpRepr repr_with_timestamp_values(const TcpView& t) {
+    auto opts = parse_tcp_options(t.options());
+    EXPECT_TRUE(opts && opts->has_timestamps && t.options().size() == kTimestampsLen);
+    TcpRepr r;
+    r.src_port = t.src_port();
+    r.dst_port = t.dst_port();
+    r.seq = t.seq();
+    r.ack = t.ack();
+    r.flags = t.flags();
+    r.window = t.window();
+    r.timestamps = TcpRepr::Timestamps{opts->ts_val, opts->ts_ecr};
+    r.payload = t.payload();
+    return r;
+}
+
+// Linux's data segment and FIN (tests/fixtures/linux_frames.hpp) rebuilt
+// with the timestamps given as values: the captured bytes, checksum too.
+TEST(Tcp, EmitTimestampValuesReproducesLinuxSegments) {
+    for (const auto* frame : {&lc::tcp_data, &lc::tcp_fin_ack}) {
+        const auto seg = tcp_of(*frame);
+        const Ipv4Addr src = frame == &lc::tcp_data ? kA : kB;
+        const Ipv4Addr dst = frame == &lc::tcp_data ? kB : kA;
+        auto t = parse_tcp_checked(seg, src, dst);
+        ASSERT_TRUE(t);
+        const TcpRepr r = repr_with_timestamp_values(*t);
+        EXPECT_EQ(r.header_len(), kTcpMinHeaderLen + kTimestampsLen);
+        std::vector<std::uint8_t> out(r.segment_len());
+        ASSERT_TRUE(emit_tcp(r, src, dst, out));
+        EXPECT_EQ(out, seg);
+    }
+}
+
+// Timestamps as values and the same option encoded by TcpOptionWriter give
+// the same bytes, for every payload length's parity, with the payload summed
+// by emit_tcp or handed in pre-summed, and in each checksum mode.
+TEST(Tcp, EmitTimestampValuesMatchEncodedOptions) {
+    TcpOptions o;
+    o.has_timestamps = true;
+    o.ts_val = 0xfedcba98;
+    o.ts_ecr = 0x01234567;
+    TcpOptionWriter w;
+    auto encoded = write_tcp_options(o, false, w);
+    ASSERT_TRUE(encoded);
+    for (std::size_t len : {0u, 1u, 2u, 63u, 64u, 1447u}) {
+        std::vector<std::uint8_t> payload(len);
+        for (std::size_t i = 0; i < len; ++i) payload[i] = static_cast<std::uint8_t>(i * 7 + 3);
+        for (bool presummed : {false, true}) {
+            for (auto mode : {ChecksumMode::full, ChecksumMode::offload, ChecksumMode::segmentation}) {
+                TcpRepr a;
+                a.src_port = 40000;
+                a.dst_port = 80;
+                a.seq = SeqNum(0xfffffff0);
+                a.ack = SeqNum(7);
+                a.flags = tcp_flag::ack | tcp_flag::psh;
+                a.window = 502;
+                a.payload = payload;
+                if (presummed) a.payload_sum = checksum::accumulate(payload);
+                TcpRepr b = a;
+                a.options = *encoded;
+                b.timestamps = TcpRepr::Timestamps{o.ts_val, o.ts_ecr};
+                ASSERT_EQ(a.segment_len(), b.segment_len());
+                std::vector<std::uint8_t> out_a(a.segment_len()), out_b(b.segment_len());
+                ASSERT_TRUE(emit_tcp(a, kA, kB, out_a, mode));
+                ASSERT_TRUE(emit_tcp(b, kA, kB, out_b, mode));
+                EXPECT_EQ(out_a, out_b) << "payload " << len << " presummed " << presummed;
+                if (mode == ChecksumMode::full) {
+                    EXPECT_TRUE(parse_tcp_checked(out_b, kA, kB));
+                }
+            }
+        }
+    }
+}
+
 TEST(Tcp, EmitOffloadWritesPseudoHeaderSum) {
     TcpRepr r;
     r.src_port = 1;
@@ -145,6 +220,11 @@ TEST(Tcp, EmitRejectsBadInputs) {
     const std::uint8_t odd_opts[3] = {1, 1, 1};
     r.options = odd_opts;
     std::vector<std::uint8_t> out(64);
+    EXPECT_EQ(emit_tcp(r, kA, kB, out).error(), WireError::tcp_opt_no_space);
+    // Timestamps as values come alone: encoded options beside them are refused.
+    const std::uint8_t nops[4] = {1, 1, 1, 1};
+    r.options = nops;
+    r.timestamps = TcpRepr::Timestamps{1, 2};
     EXPECT_EQ(emit_tcp(r, kA, kB, out).error(), WireError::tcp_opt_no_space);
 }
 
