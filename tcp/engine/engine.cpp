@@ -487,7 +487,7 @@ int Engine::connect(const ConnectParams& p, Instant now, ConnId& out) {
         // destinations all the time.
         FourTuple next = tuple;
         next.local_port = ports_.successor(*port);
-        table_.prefetch(table_.hash(next));
+        table_.prefetch_miss(table_.hash(next));
     }
     // A TIME_WAIT record on the tuple is reusable here (tw_reuse): take it.
     TimeWaitRecord reused{};

@@ -39,6 +39,8 @@ public:
 
     std::uint64_t hash(const FourTuple& key) const { return t_.hash(key); }
     [[gnu::always_inline]] void prefetch(std::uint64_t hash) const { t_.prefetch(hash); }
+    // For a lookup expected to miss (a candidate port): two lines.
+    [[gnu::always_inline]] void prefetch_miss(std::uint64_t hash) const { t_.prefetch_miss(hash); }
 
     std::optional<std::uint32_t> find(const FourTuple& key) const { return find(key, hash(key)); }
     // `hash` must be hash(key).

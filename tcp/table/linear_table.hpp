@@ -88,6 +88,18 @@ public:
         if (last_in_line(i)) prefetch_line(&entries_[(i + 1) & mask_]);
     }
 
+    // The same for a lookup expected to miss (is this tuple free?): its
+    // probe runs on to the first empty bucket, often into the next cache
+    // line, so that line starts loading too, wherever the home bucket is.
+    // connect()'s prefetch of its next candidate with this instead of
+    // prefetch(): pair CPS +1.0 to +2.3 % in three alternating rounds
+    // (session 21).
+    [[gnu::always_inline]] void prefetch_miss(std::uint64_t hash) const {
+        const std::size_t i = home(hash);
+        prefetch_line(&entries_[i]);
+        prefetch_line(&entries_[(i + kEntriesPerLine) & mask_]);
+    }
+
     // kNoValue when absent. `hash` must be hash(key).
     std::uint32_t find(const Key& key, std::uint64_t hash) const {
         for (std::size_t i = home(hash);; i = (i + 1) & mask_) {
@@ -203,6 +215,8 @@ private:
     std::size_t home(std::uint64_t hash) const {
         return static_cast<std::size_t>(hash >> shift_);
     }
+
+    static constexpr std::size_t kEntriesPerLine = std::max<std::size_t>(1, 64 / sizeof(Entry));
 
     // The array starts on a line (kAlign), so bucket i's line is i * size / 64.
     static constexpr bool last_in_line(std::size_t i) {
