@@ -57,12 +57,14 @@ struct SendLog {
         const SeqNum& operator[](std::size_t i) const { return slot[i].seq; }
     };
 
-    Edges end;                           // right edge of each record
-    std::array<std::uint32_t, kMax> xmit_us;  // last transmit time (us, mod 2^32)
-    std::array<std::uint8_t, kMax> flags;
+    // The header first: every use reads it, and LossState puts it on the
+    // cache line of its own hot fields.
     SeqNum start;            // left edge of the first record (= SND.UNA)
     std::uint16_t head = 0;  // index of the first record
     std::uint16_t n = 0;     // records in use
+    Edges end;                           // right edge of each record
+    std::array<std::uint32_t, kMax> xmit_us;  // last transmit time (us, mod 2^32)
+    std::array<std::uint8_t, kMax> flags;
 
     std::uint16_t slot(std::uint16_t i) const {
         return static_cast<std::uint16_t>((head + i) % kMax);
@@ -96,15 +98,12 @@ struct LossState {
     // constructor keeps value-initialisation from clearing it.
     LossState() noexcept {}
 
-    // Receiver: out-of-order ranges held in the receive ring beyond its
-    // readable length (RFC 9293 §3.10.7.4 "segments ... held for later").
-    RangeSet ooo;
-    SackBlock recent{};        // the block that holds the latest arrival (RFC 2018 §4)
-    bool ooo_fin = false;      // a FIN arrived beyond a hole
-    SeqNum ooo_fin_seq;
-    // Sender without a send log (no SACK): RFC 6582 state. With a log, the
-    // scoreboard is the log's flags.
-    RangeSet sacked;
+    // The order is for the cache: a sender's every ACK reads the scalars
+    // below and the send log's header, which follow each other on the first
+    // lines; the receiver's out-of-order ranges and the SACK-less
+    // scoreboard, rarely used, come last. (With the ranges first, an ACK
+    // touched two lines more: a tenth of on_data_acked's samples in the
+    // pair client's CPS profile sat on the first of them, session 21.)
     bool in_recovery = false;  // RFC 6582 / RFC 6675 fast recovery
     bool recover_valid = false;
     SeqNum recover;            // RFC 6582 "recover": SND.MAX when recovery began
@@ -148,6 +147,16 @@ struct LossState {
     std::uint64_t timer_at = UINT64_MAX;  // ms tick
 
     SendLog log;
+
+    // Receiver: out-of-order ranges held in the receive ring beyond its
+    // readable length (RFC 9293 §3.10.7.4 "segments ... held for later").
+    RangeSet ooo;
+    SackBlock recent{};        // the block that holds the latest arrival (RFC 2018 §4)
+    bool ooo_fin = false;      // a FIN arrived beyond a hole
+    SeqNum ooo_fin_seq;
+    // Sender without a send log (no SACK): RFC 6582 state. With a log, the
+    // scoreboard is the log's flags.
+    RangeSet sacked;
 };
 
 }  // namespace tcpfp::tcp
