@@ -35,20 +35,12 @@ constexpr std::size_t kSumWhileCopyingFrom = 128;
 
 // The TCP header fields of `seg` with `flags`, written into `r` where it
 // lies (a struct returned by value and copied was rebuilt from narrow stores
-// by wide loads, a store-forwarding stall on every segment); the options are
-// written into `writer`, which must outlive `r`.
-std::optional<wire::WireError> fill_tcp_repr(const OutSegment& seg, std::uint8_t flags,
-                                             wire::TcpOptionWriter& writer, wire::TcpRepr& r) {
-    const wire::TcpOptions& o = seg.options;
+// by wide loads, a store-forwarding stall on every segment); the options as
+// words, which emit_tcp writes and sums from registers.
+std::optional<wire::WireError> fill_tcp_repr(const OutSegment& seg, std::uint8_t flags, wire::TcpRepr& r) {
     const bool syn = (flags & wire::tcp_flag::syn) != 0;
-    if (!syn && o.sack_count == 0) {
-        // Nothing but (perhaps) timestamps, the layout write_tcp_options
-        // gives them: emit_tcp writes it from the values.
-        if (o.has_timestamps) r.timestamps = wire::TcpRepr::Timestamps{o.ts_val, o.ts_ecr};
-    } else {
-        auto opts = wire::write_tcp_options(o, syn, writer);
-        if (!opts) return opts.error();
-        r.options = *opts;
+    if (const auto e = wire::write_tcp_option_words(seg.options, syn, r.option_words); e != wire::WireError::none) {
+        return e;
     }
     r.src_port = seg.tuple.local_port;
     r.dst_port = seg.tuple.remote_port;
@@ -77,9 +69,8 @@ wire::Result<std::size_t> emit_ip(const OutSegment& seg, std::size_t tcp_len, st
 
 wire::Result<std::size_t> serialize(const OutSegment& seg, std::span<std::uint8_t> out,
                                     std::uint16_t ip_id, wire::ChecksumMode mode) {
-    wire::TcpOptionWriter writer;
     wire::TcpRepr r;
-    if (auto e = fill_tcp_repr(seg, seg.flags, writer, r)) return *e;
+    if (auto e = fill_tcp_repr(seg, seg.flags, r)) return *e;
     const std::size_t tcp_len = r.header_len() + seg.payload_len();
     const std::size_t total = wire::kIpv4MinHeaderLen + tcp_len;
     if (out.size() < total || total > 0xffff) return wire::WireError::buffer_too_small;
@@ -102,9 +93,8 @@ wire::Result<std::size_t> serialize(const OutSegment& seg, std::span<std::uint8_
 wire::Result<std::size_t> serialize_tso_header(const OutSegment& first, std::uint8_t flags,
                                                std::uint32_t payload_len, std::span<std::uint8_t> out,
                                                std::uint16_t ip_id) {
-    wire::TcpOptionWriter writer;
     wire::TcpRepr r;
-    if (auto e = fill_tcp_repr(first, flags, writer, r)) return *e;
+    if (auto e = fill_tcp_repr(first, flags, r)) return *e;
     const std::size_t header = wire::kIpv4MinHeaderLen + r.header_len();
     if (out.size() < header || header + payload_len > 0xffff) return wire::WireError::buffer_too_small;
     const auto mode = wire::ChecksumMode::segmentation;

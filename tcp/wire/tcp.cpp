@@ -55,7 +55,7 @@ constexpr std::uint32_t in_memory32(std::uint32_t be) {
 Result<std::size_t> emit_tcp(const TcpRepr& r, Ipv4Addr src, Ipv4Addr dst,
                              std::span<std::uint8_t> out, ChecksumMode mode) {
     if (r.option_len() > kMaxTcpOptionsLen || r.options.size() % 4 != 0 ||
-        (r.timestamps && !r.options.empty())) {
+        (r.option_words.n > 0 && !r.options.empty())) {
         return WireError::tcp_opt_no_space;
     }
     const std::size_t hlen = r.header_len();
@@ -76,12 +76,12 @@ Result<std::size_t> emit_tcp(const TcpRepr& r, Ipv4Addr src, Ipv4Addr dst,
     std::memcpy(p + 16, &w2, 4);
     using checksum::detail::add_carry;
     std::uint64_t sum = add_carry(add_carry(w0, w1), w2);
-    if (r.timestamps) {  // the same for NOP, NOP, kind 8, length 10, TSval, TSecr
-        const std::uint64_t t0 = in_memory64((std::uint64_t{0x0101080au} << 32) | r.timestamps->val);
-        const std::uint32_t t1 = in_memory32(r.timestamps->ecr);
-        std::memcpy(p + kTcpMinHeaderLen, &t0, 8);
-        std::memcpy(p + kTcpMinHeaderLen + 8, &t1, 4);
-        sum = add_carry(add_carry(sum, t0), t1);
+    if (r.option_words.n > 0) {  // the same for options given as words
+        for (std::size_t k = 0; k < r.option_words.n; ++k) {
+            const std::uint32_t v = in_memory32(r.option_words.w[k]);
+            std::memcpy(p + kTcpMinHeaderLen + 4 * k, &v, 4);
+            sum = add_carry(sum, v);
+        }
     } else if (!r.options.empty()) {
         std::memcpy(p + kTcpMinHeaderLen, r.options.data(), r.options.size());
     }
@@ -95,12 +95,12 @@ Result<std::size_t> emit_tcp(const TcpRepr& r, Ipv4Addr src, Ipv4Addr dst,
         // Encoded options and payload in one call where they lie (both were
         // copied there with wide stores, which narrower loads forward from),
         // or the options alone when the caller summed the payload as it
-        // copied it. Timestamps given as values are summed already.
+        // copied it. Options given as words are summed already.
         const std::size_t encoded = r.options.size();
         if (r.payload_sum) {
             sum = add_carry(checksum::accumulate(r.options, sum), *r.payload_sum);
         } else if (encoded > 0 || !r.payload.empty()) {
-            const std::size_t from = r.timestamps ? hlen : kTcpMinHeaderLen;
+            const std::size_t from = r.option_words.n > 0 ? hlen : kTcpMinHeaderLen;
             sum = checksum::accumulate({p + from, total - from}, sum);
         }
         store_be16(p + 16, checksum::finish(sum));

@@ -10,12 +10,11 @@
 #include "tcp/wire/errors.hpp"
 #include "tcp/wire/ipv4.hpp"
 #include "tcp/wire/seq.hpp"
+#include "tcp/wire/tcp_options.hpp"
 
 namespace tcpfp::wire {
 
 inline constexpr std::size_t kTcpMinHeaderLen = 20;
-// NOP, NOP, Timestamps: kind 8, length 10 (RFC 7323 §3, Appendix A).
-inline constexpr std::size_t kTimestampsLen = 12;
 inline constexpr std::size_t kTcpMaxHeaderLen = 60;
 
 // The eight control bits in the order of the header byte.
@@ -82,19 +81,11 @@ struct TcpRepr {
     // in place summed it on the way (copy_accumulate): emit_tcp then sums
     // only the header. Used with ChecksumMode::full.
     std::optional<std::uint64_t> payload_sum;
-    // The Timestamps option (RFC 7323 §3) as values, in the layout of every
-    // segment but a SYN and one with SACK blocks: NOP, NOP, TS (RFC 7323
-    // Appendix A). emit_tcp writes and sums it from registers; `options`
-    // must then be empty. Encoding it through TcpOptionWriter's byte stores
-    // and reading it back wide stalled store forwarding on every segment
-    // (session 21: 3 % of a generator's worker).
-    struct Timestamps {
-        std::uint32_t val = 0;
-        std::uint32_t ecr = 0;
-    };
-    std::optional<Timestamps> timestamps;
+    // Options as words (write_tcp_option_words), which emit_tcp writes and
+    // sums from registers; `options` must then be empty.
+    TcpOptionWords option_words;
 
-    std::size_t option_len() const { return options.size() + (timestamps ? kTimestampsLen : 0); }
+    std::size_t option_len() const { return options.size() + option_words.size(); }
     std::size_t header_len() const { return kTcpMinHeaderLen + option_len(); }
     std::size_t segment_len() const { return header_len() + payload.size(); }
 };

@@ -225,4 +225,48 @@ Result<std::span<const std::uint8_t>> write_tcp_options(const TcpOptions& o, boo
     return w.finish();
 }
 
+namespace {
+
+bool push_word(TcpOptionWords& out, std::uint32_t word) {
+    if (out.n == out.w.size()) return false;
+    out.w[out.n++] = word;
+    return true;
+}
+
+}  // namespace
+
+// write_tcp_options()'s layouts, word by word: NOP is 0x01, then kind and
+// length (RFC 9293 §3.2 MSS; RFC 7323 §2.2 and §3.2; RFC 2018 §2 and §3).
+WireError write_tcp_option_words(const TcpOptions& o, bool syn, TcpOptionWords& out) {
+    bool fits = true;
+    const auto word = [&](std::uint32_t w) { fits = fits && push_word(out, w); };
+    const auto timestamps = [&](std::uint32_t lead) {
+        word(lead);
+        word(o.ts_val);
+        word(o.ts_ecr);
+    };
+    if (syn) {
+        if (o.has_mss) word(0x02040000u | o.mss);
+        if (o.sack_permitted && o.has_timestamps) {
+            timestamps(0x0402080au);  // sackOK, then TS without the NOPs
+        } else if (o.has_timestamps) {
+            timestamps(0x0101080au);
+        } else if (o.sack_permitted) {
+            word(0x01010402u);
+        }
+        if (o.has_wscale) word(0x01030300u | o.wscale);
+    } else if (o.has_timestamps) {
+        timestamps(0x0101080au);
+    }
+    if (o.sack_count > 0) {
+        if (o.sack_count > kMaxSackBlocks) return WireError::tcp_opt_no_space;
+        word(0x01010500u | (2u + 8u * o.sack_count));
+        for (const SackBlock& b : o.sack_blocks()) {
+            word(b.left.raw());
+            word(b.right.raw());
+        }
+    }
+    return fits ? WireError::none : WireError::tcp_opt_no_space;
+}
+
 }  // namespace tcpfp::wire

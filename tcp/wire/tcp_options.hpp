@@ -99,6 +99,22 @@ private:
     bool overflow_ = false;
 };
 
+// The same options as write_tcp_options() lays them out, as the 32-bit
+// words they fill (every layout there is whole words), each word's value
+// as read big-endian: MSS is 0x0204'05b4. emit_tcp() stores and sums them
+// from registers. The byte writer's narrow stores, read back wide to copy
+// and checksum them, stalled store forwarding on every segment (session 21).
+struct TcpOptionWords {
+    std::array<std::uint32_t, kMaxTcpOptionsLen / 4> w;  // the first n are set
+    std::uint8_t n = 0;
+
+    std::size_t size() const { return std::size_t{n} * 4; }
+};
+
+// The options write_tcp_options() writes, as words; tcp_opt_no_space where
+// it reports an overflow. `out` must be fresh (n == 0).
+WireError write_tcp_option_words(const TcpOptions& options, bool syn, TcpOptionWords& out);
+
 // The layout widely deployed stacks (Linux) use, so captures look familiar:
 //   SYN:     mss, sackOK, TS (or nop,nop,TS / nop,nop,sackOK), nop, wscale
 //   non-SYN: nop, nop, TS; then nop, nop, sack blocks

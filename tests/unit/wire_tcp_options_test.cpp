@@ -182,3 +182,68 @@ TEST(TcpOptions, SackBlocksDecoded) {
 
 }  // namespace
 }  // namespace tcpfp::wire
+
+namespace tcpfp::wire {
+namespace {
+
+// The words as the bytes they stand for.
+std::vector<std::uint8_t> bytes_of(const TcpOptionWords& words) {
+    std::vector<std::uint8_t> out;
+    for (std::size_t k = 0; k < words.n; ++k) {
+        for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(words.w[k] >> shift));
+    }
+    return out;
+}
+
+// write_tcp_option_words() gives the bytes write_tcp_options() gives, and
+// refuses what it refuses, for every combination of the options the engine
+// sends: MSS, window scale, sackOK and timestamps each on or off, SYN or
+// not, and 0 to 4 SACK blocks (4 fit only without timestamps).
+TEST(TcpOptions, WordsMatchTheWriterEverywhere) {
+    int compared = 0, refused = 0;
+    for (unsigned mask = 0; mask < 32; ++mask) {
+        for (std::uint8_t blocks = 0; blocks <= kMaxSackBlocks; ++blocks) {
+            TcpOptions o;
+            o.has_mss = (mask & 1) != 0;
+            o.mss = 1460;
+            o.has_wscale = (mask & 2) != 0;
+            o.wscale = 7;
+            o.sack_permitted = (mask & 4) != 0;
+            o.has_timestamps = (mask & 8) != 0;
+            o.ts_val = 0x8cdaf8b3;
+            o.ts_ecr = 0xaa88b8b5;
+            const bool syn = (mask & 16) != 0;
+            o.sack_count = blocks;
+            for (std::size_t i = 0; i < blocks; ++i) {
+                o.sack[i] = {SeqNum(static_cast<std::uint32_t>(1000 * i + 1)),
+                             SeqNum(static_cast<std::uint32_t>(1000 * i + 500))};
+            }
+            TcpOptionWriter w;
+            const auto encoded = write_tcp_options(o, syn, w);
+            TcpOptionWords words;
+            const WireError e = write_tcp_option_words(o, syn, words);
+            ++compared;
+            if (!encoded) {
+                ++refused;
+                EXPECT_EQ(e, encoded.error()) << "mask " << mask << " blocks " << int{blocks};
+                continue;
+            }
+            ASSERT_EQ(e, WireError::none) << "mask " << mask << " blocks " << int{blocks};
+            EXPECT_EQ(bytes_of(words), Bytes(encoded->begin(), encoded->end()))
+                << "mask " << mask << " blocks " << int{blocks};
+        }
+    }
+    EXPECT_EQ(compared, 32 * 5);
+    EXPECT_GT(refused, 0) << "some combinations overflow the 40 bytes";
+}
+
+// A SACK count beyond the array is refused, never read past it.
+TEST(TcpOptions, WordsRefuseMoreSackBlocksThanExist) {
+    TcpOptions o;
+    o.sack_count = kMaxSackBlocks + 1;
+    TcpOptionWords words;
+    EXPECT_EQ(write_tcp_option_words(o, false, words), WireError::tcp_opt_no_space);
+}
+
+}  // namespace
+}  // namespace tcpfp::wire

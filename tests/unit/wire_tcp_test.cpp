@@ -126,11 +126,11 @@ TEST(Tcp, EmitReproducesLinuxSynAck) {
     EXPECT_EQ(out, seg);
 }
 
-// The fields of a captured segment whose only option is NOP, NOP, TS, with
-// the timestamps as values (TcpRepr::timestamps).
-TcpRepr repr_with_timestamp_values(const TcpView& t) {
+// The fields of a captured segment, its options as words
+// (write_tcp_option_words, TcpRepr::option_words).
+TcpRepr repr_with_option_words(const TcpView& t) {
     auto opts = parse_tcp_options(t.options());
-    EXPECT_TRUE(opts && opts->has_timestamps && t.options().size() == kTimestampsLen);
+    EXPECT_TRUE(opts);
     TcpRepr r;
     r.src_port = t.src_port();
     r.dst_port = t.dst_port();
@@ -138,39 +138,45 @@ TcpRepr repr_with_timestamp_values(const TcpView& t) {
     r.ack = t.ack();
     r.flags = t.flags();
     r.window = t.window();
-    r.timestamps = TcpRepr::Timestamps{opts->ts_val, opts->ts_ecr};
+    EXPECT_EQ(write_tcp_option_words(*opts, (t.flags() & tcp_flag::syn) != 0, r.option_words), WireError::none);
     r.payload = t.payload();
     return r;
 }
 
-// Linux's data segment and FIN (tests/fixtures/linux_frames.hpp) rebuilt
-// with the timestamps given as values: the captured bytes, checksum too.
-TEST(Tcp, EmitTimestampValuesReproducesLinuxSegments) {
-    for (const auto* frame : {&lc::tcp_data, &lc::tcp_fin_ack}) {
+// Linux's SYN-ACK (MSS, sackOK, TS, NOP, wscale), data segment and FIN
+// (NOP, NOP, TS) from tests/fixtures/linux_frames.hpp, rebuilt with the
+// options as words: the captured bytes, checksum too.
+TEST(Tcp, EmitOptionWordsReproducesLinuxSegments) {
+    for (const auto* frame : {&lc::tcp_syn_ack, &lc::tcp_data, &lc::tcp_fin_ack}) {
         const auto seg = tcp_of(*frame);
         const Ipv4Addr src = frame == &lc::tcp_data ? kA : kB;
         const Ipv4Addr dst = frame == &lc::tcp_data ? kB : kA;
         auto t = parse_tcp_checked(seg, src, dst);
         ASSERT_TRUE(t);
-        const TcpRepr r = repr_with_timestamp_values(*t);
-        EXPECT_EQ(r.header_len(), kTcpMinHeaderLen + kTimestampsLen);
+        const TcpRepr r = repr_with_option_words(*t);
+        EXPECT_EQ(r.header_len(), kTcpMinHeaderLen + t->options().size());
         std::vector<std::uint8_t> out(r.segment_len());
         ASSERT_TRUE(emit_tcp(r, src, dst, out));
         EXPECT_EQ(out, seg);
     }
 }
 
-// Timestamps as values and the same option encoded by TcpOptionWriter give
-// the same bytes, for every payload length's parity, with the payload summed
+// Options as words and the same options encoded by TcpOptionWriter give the
+// same segment, for every payload length's parity, with the payload summed
 // by emit_tcp or handed in pre-summed, and in each checksum mode.
-TEST(Tcp, EmitTimestampValuesMatchEncodedOptions) {
+TEST(Tcp, EmitOptionWordsMatchEncodedOptions) {
     TcpOptions o;
     o.has_timestamps = true;
     o.ts_val = 0xfedcba98;
     o.ts_ecr = 0x01234567;
+    o.sack_count = 2;
+    o.sack[0] = {SeqNum(100), SeqNum(200)};
+    o.sack[1] = {SeqNum(0xfffffff0), SeqNum(16)};
     TcpOptionWriter w;
     auto encoded = write_tcp_options(o, false, w);
     ASSERT_TRUE(encoded);
+    TcpOptionWords words;
+    ASSERT_EQ(write_tcp_option_words(o, false, words), WireError::none);
     for (std::size_t len : {0u, 1u, 2u, 63u, 64u, 1447u}) {
         std::vector<std::uint8_t> payload(len);
         for (std::size_t i = 0; i < len; ++i) payload[i] = static_cast<std::uint8_t>(i * 7 + 3);
@@ -187,7 +193,7 @@ TEST(Tcp, EmitTimestampValuesMatchEncodedOptions) {
                 if (presummed) a.payload_sum = checksum::accumulate(payload);
                 TcpRepr b = a;
                 a.options = *encoded;
-                b.timestamps = TcpRepr::Timestamps{o.ts_val, o.ts_ecr};
+                b.option_words = words;
                 ASSERT_EQ(a.segment_len(), b.segment_len());
                 std::vector<std::uint8_t> out_a(a.segment_len()), out_b(b.segment_len());
                 ASSERT_TRUE(emit_tcp(a, kA, kB, out_a, mode));
@@ -221,10 +227,11 @@ TEST(Tcp, EmitRejectsBadInputs) {
     r.options = odd_opts;
     std::vector<std::uint8_t> out(64);
     EXPECT_EQ(emit_tcp(r, kA, kB, out).error(), WireError::tcp_opt_no_space);
-    // Timestamps as values come alone: encoded options beside them are refused.
+    // Options as words come alone: encoded options beside them are refused.
     const std::uint8_t nops[4] = {1, 1, 1, 1};
     r.options = nops;
-    r.timestamps = TcpRepr::Timestamps{1, 2};
+    r.option_words.w[0] = 0x01010101u;
+    r.option_words.n = 1;
     EXPECT_EQ(emit_tcp(r, kA, kB, out).error(), WireError::tcp_opt_no_space);
 }
 
