@@ -1143,9 +1143,10 @@ class Bench:
         ("checksum_portable_1460_ns", "bench/bench_wire", "BM_ChecksumPortable/1460$", None),
         ("copy_then_checksum_1448_ns", "bench/bench_wire", "BM_CopyThenChecksum/1448$", None),
         ("copy_checksum_1448_ns", "bench/bench_wire", "BM_CopyAccumulate/1448$", None),
-        # tcp::serialize of an ACK with timestamps, bare and with 64 bytes (the worker's TX, per segment).
+        # tcp::serialize of an ACK with timestamps, bare and with 64 bytes, and of a SYN (the worker's TX).
         ("serialize_ack_ns", "bench/bench_wire", "BM_SerializeSegment/0$", None),
         ("serialize_64B_ns", "bench/bench_wire", "BM_SerializeSegment/64$", None),
+        ("serialize_syn_ns", "bench/bench_wire", "BM_SerializeSyn$", None),
         ("table_lookup_hit_1M_ns", "table/bench_table", "BM_ConnFindHit/1048576$", None),
         ("table_lookup_hit_1K_ns", "table/bench_table", "BM_ConnFindHit/1024$", None),
         ("wheel_arm_cancel_ns", "timer/bench_timer", "BM_ArmCancel$", None),
