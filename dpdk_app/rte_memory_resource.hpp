@@ -21,8 +21,9 @@ enum class LargePages {
 // Why: without hugepages DPDK's memory is shared memory on 4 KiB pages, so
 // the connection and TIME_WAIT tables (16 MiB in the pair client) cost a
 // page walk on most lookups. The lookups' prefetches were 1.6 % of the
-// client's samples in the pair's CPS profile (session 21), and transparent
-// huge pages gave +4 % conn/s over four alternating rounds.
+// client's samples in the pair's CPS profile (session 21). Measured over
+// the pair's CPS, alternating with it off: from -0.7 % to +5 % in three
+// sets of rounds, ahead in 12 of 16 (README, Performance).
 class RteMemoryResource final : public std::pmr::memory_resource {
 public:
     static constexpr std::size_t kLargeBytes = std::size_t{2} << 20;
