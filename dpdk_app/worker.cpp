@@ -74,8 +74,10 @@ void Worker::init(int socket) {
         tso_limits_.even_cut = port_.tso_even_cut;
     }
     if (thp) {
-        TLOG(INFO, app, "worker %u: engine memory %zu MiB, %zu MiB of it in transparent huge pages "
-             "(no hugepages; [engine] transparent_hugepages)", index_, mr_->bytes_in_use() >> 20,
+        // "Marked": the kernel backs them with huge pages where it can
+        // (AnonHugePages in /proc/PID/smaps_rollup says how many it did).
+        TLOG(INFO, app, "worker %u: engine memory %zu MiB, %zu MiB of it marked for transparent huge "
+             "pages (no hugepages; [engine] transparent_hugepages)", index_, mr_->bytes_in_use() >> 20,
              mr_->transparent_bytes() >> 20);
     }
     for (const auto& a : cfg_.port.addresses) (void)engine_->add_address(a.addr);

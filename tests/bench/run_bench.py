@@ -120,7 +120,7 @@ def rss_kib(pid):
 def engine_memory_outside_heap(log):
     """Bytes of engine memory the workers of one process mapped outside DPDK's
     heap (transparent huge pages without hugepages), from their start-up lines."""
-    return sum(int(m) << 20 for m in re.findall(r"engine memory \d+ MiB, (\d+) MiB of it in transparent", log))
+    return sum(int(m) << 20 for m in re.findall(r"engine memory \d+ MiB, (\d+) MiB of it marked for transparent", log))
 
 
 def text_of(lines):
@@ -1350,7 +1350,7 @@ class Bench:
                    ("met" if s.get("rss_held_bytes_per_conn", 0) * 1e6 < 4 * 2**30 else "missed")
                    if s["held_conns"] >= 1000000 else "needs 1M held"),
                   "| DPDK heap allocated (telemetry `/eal/heap_info`: engine pools, tables, buffers, mbufs; plus the engine "
-                  "memory on transparent huge pages each worker logs), "
+                  "memory marked for transparent huge pages each worker logs), "
                   "client / server, per connection of capacity (%s / %s) | %s MiB / %s MiB (%s B / %s B) | |" %
                   (self.fmt(s.get("capacity", {}).get("client")), self.fmt(s.get("capacity", {}).get("server")),
                    self.fmt(s.get("heap_alloc_mib_client")), self.fmt(s.get("heap_alloc_mib_server")),
