@@ -188,6 +188,13 @@ TcpOptionWriter& TcpOptionWriter::sack(std::span<const SackBlock> blocks) {
     return *this;
 }
 
+TcpOptionWriter& TcpOptionWriter::words(const TcpOptionWords& words) {
+    if (!reserve(words.size())) return *this;
+    for (std::size_t k = 0; k < words.n; ++k) store_be32(&buf_[len_ + 4 * k], words.w[k]);
+    len_ += words.size();
+    return *this;
+}
+
 TcpOptionWriter& TcpOptionWriter::raw(std::uint8_t kind, std::span<const std::uint8_t> body) {
     if (body.size() > 253 || !reserve(2 + body.size())) {
         overflow_ = true;
@@ -206,24 +213,6 @@ Result<std::span<const std::uint8_t>> TcpOptionWriter::finish() {
     return std::span<const std::uint8_t>(buf_.data(), len_);
 }
 
-Result<std::span<const std::uint8_t>> write_tcp_options(const TcpOptions& o, bool syn,
-                                                        TcpOptionWriter& w) {
-    if (syn) {
-        if (o.has_mss) w.mss(o.mss);
-        if (o.sack_permitted && o.has_timestamps) {
-            w.sack_permitted().timestamps(o.ts_val, o.ts_ecr);
-        } else if (o.has_timestamps) {
-            w.nop().nop().timestamps(o.ts_val, o.ts_ecr);
-        } else if (o.sack_permitted) {
-            w.nop().nop().sack_permitted();
-        }
-        if (o.has_wscale) w.nop().wscale(o.wscale);
-    } else if (o.has_timestamps) {
-        w.nop().nop().timestamps(o.ts_val, o.ts_ecr);
-    }
-    if (o.sack_count > 0) w.nop().nop().sack(o.sack_blocks());
-    return w.finish();
-}
 
 namespace {
 
@@ -267,6 +256,14 @@ WireError write_tcp_option_words(const TcpOptions& o, bool syn, TcpOptionWords& 
         }
     }
     return fits ? WireError::none : WireError::tcp_opt_no_space;
+}
+
+// The byte form of the same layout: one definition of it, in words.
+Result<std::span<const std::uint8_t>> write_tcp_options(const TcpOptions& o, bool syn,
+                                                        TcpOptionWriter& w) {
+    TcpOptionWords words;
+    if (const WireError e = write_tcp_option_words(o, syn, words); e != WireError::none) return e;
+    return w.words(words).finish();
 }
 
 }  // namespace tcpfp::wire

@@ -76,6 +76,18 @@ Result<TcpOptions> parse_tcp_options(std::span<const std::uint8_t> bytes);
 // (60 bytes, stored and reloaded at other widths) stalled store forwarding.
 WireError parse_tcp_options_into(std::span<const std::uint8_t> bytes, TcpOptions& out);
 
+// Options as write_tcp_options() lays them out, as the 32-bit
+// words they fill (every layout there is whole words), each word's value
+// as read big-endian: MSS is 0x0204'05b4. emit_tcp() stores and sums them
+// from registers. The byte writer's narrow stores, read back wide to copy
+// and checksum them, stalled store forwarding on every segment (session 21).
+struct TcpOptionWords {
+    std::array<std::uint32_t, kMaxTcpOptionsLen / 4> w;  // the first n are set
+    std::uint8_t n = 0;
+
+    std::size_t size() const { return std::size_t{n} * 4; }
+};
+
 // Appends options to a 40-byte buffer; finish() pads with zero (EOL) bytes
 // to a multiple of four. Overflowing the option space is reported by finish.
 class TcpOptionWriter {
@@ -87,6 +99,8 @@ public:
     TcpOptionWriter& sack_permitted();
     TcpOptionWriter& timestamps(std::uint32_t ts_val, std::uint32_t ts_ecr);
     TcpOptionWriter& sack(std::span<const SackBlock> blocks);
+    // Options already laid out as words (write_tcp_option_words).
+    TcpOptionWriter& words(const TcpOptionWords& words);
     // Arbitrary kind and body, for tests and the script runner.
     TcpOptionWriter& raw(std::uint8_t kind, std::span<const std::uint8_t> body);
 
@@ -99,20 +113,8 @@ private:
     bool overflow_ = false;
 };
 
-// The same options as write_tcp_options() lays them out, as the 32-bit
-// words they fill (every layout there is whole words), each word's value
-// as read big-endian: MSS is 0x0204'05b4. emit_tcp() stores and sums them
-// from registers. The byte writer's narrow stores, read back wide to copy
-// and checksum them, stalled store forwarding on every segment (session 21).
-struct TcpOptionWords {
-    std::array<std::uint32_t, kMaxTcpOptionsLen / 4> w;  // the first n are set
-    std::uint8_t n = 0;
-
-    std::size_t size() const { return std::size_t{n} * 4; }
-};
-
-// The options write_tcp_options() writes, as words; tcp_opt_no_space where
-// it reports an overflow. `out` must be fresh (n == 0).
+// The layout below as words; tcp_opt_no_space when it does not fit in 40
+// bytes or counts more SACK blocks than exist. `out` must be fresh (n == 0).
 WireError write_tcp_option_words(const TcpOptions& options, bool syn, TcpOptionWords& out);
 
 // The layout widely deployed stacks (Linux) use, so captures look familiar:

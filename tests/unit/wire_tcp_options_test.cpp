@@ -196,8 +196,9 @@ std::vector<std::uint8_t> bytes_of(const TcpOptionWords& words) {
 }
 
 // write_tcp_option_words() gives the bytes write_tcp_options() gives, and
-// refuses what it refuses, for every combination of the options the engine
-// sends: MSS, window scale, sackOK and timestamps each on or off, SYN or
+// refuses what it refuses (the writer is now the words' byte form; the
+// Linux-layout tests above pin the bytes themselves), for every combination
+// of the options the engine sends: MSS, window scale, sackOK and timestamps each on or off, SYN or
 // not, and 0 to 4 SACK blocks (4 fit only without timestamps).
 TEST(TcpOptions, WordsMatchTheWriterEverywhere) {
     int compared = 0, refused = 0;
