@@ -24,11 +24,16 @@ bool Arp::is_local(wire::Ipv4Addr a) const {
                        [&](const IfAddress& i) { return i.addr == a; });
 }
 
-std::optional<wire::Ipv4Addr> Arp::next_hop(wire::Ipv4Addr dst) const {
+bool Arp::next_hop(wire::Ipv4Addr dst, wire::Ipv4Addr& hop) const {
     for (const auto& a : port_.addresses) {
-        if (a.same_subnet(dst)) return dst;
+        if (a.same_subnet(dst)) {
+            hop = dst;
+            return true;
+        }
     }
-    return port_.gateway;
+    if (!port_.gateway) return false;
+    hop = *port_.gateway;
+    return true;
 }
 
 wire::Ipv4Addr Arp::source_for(wire::Ipv4Addr hop) const {
@@ -149,11 +154,11 @@ void Arp::announce() {
 }
 
 bool Arp::probe(wire::Ipv4Addr dst, std::uint64_t now_ms) {
-    const auto hop = next_hop(dst);
-    if (!hop) return false;
-    Entry* e = find(*hop);
+    wire::Ipv4Addr hop;
+    if (!next_hop(dst, hop)) return false;
+    Entry* e = find(hop);
     if (e != nullptr && e->resolved && e->expires_ms > now_ms) return true;
-    start_resolving(e != nullptr ? *e : insert(*hop), now_ms);
+    start_resolving(e != nullptr ? *e : insert(hop), now_ms);
     return false;
 }
 
@@ -168,17 +173,21 @@ void Arp::output(rte_mbuf* m, wire::Ipv4Addr dst, std::uint64_t now_ms) {
             return tx_.send(m);
         }
     }
-    const auto hop = next_hop(dst);
-    if (!hop) return tx_.drop(m, AppDrop::tx_no_route);
-    Entry* e = find(*hop);
+    wire::Ipv4Addr hop;
+    if (!next_hop(dst, hop)) return tx_.drop(m, AppDrop::tx_no_route);
+    Entry* e = find(hop);
     if (e != nullptr && e->resolved && e->expires_ms > now_ms) {
-        last_ = {dst, *hop, static_cast<std::uint16_t>(e - cache_.data() + 1)};
+        // Field by field: an aggregate assignment went through a temporary
+        // on the stack, stored in halves and reloaded whole (a stall).
+        last_.dst = dst;
+        last_.hop = hop;
+        last_.slot = static_cast<std::uint16_t>(e - cache_.data() + 1);
         put_header(m, e->mac);
         return tx_.send(m);
     }
     if (queue_.size() >= cfg_.queue) return tx_.drop(m, AppDrop::arp_queue_full);
-    queue_.push_back({m, *hop, now_ms});
-    start_resolving(e != nullptr ? *e : insert(*hop), now_ms);
+    queue_.push_back({m, hop, now_ms});
+    start_resolving(e != nullptr ? *e : insert(hop), now_ms);
 }
 
 // Sends the first request unless one is already outstanding; an expired

@@ -58,7 +58,11 @@ private:
         std::uint64_t since_ms;
     };
 
-    std::optional<wire::Ipv4Addr> next_hop(wire::Ipv4Addr dst) const;
+    // The next hop for `dst` into `hop`; false without a route. (Not an
+    // std::optional: GCC built that in memory with two stores and read it
+    // back with one wider load, a store-forwarding stall on every frame
+    // sent to a new destination, session 22.)
+    bool next_hop(wire::Ipv4Addr dst, wire::Ipv4Addr& hop) const;
     wire::Ipv4Addr source_for(wire::Ipv4Addr next_hop) const;
     bool is_local(wire::Ipv4Addr a) const;
     Entry* find(wire::Ipv4Addr ip);

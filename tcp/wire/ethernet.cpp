@@ -1,6 +1,7 @@
 #include "tcp/wire/ethernet.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "tcp/wire/bytes.hpp"
 
@@ -48,8 +49,10 @@ Result<EthernetFrame> parse_ethernet(std::span<const std::uint8_t> frame, VlanPo
 
 Result<std::size_t> emit_ethernet(const EthernetRepr& repr, std::span<std::uint8_t> out) {
     if (out.size() < kEthHeaderLen) return WireError::buffer_too_small;
-    std::copy(repr.dst.bytes.begin(), repr.dst.bytes.end(), out.data());
-    std::copy(repr.src.bytes.begin(), repr.src.bytes.end(), out.data() + 6);
+    // memcpy, not std::copy: the copy cannot overlap, and std::copy of six
+    // bytes became two calls to memmove() per frame sent (session 22).
+    std::memcpy(out.data(), repr.dst.bytes.data(), 6);
+    std::memcpy(out.data() + 6, repr.src.bytes.data(), 6);
     store_be16(out.data() + 12, repr.ethertype);
     return kEthHeaderLen;
 }
