@@ -90,7 +90,7 @@ void Host::route_event(const tcp::Event& e, Instant now) {
         accept_all(e.conn, *r, now);
         return;
     }
-    push(r->app, AppEvent{e.conn, e.kind, ConnId::invalid()}, now);
+    push(r->app, e.conn, e.kind, ConnId::invalid(), now);
 }
 
 // An accepted connection inherits its listener's app and context word. Data
@@ -102,20 +102,20 @@ void Host::accept_all(ConnId listener, const Route& r, Instant now) {
     while (engine_.accept(listener, child) == 0) {
         own(child, lr.app, lr.context);
         ++counters_.accepted;
-        push(lr.app, AppEvent{child, EventKind::accepted, listener}, now);
+        push(lr.app, child, EventKind::accepted, listener, now);
         if (engine_.recv_available(child) > 0) {
-            push(lr.app, AppEvent{child, EventKind::readable, ConnId::invalid()}, now);
+            push(lr.app, child, EventKind::readable, ConnId::invalid(), now);
         }
         if (engine_.peer_closed(child)) {
-            push(lr.app, AppEvent{child, EventKind::peer_closed, ConnId::invalid()}, now);
+            push(lr.app, child, EventKind::peer_closed, ConnId::invalid(), now);
         }
     }
 }
 
-void Host::push(std::uint16_t app, const AppEvent& e, Instant now) {
+void Host::push(std::uint16_t app, ConnId conn, EventKind kind, ConnId listener, Instant now) {
     if (app != batch_app_ || batch_.size() == kBatch) flush(now);
     batch_app_ = app;
-    batch_.push_back(e);
+    batch_.push_back(AppEvent{conn, kind, listener});
     ++counters_.routed;
 }
 

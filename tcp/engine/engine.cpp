@@ -632,11 +632,17 @@ std::int64_t Engine::recv_view(ConnId id, std::span<const std::uint8_t>& first,
     if (t->rcv_buf.len == 0) return end_of_stream(id, *t);
     // The first two chunks' worth: one copy-free look at up to one chunk
     // and more; consume() then shows what follows.
-    ByteSpan parts[2];
+    // Each part goes straight to its caller's span: built in a local array
+    // (stored as pointer and size) and copied out whole, every call stalled
+    // on the 16-byte loads that could not take those stores' values (22 %
+    // of recv_view's samples in the pair's RPS profile, session 22).
     std::uint32_t bytes = 0;
-    (void)t->rcv_buf.view(buffers_, 0, t->rcv_buf.len, parts, bytes);
-    first = parts[0];
-    second = parts[1];
+    if (t->rcv_buf.view(buffers_, 0, t->rcv_buf.len, std::span(&first, 1), bytes) == 1 &&
+        bytes < t->rcv_buf.len) {
+        std::uint32_t more = 0;
+        (void)t->rcv_buf.view(buffers_, bytes, t->rcv_buf.len - bytes, std::span(&second, 1), more);
+        bytes += more;
+    }
     return bytes;
 }
 
