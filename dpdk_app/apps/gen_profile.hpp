@@ -27,7 +27,11 @@ public:
         head_ = len_ = 0;
     }
     void push(std::uint32_t s) {
-        ring_[(head_ + len_) % ring_.size()] = s;
+        // head_ and len_ are below the size, so one subtraction wraps (a
+        // % here was a 64-bit division per connection).
+        std::size_t at = head_ + len_;
+        if (at >= ring_.size()) at -= ring_.size();
+        ring_[at] = s;
         ++len_;
     }
     std::uint32_t front() const { return ring_[head_]; }

@@ -588,6 +588,43 @@ TEST(TimeWait, MslZeroDeletesAtOnce) {
     EXPECT_EQ(net.a().counters().get(Mib::timewait_entered), 1u);
 }
 
+// RFC 7323 §5.4: TSval is a clock of 1 ms to 1 s per tick. Two data
+// segments sent 2.5 s apart carry TSvals 2,500 ticks apart at the default
+// 1 ms tick and 250 apart at a 10 ms tick (the default divides by a
+// constant, any other tick by the configured value: both paths of the
+// engine's clock).
+TEST(Timestamps, TsvalClockRunsAtTheConfiguredTick) {
+    for (const std::int64_t tick_ms : {1, 10}) {
+        EngineConfig ca = test_config();
+        ca.ts_tick = Duration::millis(tick_ms);
+        Net net(ca, test_config());
+        Pair p = open_pair(net);
+        ASSERT_TRUE(net.a().tcb(p.a)->ts_ok);
+        net.settle();
+        const auto data_tsval = [&] {
+            std::uint32_t v = 0;
+            for (const auto& c : net.sent_by(Side::a)) {
+                if (c.payload_len > 0 && c.options.has_timestamps) v = c.options.ts_val;
+            }
+            return v;
+        };
+        const std::uint8_t one = 'x';
+        net.clear_trace();
+        const Instant first_at = net.now();
+        ASSERT_EQ(net.a().send(p.a, {&one, 1}, net.now()), 1);
+        net.settle();
+        const std::uint32_t first = data_tsval();
+        // Exactly 2.5 s after the first send: a multiple of either tick, so
+        // the difference does not depend on where the clock's ticks fall.
+        net.run_for((first_at + Duration::millis(2500)) - net.now());
+        net.clear_trace();
+        ASSERT_EQ(net.a().send(p.a, {&one, 1}, net.now()), 1);
+        net.settle();
+        const std::uint32_t second = data_tsval();
+        EXPECT_EQ(second - first, static_cast<std::uint32_t>(2500 / tick_ms)) << "tick " << tick_ms << " ms";
+    }
+}
+
 TEST(Paws, OldTimestampIsDroppedAndAcked) {
     Net net(test_config(), test_config());
     Pair p = open_pair(net);
