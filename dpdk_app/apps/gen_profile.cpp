@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <memory>
 
 namespace tcpfp::app {
 
@@ -412,12 +413,19 @@ void GenProfile::connect(std::uint32_t s, tcp::Instant now) {
     }
     exhausted_backoff_ = 0;
     // A fresh slot, except what outlives a connection: the backoff, and
-    // whether a ring still holds the slot.
-    Slot fresh;
-    fresh.backoff = slot.backoff;
-    fresh.in_wait = slot.in_wait;
-    fresh.in_think = slot.in_think;
-    slot = fresh;
+    // whether a ring still holds the slot. Rebuilt in place: a fresh Slot
+    // built on the stack and copied over was stored in unaligned 16-byte
+    // pieces and read back in aligned ones that straddled them (a
+    // store-forwarding stall per connection, a fifth of connect_ready()'s
+    // samples in the pair's CPS profile, session 22).
+    const std::uint8_t backoff = slot.backoff;
+    const bool in_wait = slot.in_wait;
+    const bool in_think = slot.in_think;
+    std::destroy_at(&slot);
+    std::construct_at(&slot);
+    slot.backoff = backoff;
+    slot.in_wait = in_wait;
+    slot.in_think = in_think;
     slot.h = h;
     slot.phase = Phase::connecting;
     slot.t_connect = now;
