@@ -96,18 +96,24 @@ bool Engine::header_prediction(Tcb& t, const InSegment& seg, Instant now) {
         output_data(t, now);  // rearms the timer
         return true;
     }
-    // In-order data that acknowledges nothing new and fits the buffer.
-    if (seg.ack != t.snd_una) return false;
+    // In-order data that fits the buffer, acknowledging nothing new or
+    // new data of ours: a request or response of a request/response
+    // exchange, which also acknowledges the other side's last message (as
+    // Linux's fast path takes it). The ACK is processed first, as the
+    // general path's fifth step comes before its seventh.
+    const bool acks_new = t.snd_una < seg.ack && seg.ack <= t.snd_max;
+    if (seg.ack != t.snd_una && !acks_new) return false;
     const std::uint32_t room = t.rcv_limit > t.rcv_buf.len ? t.rcv_limit - t.rcv_buf.len : 0;
     if (seg.payload.size() > room) return false;
     // It fits the buffer (room was checked); unless the pool has all the
     // chunks it needs, the general path takes what it can and counts the rest.
     const auto size = static_cast<std::uint32_t>(seg.payload.size());
     if (t.rcv_buf.chunks_needed(buffers_, t.rcv_buf.len, size) > buffers_.free_chunks()) return false;
-    bool no_buffer = false;
-    const std::uint32_t taken = t.rcv_buf.write(buffers_, seg.payload, t.rcv_limit, 0, no_buffer);
     counters_.inc(Mib::predicted_data);
     update_ts_recent(t, seg, now);
+    if (acks_new) on_data_acked(t, seg.ack, seg, now);
+    bool no_buffer = false;
+    const std::uint32_t taken = t.rcv_buf.write(buffers_, seg.payload, t.rcv_limit, 0, no_buffer);
     t.snd_wnd = static_cast<std::uint32_t>(seg.window) << t.snd_wscale;
     t.max_snd_wnd = std::max(t.max_snd_wnd, t.snd_wnd);
     t.snd_wl1 = seg.seq;

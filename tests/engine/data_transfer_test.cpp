@@ -212,6 +212,45 @@ TEST(HeaderPrediction, CarriesTheCommonCase) {
     EXPECT_GT(net.a().counters().get(Mib::predicted_acks), 0u);
 }
 
+// A request/response exchange: each request after the first, and each
+// response, is in-order data that also acknowledges the other side's last
+// message. Those take the fast path too, ACK first (RFC 9293 §3.10.7.4's
+// fifth step before its seventh): every message arrives whole, every
+// message's data is acknowledged (RTT samples on both sides), and nothing is
+// retransmitted. Before session 22 only data acknowledging nothing new was
+// predicted, which no segment of this exchange is but the first request.
+TEST(HeaderPrediction, TakesRequestsAndResponsesThatAcknowledgeData) {
+    EngineConfig c = test_config();
+    Net net(c, c);
+    Pair p = open_pair(net);
+    net.settle();
+    constexpr int kRounds = 20;
+    for (int i = 0; i < kRounds; ++i) {
+        const std::string request = "request " + std::to_string(i);
+        const std::string response = "response " + std::to_string(i);
+        ASSERT_EQ(net.a().send(p.a, bytes_of(request), net.now()), static_cast<std::int64_t>(request.size()));
+        net.run_for(Duration::micros(100));
+        ASSERT_EQ(recv_all(net.b(), p.b, net.now()), request) << "round " << i;
+        ASSERT_EQ(net.b().send(p.b, bytes_of(response), net.now()), static_cast<std::int64_t>(response.size()));
+        net.run_for(Duration::micros(100));
+        ASSERT_EQ(recv_all(net.a(), p.a, net.now()), response) << "round " << i;
+    }
+    net.run_for(Duration::seconds(1));  // the last response's delayed ACK
+    // Every response acknowledges a request; every request but the first a response.
+    EXPECT_GE(net.a().counters().get(Mib::predicted_data), static_cast<std::uint64_t>(kRounds));
+    EXPECT_GE(net.b().counters().get(Mib::predicted_data), static_cast<std::uint64_t>(kRounds - 1));
+    for (Engine* e : {&net.a(), &net.b()}) {
+        EXPECT_EQ(e->counters().get(Mib::retrans_segs), 0u);
+        EXPECT_GE(e->counters().get(Mib::rtt_samples), static_cast<std::uint64_t>(kRounds));
+    }
+    const Tcb* ta = net.a().tcb(p.a);
+    const Tcb* tb = net.b().tcb(p.b);
+    ASSERT_NE(ta, nullptr);
+    ASSERT_NE(tb, nullptr);
+    EXPECT_EQ(ta->snd_una, ta->snd_max) << "every request acknowledged";
+    EXPECT_EQ(tb->snd_una, tb->snd_max) << "every response acknowledged";
+}
+
 }  // namespace
 }  // namespace tcpfp::tcp::test
 
