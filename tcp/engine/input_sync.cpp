@@ -61,7 +61,8 @@ void Engine::on_synchronized(Tcb& t, const InSegment& seg, Instant now) {
 // Header prediction (Jacobson, RFC 1323 Appendix / RFC 7323 §4.4's note):
 // in ESTABLISHED, the next expected segment carrying only ACK (and maybe
 // PSH), a fresh timestamp and nothing to reassemble is either a pure ACK for
-// new data or in-order data acknowledging nothing new. Unlike BSD we also
+// new data or in-order data, which may acknowledge new data too (each
+// message of a request/response exchange does). Unlike BSD we also
 // take window changes here: with SEG.SEQ = RCV.NXT and SND.WL1 <= SEG.SEQ the
 // §3.10.7.4 window-update rule always applies, so it is one assignment.
 // Both are handled here without the general steps; the result is what those
