@@ -462,6 +462,7 @@ private:
     // input_sync.cpp: §3.10.7.4 for the synchronized states, step by step
     void on_synchronized(Tcb& tcb, const InSegment& seg, Instant now);
     bool header_prediction(Tcb& tcb, const InSegment& seg, Instant now);
+    void predicted_ack(Tcb& tcb, const InSegment& seg, bool acks_new, Instant now);
     bool check_paws(Tcb& tcb, const InSegment& seg, Instant now);
     bool check_sequence(Tcb& tcb, const InSegment& seg, Instant now);
     bool check_rst(Tcb& tcb, const InSegment& seg, Instant now);

@@ -84,25 +84,19 @@ bool Engine::header_prediction(Tcb& t, const InSegment& seg, Instant now) {
     } else if (seg.options.has_timestamps) {
         return false;
     }
+    const bool acks_new = t.snd_una < seg.ack && seg.ack <= t.snd_max;
     if (seg.payload.empty()) {
         // A pure ACK for new data (a duplicate ACK goes the general way).
-        if (!(t.snd_una < seg.ack && seg.ack <= t.snd_max)) return false;
+        if (!acks_new) return false;
         counters_.inc(Mib::predicted_acks);
-        update_ts_recent(t, seg, now);
-        on_data_acked(t, seg.ack, seg, now);
-        t.snd_wnd = static_cast<std::uint32_t>(seg.window) << t.snd_wscale;
-        t.max_snd_wnd = std::max(t.max_snd_wnd, t.snd_wnd);
-        t.snd_wl1 = seg.seq;
-        t.snd_wl2 = seg.ack;
+        predicted_ack(t, seg, true, now);
         output_data(t, now);  // rearms the timer
         return true;
     }
     // In-order data that fits the buffer, acknowledging nothing new or
     // new data of ours: a request or response of a request/response
     // exchange, which also acknowledges the other side's last message (as
-    // Linux's fast path takes it). The ACK is processed first, as the
-    // general path's fifth step comes before its seventh.
-    const bool acks_new = t.snd_una < seg.ack && seg.ack <= t.snd_max;
+    // Linux's fast path takes it).
     if (seg.ack != t.snd_una && !acks_new) return false;
     const std::uint32_t room = t.rcv_limit > t.rcv_buf.len ? t.rcv_limit - t.rcv_buf.len : 0;
     if (seg.payload.size() > room) return false;
@@ -111,14 +105,9 @@ bool Engine::header_prediction(Tcb& t, const InSegment& seg, Instant now) {
     const auto size = static_cast<std::uint32_t>(seg.payload.size());
     if (t.rcv_buf.chunks_needed(buffers_, t.rcv_buf.len, size) > buffers_.free_chunks()) return false;
     counters_.inc(Mib::predicted_data);
-    update_ts_recent(t, seg, now);
-    if (acks_new) on_data_acked(t, seg.ack, seg, now);
+    predicted_ack(t, seg, acks_new, now);
     bool no_buffer = false;
     const std::uint32_t taken = t.rcv_buf.write(buffers_, seg.payload, t.rcv_limit, 0, no_buffer);
-    t.snd_wnd = static_cast<std::uint32_t>(seg.window) << t.snd_wscale;
-    t.max_snd_wnd = std::max(t.max_snd_wnd, t.snd_wnd);
-    t.snd_wl1 = seg.seq;
-    t.snd_wl2 = seg.ack;
     t.rcv_nxt += taken;
     post(index_of(t), EventKind::readable);
     if (taken >= full_segment(t)) ++t.unacked_segs;
@@ -135,6 +124,20 @@ bool Engine::header_prediction(Tcb& t, const InSegment& seg, Instant now) {
         rearm(t);
     }
     return true;
+}
+
+// A predicted segment's ACK, as the general path takes it, in RFC 9293
+// §3.10.7.4's order (the ACK, fifth, before the text, seventh): TS.Recent
+// (RFC 7323 §4.3), the data it acknowledges, and the window, whose update
+// rule always applies here (SEG.SEQ = RCV.NXT, SND.WL1 <= SEG.SEQ and
+// SND.WL2 <= SEG.ACK were checked).
+void Engine::predicted_ack(Tcb& t, const InSegment& seg, bool acks_new, Instant now) {
+    update_ts_recent(t, seg, now);
+    if (acks_new) on_data_acked(t, seg.ack, seg, now);
+    t.snd_wnd = static_cast<std::uint32_t>(seg.window) << t.snd_wscale;
+    t.max_snd_wnd = std::max(t.max_snd_wnd, t.snd_wnd);
+    t.snd_wl1 = seg.seq;
+    t.snd_wl2 = seg.ack;
 }
 
 // RFC 7323 §5.3 R1: a non-RST segment whose TSval is older than TS.Recent is

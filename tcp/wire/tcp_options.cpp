@@ -213,7 +213,6 @@ Result<std::span<const std::uint8_t>> TcpOptionWriter::finish() {
     return std::span<const std::uint8_t>(buf_.data(), len_);
 }
 
-
 namespace {
 
 bool push_word(TcpOptionWords& out, std::uint32_t word) {
