@@ -27,14 +27,7 @@ h = r.h
 
 def echo(data):
     s = socket.create_connection((r.TCPFP_IP, 7), timeout=30)
-    s.sendall(data)
-    s.shutdown(socket.SHUT_WR)
-    got = b""
-    while True:
-        c = s.recv(65536)
-        if not c:
-            break
-        got += c
+    got = h.send_then_read_to_eof(s, data)
     s.close()
     return got
 

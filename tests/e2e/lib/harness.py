@@ -8,6 +8,7 @@ Exit codes follow Meson: 0 pass, 1 fail, 77 skip. Without root, unshare or
 import ctypes
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -321,17 +322,46 @@ class Capture:
         self.proc.wait(timeout=10)
 
 
+def exchange(sock, data, until_eof):
+    """Sends `data` while reading what the peer sends back, and returns what
+    was read: everything up to the peer's FIN (`until_eof`: our FIN goes
+    once all is sent), or else as many bytes as were sent (the socket stays
+    open). Reading as it sends is what an echo of any size needs: sending
+    all first deadlocks once the four buffers on the way (ours and the
+    peer's, each way) are full, and how much they hold depends on how far
+    Linux's send buffer has grown with its cwnd. The socket's timeout
+    bounds each wait for progress (TimeoutError)."""
+    timeout = sock.gettimeout()
+    sock.setblocking(False)
+    view = memoryview(data)
+    sent, got, eof = 0, bytearray(), False
+    if until_eof and not data:
+        sock.shutdown(socket.SHUT_WR)
+    try:
+        while not eof and (until_eof or len(got) < len(data)):
+            writers = [sock] if sent < len(data) else []
+            readable, writable, _ = select.select([sock], writers, [], timeout)
+            if not readable and not writable:
+                raise TimeoutError("no progress for %s s: %d of %d bytes sent, %d read"
+                                   % (timeout, sent, len(data), len(got)))
+            if writable:
+                sent += sock.send(view[sent:sent + 65536])
+                if until_eof and sent == len(data):
+                    sock.shutdown(socket.SHUT_WR)
+            if readable:
+                chunk = sock.recv(65536)
+                eof = not chunk
+                got += chunk
+    finally:
+        sock.settimeout(timeout)
+    return bytes(got)
+
+
 def send_then_read_to_eof(sock, data):
-    """Sends `data`, shuts the write side (our FIN), and returns everything
-    the peer sends until its own FIN: an echo-style exchange."""
-    sock.sendall(data)
-    sock.shutdown(socket.SHUT_WR)
-    got = b""
-    while True:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return got
-        got += chunk
+    """Sends `data`, shuts the write side (our FIN) once all is sent, and
+    returns everything the peer sends until its own FIN: an echo-style
+    exchange, read while it is sent (exchange())."""
+    return exchange(sock, data, until_eof=True)
 
 
 def count_matching(pcap, display_filter):

@@ -53,14 +53,9 @@ def acks_from_tcpfp(frames, conn, ack=None):
 
 
 def echo(sock, data):
-    sock.sendall(data)
-    got = b""
-    while len(got) < len(data):
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        got += chunk
-    return got
+    """What tcpfp's echo service returns for `data`, read while it is sent
+    (the connection stays open)."""
+    return h.exchange(sock, data, until_eof=False)
 
 
 def pure_acks_from_tcpfp(frames, conn):
