@@ -27,3 +27,6 @@ show conn state TIME_WAIT
 wait 1 closed timeout 5000
 expect stat timewait_expired == 1
 expect stat estab_resets == 0
+# The server's TIME_WAIT may end after ours: exit (which stops the server)
+# only once it says it is done: its SYN to our echo service (a passive open).
+wait stat passive_opens == 1 timeout 15000
