@@ -19,9 +19,12 @@ import tempfile
 
 NEGATIVE = {
     # case: (script, failing line, words the error must contain)
+    # A count, not a duration: a duration of 0.3 s on a busy machine could
+    # end with no request done, and "requests == 0" then held (a stress
+    # round, 2026-12-05). A count of 10 always ends with requests done.
     "gen-expect-fails": (
         "wait arp 172.16.48.1\n"
-        "start gen rr 172.16.48.1:7 conns 2 duration 0.3\n"
+        "start gen rr 172.16.48.1:7 conns 2 count 10\n"
         "wait gen\n"
         "expect gen requests == 0\n"
         "echo never\n",
