@@ -24,7 +24,8 @@ through its stdin:
      and a window of SYNs in flight far above what the server holds
      (OVERLOAD_CONNS), so the client keeps offering while the server sheds.
      Only transactions completed within the phase count (the drain's are
-     `drained`).
+     `drained`). A client so starved of CPU that it started less than 3 P
+     runs the phase again with its schedule scaled up (OVERLOAD_TRIES).
 Asserted, from what each side counted:
   - the client offered at least 3 P new connections a second (the rate it
     started, from its own schedule), so the load really was 3x or more;
@@ -66,6 +67,12 @@ OVERLOAD = 6.0
 OVERLOAD_CONNS = 100000  # the client's cap while overloading: never the bound
 MIN_SERVED = 0.7        # of the peak, under OVERLOAD x the peak offered
 MIN_OFFERED = 3.0       # x the peak: what the client must really have started
+# A client starved harder than that (stress-ci's load 'both': stress-ng and
+# a busy-polling DPDK pair beside it) started 48 % of its schedule, 2.9x
+# the peak. The overload phase then runs again with its schedule scaled up
+# by what the client really started, at most OVERLOAD_TRIES phases in all:
+# what is asserted is the served rate under at least 3x offered.
+OVERLOAD_TRIES = 3
 
 
 def add_keys(path, section, lines):
@@ -140,6 +147,25 @@ def served_rate(g, seconds):
     return g["requests"] / seconds
 
 
+def overload_phase(c, peak):
+    """The open loop at OVERLOAD x the peak; again, with the schedule scaled
+    up by the shortfall, while the client started less than MIN_OFFERED x
+    the peak (see OVERLOAD_TRIES). Returns the last phase's profile, its
+    target and the rate the client really started."""
+    target = OVERLOAD * peak
+    for attempt in range(1, OVERLOAD_TRIES + 1):
+        g = c.gen(open_loop(target), PHASE_S)
+        offered, served = g["rate_started"] / PHASE_S, served_rate(g, PHASE_S)
+        print("overload phase %d: target %.0f/s (%.1fx the peak), offered %.0f/s (started %d, missed %d), "
+              "served %.0f/s = %.0f %% of the peak; failed %d, errors %d, retransmissions %d, p99 %d us"
+              % (attempt, target, target / peak, offered, g["rate_started"], g["rate_missed"], served,
+                 100 * served / peak, g["conns_failed"], g["errors"], g["retrans"], g["p99_us"]), flush=True)
+        h.check(g["errors"] == 0, "overload phase %d: every response served was byte-exact (verify)" % attempt)
+        if offered >= MIN_OFFERED * peak or attempt == OVERLOAD_TRIES:
+            return g, target, offered
+        target *= min(4.0, OVERLOAD * peak / max(offered, 1.0))
+
+
 def main():
     r.memif_pair_or_exit()
     exe, root = sys.argv[1], sys.argv[2]
@@ -148,7 +174,7 @@ def main():
     srv_log, cli_out = os.path.join(d, "server.log"), os.path.join(d, "client.out")
     env = dict(os.environ, TCPFP_BIN=exe, TCPFP_PAIR_LOG=srv_log)
     t0 = time.monotonic()
-    total_s = 4 * (PHASE_S + 8) + 40
+    total_s = (3 + OVERLOAD_TRIES) * (PHASE_S + 8) + 40
     proc = subprocess.Popen([os.path.join(root, "scripts", "pair.sh"), "--server-config", srv_cfg,
                              "--client-config", cli_cfg,
                              "--server-args", "--cmdline-file " + server_script(d, total_s),
@@ -182,20 +208,13 @@ def main():
                 break
             rate *= 2
         print("peak: %.0f transactions/s" % peak, flush=True)
-        target = OVERLOAD * peak
-        g = c.gen(open_loop(target), PHASE_S)
-        offered = g["rate_started"] / PHASE_S
+        g, target, offered = overload_phase(c, peak)
         served = served_rate(g, PHASE_S)
-        print("overload phase: target %.0f/s (%.1fx the peak), offered %.0f/s (started %d, missed %d), "
-              "served %.0f/s = %.0f %% of the peak; failed %d, errors %d, retransmissions %d, p99 %d us"
-              % (target, OVERLOAD, offered, g["rate_started"], g["rate_missed"], served, 100 * served / peak,
-                 g["conns_failed"], g["errors"], g["retrans"], g["p99_us"]), flush=True)
         if os.environ.get("TCPFP_OVERLOAD_RESULT"):
             with open(os.environ["TCPFP_OVERLOAD_RESULT"], "w") as f:
                 json.dump({"peak": peak, "target": target, "offered": offered, "served": served,
                            "offered_x": offered / peak, "served_fraction": served / peak,
                            "errors": g["errors"], "p99_us": g["p99_us"]}, f)
-        h.check(g["errors"] == 0, "under overload every response served was byte-exact (verify)")
         h.check(offered >= MIN_OFFERED * peak,
                 "the client offered %.0f new connections/s, at least %.1fx the peak of %.0f/s"
                 % (offered, MIN_OFFERED, peak))
